@@ -1,0 +1,52 @@
+"""The ``latentspace`` command-line program: a thin layer over the library.
+
+Each command lives in its own module with ``register(subparsers)``; errors in the user's input print
+one line on stderr and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .. import __version__
+from ..errors import TrainingDivergedError
+from . import codec, demo, train
+
+COMMANDS = [demo, train, codec]
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, status 2, like every other error
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = ArgumentParser(
+        prog="latentspace",
+        description="Train autoencoders and VAEs and measure their latent spaces.",
+    )
+    parser.add_argument("--version", action="version", version=f"latentspace {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
+    subparsers.required = True
+    for command in COMMANDS:
+        command.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except (ValueError, OSError, TrainingDivergedError) as e:
+        message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        print(f"latentspace {args.command}: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"latentspace {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,17 @@
+"""Exception types. Bad input is a ``ValueError`` subclass so callers can catch it the sklearn way."""
+
+
+class LatentspaceError(ValueError):
+    """Bad input to latentspace: the message is one line that names the problem."""
+
+
+class DataError(LatentspaceError):
+    """A data set, file or array that cannot be used (missing, corrupt, NaN, wrong shape...)."""
+
+
+class CheckpointError(LatentspaceError):
+    """A checkpoint or run folder that cannot be read (missing, truncated, tampered, unknown)."""
+
+
+class TrainingDivergedError(RuntimeError):
+    """The loss became NaN or infinite during training."""

@@ -1,0 +1,123 @@
+"""Deterministic autoencoders: the deep MLP ``AutoEncoder`` and the ``LinearAutoEncoder``."""
+
+from __future__ import annotations
+
+from ..likelihoods import make_likelihood
+from ..models import Autoencoder
+from ..nets import mlp_encoder_decoder
+from ._base import BaseAutoEncoder
+
+
+class AutoEncoder(BaseAutoEncoder):
+    """MLP autoencoder: ``n_features -> hidden... -> n_components -> reversed(hidden) -> n_features``.
+
+    Parameters
+    ----------
+    n_components : size of the code.
+    hidden : widths of the encoder's hidden layers; the decoder mirrors them.
+    activation : nonlinearity between layers ("relu", "elu", "gelu", "tanh", ...).
+    loss : "mse" (summed squared error) or "bce" (binary cross-entropy, data in [0, 1]).
+    epochs, batch_size, lr, weight_decay : optimisation (Adam; weight decay is an L2 penalty).
+    validation_fraction : share of the training data held out for ``history_``'s val_* columns.
+    patience : early stopping on the validation loss (None: train all epochs).
+    lr_schedule : "constant" or "cosine".
+    grad_clip : max global gradient norm, or None.
+    scaling : "none", "center", "standard" or "minmax"; kept with the model and applied to new data.
+    device : torch device for the network ("cpu", "cuda", ...).
+    verbose : show a progress bar.
+    random_state : seed for initialisation, shuffling and the split.
+
+    Attributes
+    ----------
+    model_ : the fitted torch module.
+    history_ : list of per-epoch dicts (train_* and val_* loss terms, seconds).
+    n_features_in_, n_iter_, best_epoch_, offset_, scale_.
+    """
+
+    def __init__(
+        self,
+        n_components: int = 2,
+        *,
+        hidden: tuple[int, ...] = (256, 64),
+        activation: str = "relu",
+        loss: str = "mse",
+        epochs: int = 50,
+        batch_size: int = 128,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        validation_fraction: float = 0.1,
+        patience: int | None = None,
+        lr_schedule: str = "constant",
+        grad_clip: float | None = None,
+        scaling: str = "none",
+        device: str = "cpu",
+        verbose: bool = False,
+        random_state=None,
+    ):
+        self.n_components = n_components
+        self.hidden = hidden
+        self.activation = activation
+        self.loss = loss
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.lr_schedule = lr_schedule
+        self.grad_clip = grad_clip
+        self.scaling = scaling
+        self.device = device
+        self.verbose = verbose
+        self.random_state = random_state
+
+    def _build_model(self, n_features: int) -> Autoencoder:
+        if self.loss not in ("mse", "bce"):
+            raise ValueError(f"unknown loss {self.loss!r}; choose 'mse' or 'bce'")
+        encoder, decoder = mlp_encoder_decoder(n_features, int(self.n_components), self.hidden, self.activation)
+        return Autoencoder(encoder, decoder, make_likelihood(self.loss, n_features), int(self.n_components))
+
+
+class LinearAutoEncoder(AutoEncoder):
+    """One linear layer each side, no nonlinearity: finds PCA's subspace, in a basis of its own.
+
+    Same parameters as :class:`AutoEncoder` minus ``hidden``/``activation``; data are centred by
+    default (``scaling="center"``) as PCA's are.
+    """
+
+    # Fixed by the model's definition, so class constants rather than parameters.
+    hidden: tuple[int, ...] = ()
+    activation = "identity"
+
+    def __init__(
+        self,
+        n_components: int = 2,
+        *,
+        loss: str = "mse",
+        epochs: int = 200,
+        batch_size: int = 128,
+        lr: float = 1e-2,
+        weight_decay: float = 0.0,
+        validation_fraction: float = 0.0,
+        patience: int | None = None,
+        lr_schedule: str = "cosine",
+        grad_clip: float | None = None,
+        scaling: str = "center",
+        device: str = "cpu",
+        verbose: bool = False,
+        random_state=None,
+    ):
+        self.n_components = n_components
+        self.loss = loss
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.lr_schedule = lr_schedule
+        self.grad_clip = grad_clip
+        self.scaling = scaling
+        self.device = device
+        self.verbose = verbose
+        self.random_state = random_state

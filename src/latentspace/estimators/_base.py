@@ -1,0 +1,184 @@
+"""The scikit-learn contract shared by every latentspace estimator.
+
+Subclasses declare their parameters in ``__init__`` (stored verbatim, as sklearn requires) and say how
+to build their torch module in ``_build_model``; this class owns validation, scaling, the train/
+validation split, seeding, chunked inference, and the fitted attributes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils import check_array, check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..errors import LatentspaceError
+from ..models import LatentModel
+from ..nets import init_parameters
+from ..training import TrainConfig, train
+
+SCALINGS = ("none", "center", "standard", "minmax")
+INFERENCE_CHUNK = 8192
+
+
+def seed_from(random_state) -> int:
+    """An int seed from sklearn's ``random_state`` convention (None, int or RandomState)."""
+    return int(check_random_state(random_state).randint(0, 2**31 - 1))
+
+
+class BaseAutoEncoder(TransformerMixin, BaseEstimator):
+    """Base class; not for direct use."""
+
+    # ---- what subclasses provide -------------------------------------------------------------
+    def _build_model(self, n_features: int) -> LatentModel:
+        raise NotImplementedError
+
+    def _check_params(self) -> None:
+        if int(self.n_components) < 1:
+            raise LatentspaceError(f"n_components must be >= 1, got {self.n_components}")
+        for name in ("epochs", "batch_size"):
+            if int(getattr(self, name)) < 1:
+                raise LatentspaceError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not 0.0 <= float(self.validation_fraction) < 1.0:
+            raise LatentspaceError(f"validation_fraction must be in [0, 1), got {self.validation_fraction}")
+        if self.scaling not in SCALINGS:
+            raise LatentspaceError(f"unknown scaling {self.scaling!r}; choose one of {', '.join(SCALINGS)}")
+
+    def _new_model(self, n_features: int) -> LatentModel:
+        """Build the module without consuming the caller's global RNG (weights are drawn again later)."""
+        with torch.random.fork_rng(devices=[]):
+            return self._build_model(n_features)
+
+    # ---- fitting ---------------------------------------------------------------------------------
+    def fit(self, X, y=None):
+        """Train on ``X`` ``(n_samples, n_features)``; ``y`` is ignored. Returns ``self``."""
+        self._check_params()
+        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=1)
+        seed = seed_from(self.random_state)
+        X_train, X_val = self._split(X, seed)
+        self._fit_scaling(X_train)
+        model = self._new_model(X.shape[1])
+        self._check_data_range(self._scale(X_train), model)
+        generator = torch.Generator().manual_seed(seed)
+        init_parameters(model, generator)
+        self.model_ = model.to(self.device)
+        history = train(
+            self.model_,
+            self._to_tensor(self._scale(X_train)),
+            self._train_config(),
+            generator,
+            X_val=None if X_val is None else self._to_tensor(self._scale(X_val)),
+        )
+        self.history_ = history.records
+        self.n_iter_ = len(history.records)
+        self.best_epoch_ = history.best_epoch
+        return self
+
+    def _train_config(self) -> TrainConfig:
+        return TrainConfig(
+            epochs=int(self.epochs),
+            batch_size=int(self.batch_size),
+            lr=float(self.lr),
+            weight_decay=float(self.weight_decay),
+            patience=self.patience,
+            lr_schedule=self.lr_schedule,
+            grad_clip=self.grad_clip,
+            verbose=bool(self.verbose),
+        )
+
+    def _split(self, X: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
+        n_val = int(round(float(self.validation_fraction) * X.shape[0]))
+        if n_val == 0 or n_val >= X.shape[0]:
+            return X, None
+        order = np.random.default_rng(seed).permutation(X.shape[0])
+        return X[order[n_val:]], X[order[:n_val]]
+
+    # ---- scaling kept with the model -------------------------------------------------------------
+    def _fit_scaling(self, X: np.ndarray) -> None:
+        n = X.shape[1]
+        offset, scale = np.zeros(n), np.ones(n)
+        if self.scaling in ("center", "standard"):
+            offset = X.mean(axis=0)
+        if self.scaling == "standard":
+            scale = X.std(axis=0)
+        if self.scaling == "minmax":
+            offset, scale = X.min(axis=0), X.max(axis=0) - X.min(axis=0)
+        scale = np.where(scale > 1e-12, scale, 1.0)  # constant features stay as they are
+        self.offset_, self.scale_ = offset.astype(np.float32), scale.astype(np.float32)
+
+    def _scale(self, X: np.ndarray) -> np.ndarray:
+        return (np.asarray(X, dtype=np.float32) - self.offset_) / self.scale_
+
+    def _unscale(self, X: np.ndarray) -> np.ndarray:
+        return X * self.scale_ + self.offset_
+
+    def _check_data_range(self, X: np.ndarray, model: LatentModel) -> None:
+        if getattr(model.likelihood, "needs_unit_interval", False) and (X.min() < -1e-6 or X.max() > 1 + 1e-6):
+            raise LatentspaceError(
+                f"this likelihood needs data in [0, 1] but the (scaled) data span "
+                f"[{X.min():.4g}, {X.max():.4g}]; use scaling='minmax' or a gaussian/mse likelihood"
+            )
+
+    # ---- inference -----------------------------------------------------------------------------
+    def _to_tensor(self, X: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32), device=self.device)
+
+    def _map_chunks(self, fn: Callable[[torch.Tensor], torch.Tensor], X: np.ndarray) -> np.ndarray:
+        """Apply a tensor function to ``X`` in chunks under inference mode; returns float32 numpy."""
+        self.model_.eval()
+        outputs = []
+        with torch.inference_mode():
+            for start in range(0, X.shape[0], INFERENCE_CHUNK):
+                outputs.append(fn(self._to_tensor(X[start : start + INFERENCE_CHUNK])).cpu().numpy())
+        return np.concatenate(outputs)
+
+    def _validated(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+
+    def transform(self, X) -> np.ndarray:
+        """Encode: ``(n_samples, n_features) -> (n_samples, n_components)``, in ``X``'s float dtype."""
+        X = self._validated(X)
+        return self._map_chunks(self.model_.encode, self._scale(X)).astype(X.dtype, copy=False)
+
+    def inverse_transform(self, X) -> np.ndarray:
+        """Decode codes ``(n_samples, n_components)`` to data space ``(n_samples, n_features)``."""
+        check_is_fitted(self)
+        Z = self._validated_codes(X)
+        return self._unscale(self._map_chunks(self.model_.decode, Z)).astype(Z.dtype, copy=False)
+
+    def _validated_codes(self, Z) -> np.ndarray:
+        Z = check_array(Z, dtype=[np.float64, np.float32])
+        if Z.shape[1] != self.model_.n_latent:
+            raise LatentspaceError(f"codes have {Z.shape[1]} columns but the model has {self.model_.n_latent}")
+        return Z
+
+    def reconstruct(self, X) -> np.ndarray:
+        """``inverse_transform(transform(X))`` in one pass: ``(n_samples, n_features)``."""
+        X = self._validated(X)
+        out = self._map_chunks(lambda x: self.model_.decode(self.model_.encode(x)), self._scale(X))
+        return self._unscale(out).astype(X.dtype, copy=False)
+
+    def score_samples(self, X) -> np.ndarray:
+        """Per-example negative reconstruction loss (higher is better), ``(n_samples,)``."""
+        X = self._validated(X)
+        return -self._map_chunks(self.model_.reconstruction_nll, self._scale(X)).astype(np.float64)
+
+    def score(self, X, y=None) -> float:
+        """Mean of ``score_samples`` over ``X``: higher is better."""
+        return float(np.mean(self.score_samples(X)))
+
+    # ---- persistence -----------------------------------------------------------------------------
+    def save(self, path) -> None:
+        """Write weights (safetensors) and parameters/history (JSON) to the folder ``path``."""
+        from ..checkpoint import save_estimator
+
+        save_estimator(self, path)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags

@@ -1,0 +1,166 @@
+"""The torch modules: a deterministic autoencoder and a variational autoencoder.
+
+Both own their loss. ``forward(x, generator)`` returns a dict of scalar loss terms with the key
+``"loss"`` being what the optimiser minimises; every term is summed over features and averaged over
+the batch. The training loop calls ``forward`` (not a side method) so that DistributedDataParallel's
+gradient hooks see the whole computation.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from .likelihoods import Likelihood
+
+LOG_2PI = math.log(2 * math.pi)
+
+
+class LatentModel(nn.Module):
+    """What the training loop and the estimators rely on."""
+
+    n_latent: int
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """``(n, n_features) -> (n, n_latent)``: the code (posterior mean for a VAE)."""
+        raise NotImplementedError
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """``(n, n_latent) -> (n, n_features)``: the mean of p(x | z)."""
+        raise NotImplementedError
+
+    def reconstruction_nll(self, x: torch.Tensor) -> torch.Tensor:
+        """``(n, n_features) -> (n,)``: the likelihood's loss of ``decode(encode(x))``, deterministic."""
+        return self.likelihood.nll(x, self.decoder(self.encode(x)))
+
+    def start_epoch(self, epoch: int) -> None:
+        """Called by the training loop before each epoch (0-based), e.g. for KL warm-up."""
+
+
+class Autoencoder(LatentModel):
+    """x -> encoder -> z -> decoder -> likelihood parameters. Loss: reconstruction only."""
+
+    def __init__(self, encoder: nn.Module, decoder: nn.Module, likelihood: Likelihood, n_latent: int):
+        super().__init__()
+        self.encoder, self.decoder, self.likelihood = encoder, decoder, likelihood
+        self.n_latent = n_latent
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(x)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return self.likelihood.mean(self.decoder(z))
+
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+        recon = self.reconstruction_nll(x).mean()
+        return {"loss": recon, "recon": recon}
+
+
+class VariationalAutoencoder(LatentModel):
+    """Gaussian encoder q(z|x) = N(mu, diag(exp(logvar))), prior N(0, I), decoder p(x|z).
+
+    The encoder network outputs ``2 * n_latent`` numbers per example: mean, then log-variance.
+    """
+
+    #: log-variance is soft-clamped to (-LOGVAR_LIMIT, LOGVAR_LIMIT) so exp() cannot overflow or vanish.
+    LOGVAR_LIMIT = 10.0
+
+    def __init__(
+        self,
+        encoder: nn.Module,
+        decoder: nn.Module,
+        likelihood: Likelihood,
+        n_latent: int,
+        beta: float = 1.0,
+        warmup_epochs: int = 0,
+    ):
+        super().__init__()
+        self.encoder, self.decoder, self.likelihood = encoder, decoder, likelihood
+        self.n_latent, self.beta, self.warmup_epochs = n_latent, float(beta), int(warmup_epochs)
+        self.kl_weight = self.beta if self.warmup_epochs == 0 else 0.0
+
+    def start_epoch(self, epoch: int) -> None:
+        ramp = 1.0 if self.warmup_epochs == 0 else min(1.0, epoch / self.warmup_epochs)
+        self.kl_weight = self.beta * ramp
+
+    def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(n, n_features) -> (mu, logvar)``, each ``(n, n_latent)``."""
+        h = self.encoder(x)
+        mu, raw_logvar = h[..., : self.n_latent], h[..., self.n_latent :]
+        logvar = self.LOGVAR_LIMIT * torch.tanh(raw_logvar / self.LOGVAR_LIMIT)
+        return mu, logvar
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.posterior(x)[0]
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return self.likelihood.mean(self.decoder(z))
+
+    @staticmethod
+    def reparameterize(
+        mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None, n_samples: int | None = None
+    ) -> torch.Tensor:
+        """z = mu + sigma * eps; with ``n_samples`` the result is ``(n_samples, *mu.shape)``."""
+        shape = mu.shape if n_samples is None else (n_samples, *mu.shape)
+        eps = torch.randn(shape, generator=generator, dtype=mu.dtype, device=mu.device)
+        return mu + torch.exp(0.5 * logvar) * eps
+
+    @staticmethod
+    def kl_to_prior(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+        """Analytic KL(q(z|x) || N(0, I)) per latent dimension, shape ``(n, n_latent)``."""
+        return 0.5 * (mu.square() + logvar.exp() - 1.0 - logvar)
+
+    def elbo_terms(self, x: torch.Tensor, generator: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """One-sample (reconstruction NLL, KL), each ``(n,)``: -ELBO = recon + KL."""
+        mu, logvar = self.posterior(x)
+        z = self.reparameterize(mu, logvar, generator)
+        recon = self.likelihood.nll(x, self.decoder(z))
+        return recon, self.kl_to_prior(mu, logvar).sum(-1)
+
+    def elbo_common_noise(self, x: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+        """ELBO per example ``(n,)`` averaged over the noise draws ``eps`` ``(S, n_latent)``.
+
+        Every example uses the same draws ("common random numbers"): each estimate is still unbiased,
+        and an example's value no longer depends on which other examples share its batch or order.
+        """
+        mu, logvar = self.posterior(x)
+        z = mu + torch.exp(0.5 * logvar) * eps[:, None, :]
+        recon = self.likelihood.nll(x, self.decoder(z)).mean(0)
+        return -(recon + self.kl_to_prior(mu, logvar).sum(-1))
+
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+        recon, kl = self.elbo_terms(x, generator)
+        recon, kl = recon.mean(), kl.mean()
+        return {"loss": recon + self.kl_weight * kl, "recon": recon, "kl": kl}
+
+    def sample(self, n: int, generator: torch.Generator | None) -> torch.Tensor:
+        """Decode ``n`` draws of the prior: ``(n, n_features)`` decoder means."""
+        p = next(self.parameters())
+        z = torch.randn((n, self.n_latent), generator=generator, dtype=p.dtype, device=p.device)
+        return self.decode(z)
+
+    def iw_log_likelihood(
+        self, x: torch.Tensor, k: int, generator: torch.Generator | None, max_elements: int = 2**24
+    ) -> torch.Tensor:
+        """Importance-weighted estimate of log p(x), ``(n, n_features) -> (n,)`` nats.
+
+        log p(x) ~= logsumexp_i[log p(x|z_i) + log p(z_i) - log q(z_i|x)] - log k, z_i ~ q(z|x).
+        Samples are drawn in chunks so that no intermediate holds more than ``max_elements`` numbers;
+        the log-sum-exp is accumulated across chunks.
+        """
+        mu, logvar = self.posterior(x)
+        n, d = x.shape[0], max(x.shape[-1], self.n_latent)
+        chunk = max(1, min(k, max_elements // max(1, n * d)))
+        total = torch.full((n,), -math.inf, dtype=mu.dtype, device=mu.device)
+        std = torch.exp(0.5 * logvar)
+        for start in range(0, k, chunk):
+            s = min(chunk, k - start)
+            eps = torch.randn((s, *mu.shape), generator=generator, dtype=mu.dtype, device=mu.device)
+            z = mu + std * eps
+            log_q = (-0.5 * (eps.square() + logvar + LOG_2PI)).sum(-1)
+            log_prior = (-0.5 * (z.square() + LOG_2PI)).sum(-1)
+            log_px_z = -self.likelihood.nll(x, self.decoder(z))
+            total = torch.logaddexp(total, torch.logsumexp(log_px_z + log_prior - log_q, dim=0))
+        return total - math.log(k)

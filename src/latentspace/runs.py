@@ -1,0 +1,64 @@
+"""Run folders: what one CLI run leaves on disk.
+
+    RUN/config.json    the command, the data set, the estimator's class and parameters
+    RUN/history.csv    one row per epoch, every loss term on train and validation
+    RUN/metrics.json   held-out measurements
+    RUN/model/         the checkpoint (see ``checkpoint``)
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from .checkpoint import atomic_write_bytes, atomic_write_json, load
+from .errors import CheckpointError, LatentspaceError
+
+MODEL_DIR = "model"
+
+
+def prepare_run_dir(path: str | Path, overwrite: bool = False) -> Path:
+    """Create ``path``; refuse to replace a model already saved there unless ``overwrite``."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise LatentspaceError(f"{path}: exists and is not a folder")
+    if (path / MODEL_DIR).exists() and not overwrite:
+        raise LatentspaceError(f"{path}: already holds a trained model; choose another --out or pass --overwrite")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def history_csv(records: list[dict[str, float]]) -> str:
+    columns: list[str] = []
+    for record in records:
+        columns += [c for c in record if c not in columns]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(records)
+    return buffer.getvalue()
+
+
+def write_run(path: Path, estimator, config: dict[str, Any], metrics: dict[str, Any]) -> None:
+    estimator.save(path / MODEL_DIR)
+    atomic_write_bytes(path / "history.csv", history_csv(estimator.history_).encode())
+    atomic_write_json(path / "config.json", config)
+    atomic_write_json(path / "metrics.json", metrics)
+
+
+def read_run_config(path: str | Path) -> dict[str, Any]:
+    config_path = Path(path) / "config.json"
+    try:
+        return json.loads(config_path.read_text())
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: not a run folder (no config.json)") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CheckpointError(f"{config_path}: corrupt JSON ({e})") from None
+
+
+def load_run_model(path: str | Path):
+    """The estimator saved in a run folder (or in a bare checkpoint folder)."""
+    return load(path)
