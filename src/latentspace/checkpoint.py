@@ -29,6 +29,8 @@ CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "weights.safetensors"
 FITTED_ARRAYS = ("offset_", "scale_")
 FITTED_SCALARS = ("n_features_in_", "n_iter_", "best_epoch_", "active_units_")
+#: Fitted tuples or None; JSON turns tuples into lists, so they are turned back on loading.
+FITTED_SHAPES = ("image_shape_", "example_shape_")
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -74,7 +76,9 @@ def save_estimator(estimator, path) -> None:
         "library_version": __version__,
         "estimator": type(estimator).__name__,
         "params": estimator.get_params(deep=False),
-        "fitted": {name: getattr(estimator, name) for name in FITTED_SCALARS if hasattr(estimator, name)},
+        "fitted": {
+            name: getattr(estimator, name) for name in FITTED_SCALARS + FITTED_SHAPES if hasattr(estimator, name)
+        },
         "feature_names_in": list(getattr(estimator, "feature_names_in_", [])) or None,
         "history": estimator.history_,
         "weights_sha256": hashlib.sha256(weights).hexdigest(),
@@ -135,6 +139,14 @@ def load(path):
     return estimator
 
 
+def restore_shape(value, name: str, path: Path) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, int) and v > 0 for v in value):
+        raise CheckpointError(f"{path}: fitted {name} must be a list of positive ints or null, got {value!r}")
+    return tuple(value)
+
+
 def restore_fitted(estimator, config: dict, tensors: dict[str, torch.Tensor], path: Path) -> None:
     fitted = config.get("fitted", {})
     n_features = fitted.get("n_features_in_")
@@ -143,6 +155,9 @@ def restore_fitted(estimator, config: dict, tensors: dict[str, torch.Tensor], pa
     for name in FITTED_SCALARS:
         if name in fitted:
             setattr(estimator, name, fitted[name])
+    for name in FITTED_SHAPES:  # before _new_model: a conv model is built from image_shape_
+        if name in fitted:
+            setattr(estimator, name, restore_shape(fitted[name], name, path))
     if config.get("feature_names_in"):
         estimator.feature_names_in_ = np.asarray(config["feature_names_in"], dtype=object)
     for name in FITTED_ARRAYS:

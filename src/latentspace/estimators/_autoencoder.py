@@ -4,17 +4,25 @@ from __future__ import annotations
 
 from ..likelihoods import make_likelihood
 from ..models import Autoencoder
-from ..nets import mlp_encoder_decoder
 from ._base import BaseAutoEncoder
 
 
 class AutoEncoder(BaseAutoEncoder):
-    """MLP autoencoder: ``n_features -> hidden... -> n_components -> reversed(hidden) -> n_features``.
+    """MLP autoencoder: ``n_features -> hidden... -> n_components -> reversed(hidden) -> n_features``,
+    or a convolutional one for images (``architecture="conv"``).
 
     Parameters
     ----------
     n_components : size of the code.
-    hidden : widths of the encoder's hidden layers; the decoder mirrors them.
+    hidden : widths of the encoder's hidden layers; the decoder mirrors them. With
+        ``architecture="conv"``: the dense layers between the flattened feature maps and the code.
+    architecture : "mlp" (fully connected) or "conv" (strided 3x3 convolutions with ``channels``
+        maps, then dense layers ``hidden``; the decoder mirrors it with transposed convolutions).
+    image_shape : ``(C, H, W)`` or ``(H, W)`` of one image when ``X`` comes as flat rows (one entry
+        may be -1, inferred); None when ``X`` comes as images ``(n, C, H, W)`` / ``(n, H, W)`` or
+        is not image data. ``architecture="conv"`` needs one or the other.
+    channels : feature maps of each conv layer (its length is the depth); conv only.
+    norm : normalisation after each conv layer: "none", "batch" or "group"; conv only.
     activation : nonlinearity between layers ("relu", "elu", "gelu", "tanh", ...).
     loss : "mse" (summed squared error) or "bce" (binary cross-entropy, data in [0, 1]).
     epochs, batch_size, lr, weight_decay : optimisation (Adam; weight decay is an L2 penalty).
@@ -27,9 +35,14 @@ class AutoEncoder(BaseAutoEncoder):
     verbose : show a progress bar.
     random_state : seed for initialisation, shuffling and the split.
 
+    Layouts: ``transform`` takes rows or images; ``reconstruct`` returns its input's layout;
+    ``inverse_transform`` (and a VAE's ``sample``) return the layout ``fit`` was given.
+
     Attributes
     ----------
     model_ : the fitted torch module.
+    image_shape_ : ``(C, H, W)`` of the images, or None.
+    example_shape_ : shape of one example as given to ``fit`` (e.g. ``(1, 28, 28)``), None for rows.
     history_ : list of per-epoch dicts (train_* and val_* loss terms, seconds).
     n_features_in_, n_iter_, best_epoch_, offset_, scale_.
     """
@@ -40,6 +53,10 @@ class AutoEncoder(BaseAutoEncoder):
         *,
         hidden: tuple[int, ...] = (256, 64),
         activation: str = "relu",
+        architecture: str = "mlp",
+        image_shape: tuple[int, ...] | None = None,
+        channels: tuple[int, ...] = (32, 64),
+        norm: str = "none",
         loss: str = "mse",
         epochs: int = 50,
         batch_size: int = 128,
@@ -57,6 +74,10 @@ class AutoEncoder(BaseAutoEncoder):
         self.n_components = n_components
         self.hidden = hidden
         self.activation = activation
+        self.architecture = architecture
+        self.image_shape = image_shape
+        self.channels = channels
+        self.norm = norm
         self.loss = loss
         self.epochs = epochs
         self.batch_size = batch_size
@@ -74,7 +95,7 @@ class AutoEncoder(BaseAutoEncoder):
     def _build_model(self, n_features: int) -> Autoencoder:
         if self.loss not in ("mse", "bce"):
             raise ValueError(f"unknown loss {self.loss!r}; choose 'mse' or 'bce'")
-        encoder, decoder = mlp_encoder_decoder(n_features, int(self.n_components), self.hidden, self.activation)
+        encoder, decoder = self._encoder_decoder(n_features, int(self.n_components))
         return Autoencoder(encoder, decoder, make_likelihood(self.loss, n_features), int(self.n_components))
 
 
@@ -88,6 +109,8 @@ class LinearAutoEncoder(AutoEncoder):
     # Fixed by the model's definition, so class constants rather than parameters.
     hidden: tuple[int, ...] = ()
     activation = "identity"
+    architecture = "mlp"
+    image_shape = None
 
     def __init__(
         self,

@@ -17,10 +17,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..errors import LatentspaceError
 from ..models import LatentModel
-from ..nets import init_parameters
+from ..nets import init_parameters, mlp_encoder_decoder
+from ..nets_conv import conv_encoder_decoder, normalize_image_shape, resolve_image_shape
 from ..training import TrainConfig, train
 
 SCALINGS = ("none", "center", "standard", "minmax")
+ARCHITECTURES = ("mlp", "conv")
 INFERENCE_CHUNK = 8192
 
 
@@ -46,6 +48,73 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
             raise LatentspaceError(f"validation_fraction must be in [0, 1), got {self.validation_fraction}")
         if self.scaling not in SCALINGS:
             raise LatentspaceError(f"unknown scaling {self.scaling!r}; choose one of {', '.join(SCALINGS)}")
+        if getattr(self, "architecture", "mlp") not in ARCHITECTURES:
+            raise LatentspaceError(
+                f"unknown architecture {self.architecture!r}; choose one of {', '.join(ARCHITECTURES)}"
+            )
+
+    def _encoder_decoder(self, n_features: int, n_latent: int, **sizes):
+        """The encoder/decoder pair of ``architecture``; ``sizes`` are ``encoder_out``/``decoder_out``.
+
+        Both kinds take and return flat rows, so the models never know which one they hold.
+        """
+        if getattr(self, "architecture", "mlp") == "conv":
+            return conv_encoder_decoder(
+                self.image_shape_, n_latent, self.channels, self.hidden, self.activation, self.norm, **sizes
+            )
+        return mlp_encoder_decoder(n_features, n_latent, self.hidden, self.activation, **sizes)
+
+    # ---- images in, rows inside ------------------------------------------------------------------
+    @staticmethod
+    def _rows(X) -> tuple:
+        """Flatten image batches ``(n, C, H, W)`` or ``(n, H, W)`` to rows ``(n, C*H*W)``.
+
+        sklearn's validation takes 2-D arrays only, so this runs first. Returns ``(rows, example)``
+        where ``example`` is the shape of one input example, or None when ``X`` had fewer than 3
+        dimensions (then ``X`` passes through untouched for sklearn to validate).
+        """
+        shape = getattr(X, "shape", None)
+        if shape is None and isinstance(X, (list, tuple)):
+            try:
+                array = np.asarray(X)
+            except ValueError:  # ragged: let sklearn's validation name the problem
+                array = None
+            if array is not None and array.ndim >= 3:
+                X, shape = array, array.shape
+        if shape is None or len(shape) < 3:
+            return X, None
+        if len(shape) > 4:
+            raise LatentspaceError(f"expected rows (n, features) or images (n, C, H, W) / (n, H, W), got shape {shape}")
+        return np.asarray(X).reshape(shape[0], -1), tuple(int(s) for s in shape[1:])
+
+    def _fitted_rows(self, X):
+        """``_rows`` for an already fitted estimator: images must have the fitted ``image_shape_``."""
+        X, example = self._rows(X)
+        fitted = getattr(self, "image_shape_", None)
+        if example is not None and normalize_image_shape(example) != fitted:
+            raise LatentspaceError(f"images of shape {example} do not match the fitted image shape {fitted}")
+        return X
+
+    def _fit_image_shape(self, n_features: int, example: tuple[int, ...] | None) -> None:
+        """Set ``image_shape_`` ``(C, H, W)`` (or None) from the images seen or the ``image_shape`` parameter,
+        and ``example_shape_``, the layout of one training example (None for rows)."""
+        given = getattr(self, "image_shape", None)
+        shape = None if given is None else resolve_image_shape(given, n_features)
+        if example is not None:
+            seen = normalize_image_shape(example)
+            if shape is not None and shape != seen:
+                raise LatentspaceError(f"image_shape {tuple(given)} does not match the images' shape {seen}")
+            shape = seen
+        if shape is None and getattr(self, "architecture", "mlp") == "conv":
+            raise LatentspaceError(
+                "architecture='conv' needs images: pass X as (n, C, H, W) / (n, H, W) or set image_shape"
+            )
+        self.image_shape_, self.example_shape_ = shape, example
+
+    def _as_examples(self, rows: np.ndarray) -> np.ndarray:
+        """Rows ``(n, n_features)`` in the layout ``fit`` was given: rows, or images ``(n, *example_shape_)``."""
+        example = getattr(self, "example_shape_", None)
+        return rows if example is None else rows.reshape(rows.shape[0], *example)
 
     def _new_model(self, n_features: int) -> LatentModel:
         """Build the module without consuming the caller's global RNG (weights are drawn again later)."""
@@ -54,9 +123,12 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
 
     # ---- fitting ---------------------------------------------------------------------------------
     def fit(self, X, y=None):
-        """Train on ``X`` ``(n_samples, n_features)``; ``y`` is ignored. Returns ``self``."""
+        """Train on rows ``X`` ``(n_samples, n_features)`` or images ``(n_samples, C, H, W)`` /
+        ``(n_samples, H, W)``; ``y`` is ignored. Returns ``self``."""
         self._check_params()
+        X, example = self._rows(X)
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=1)
+        self._fit_image_shape(X.shape[1], example)
         seed = seed_from(self.random_state)
         X_train, X_val = self._split(X, seed)
         self._fit_scaling(X_train)
@@ -137,18 +209,20 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
 
     def _validated(self, X) -> np.ndarray:
         check_is_fitted(self)
-        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return validate_data(self, self._fitted_rows(X), dtype=[np.float64, np.float32], reset=False)
 
     def transform(self, X) -> np.ndarray:
-        """Encode: ``(n_samples, n_features) -> (n_samples, n_components)``, in ``X``'s float dtype."""
+        """Encode: ``(n_samples, n_features)`` or images ``(n_samples, C, H, W)`` / ``(n_samples, H, W)``
+        -> ``(n_samples, n_components)``, in ``X``'s float dtype."""
         X = self._validated(X)
         return self._map_chunks(self.model_.encode, self._scale(X)).astype(X.dtype, copy=False)
 
     def inverse_transform(self, X) -> np.ndarray:
-        """Decode codes ``(n_samples, n_components)`` to data space ``(n_samples, n_features)``."""
+        """Decode codes ``(n_samples, n_components)`` to data space, in the layout ``fit`` was given:
+        rows ``(n_samples, n_features)``, or images ``(n_samples, *example_shape_)``."""
         check_is_fitted(self)
         Z = self._validated_codes(X)
-        return self._unscale(self._map_chunks(self.model_.decode, Z)).astype(Z.dtype, copy=False)
+        return self._as_examples(self._unscale(self._map_chunks(self.model_.decode, Z)).astype(Z.dtype, copy=False))
 
     def _validated_codes(self, Z) -> np.ndarray:
         Z = check_array(Z, dtype=[np.float64, np.float32])
@@ -157,10 +231,11 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         return Z
 
     def reconstruct(self, X) -> np.ndarray:
-        """``inverse_transform(transform(X))`` in one pass: ``(n_samples, n_features)``."""
+        """``decode(encode(X))`` in one pass, in ``X``'s own layout (rows stay rows, images stay images)."""
+        shape = np.shape(X)
         X = self._validated(X)
         out = self._map_chunks(lambda x: self.model_.decode(self.model_.encode(x)), self._scale(X))
-        return self._unscale(out).astype(X.dtype, copy=False)
+        return self._unscale(out).astype(X.dtype, copy=False).reshape(shape)
 
     def score_samples(self, X) -> np.ndarray:
         """Per-example negative reconstruction loss (higher is better), ``(n_samples,)``."""

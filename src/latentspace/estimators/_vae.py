@@ -9,7 +9,6 @@ from sklearn.utils.validation import check_is_fitted
 from ..errors import LatentspaceError
 from ..likelihoods import make_likelihood
 from ..models import VariationalAutoencoder
-from ..nets import mlp_encoder_decoder
 from ._base import BaseAutoEncoder, seed_from
 
 
@@ -20,6 +19,7 @@ class VAE(BaseAutoEncoder):
     ----------
     likelihood : "bernoulli" (data in [0, 1]), "gaussian" (sigma = 1) or "gaussian_learned".
     beta : weight of the KL term (beta-VAE; 1 is the ELBO).
+    architecture, image_shape, channels, norm : "mlp" or "conv" networks, as in :class:`AutoEncoder`.
     warmup_epochs : KL weight ramps linearly from 0 to ``beta`` over this many epochs.
 
     Attributes (beyond the AE's)
@@ -34,6 +34,10 @@ class VAE(BaseAutoEncoder):
         *,
         hidden: tuple[int, ...] = (256, 64),
         activation: str = "relu",
+        architecture: str = "mlp",
+        image_shape: tuple[int, ...] | None = None,
+        channels: tuple[int, ...] = (32, 64),
+        norm: str = "none",
         likelihood: str = "bernoulli",
         beta: float = 1.0,
         warmup_epochs: int = 0,
@@ -53,6 +57,10 @@ class VAE(BaseAutoEncoder):
         self.n_components = n_components
         self.hidden = hidden
         self.activation = activation
+        self.architecture = architecture
+        self.image_shape = image_shape
+        self.channels = channels
+        self.norm = norm
         self.likelihood = likelihood
         self.beta = beta
         self.warmup_epochs = warmup_epochs
@@ -71,7 +79,7 @@ class VAE(BaseAutoEncoder):
 
     def _build_model(self, n_features: int) -> VariationalAutoencoder:
         k = int(self.n_components)
-        encoder, decoder = mlp_encoder_decoder(n_features, k, self.hidden, self.activation, encoder_out=2 * k)
+        encoder, decoder = self._encoder_decoder(n_features, k, encoder_out=2 * k)
         return VariationalAutoencoder(
             encoder, decoder, make_likelihood(self.likelihood, n_features), k, self.beta, self.warmup_epochs
         )
@@ -115,7 +123,8 @@ class VAE(BaseAutoEncoder):
         return np.concatenate(out).astype(np.float64)
 
     def sample(self, n_samples: int = 1, random_state=None) -> np.ndarray:
-        """Decode ``n_samples`` draws of the prior N(0, I): ``(n_samples, n_features)`` float64."""
+        """Decode ``n_samples`` draws of the prior N(0, I): ``(n_samples, n_features)`` float64 (images
+        ``(n_samples, *example_shape_)`` when ``fit`` was given images)."""
         if int(n_samples) < 1:
             raise LatentspaceError(f"n_samples must be >= 1, got {n_samples}")
         check_is_fitted(self)
@@ -123,4 +132,4 @@ class VAE(BaseAutoEncoder):
         with torch.inference_mode():
             self.model_.eval()
             out = self.model_.sample(int(n_samples), g).cpu().numpy()
-        return self._unscale(out).astype(np.float64)
+        return self._as_examples(self._unscale(out).astype(np.float64))
