@@ -48,16 +48,20 @@ def output_padding(target: tuple[int, int], source: tuple[int, int]) -> tuple[in
     return pads  # type: ignore[return-value]
 
 
-def norm_layer(norm: str, channels: int) -> nn.Module:
-    if norm == "none":
+def norm_layer(norm: str, channels: int, size: tuple[int, int]) -> nn.Module:
+    """Normalisation of ``channels`` maps of ``size`` (H, W) pixels.
+
+    Maps of a single pixel are left alone: there a group (or a batch of one) holds a single number per
+    channel, which normalisation would wipe out (and torch refuses to normalise in training).
+    """
+    if norm not in NORMS:
+        raise LatentspaceError(f"unknown norm {norm!r}; choose one of {', '.join(NORMS)}")
+    if norm == "none" or size == (1, 1):
         return nn.Identity()
     if norm == "batch":
         return nn.BatchNorm2d(channels)
-    if norm == "group":
-        # Up to 8 groups that divide the channel count: GroupNorm needs an exact division.
-        groups = math.gcd(8, channels)
-        return nn.GroupNorm(groups, channels)
-    raise LatentspaceError(f"unknown norm {norm!r}; choose one of {', '.join(NORMS)}")
+    # Up to 8 groups of at least 2 channels each; GroupNorm needs groups that divide the channels.
+    return nn.GroupNorm(math.gcd(8, max(1, channels // 2)), channels)
 
 
 def normalize_image_shape(shape: Sequence[int]) -> tuple[int, int, int]:
@@ -88,11 +92,13 @@ class ConvEncoder(nn.Module):
         super().__init__()
         self.image_shape = normalize_image_shape(image_shape)
         c, h, w = self.image_shape
+        sizes = encoder_sizes(h, w, len(channels))
         layers: list[nn.Module] = []
-        for c_in, c_out in zip((c, *channels[:-1]), channels):
-            layers += [nn.Conv2d(c_in, c_out, KERNEL, STRIDE, PADDING), norm_layer(norm, c_out), activation_layer(activation)]
+        for c_in, c_out, size in zip((c, *channels[:-1]), channels, sizes[1:]):
+            conv = nn.Conv2d(c_in, c_out, KERNEL, STRIDE, PADDING)
+            layers += [conv, norm_layer(norm, c_out, size), activation_layer(activation)]
         self.conv = nn.Sequential(*layers)
-        h_out, w_out = encoder_sizes(h, w, len(channels))[-1]
+        h_out, w_out = sizes[-1]
         n_flat = (channels[-1] if channels else c) * h_out * w_out
         self.head = mlp((n_flat, *hidden, n_out), activation)
 
@@ -136,7 +142,7 @@ class ConvDecoder(nn.Module):
             target, source = sizes[-2 - i], sizes[-1 - i]
             layers.append(nn.ConvTranspose2d(c_in, c_out, KERNEL, STRIDE, PADDING, output_padding(target, source)))
             if i < len(channels) - 1:
-                layers += [norm_layer(norm, c_out), activation_layer(activation)]
+                layers += [norm_layer(norm, c_out, target), activation_layer(activation)]
         self.deconv = nn.Sequential(*layers)
         self.n_out = out_channels * h * w
 

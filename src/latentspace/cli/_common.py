@@ -40,7 +40,17 @@ def parse_int_tuple(text: str) -> tuple[int, ...]:
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
     if any(v < 1 for v in values):
-        raise argparse.ArgumentTypeError(f"layer widths must be positive, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected positive integers, got {text!r}")
+    return values
+
+
+def parse_image_shape(text: str) -> tuple[int, ...] | None:
+    """'1,28,28' or '28x28' -> a tuple; 'none' -> None (use the data set's own shape)."""
+    if text.strip().lower() in ("", "none"):
+        return None
+    values = parse_int_tuple(text.lower().replace("x", ","))
+    if len(values) not in (2, 3):
+        raise argparse.ArgumentTypeError(f"expected H,W or C,H,W, got {text!r}")
     return values
 
 
@@ -71,7 +81,9 @@ def describe_defaults(defaults: dict[str, Any]) -> str:
 
 
 def flag_type(name: str, default: Any):
-    if name == "hidden":
+    if name == "image_shape":
+        return parse_image_shape
+    if name == "hidden" or isinstance(default, tuple):
         return parse_int_tuple
     if name in ("patience", "random_state"):
         return optional_number(int)
@@ -108,6 +120,13 @@ def build_estimator(model: str, args: argparse.Namespace, verbose: bool):
         given["verbose"] = verbose
     given.setdefault("random_state", 0)
     return cls(**given)
+
+
+def use_data_image_shape(estimator, data: Dataset) -> None:
+    """Give the estimator the data set's image shape unless ``--image-shape`` set one."""
+    params = estimator.get_params(deep=False)
+    if "image_shape" in params and params["image_shape"] is None and data.image_shape is not None:
+        estimator.set_params(image_shape=tuple(data.image_shape))
 
 
 def read_array(path: str | Path) -> np.ndarray:

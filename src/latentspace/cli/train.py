@@ -9,6 +9,7 @@ from datetime import datetime
 
 from .. import runs
 from ._common import MODELS, add_data_arguments, add_estimator_arguments, build_estimator, load_data
+from ._common import use_data_image_shape
 from .metrics import heldout_metrics
 
 
@@ -35,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or f"runs/{model}-{datetime.now():%Y%m%d-%H%M%S}"
     run_dir = runs.prepare_run_dir(out, overwrite=args.overwrite)
     data = load_data(args)
+    use_data_image_shape(estimator, data)
     started = time.perf_counter()
     estimator.fit(data.X_train)
     fit_seconds = time.perf_counter() - started
