@@ -7,7 +7,7 @@ import pytest
 import torch
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from latentspace import VAE, AutoEncoder, LatentspaceError, load
+from latentspace import VAE, AutoEncoder, LatentspaceError, LinearAutoEncoder, load
 from latentspace.cli import main
 from latentspace.nets_conv import conv_encoder_decoder, encoder_sizes, resolve_image_shape
 
@@ -130,6 +130,15 @@ def test_conv_ae_beats_the_mean_image_on_digits(digit_images):
     assert R.shape == X_test.shape == (len(X_test), 8, 8)
     assert mse(R, X_test) < 0.5 * mse(X.mean(0), X_test)
     assert ae.inverse_transform(ae.transform(X_test)).shape == X_test.shape
+
+
+@pytest.mark.parametrize("cls", [AutoEncoder, LinearAutoEncoder])
+def test_mlp_estimators_take_images_too(cls, digit_images):
+    X, X_test = digit_images
+    ae = cls(n_components=4, epochs=2, random_state=0).fit(X[:300])
+    assert ae.image_shape_ == (1, 8, 8) and ae.reconstruct(X_test).shape == X_test.shape
+    assert ae.inverse_transform(ae.transform(X_test)).shape == X_test.shape
+    np.testing.assert_array_equal(ae.transform(X_test), ae.transform(X_test.reshape(-1, 64)))
 
 
 def test_batch_norm_trains_and_predicts_per_example(digit_images):
