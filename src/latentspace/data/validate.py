@@ -1,0 +1,90 @@
+"""Checks every loaded array passes before anyone trains on it. Each failure is one ``DataError``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import DataError
+
+# Memory-mapped arrays are checked this many rows at a time, so checking never loads them whole.
+CHECK_CHUNK_ROWS = 16384
+
+
+def check_array_data(X: np.ndarray, source: str) -> np.ndarray:
+    """2-D (more dimensions are flattened per row), numeric, non-empty, finite.
+
+    In-memory arrays come back as float32 ``(n_samples, n_features)``. A ``np.memmap`` comes back as a
+    memmap view with its own dtype, checked in chunks of rows, so nothing is loaded whole.
+    """
+    if X.dtype.kind not in "biuf":
+        raise DataError(f"{source}: data must be numeric, got dtype {X.dtype}")
+    if X.ndim == 0:
+        raise DataError(f"{source}: expected a 2-D array (samples x features), got a single number")
+    if X.ndim == 1:
+        raise DataError(f"{source}: expected a 2-D array (samples x features), got 1-D of length {X.shape[0]}")
+    if X.shape[0] == 0 or int(np.prod(X.shape[1:])) == 0:
+        raise DataError(f"{source}: empty array of shape {X.shape}")
+    if X.ndim > 2:
+        X = X.reshape(X.shape[0], -1)
+    if isinstance(X, np.memmap):
+        _check_finite_chunked(X, source)
+        return X
+    _check_finite(X, source)
+    return X.astype(np.float32, copy=False)
+
+
+def _check_finite(X: np.ndarray, source: str) -> None:
+    if X.dtype.kind != "f":
+        return
+    bad = ~np.isfinite(X)
+    if bad.any():
+        row, col = (int(i) for i in np.argwhere(bad)[0])
+        raise DataError(f"{source}: {int(bad.sum())} NaN or infinite values, the first at row {row}, column {col}")
+
+
+def _check_finite_chunked(X: np.ndarray, source: str) -> None:
+    """Find the first bad value chunk by chunk; count all of them only when there is one."""
+    if X.dtype.kind != "f":
+        return
+    for start in range(0, X.shape[0], CHECK_CHUNK_ROWS):
+        chunk = np.asarray(X[start : start + CHECK_CHUNK_ROWS])
+        bad = ~np.isfinite(chunk)
+        if bad.any():
+            row, col = (int(i) for i in np.argwhere(bad)[0])
+            total = sum(
+                int((~np.isfinite(np.asarray(X[s : s + CHECK_CHUNK_ROWS]))).sum())
+                for s in range(start, X.shape[0], CHECK_CHUNK_ROWS)
+            )
+            raise DataError(
+                f"{source}: {total} NaN or infinite values, the first at row {start + row}, column {col}"
+            )
+
+
+def check_labels(y: np.ndarray | None, n_samples: int, source: str) -> np.ndarray | None:
+    """Labels as a 1-D int64 array with one entry per sample, or None."""
+    if y is None:
+        return None
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise DataError(f"{source}: labels must be 1-D, got shape {y.shape}")
+    if y.shape[0] != n_samples:
+        raise DataError(f"{source}: {y.shape[0]} labels for {n_samples} samples; the counts must match")
+    if y.dtype.kind == "f":
+        if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)):
+            raise DataError(f"{source}: labels must be whole numbers, got values such as {y[y != np.round(y)][:1]}")
+    elif y.dtype.kind not in "biu":
+        raise DataError(f"{source}: labels must be integers, got dtype {y.dtype}")
+    return y.astype(np.int64)
+
+
+def encode_labels(values: list[str], source: str) -> tuple[np.ndarray, list[str]]:
+    """Integer labels for text labels: whole numbers stay numbers, other names get 0..k-1 in sorted order."""
+    try:
+        numbers = np.array([float(v) for v in values])
+    except ValueError:
+        names = sorted(set(values))
+        index = {name: i for i, name in enumerate(names)}
+        return np.array([index[v] for v in values], dtype=np.int64), names
+    return check_labels(numbers, len(values), source), []
