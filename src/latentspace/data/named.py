@@ -55,7 +55,8 @@ def load_idx_folder(name: str, folder: Path, how_to_get: str = "") -> Dataset:
     """The four MNIST-style IDX files (raw or .gz) in ``folder``; uint8 images scaled to [0, 1]."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise DataError(f"{name}: folder {folder} not found; {how_to_get}".rstrip("; "))
+        needs = ", ".join(IDX_FILES.values())
+        raise DataError(f"{name}: folder {folder} not found (it should hold {needs}, raw or .gz); {how_to_get}".rstrip("; "))
     paths = {key: find_idx_file(folder, stem) for key, stem in IDX_FILES.items()}
     missing = [IDX_FILES[k] for k, p in paths.items() if p is None]
     if missing:
@@ -94,12 +95,11 @@ def _load_idx_set(name: str, data_dir, env: str, default: Path | None, how: str)
 
 FASHION_HOW = (
     "install Debian's package (apt-get install dataset-fashion-mnist) or pass --data-dir FOLDER holding "
-    "the four IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
-    "t10k-labels-idx1-ubyte, raw or .gz)"
+    "Fashion-MNIST's four IDX files"
 )
 MNIST_HOW = (
     "pass --data-dir FOLDER (or set LATENTSPACE_MNIST) holding MNIST's four IDX files "
-    "(train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, raw or .gz)"
+    f"({', '.join(IDX_FILES.values())}, raw or .gz)"
 )
 
 

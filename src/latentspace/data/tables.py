@@ -22,7 +22,8 @@ def read_csv(
 ) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
     """``(X, y, label_names)`` from a CSV file of numbers: X ``(n_rows, n_columns)`` float64.
 
-    ``header``: True / False, or None to take a first row that is not all numbers as a header.
+    ``header``: True / False, or None to take a first row that is not all numbers (the label column
+    aside) as a header.
     ``label_column``: a header name, or a 0-based index (negative counts from the end; a string of
     digits counts as an index when no header has that name). Labels that are whole numbers are kept;
     text labels become 0..k-1 in sorted order and their names are returned in ``label_names``.
@@ -32,7 +33,9 @@ def read_csv(
     delimiter = delimiter or ("\t" if path.suffix.lower() == ".tsv" else ",")
     rows = _parse_rows(path, delimiter)
     names: list[str] | None = None
-    if rows and (header or (header is None and not _is_numeric_row(rows[0][1]))):
+    if rows and header is None:
+        header = _looks_like_header(rows[0][1], label_column)
+    if rows and header:
         names = [c.strip() for c in rows[0][1]]
         rows = rows[1:]
     if not rows:
@@ -99,6 +102,15 @@ def _to_numbers(rows: list[tuple[int, list[str]]], names: list[str] | None, path
                 column = f"column {j + 1}" + (f" ({names[j]!r})" if names else "")
                 raise DataError(f"{path}: non-numeric cell {cell.strip()!r} at line {line}, {column}") from None
     return out
+
+
+def _looks_like_header(first: list[str], label_column: str | int | None) -> bool:
+    """A first row is a header when its cells, the label column's aside, are not all numbers."""
+    if isinstance(label_column, str) and not label_column.lstrip("-").isdigit():
+        return True  # a label column by name needs a header row
+    if label_column is not None and -len(first) <= int(label_column) < len(first):
+        first = [c for j, c in enumerate(first) if j != int(label_column) % len(first)]
+    return not _is_numeric_row(first)
 
 
 def _is_numeric_row(row: list[str]) -> bool:
