@@ -50,8 +50,8 @@ def test_memory_mapped_npy_loads_nothing_and_splits_into_views(tmp_path, digits_
     data = load_dataset(tmp_path / "d.npy", mmap=True)
     assert data.memory_mapped and isinstance(data.X_test, np.memmap)
     # Contiguous ranges of the one file mapping: views, not copies.
-    assert np.shares_memory(data.X_train, data.X_test) is False
-    assert data.X_train.base is not None and data.X_test.base is not None
+    assert data.X_train.base is data.X_test.base and not data.X_train.flags.owndata
+    assert str(data.X_train.filename) == str((tmp_path / "d.npy").resolve())
     assert np.array_equal(np.concatenate([data.X_train, data.X_test]), X)
     X_tr, X_val, _, _ = train_validation_split(data.X_train, validation_fraction=0.25)
     assert isinstance(X_val, np.memmap) and len(X_val) == round(0.25 * len(data.X_train))

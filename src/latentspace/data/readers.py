@@ -7,6 +7,7 @@ Nothing here ever unpickles: object arrays are refused.
 from __future__ import annotations
 
 import gzip
+import tokenize
 import zipfile
 import zlib
 from pathlib import Path
@@ -118,7 +119,7 @@ def _npy_header(f: BinaryIO, path: Path | str, total_bytes: int) -> tuple[tuple[
         version = fmt.read_magic(f)
         read_header = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
         shape, _, dtype = read_header(f)
-    except (ValueError, OSError, EOFError, SyntaxError, TypeError) as e:
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError, tokenize.TokenError) as e:
         raise DataError(f"{path}: not a .npy file ({first_line(e)})") from None
     if dtype.hasobject:
         raise DataError(f"{path}: holds Python objects, which are never loaded (pickles can run code)")
@@ -136,7 +137,9 @@ def read_npz(path: str | Path) -> dict[str, np.ndarray]:
     check_file(path)
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
+    # A damaged central directory raises BadZipFile, NotImplementedError (a "zip version" byte),
+    # struct.error, UnicodeDecodeError...: every one means "not a usable archive".
+    except Exception as e:  # noqa: BLE001
         raise DataError(f"{path}: not a .npz archive ({first_line(e)})") from None
     with archive:
         members = [info for info in archive.infolist() if info.filename.endswith(".npy")]

@@ -33,31 +33,39 @@ def check_array_data(X: np.ndarray, source: str) -> np.ndarray:
     return X.astype(np.float32, copy=False)
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
 def _check_finite(X: np.ndarray, source: str) -> None:
+    """NaN / infinity, and (for float64 data) finite values that float32 cannot hold."""
     if X.dtype.kind != "f":
         return
-    bad = ~np.isfinite(X)
-    if bad.any():
-        row, col = (int(i) for i in np.argwhere(bad)[0])
-        raise DataError(f"{source}: {int(bad.sum())} NaN or infinite values, the first at row {row}, column {col}")
+    for problem, bad in _bad_values(X):
+        if bad.any():
+            row, col = (int(i) for i in np.argwhere(bad)[0])
+            raise DataError(f"{source}: {int(bad.sum())} {problem}, the first at row {row}, column {col}")
+
+
+def _bad_values(X: np.ndarray):
+    yield "NaN or infinite values", ~np.isfinite(X)
+    if X.dtype.itemsize > 4:
+        with np.errstate(invalid="ignore"):
+            yield "values too large for float32 (|x| > 3.4e38)", np.abs(X) > FLOAT32_MAX
 
 
 def _check_finite_chunked(X: np.ndarray, source: str) -> None:
-    """Find the first bad value chunk by chunk; count all of them only when there is one."""
+    """Check chunk by chunk; count all the bad values only once there is one."""
     if X.dtype.kind != "f":
         return
     for start in range(0, X.shape[0], CHECK_CHUNK_ROWS):
-        chunk = np.asarray(X[start : start + CHECK_CHUNK_ROWS])
-        bad = ~np.isfinite(chunk)
-        if bad.any():
-            row, col = (int(i) for i in np.argwhere(bad)[0])
-            total = sum(
-                int((~np.isfinite(np.asarray(X[s : s + CHECK_CHUNK_ROWS]))).sum())
-                for s in range(start, X.shape[0], CHECK_CHUNK_ROWS)
-            )
-            raise DataError(
-                f"{source}: {total} NaN or infinite values, the first at row {start + row}, column {col}"
-            )
+        for index, (problem, bad) in enumerate(_bad_values(np.asarray(X[start : start + CHECK_CHUNK_ROWS]))):
+            if bad.any():
+                row, col = (int(i) for i in np.argwhere(bad)[0])
+                total = sum(
+                    int(list(_bad_values(np.asarray(X[s : s + CHECK_CHUNK_ROWS])))[index][1].sum())
+                    for s in range(start, X.shape[0], CHECK_CHUNK_ROWS)
+                )
+                raise DataError(f"{source}: {total} {problem}, the first at row {start + row}, column {col}")
 
 
 def check_labels(y: np.ndarray | None, n_samples: int, source: str) -> np.ndarray | None:
