@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import mmap
+
 import numpy as np
 
 from ..errors import DataError
@@ -66,6 +68,23 @@ def _check_finite_chunked(X: np.ndarray, source: str) -> None:
                     for s in range(start, X.shape[0], CHECK_CHUNK_ROWS)
                 )
                 raise DataError(f"{source}: {total} {problem}, the first at row {start + row}, column {col}")
+        _release_pages(X)
+
+
+def _release_pages(X: np.ndarray) -> None:
+    """Drop the pages a read-only file mapping has read from this process's resident set.
+
+    They stay in the kernel's page cache and are read again on the next access, so checking a file
+    larger than RAM leaves the process's memory as it found it. Only for mode 'r' mappings: on a
+    copy-on-write mapping this would discard changes.
+    """
+    if getattr(X, "mode", None) != "r":
+        return
+    base = X
+    while isinstance(base, np.ndarray):
+        base = base.base
+    if isinstance(base, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
+        base.madvise(mmap.MADV_DONTNEED)
 
 
 def check_labels(y: np.ndarray | None, n_samples: int, source: str) -> np.ndarray | None:
