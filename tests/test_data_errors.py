@@ -194,7 +194,7 @@ def test_nan_and_infinity_counted_with_the_first_index(tmp_path, mmap):
     X = np.ones((6, 4))
     X[2, 3], X[4, 1], X[5, 0] = np.nan, np.inf, -np.inf
     np.save(tmp_path / "n.npy", X)
-    raises(tmp_path / "n.npy", "3 NaN or infinite values, the first at row 2, column 3", mmap=mmap)
+    raises(tmp_path / "n.npy", r"3 NaN or infinite values, the first at index \(2, 3\)", mmap=mmap)
 
 
 @pytest.mark.parametrize("mmap", [False, True])
@@ -202,19 +202,19 @@ def test_values_too_large_for_float32(tmp_path, mmap):
     X = np.ones((4, 3))
     X[1, 2], X[3, 0] = 1e39, -1e300
     np.save(tmp_path / "big.npy", X)
-    raises(tmp_path / "big.npy", r"2 values too large for float32 \(\|x\| > 3.4e38\), the first at row 1, column 2", mmap=mmap)
+    raises(tmp_path / "big.npy", r"2 values too large for float32 \(\|x\| > 3.4e38\), the first at index \(1, 2\)", mmap=mmap)
 
 
 def test_nan_in_csv(tmp_path):
     (tmp_path / "n.csv").write_text("1,2\nnan,4\n5,inf\n")
-    raises(tmp_path / "n.csv", "2 NaN or infinite values, the first at row 1, column 0")
+    raises(tmp_path / "n.csv", r"2 NaN or infinite values, the first at index \(1, 0\)")
 
 
 def test_nan_in_an_npz_test_part(tmp_path):
     X_test = np.ones((3, 2))
     X_test[1, 1] = np.nan
     np.savez(tmp_path / "s.npz", x_train=np.ones((4, 2)), x_test=X_test)
-    raises(tmp_path / "s.npz", r"\(test part\): 1 NaN or infinite values, the first at row 1, column 1")
+    raises(tmp_path / "s.npz", r"\(test part\): 1 NaN or infinite values, the first at index \(1, 1\)")
 
 
 # ---- images ------------------------------------------------------------------------------------------

@@ -66,7 +66,7 @@ def test_memmap_check_finds_a_nan_in_a_late_chunk(tmp_path, monkeypatch):
     X[33, 2] = np.nan
     X[40, 0] = np.inf
     np.save(tmp_path / "bad.npy", X)
-    with pytest.raises(ValueError, match=r"2 NaN or infinite values, the first at row 33, column 2"):
+    with pytest.raises(ValueError, match=r"2 NaN or infinite values, the first at index \(33, 2\)"):
         check_array_data(read_npy(tmp_path / "bad.npy", mmap=True), "bad.npy")
 
 

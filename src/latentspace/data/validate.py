@@ -45,7 +45,7 @@ def _check_finite(X: np.ndarray, source: str) -> None:
     for problem, bad in _bad_values(X):
         if bad.any():
             row, col = (int(i) for i in np.argwhere(bad)[0])
-            raise DataError(f"{source}: {int(bad.sum())} {problem}, the first at row {row}, column {col}")
+            raise DataError(f"{source}: {int(bad.sum())} {problem}, the first at index ({row}, {col})")
 
 
 def _bad_values(X: np.ndarray):
@@ -67,7 +67,7 @@ def _check_finite_chunked(X: np.ndarray, source: str) -> None:
                     int(list(_bad_values(np.asarray(X[s : s + CHECK_CHUNK_ROWS])))[index][1].sum())
                     for s in range(start, X.shape[0], CHECK_CHUNK_ROWS)
                 )
-                raise DataError(f"{source}: {total} {problem}, the first at row {start + row}, column {col}")
+                raise DataError(f"{source}: {total} {problem}, the first at index ({start + row}, {col})")
         _release_pages(X)
 
 
