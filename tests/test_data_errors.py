@@ -119,6 +119,17 @@ def test_npy_not_numpy(tmp_path):
     raises(tmp_path / "n.npy", "not a .npy file", load=read_npy)
 
 
+def test_npy_with_a_malformed_header(tmp_path):
+    """A header numpy's literal parser fails on with tokenize.TokenError (found by fuzzing)."""
+    np.save(tmp_path / "ok.npy", np.ones(3))
+    blob = bytearray((tmp_path / "ok.npy").read_bytes())
+    length = int.from_bytes(blob[8:10], "little")
+    header = b"{'descr': '<f8', 'fortran_order': False, 'shape': (3,"
+    blob[10 : 10 + length] = header + b" " * (length - len(header) - 1) + b"\n"
+    (tmp_path / "m.npy").write_bytes(bytes(blob))
+    raises(tmp_path / "m.npy", r"not a \.npy file \(malformed header\)", load=read_npy)
+
+
 @pytest.mark.parametrize("mmap", [False, True])
 def test_npy_truncated(tmp_path, mmap):
     np.save(tmp_path / "t.npy", np.ones((10, 10)))

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..data import Dataset, load_dataset
+from ..data import Dataset, load_dataset, read_npy
 from ..errors import DataError, LatentspaceError
 from ..estimators import VAE, AutoEncoder, LinearAutoEncoder
 
@@ -145,16 +145,8 @@ def build_estimator(model: str, args: argparse.Namespace, verbose: bool):
 
 
 def read_array(path: str | Path) -> np.ndarray:
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: file not found")
-    try:
-        X = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as e:
-        raise DataError(f"{path}: not a readable .npy file ({str(e).splitlines()[0]})") from None
-    if not isinstance(X, np.ndarray):
-        raise DataError(f"{path}: expected a .npy array, got an archive")
-    return X
+    """A .npy file through the data layer's checked reader (header, size and dtype checked first)."""
+    return read_npy(path)
 
 
 def write_array(path: str | Path, X: np.ndarray) -> None:

@@ -119,7 +119,9 @@ def _npy_header(f: BinaryIO, path: Path | str, total_bytes: int) -> tuple[tuple[
         version = fmt.read_magic(f)
         read_header = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
         shape, _, dtype = read_header(f)
-    except (ValueError, OSError, EOFError, SyntaxError, TypeError, tokenize.TokenError) as e:
+    except (SyntaxError, tokenize.TokenError):  # numpy's parser of the header's Python literal
+        raise DataError(f"{path}: not a .npy file (malformed header)") from None
+    except (ValueError, OSError, EOFError, TypeError) as e:
         raise DataError(f"{path}: not a .npy file ({first_line(e)})") from None
     if dtype.hasobject:
         raise DataError(f"{path}: holds Python objects, which are never loaded (pickles can run code)")
