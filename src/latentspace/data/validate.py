@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mmap
+from collections.abc import Callable
 
 import numpy as np
 
@@ -29,46 +30,39 @@ def check_array_data(X: np.ndarray, source: str) -> np.ndarray:
     if X.ndim > 2:
         X = X.reshape(X.shape[0], -1)
     if isinstance(X, np.memmap):
-        _check_finite_chunked(X, source)
+        _check_values(X, source, CHECK_CHUNK_ROWS)
         return X
-    _check_finite(X, source)
+    _check_values(X, source, X.shape[0])
     return X.astype(np.float32, copy=False)
 
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def _check_finite(X: np.ndarray, source: str) -> None:
-    """NaN / infinity, and (for float64 data) finite values that float32 cannot hold."""
-    if X.dtype.kind != "f":
-        return
-    for problem, bad in _bad_values(X):
-        if bad.any():
-            row, col = (int(i) for i in np.argwhere(bad)[0])
-            raise DataError(f"{source}: {int(bad.sum())} {problem}, the first at index ({row}, {col})")
+def _problems(dtype: np.dtype) -> list[tuple[str, Callable[[np.ndarray], np.ndarray]]]:
+    """(what, mask of bad entries) for data of this dtype: NaN / infinity, and finite float64 values
+    that become infinite as float32."""
+    if dtype.kind != "f":
+        return []
+    checks = [("NaN or infinite values", lambda a: ~np.isfinite(a))]
+    if dtype.itemsize > 4:
+        checks.append(("values too large for float32 (|x| > 3.4e38)", lambda a: np.abs(a) > FLOAT32_MAX))
+    return checks
 
 
-def _bad_values(X: np.ndarray):
-    yield "NaN or infinite values", ~np.isfinite(X)
-    if X.dtype.itemsize > 4:
-        with np.errstate(invalid="ignore"):
-            yield "values too large for float32 (|x| > 3.4e38)", np.abs(X) > FLOAT32_MAX
-
-
-def _check_finite_chunked(X: np.ndarray, source: str) -> None:
-    """Check chunk by chunk; count all the bad values only once there is one."""
-    if X.dtype.kind != "f":
-        return
-    for start in range(0, X.shape[0], CHECK_CHUNK_ROWS):
-        for index, (problem, bad) in enumerate(_bad_values(np.asarray(X[start : start + CHECK_CHUNK_ROWS]))):
+def _check_values(X: np.ndarray, source: str, chunk_rows: int) -> None:
+    """Scan ``chunk_rows`` rows at a time; count every bad value only once there is one."""
+    n = X.shape[0]
+    for what, mask in _problems(X.dtype):
+        for start in range(0, n, chunk_rows):
+            bad = mask(np.asarray(X[start : start + chunk_rows]))
             if bad.any():
                 row, col = (int(i) for i in np.argwhere(bad)[0])
-                total = sum(
-                    int(list(_bad_values(np.asarray(X[s : s + CHECK_CHUNK_ROWS])))[index][1].sum())
-                    for s in range(start, X.shape[0], CHECK_CHUNK_ROWS)
+                total = int(bad.sum()) + sum(
+                    int(mask(np.asarray(X[s : s + chunk_rows])).sum()) for s in range(start + chunk_rows, n, chunk_rows)
                 )
-                raise DataError(f"{source}: {total} {problem}, the first at index ({start + row}, {col})")
-        _release_pages(X)
+                raise DataError(f"{source}: {total} {what}, the first at index ({start + row}, {col})")
+            _release_pages(X)
 
 
 def _release_pages(X: np.ndarray) -> None:
