@@ -13,7 +13,7 @@ from data_files import idx_bytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from latentspace.data import load_dataset, read_csv, read_idx, read_npy, read_npz
+from latentspace.data import load_dataset, read_csv, read_idx, read_image_folder, read_npy, read_npz
 from latentspace.errors import DataError
 
 # LATENTSPACE_FUZZ_EXAMPLES raises the count for a longer hunt; the default keeps the suite fast.
@@ -120,3 +120,21 @@ def test_fuzz_helpers_make_readable_files():
     assert outcome(read_npy, "f.npy", VALID_NPY).shape == (3, 4)
     assert set(outcome(read_npz, "f.npz", VALID_NPZ)) == {"X", "y"}
     assert zipfile.is_zipfile(io.BytesIO(VALID_NPZ))
+
+
+def png_bytes() -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.arange(48, dtype=np.uint8).reshape(6, 8)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@FUZZ
+@given(st.one_of(st.binary(max_size=100), mutated(png_bytes())))
+def test_image_reader_returns_data_or_data_error(blob):
+    def read_folder_of(path):
+        return read_image_folder(path.parent)
+
+    result = outcome(read_folder_of, "a.png", blob)
+    assert isinstance(result, (tuple, DataError))
