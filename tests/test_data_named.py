@@ -7,7 +7,7 @@ import pytest
 from conftest import requires_fashion_mnist
 from data_files import write_idx_folder
 
-from latentspace.data import NAMED, list_datasets, load_dataset, load_digits, load_fashion_mnist, read_idx
+from latentspace.data import NAMED, fashion_mnist_available, list_datasets, load_dataset, load_digits, load_fashion_mnist, read_idx
 from latentspace.data.named import FASHION_MNIST_DIR, find_idx_file
 from latentspace.errors import DataError
 
@@ -97,7 +97,7 @@ def test_registry_lists_sets_and_availability(tmp_path, monkeypatch):
     rows = {r["name"]: r for r in list_datasets()}
     assert set(rows) == set(NAMED) == {"digits", "fashion-mnist", "mnist"}
     assert rows["digits"]["available"] and not rows["mnist"]["available"]
-    assert rows["fashion-mnist"]["available"] == FASHION_MNIST_DIR.joinpath("train-images-idx3-ubyte.gz").exists()
+    assert rows["fashion-mnist"]["available"] == fashion_mnist_available()
     write_idx_folder(tmp_path / "mnist")
     assert {r["name"]: r for r in list_datasets(tmp_path)}["mnist"]["available"]
     # The registry's advertised sizes are what the loader gives.
