@@ -1,6 +1,7 @@
 """Named data sets: digits, the real Fashion-MNIST files, MNIST from a folder, the registry."""
 
 import hashlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,7 +9,7 @@ from conftest import requires_fashion_mnist
 from data_files import write_idx_folder
 
 from latentspace.data import NAMED, fashion_mnist_available, list_datasets, load_dataset, load_digits, load_fashion_mnist, read_idx
-from latentspace.data.named import FASHION_MNIST_DIR, find_idx_file
+from latentspace.data.named import find_idx_file
 from latentspace.errors import DataError
 
 # Computed once from Debian's dataset-fashion-mnist (the four .gz files of June 2020): SHA-256 of
@@ -25,7 +26,8 @@ FASHION_MNIST = {
 @pytest.mark.parametrize("stem", sorted(FASHION_MNIST))
 def test_fashion_mnist_files_match_recorded_hashes(stem):
     shape, sha256, pixel_sum = FASHION_MNIST[stem]
-    a = read_idx(find_idx_file(FASHION_MNIST_DIR, stem))
+    folder = Path(NAMED["fashion-mnist"].availability()[1])
+    a = read_idx(find_idx_file(folder, stem))
     assert a.shape == shape and a.dtype == np.uint8
     assert hashlib.sha256(a.tobytes()).hexdigest() == sha256
     assert int(a.sum(dtype=np.int64)) == pixel_sum
