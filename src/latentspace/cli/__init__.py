@@ -11,9 +11,9 @@ import sys
 
 from .. import __version__
 from ..errors import TrainingDivergedError
-from . import codec, demo, train
+from . import codec, datasets, demo, train
 
-COMMANDS = [demo, train, codec]
+COMMANDS = [demo, train, codec, datasets]
 
 
 class ArgumentParser(argparse.ArgumentParser):

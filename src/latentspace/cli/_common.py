@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..data import Dataset, load_dataset
+from ..data import Dataset, load_dataset, read_npy
 from ..errors import DataError, LatentspaceError
 from ..estimators import VAE, AutoEncoder, LinearAutoEncoder
 
@@ -18,17 +18,51 @@ MODELS = {"ae": AutoEncoder, "linear": LinearAutoEncoder, "vae": VAE}
 NOT_FLAGS = {"verbose"}
 
 
-def add_data_arguments(parser: argparse.ArgumentParser, default: str | None = "digits") -> None:
+def add_data_arguments(parser: argparse.ArgumentParser, default: str | None = "digits", required: bool | None = None) -> None:
     parser.add_argument(
-        "--data", default=default, required=default is None, metavar="NAME|PATH",
-        help=f"named data set (digits, fashion-mnist, mnist) or a .npy/.csv file (default: {default})",
+        "--data", default=default, required=default is None if required is None else required, metavar="NAME|PATH",
+        help="named data set (digits, fashion-mnist, mnist), an array file (.npy, .npz, .csv, IDX/.gz) "
+        f"or a folder of images (default: {default})",
     )
     parser.add_argument("--data-dir", default=None, metavar="DIR", help="folder holding a named set's files")
     parser.add_argument("--seed", type=int, default=0, help="seed of the train/test split (default: 0)")
+    group = parser.add_argument_group("data file options")
+    group.add_argument("--test-fraction", type=float, default=0.2, metavar="F",
+                       help="held-out part of a file without a stored split (default: 0.2)")
+    group.add_argument("--label-column", default=None, metavar="NAME|INDEX", help="CSV: the column holding labels")
+    group.add_argument("--no-header", dest="header", action="store_false", default=None,
+                       help="CSV: the first row is data (default: a non-numeric first row is a header)")
+    group.add_argument("--x-key", default=None, metavar="KEY", help=".npz: the array holding the data")
+    group.add_argument("--y-key", default=None, metavar="KEY", help=".npz: the array holding the labels")
+    group.add_argument("--image-size", type=parse_image_size, default=None, metavar="HxW",
+                       help="image folder: resize every image to this size")
+    group.add_argument("--color", choices=("auto", "grey", "rgb"), default="auto",
+                       help="image folder: colour mode (default: auto, grey when every image is grey)")
+    group.add_argument("--mmap", action=argparse.BooleanOptionalAction, default=None,
+                       help=".npy / raw IDX: memory-map the file (default: when larger than 1 GiB)")
+
+
+def parse_image_size(text: str) -> tuple[int, int]:
+    """'28x28' or '28,28' or '28' -> (28, 28)."""
+    parts = text.lower().replace(",", "x").split("x")
+    try:
+        size = tuple(int(p) for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected HxW, got {text!r}") from None
+    if len(size) == 1:
+        size = size * 2
+    if len(size) != 2 or min(size) < 1:
+        raise argparse.ArgumentTypeError(f"expected two positive sizes HxW, got {text!r}")
+    return size
 
 
 def load_data(args: argparse.Namespace) -> Dataset:
-    return load_dataset(args.data, data_dir=args.data_dir, seed=args.seed)
+    options = {
+        name: getattr(args, name)
+        for name in ("test_fraction", "mmap", "x_key", "y_key", "label_column", "header", "image_size", "color")
+        if hasattr(args, name)
+    }
+    return load_dataset(args.data, data_dir=args.data_dir, seed=args.seed, **options)
 
 
 def parse_int_tuple(text: str) -> tuple[int, ...]:
@@ -130,16 +164,8 @@ def use_data_image_shape(estimator, data: Dataset) -> None:
 
 
 def read_array(path: str | Path) -> np.ndarray:
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: file not found")
-    try:
-        X = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as e:
-        raise DataError(f"{path}: not a readable .npy file ({str(e).splitlines()[0]})") from None
-    if not isinstance(X, np.ndarray):
-        raise DataError(f"{path}: expected a .npy array, got an archive")
-    return X
+    """A .npy file through the data layer's checked reader (header, size and dtype checked first)."""
+    return read_npy(path)
 
 
 def write_array(path: str | Path, X: np.ndarray) -> None:

@@ -1,4 +1,9 @@
-"""The data layer: named data sets, file readers, validation."""
+"""The data layer: named data sets, file readers, validation, seeded splits.
+
+``load_dataset(name_or_path)`` is the one entry point: a named set (``digits``, ``fashion-mnist``,
+``mnist``), an array file (``.npy``, ``.npz``, ``.csv``/``.tsv``, IDX raw or ``.gz``), a folder of
+images, or a folder holding MNIST's four IDX files. See docs/data.md.
+"""
 
 from __future__ import annotations
 
@@ -7,64 +12,157 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from .dataset import Dataset, train_test_split_arrays
-from .named import NAMED, fashion_mnist_available, load_digits, load_fashion_mnist, load_mnist
-from .readers import read_csv, read_idx, read_npy
+from .dataset import Dataset, train_test_split_arrays, train_validation_split
+from .images import read_image_folder
+from .named import (
+    NAMED,
+    NamedSet,
+    fashion_mnist_available,
+    is_idx_folder,
+    list_datasets,
+    load_digits,
+    load_fashion_mnist,
+    load_idx_folder,
+    load_mnist,
+)
+from .readers import GZIP_MAGIC, check_file, pick_npz_arrays, read_idx, read_npy, read_npz
+from .tables import read_csv
+from .validate import check_array_data, check_labels
+
+# .npy and raw IDX files larger than this are memory-mapped when ``mmap`` is left to decide.
+MMAP_THRESHOLD_BYTES = 1 << 30
+CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 
 
 def load_dataset(
-    name_or_path: str | Path, *, data_dir: str | Path | None = None, test_fraction: float = 0.2, seed: int = 0
+    name_or_path: str | Path,
+    *,
+    data_dir: str | Path | None = None,
+    test_fraction: float = 0.2,
+    seed: int = 0,
+    mmap: bool | None = None,
+    x_key: str | None = None,
+    y_key: str | None = None,
+    label_column: str | int | None = None,
+    header: bool | None = None,
+    image_size: tuple[int, int] | None = None,
+    color: str = "auto",
 ) -> Dataset:
-    """A named data set (``digits``, ``fashion-mnist``, ``mnist``) or an array file (.npy, .csv).
+    """A named data set or the data in a file or folder, split into train and test parts.
 
-    Arrays from a file are split into train and test parts with a seeded shuffle.
+    Files without a stored split are split with a seeded shuffle (``test_fraction``, ``seed``);
+    memory-mapped arrays are split into contiguous views instead (see ``train_test_split_arrays``).
+    ``mmap``: memory-map a ``.npy`` or raw IDX file (True), never (False), or when it is larger than
+    1 GiB (None). ``x_key``/``y_key`` pick a ``.npz``'s arrays; ``label_column``/``header`` shape a
+    CSV; ``image_size=(H, W)`` and ``color`` ("auto", "grey", "rgb") shape an image folder.
     """
     key = str(name_or_path)
     if key in NAMED:
-        return NAMED[key](data_dir=data_dir, seed=seed)
+        return NAMED[key](data_dir, seed, test_fraction)
     path = Path(key)
-    suffix = path.suffix.lower()
-    if suffix == ".npy":
-        X = read_npy(path)
-    elif suffix == ".csv":
-        X = read_csv(path)
-    elif not path.exists() and suffix == "":
-        raise DataError(f"unknown data set {key!r}; named sets: {', '.join(NAMED)}; or give a .npy/.csv path")
+    if not path.exists():
+        if path.suffix == "" and len(path.parts) == 1:
+            raise DataError(f"unknown data set {key!r}; named sets: {', '.join(NAMED)}; or give a file or folder path")
+        raise DataError(f"{path}: file not found")
+    if path.is_dir():
+        if is_idx_folder(path):
+            return load_idx_folder(path.name, path)
+        X, y, names, image_shape = read_image_folder(path, size=image_size, color=color)
+        return _split_dataset(path.name, X, y, str(path), test_fraction, seed, image_shape, names)
+    kind = _file_kind(path)
+    label_names: list[str] = []
+    X_test = y_test = None
+    if kind == "npy":
+        X, y = read_npy(path, mmap=_wants_mmap(path, mmap)), None
+    elif kind == "npz":
+        X, y, X_test, y_test = pick_npz_arrays(read_npz(path), path, x_key, y_key)
+    elif kind == "csv":
+        X, y, label_names = read_csv(path, header=header, label_column=label_column)
     else:
-        raise DataError(f"{path}: unsupported file type {suffix or '(none)'}; use .npy or .csv")
-    X = check_array_data(X, str(path))
-    X_train, X_test, _, _ = train_test_split_arrays(X, None, test_fraction, seed)
-    return Dataset(path.stem, X_train, X_test)
+        X, y = read_idx(path, mmap=_wants_mmap(path, mmap)), None
+    image_shape = _image_shape(X)
+    if X_test is not None:
+        return _stored_split(path, X, y, X_test, y_test, image_shape)
+    return _split_dataset(path.stem, X, y, str(path), test_fraction, seed, image_shape, label_names)
 
 
-def check_array_data(X: np.ndarray, source: str) -> np.ndarray:
-    """2-D, numeric, non-empty, finite; returned as float32."""
-    if X.dtype.kind not in "biuf":
-        raise DataError(f"{source}: data must be numeric, got dtype {X.dtype}")
-    if X.ndim == 1:
-        raise DataError(f"{source}: expected a 2-D array (samples x features), got 1-D of length {X.shape[0]}")
-    if X.ndim > 2:
-        X = X.reshape(X.shape[0], -1)
-    if X.shape[0] == 0 or X.shape[1] == 0:
-        raise DataError(f"{source}: empty array of shape {X.shape}")
-    bad = ~np.isfinite(X)
-    if bad.any():
-        first = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise DataError(f"{source}: {int(bad.sum())} NaN or infinite values, the first at index {first}")
-    return X.astype(np.float32, copy=False)
+def _file_kind(path: Path) -> str:
+    """'npy', 'npz', 'csv' or 'idx', by suffix, else by the file's first bytes."""
+    suffix = path.suffix.lower()
+    if suffix in (".npy", ".npz"):
+        return suffix[1:]
+    if suffix in CSV_SUFFIXES:
+        return "csv"
+    if suffix == ".gz" or "idx" in path.name.lower() or path.name.lower().endswith("-ubyte"):
+        return "idx"
+    check_file(path)
+    with path.open("rb") as f:
+        head = f.read(4)
+    if head.startswith(b"\x93NUMPY"[:4]):
+        return "npy"
+    if head.startswith(b"PK"):
+        return "npz"
+    if head.startswith(GZIP_MAGIC) or head[:2] == b"\x00\x00":
+        return "idx"
+    raise DataError(
+        f"{path}: unsupported file type {suffix or '(no suffix)'}; use .npy, .npz, .csv, IDX (.gz) or a folder of images"
+    )
+
+
+def _wants_mmap(path: Path, mmap: bool | None) -> bool:
+    if mmap is not None:
+        return bool(mmap)
+    return path.is_file() and path.stat().st_size > MMAP_THRESHOLD_BYTES
+
+
+def _image_shape(X: np.ndarray) -> tuple[int, ...] | None:
+    """(H, W) for (n, H, W) arrays, (C, H, W) for (n, C, H, W) with 1 or 3 channels, else None."""
+    if X.ndim == 3:
+        return tuple(int(s) for s in X.shape[1:])
+    if X.ndim == 4 and X.shape[1] in (1, 3):
+        return tuple(int(s) for s in X.shape[1:])
+    return None
+
+
+def _split_dataset(name, X, y, source, test_fraction, seed, image_shape, label_names) -> Dataset:
+    X = check_array_data(X, source)
+    y = check_labels(y, X.shape[0], source)
+    if X.shape[0] < 2:
+        raise DataError(f"{source}: {X.shape[0]} sample; need at least 2 to split into train and test")
+    X_train, X_test, y_train, y_test = train_test_split_arrays(X, y, test_fraction, seed)
+    return Dataset(name, X_train, X_test, y_train, y_test, image_shape, list(label_names))
+
+
+def _stored_split(path: Path, X, y, X_test, y_test, image_shape) -> Dataset:
+    X = check_array_data(X, f"{path} (train part)")
+    X_test = check_array_data(X_test, f"{path} (test part)")
+    if X.shape[1] != X_test.shape[1]:
+        raise DataError(f"{path}: train part has {X.shape[1]} features, test part {X_test.shape[1]}")
+    y = check_labels(y, X.shape[0], f"{path} (train labels)")
+    y_test = check_labels(y_test, X_test.shape[0], f"{path} (test labels)")
+    return Dataset(path.stem, X, X_test, y, y_test, image_shape)
 
 
 __all__ = [
     "Dataset",
+    "NamedSet",
+    "NAMED",
     "load_dataset",
+    "list_datasets",
     "load_digits",
     "load_fashion_mnist",
     "load_mnist",
+    "load_idx_folder",
     "fashion_mnist_available",
     "read_idx",
     "read_npy",
+    "read_npz",
+    "pick_npz_arrays",
     "read_csv",
+    "read_image_folder",
     "check_array_data",
+    "check_labels",
     "train_test_split_arrays",
-    "NAMED",
+    "train_validation_split",
+    "MMAP_THRESHOLD_BYTES",
 ]

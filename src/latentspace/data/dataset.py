@@ -1,10 +1,12 @@
-"""The ``Dataset`` record every loader returns."""
+"""The ``Dataset`` record every loader returns, and the seeded splits."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+
+from ..errors import DataError
 
 
 @dataclass
@@ -12,8 +14,9 @@ class Dataset:
     """Train/test arrays of one data set.
 
     ``X_train`` ``(n_train, n_features)`` and ``X_test`` ``(n_test, n_features)`` are float32 (images
-    scaled to [0, 1]); labels are int arrays or None; ``image_shape`` is ``(H, W)`` or ``(C, H, W)``
-    for image data (to display rows of X), else None.
+    scaled to [0, 1]), or read-only ``np.memmap`` views of a memory-mapped file in its own dtype;
+    labels are int64 arrays or None; ``image_shape`` is ``(H, W)`` or ``(C, H, W)`` for image data (to
+    display rows of X), else None; ``label_names[i]`` names class ``i`` where the classes had names.
     """
 
     name: str
@@ -22,28 +25,58 @@ class Dataset:
     y_train: np.ndarray | None = None
     y_test: np.ndarray | None = None
     image_shape: tuple[int, ...] | None = None
+    label_names: list[str] = field(default_factory=list)
 
     @property
     def n_features(self) -> int:
         return int(self.X_train.shape[1])
 
+    @property
+    def memory_mapped(self) -> bool:
+        return isinstance(self.X_train, np.memmap)
+
     def describe(self) -> str:
         shape = "x".join(map(str, self.image_shape)) if self.image_shape else "-"
-        labels = "yes" if self.y_train is not None else "no"
+        labels = "no"
+        if self.y_train is not None:
+            n_classes = len(self.label_names) or len(np.unique(self.y_train))
+            labels = f"{n_classes} classes"
+        mapped = ", memory-mapped" if self.memory_mapped else ""
         return (
             f"{self.name}: {len(self.X_train)} train + {len(self.X_test)} test, "
-            f"{self.n_features} features, image {shape}, labels {labels}"
+            f"{self.n_features} features, image {shape}, labels {labels}{mapped}"
         )
 
 
 def train_test_split_arrays(
     X: np.ndarray, y: np.ndarray | None, test_fraction: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """Seeded shuffle-split; the test part has ``round(test_fraction * n)`` rows (at least 1 if n > 1)."""
+    """``(X_train, X_test, y_train, y_test)``: the test part has ``round(test_fraction * n)`` rows
+    (at least 1 when n > 1).
+
+    In-memory arrays are shuffled with ``seed`` first. A ``np.memmap`` is split into two contiguous
+    ranges instead (the last rows are the test part) so both parts stay views of the file and nothing
+    is copied; shuffle such a file's rows when you write it if its order matters.
+    """
+    if not 0.0 < float(test_fraction) < 1.0:
+        raise DataError(f"the held-out fraction must be in (0, 1), got {test_fraction}")
     n = X.shape[0]
     n_test = min(n - 1, max(1, int(round(test_fraction * n)))) if n > 1 else 0
+    if isinstance(X, np.memmap):
+        cut = n - n_test
+        split = lambda a: (None, None) if a is None else (a[:cut], a[cut:])  # noqa: E731
+        (X_train, X_test), (y_train, y_test) = split(X), split(y)
+        return X_train, X_test, y_train, y_test
     order = np.random.default_rng(seed).permutation(n)
     test, train = order[:n_test], order[n_test:]
     y_train = None if y is None else y[train]
     y_test = None if y is None else y[test]
     return X[train], X[test], y_train, y_test
+
+
+def train_validation_split(
+    X: np.ndarray, y: np.ndarray | None = None, validation_fraction: float = 0.1, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """``(X_train, X_val, y_train, y_val)``: the same seeded split, named for holding out a validation
+    part of a training set (memory-mapped arrays again split into contiguous views)."""
+    return train_test_split_arrays(X, y, validation_fraction, seed)

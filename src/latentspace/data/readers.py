@@ -1,80 +1,29 @@
-"""Array readers: IDX, .npy, .npz, .csv. Each raises ``DataError`` naming the file and the problem."""
+"""Binary array readers: IDX (raw or gzip), .npy (optionally memory-mapped) and .npz.
+
+Each reader raises ``DataError`` whose message starts with the file's path and names the problem.
+Nothing here ever unpickles: object arrays are refused.
+"""
 
 from __future__ import annotations
 
 import gzip
+import tokenize
+import zipfile
 import zlib
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
 from ..errors import DataError
 
 IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+GZIP_MAGIC = b"\x1f\x8b"
 
 
-def read_idx(path: str | Path) -> np.ndarray:
-    """Read an IDX file (raw or gzip), the format of MNIST and Fashion-MNIST."""
-    path = Path(path)
-    raw = _read_bytes(path)
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as e:
-            raise DataError(f"{path}: corrupt gzip data ({e})") from None
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in IDX_DTYPES:
-        raise DataError(f"{path}: wrong magic number, not an IDX file")
-    dtype, ndim = np.dtype(IDX_DTYPES[raw[2]]), raw[3]
-    header = 4 + 4 * ndim
-    if ndim == 0 or len(raw) < header:
-        raise DataError(f"{path}: truncated IDX header")
-    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    expected = int(np.prod(shape)) * dtype.itemsize
-    if len(raw) - header != expected:
-        raise DataError(f"{path}: truncated IDX data: {len(raw) - header} bytes for shape {shape}, expected {expected}")
-    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
-
-
-def read_npy(path: str | Path, mmap: bool = False) -> np.ndarray:
-    path = Path(path)
-    _check_file(path)
-    try:
-        return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as e:
-        raise DataError(f"{path}: not a readable .npy file ({_first_line(e)})") from None
-
-
-def read_csv(path: str | Path) -> np.ndarray:
-    """A numeric CSV; a first row that is not numeric is taken as a header and skipped."""
-    path = Path(path)
-    text = _read_bytes(path).decode("utf-8", errors="replace")
-    rows = [line.split(",") for line in text.splitlines() if line.strip()]
-    if rows and not _is_numeric_row(rows[0]):
-        rows = rows[1:]
-    if not rows:
-        raise DataError(f"{path}: no data rows")
-    width = len(rows[0])
-    out = np.empty((len(rows), width), dtype=np.float64)
-    for i, row in enumerate(rows):
-        if len(row) != width:
-            raise DataError(f"{path}: ragged rows: row {i + 1} has {len(row)} cells, the first has {width}")
-        for j, cell in enumerate(row):
-            try:
-                out[i, j] = float(cell)
-            except ValueError:
-                raise DataError(f"{path}: non-numeric cell {cell.strip()!r} at row {i + 1}, column {j + 1}") from None
-    return out
-
-
-def _is_numeric_row(row: list[str]) -> bool:
-    try:
-        [float(c) for c in row]
-    except ValueError:
-        return False
-    return True
-
-
-def _check_file(path: Path) -> None:
+# ---- files -----------------------------------------------------------------------------------------
+def check_file(path: Path) -> None:
+    """The path exists, is a regular file and is not empty."""
     if not path.exists():
         raise DataError(f"{path}: file not found")
     if not path.is_file():
@@ -83,10 +32,179 @@ def _check_file(path: Path) -> None:
         raise DataError(f"{path}: file is empty")
 
 
-def _read_bytes(path: Path) -> bytes:
-    _check_file(path)
+def read_bytes(path: Path) -> bytes:
+    check_file(path)
     return path.read_bytes()
 
 
-def _first_line(e: Exception) -> str:
+def first_line(e: BaseException) -> str:
     return (str(e).strip().splitlines() or [type(e).__name__])[0]
+
+
+# ---- IDX -------------------------------------------------------------------------------------------
+def read_idx(path: str | Path, mmap: bool = False) -> np.ndarray:
+    """Read an IDX file (raw or gzip), the format of MNIST and Fashion-MNIST: shape ``(n, ...)``.
+
+    With ``mmap=True`` a raw (uncompressed) file is memory-mapped read-only instead of read; a gzip
+    file must be decompressed and is always read into memory.
+    """
+    path = Path(path)
+    check_file(path)
+    with path.open("rb") as f:
+        compressed = f.read(2) == GZIP_MAGIC
+    if compressed:
+        raw = _gunzip(path)
+        dtype, shape, header = _idx_header(raw[:1028], path)
+        _check_idx_size(len(raw) - header, dtype, shape, path)
+        return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
+    with path.open("rb") as f:
+        dtype, shape, header = _idx_header(f.read(1028), path)
+    _check_idx_size(path.stat().st_size - header, dtype, shape, path)
+    if mmap and int(np.prod(shape)) > 0:
+        return np.memmap(path, dtype=dtype, mode="r", offset=header, shape=shape)
+    return np.frombuffer(path.read_bytes(), dtype=dtype, offset=header).reshape(shape)
+
+
+def _gunzip(path: Path) -> bytes:
+    try:
+        return gzip.decompress(path.read_bytes())
+    except (OSError, EOFError, zlib.error) as e:
+        raise DataError(f"{path}: corrupt gzip data ({first_line(e)})") from None
+
+
+def _idx_header(head: bytes, path: Path) -> tuple[np.dtype, tuple[int, ...], int]:
+    """(dtype, shape, header length) from an IDX file's first bytes."""
+    if len(head) < 4 or head[0] != 0 or head[1] != 0 or head[2] not in IDX_DTYPES:
+        raise DataError(f"{path}: wrong magic number {head[:4].hex() or '(none)'}, not an IDX file")
+    dtype, ndim = np.dtype(IDX_DTYPES[head[2]]), head[3]
+    header = 4 + 4 * ndim
+    if ndim == 0:
+        raise DataError(f"{path}: IDX header declares 0 dimensions")
+    if len(head) < header:
+        raise DataError(f"{path}: truncated IDX header: {len(head)} bytes, the header needs {header}")
+    shape = tuple(int.from_bytes(head[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    return dtype, shape, header
+
+
+def _check_idx_size(data_bytes: int, dtype: np.dtype, shape: tuple[int, ...], path: Path) -> None:
+    expected = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if data_bytes < expected:
+        raise DataError(f"{path}: truncated IDX data: {data_bytes} bytes for shape {shape}, expected {expected}")
+    if data_bytes > expected:
+        raise DataError(f"{path}: IDX data has {data_bytes - expected} bytes more than shape {shape} needs")
+
+
+# ---- .npy --------------------------------------------------------------------------------------------
+def read_npy(path: str | Path, mmap: bool = False) -> np.ndarray:
+    """A ``.npy`` array; with ``mmap=True`` a read-only ``np.memmap`` that loads nothing up front."""
+    path = Path(path)
+    check_file(path)
+    with path.open("rb") as f:
+        shape, dtype = _npy_header(f, path, path.stat().st_size)
+    if mmap and int(np.prod(shape)) > 0:
+        try:
+            return np.load(path, mmap_mode="r", allow_pickle=False)
+        except (ValueError, OSError) as e:
+            raise DataError(f"{path}: cannot memory-map ({first_line(e)})") from None
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as e:
+        raise DataError(f"{path}: not a readable .npy file ({first_line(e)})") from None
+
+
+def _npy_header(f: BinaryIO, path: Path | str, total_bytes: int) -> tuple[tuple[int, ...], np.dtype]:
+    """Parse and check a .npy header, so a lying header fails here rather than in a huge allocation."""
+    fmt = np.lib.format
+    try:
+        version = fmt.read_magic(f)
+        read_header = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+        shape, _, dtype = read_header(f)
+    except (SyntaxError, tokenize.TokenError):  # numpy's parser of the header's Python literal
+        raise DataError(f"{path}: not a .npy file (malformed header)") from None
+    except (ValueError, OSError, EOFError, TypeError) as e:
+        raise DataError(f"{path}: not a .npy file ({first_line(e)})") from None
+    if dtype.hasobject:
+        raise DataError(f"{path}: holds Python objects, which are never loaded (pickles can run code)")
+    expected = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    available = total_bytes - f.tell()
+    if available < expected:
+        raise DataError(f"{path}: truncated .npy: {available} data bytes for shape {shape}, expected {expected}")
+    return shape, dtype
+
+
+# ---- .npz --------------------------------------------------------------------------------------------
+def read_npz(path: str | Path) -> dict[str, np.ndarray]:
+    """Every array of a ``.npz`` archive by name (loaded into memory: zip members cannot be mapped)."""
+    path = Path(path)
+    check_file(path)
+    try:
+        archive = zipfile.ZipFile(path)
+    # A damaged central directory raises BadZipFile, NotImplementedError (a "zip version" byte),
+    # struct.error, UnicodeDecodeError...: every one means "not a usable archive".
+    except Exception as e:  # noqa: BLE001
+        raise DataError(f"{path}: not a .npz archive ({first_line(e)})") from None
+    with archive:
+        members = [info for info in archive.infolist() if info.filename.endswith(".npy")]
+        if not members:
+            raise DataError(f"{path}: the archive holds no arrays")
+        return {info.filename[: -len(".npy")]: _read_npz_member(archive, info, path) for info in members}
+
+
+def _read_npz_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> np.ndarray:
+    where = f"{path}[{info.filename[:-4]}]"
+    try:
+        with archive.open(info) as f:
+            _npy_header(f, where, info.file_size)
+        with archive.open(info) as f:
+            return np.lib.format.read_array(f, allow_pickle=False)
+    except DataError:
+        raise
+    # zipfile and zlib raise many types on a damaged member (BadZipFile, zlib.error, EOFError,
+    # NotImplementedError for unknown compression, RuntimeError when encrypted...): all mean "corrupt".
+    except Exception as e:  # noqa: BLE001
+        raise DataError(f"{where}: corrupt array in the archive ({first_line(e)})") from None
+
+
+# Names looked for in a .npz when the caller names no keys (compared case-insensitively).
+NPZ_SPLIT_KEYS = (("x_train", "x_test"), ("train_x", "test_x"))
+NPZ_SPLIT_LABEL_KEYS = (("y_train", "y_test"), ("train_y", "test_y"))
+NPZ_DATA_KEYS = ("x", "data", "images", "features", "arr_0")
+NPZ_LABEL_KEYS = ("y", "labels", "label", "target", "targets")
+
+
+def pick_npz_arrays(
+    arrays: dict[str, np.ndarray], path: Path, x_key: str | None = None, y_key: str | None = None
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """``(X, y, X_test, y_test)`` out of a .npz's arrays; the test parts are None without a stored split.
+
+    With ``x_key`` (and optionally ``y_key``) those arrays are used. Otherwise: a stored split
+    ``x_train``/``x_test`` (with ``y_train``/``y_test`` if present); else ``X``, ``x``, ``data``,
+    ``images`` or ``features`` with ``y``, ``labels``, ``label``, ``target`` or ``targets``; else the
+    only array in the file.
+    """
+    lower = {k.lower(): k for k in arrays}
+
+    def get(name: str | None) -> np.ndarray | None:
+        if name is None:
+            return None
+        if name not in arrays:
+            raise DataError(f"{path}: no array named {name!r}; the archive holds {', '.join(sorted(arrays))}")
+        return arrays[name]
+
+    if x_key is not None:
+        return get(x_key), get(y_key), None, None
+    for train, test in NPZ_SPLIT_KEYS:
+        if train in lower and test in lower:
+            labels = next(((a, b) for a, b in NPZ_SPLIT_LABEL_KEYS if a in lower and b in lower), (None, None))
+            y_train, y_test = (get(lower[k]) if k else None for k in labels)
+            return arrays[lower[train]], get(y_key) if y_key else y_train, arrays[lower[test]], y_test
+    y = get(y_key) if y_key else next((arrays[lower[k]] for k in NPZ_LABEL_KEYS if k in lower), None)
+    for name in NPZ_DATA_KEYS:
+        if name in lower:
+            return arrays[lower[name]], y, None, None
+    if len(arrays) == 1:
+        return next(iter(arrays.values())), None, None, None
+    raise DataError(
+        f"{path}: cannot tell which array is the data among {', '.join(sorted(arrays))}; "
+        "name it (x_key / --x-key) or store it as 'X' (labels as 'y')"
+    )

@@ -1,0 +1,111 @@
+"""A folder of PNG/JPEG images as one array, with labels from sub-folder names when there are any."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+COLOR_MODES = ("auto", "grey", "rgb")
+
+
+def read_image_folder(
+    folder: str | Path, *, size: tuple[int, int] | None = None, color: str = "auto"
+) -> tuple[np.ndarray, np.ndarray | None, list[str], tuple[int, ...]]:
+    """``(X, y, class_names, image_shape)`` from a folder of images.
+
+    X is float32 ``(n_images, C*H*W)`` in [0, 1], rows in channels-first order; ``image_shape`` is
+    ``(H, W)`` for grey images or ``(3, H, W)`` for colour. Images are taken from the folder itself,
+    or from its sub-folders (one per class: ``folder/cat/1.png``) in which case ``y`` holds class
+    indices into the sorted ``class_names``; not both. ``color``: ``"grey"``, ``"rgb"``, or ``"auto"``
+    (grey when every image is grey). ``size=(H, W)`` resizes every image; without it all images must
+    share one size. Alpha channels are dropped.
+    """
+    folder = Path(folder)
+    if color not in COLOR_MODES:
+        raise DataError(f"unknown color mode {color!r}; choose one of {', '.join(COLOR_MODES)}")
+    files, labels, class_names = _list_images(folder)
+    images = [_open_image(path) for path in files]
+    grey = color == "grey" or (color == "auto" and all(_is_grey(im.mode) for im in images))
+    arrays = [_to_array(im, grey, size, path) for im, path in zip(images, files)]
+    _check_same_shape(arrays, files, folder)
+    X = np.stack(arrays).reshape(len(arrays), -1)
+    image_shape = arrays[0].shape
+    return X, labels, class_names, tuple(int(s) for s in image_shape)
+
+
+def _is_image(path: Path) -> bool:
+    return path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES
+
+
+def _list_images(folder: Path) -> tuple[list[Path], np.ndarray | None, list[str]]:
+    if not folder.is_dir():
+        raise DataError(f"{folder}: folder not found")
+    top = sorted(p for p in folder.iterdir() if _is_image(p))
+    sub = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    per_class = {d.name: sorted(p for p in d.iterdir() if _is_image(p)) for d in sub}
+    per_class = {name: paths for name, paths in per_class.items() if paths}
+    if top and per_class:
+        raise DataError(
+            f"{folder}: images both in the folder and in sub-folders ({', '.join(per_class)}); "
+            "put all of them in class sub-folders, or none"
+        )
+    if top:
+        return top, None, []
+    if not per_class:
+        raise DataError(f"{folder}: no images ({', '.join(IMAGE_SUFFIXES)}) in the folder or its sub-folders")
+    names = sorted(per_class)
+    files = [p for name in names for p in per_class[name]]
+    labels = np.array([i for i, name in enumerate(names) for _ in per_class[name]], dtype=np.int64)
+    return files, labels, names
+
+
+def _open_image(path: Path):
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        image = Image.open(path)
+        image.load()
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
+        raise DataError(f"{path}: not a readable image ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+    return image
+
+
+def _is_wide_grey(mode: str) -> bool:
+    return mode in ("I", "F") or mode.startswith("I;16")
+
+
+def _is_grey(mode: str) -> bool:
+    return mode in ("1", "L", "LA") or _is_wide_grey(mode)
+
+
+def _to_array(image, grey: bool, size: tuple[int, int] | None, path: Path) -> np.ndarray:
+    """``(H, W)`` or ``(3, H, W)`` float32 in [0, 1]."""
+    from PIL import Image
+
+    if _is_wide_grey(image.mode):  # 16-bit / float greys: scale to 8 bits by their own range
+        a = np.asarray(image, dtype=np.float64)
+        span = a.max() - a.min()
+        image = Image.fromarray(((a - a.min()) / (span if span > 0 else 1.0) * 255).astype(np.uint8))
+    image = image.convert("L" if grey else "RGB")
+    if size is not None:
+        image = image.resize((int(size[1]), int(size[0])), Image.Resampling.BILINEAR)
+    a = np.asarray(image, dtype=np.float32) / 255.0
+    return a if grey else a.transpose(2, 0, 1)
+
+
+def _check_same_shape(arrays: list[np.ndarray], files: list[Path], folder: Path) -> None:
+    first = arrays[0].shape
+    for a, path in zip(arrays, files):
+        if a.shape != first:
+            raise DataError(
+                f"{folder}: image shapes differ: {files[0].name} is {_shape_text(first)}, "
+                f"{path.relative_to(folder)} is {_shape_text(a.shape)}; pass a size to resize them to one"
+            )
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return "x".join(map(str, shape[-2:])) + (f" with {shape[0]} channels" if len(shape) == 3 else "")

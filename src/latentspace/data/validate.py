@@ -1,0 +1,111 @@
+"""Checks every loaded array passes before anyone trains on it. Each failure is one ``DataError``."""
+
+from __future__ import annotations
+
+import mmap
+from collections.abc import Callable
+
+import numpy as np
+
+from ..errors import DataError
+
+# Memory-mapped arrays are checked this many rows at a time, so checking never loads them whole.
+CHECK_CHUNK_ROWS = 16384
+
+
+def check_array_data(X: np.ndarray, source: str) -> np.ndarray:
+    """2-D (more dimensions are flattened per row), numeric, non-empty, finite.
+
+    In-memory arrays come back as float32 ``(n_samples, n_features)``. A ``np.memmap`` comes back as a
+    memmap view with its own dtype, checked in chunks of rows, so nothing is loaded whole.
+    """
+    if X.dtype.kind not in "biuf":
+        raise DataError(f"{source}: data must be numeric, got dtype {X.dtype}")
+    if X.ndim == 0:
+        raise DataError(f"{source}: expected a 2-D array (samples x features), got a single number")
+    if X.ndim == 1:
+        raise DataError(f"{source}: expected a 2-D array (samples x features), got 1-D of length {X.shape[0]}")
+    if X.shape[0] == 0 or int(np.prod(X.shape[1:])) == 0:
+        raise DataError(f"{source}: empty array of shape {X.shape}")
+    if X.ndim > 2:
+        X = X.reshape(X.shape[0], -1)
+    if isinstance(X, np.memmap):
+        _check_values(X, source, CHECK_CHUNK_ROWS)
+        return X
+    _check_values(X, source, X.shape[0])
+    return X.astype(np.float32, copy=False)
+
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _problems(dtype: np.dtype) -> list[tuple[str, Callable[[np.ndarray], np.ndarray]]]:
+    """(what, mask of bad entries) for data of this dtype: NaN / infinity, and finite float64 values
+    that become infinite as float32."""
+    if dtype.kind != "f":
+        return []
+    checks = [("NaN or infinite values", lambda a: ~np.isfinite(a))]
+    if dtype.itemsize > 4:
+        checks.append(("values too large for float32 (|x| > 3.4e38)", lambda a: np.abs(a) > FLOAT32_MAX))
+    return checks
+
+
+def _check_values(X: np.ndarray, source: str, chunk_rows: int) -> None:
+    """Scan ``chunk_rows`` rows at a time; count every bad value only once there is one."""
+    n = X.shape[0]
+    for what, mask in _problems(X.dtype):
+        for start in range(0, n, chunk_rows):
+            bad = mask(np.asarray(X[start : start + chunk_rows]))
+            if bad.any():
+                row, col = (int(i) for i in np.argwhere(bad)[0])
+                total = int(bad.sum()) + sum(
+                    int(mask(np.asarray(X[s : s + chunk_rows])).sum()) for s in range(start + chunk_rows, n, chunk_rows)
+                )
+                raise DataError(f"{source}: {total} {what}, the first at index ({start + row}, {col})")
+            _release_pages(X)
+
+
+def _release_pages(X: np.ndarray) -> None:
+    """Drop the pages a read-only file mapping has read from this process's resident set.
+
+    They stay in the kernel's page cache and are read again on the next access, so checking a file
+    larger than RAM leaves the process's memory as it found it. Only for mode 'r' mappings: on a
+    copy-on-write mapping this would discard changes.
+    """
+    if getattr(X, "mode", None) != "r":
+        return
+    base = X
+    while isinstance(base, np.ndarray):
+        base = base.base
+    if isinstance(base, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
+        base.madvise(mmap.MADV_DONTNEED)
+
+
+def check_labels(y: np.ndarray | None, n_samples: int, source: str) -> np.ndarray | None:
+    """Labels as a 1-D int64 array with one entry per sample, or None."""
+    if y is None:
+        return None
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise DataError(f"{source}: labels must be 1-D, got shape {y.shape}")
+    if y.shape[0] != n_samples:
+        raise DataError(f"{source}: {y.shape[0]} labels for {n_samples} samples; the counts must match")
+    if y.dtype.kind == "f":
+        if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)):
+            raise DataError(f"{source}: labels must be whole numbers, got values such as {y[y != np.round(y)][:1]}")
+    elif y.dtype.kind not in "biu":
+        raise DataError(f"{source}: labels must be integers, got dtype {y.dtype}")
+    return y.astype(np.int64)
+
+
+def encode_labels(values: list[str], source: str) -> tuple[np.ndarray, list[str]]:
+    """Integer labels for text labels: whole numbers stay numbers, other names get 0..k-1 in sorted order."""
+    try:
+        numbers = np.array([float(v) for v in values])
+    except ValueError:
+        names = sorted(set(values))
+        index = {name: i for i, name in enumerate(names)}
+        return np.array([index[v] for v in values], dtype=np.int64), names
+    return check_labels(numbers, len(values), source), []
