@@ -11,9 +11,9 @@ import sys
 
 from .. import __version__
 from ..errors import TrainingDivergedError
-from . import codec, demo, train
+from . import codec, demo, report, train
 
-COMMANDS = [demo, train, codec]
+COMMANDS = [demo, train, codec, report]
 
 
 class ArgumentParser(argparse.ArgumentParser):
