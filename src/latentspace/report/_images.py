@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.colors import Colormap
-from matplotlib import colormaps
+
+from ..errors import LatentspaceError
 
 PAD = 1  # pixels of separator between tiles
 SEPARATOR = "#5a7fa8"  # tiles are grey; a blue-grey gap reads as a frame, not as ink
@@ -25,19 +27,19 @@ def as_images(X: np.ndarray, image_shape: Sequence[int] | None) -> np.ndarray:
     """
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2:
-        raise ValueError(f"expected rows of shape (n, n_features), got {X.shape}")
+        raise LatentspaceError(f"expected rows of shape (n, n_features), got {X.shape}")
     if image_shape is None:
         return X[:, None, :]
     shape = tuple(int(s) for s in image_shape)
     if int(np.prod(shape)) != X.shape[1]:
-        raise ValueError(f"image shape {shape} does not hold {X.shape[1]} features")
+        raise LatentspaceError(f"image shape {shape} does not hold {X.shape[1]} features")
     images = X.reshape(X.shape[0], *shape)
     if len(shape) == 3 and shape[0] == 1:
         return images[:, 0]
     if len(shape) == 3 and shape[0] == 3:
         return np.moveaxis(images, 1, -1)
     if len(shape) != 2:
-        raise ValueError(f"cannot display images of shape {shape}; expected (H, W), (1, H, W) or (3, H, W)")
+        raise LatentspaceError(f"cannot display images of shape {shape}; expected (H, W), (1, H, W) or (3, H, W)")
     return images
 
 
@@ -63,9 +65,7 @@ def display_range(*arrays: np.ndarray) -> tuple[float, float]:
 
 
 def grey_map() -> Colormap:
-    cmap = colormaps["gray"].copy()
-    cmap.set_bad(SEPARATOR)
-    return cmap
+    return colormaps["gray"].with_extremes(bad=SEPARATOR)
 
 
 def show_tiles(

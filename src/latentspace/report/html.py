@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..checkpoint import atomic_write_bytes
+from ..errors import LatentspaceError
 from .figures import figure_png
 
 STYLE = """
@@ -103,7 +104,7 @@ class Section:
     def table(self, rows: list[dict], caption: str = "", name: str | None = None) -> Section:
         """A table from dicts; columns are the keys in first-seen order."""
         if not rows:
-            raise ValueError(f"section {self.title!r}: empty table {caption!r}")
+            raise LatentspaceError(f"section {self.title!r}: empty table {caption!r}")
         self.tables += 1
         columns = table_columns(rows)
         text_col = [all(not isinstance(r.get(c), (int, float, np.number)) for r in rows) for c in columns]
@@ -122,7 +123,7 @@ class Section:
         """Embed a matplotlib Figure (or PNG bytes) with the sentence that says what to look at."""
         png = figure if isinstance(figure, (bytes, bytearray)) else figure_png(figure)
         if not png.startswith(b"\x89PNG"):
-            raise ValueError(f"section {self.title!r}: figure {caption!r} is not a PNG")
+            raise LatentspaceError(f"section {self.title!r}: figure {caption!r} is not a PNG")
         self.figures += 1
         label = html.escape(name or f"{self.id}-{self.figures}")
         data = base64.b64encode(bytes(png)).decode("ascii")

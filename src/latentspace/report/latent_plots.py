@@ -12,6 +12,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from scipy.stats import norm
 
+from ..errors import LatentspaceError
 from ._images import as_images, display_range, show_tiles
 from .figures import new_figure
 from .samplers import is_variational
@@ -82,7 +83,7 @@ def grid_values(model, X: np.ndarray | None, n: int) -> tuple[np.ndarray, np.nda
         q = norm.ppf(np.linspace(0.05, 0.95, n))
         return q, q, "N(0,1) quantiles 5%..95%"
     if X is None:
-        raise ValueError("an autoencoder's manifold grid needs data X to find its codes' range")
+        raise LatentspaceError("an autoencoder's manifold grid needs data X to find its codes' range")
     Z = np.asarray(model.transform(X), dtype=np.float64)
     lo, hi = Z.min(axis=0), Z.max(axis=0)
     return np.linspace(lo[0], hi[0], n), np.linspace(lo[1], hi[1], n), "the codes' range"
@@ -94,7 +95,7 @@ def plot_manifold_grid(
     """Decode an ``n`` x ``n`` grid over a 2-D latent space: z1 left to right, z2 bottom to top."""
     k = int(getattr(model, "n_components", 0) or 0)
     if k != 2:
-        raise ValueError(f"the manifold grid needs a 2-D latent space, this model has k={k}")
+        raise LatentspaceError(f"the manifold grid needs a 2-D latent space, this model has k={k}")
     z1, z2, how = grid_values(model, X, n)
     z2_top_down = z2[::-1]  # image rows run downward; the plot's z2 axis runs upward
     codes = np.array([[a, b] for b in z2_top_down for a in z1], dtype=np.float32)
@@ -126,7 +127,7 @@ def plot_interpolations(
     """
     X_start, X_end = np.asarray(X_start), np.asarray(X_end)
     if X_start.shape != X_end.shape:
-        raise ValueError(f"pairs need equal shapes, got {X_start.shape} and {X_end.shape}")
+        raise LatentspaceError(f"pairs need equal shapes, got {X_start.shape} and {X_end.shape}")
     t = np.linspace(0.0, 1.0, n_steps)
     rows, labels = [], []
     for name, model in models.items():

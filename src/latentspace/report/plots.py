@@ -13,6 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from ..errors import LatentspaceError
 from ._images import as_images, display_range, grid_of, show_tiles
 from .figures import new_figure
 
@@ -28,7 +29,10 @@ def reconstruct(model, X: np.ndarray) -> np.ndarray:
 
 
 def history_of(model_or_history) -> list[dict[str, float]]:
-    return list(getattr(model_or_history, "history_", model_or_history) or [])
+    """A fitted estimator's ``history_``, a list of records as it is, or [] for models without one (PCA)."""
+    if hasattr(model_or_history, "history_"):
+        return list(model_or_history.history_ or [])
+    return list(model_or_history) if isinstance(model_or_history, (list, tuple)) else []
 
 
 def loss_terms(history: list[dict[str, float]]) -> list[str]:
@@ -52,7 +56,7 @@ def plot_training_curves(histories: Mapping[str, object]) -> Figure:
     named = {name: history_of(h) for name, h in histories.items()}
     named = {name: h for name, h in named.items() if h}
     if not named:
-        raise ValueError("no training history to plot (PCA and unfitted models have none)")
+        raise LatentspaceError("no training history to plot (PCA and unfitted models have none)")
     fig = new_figure(4.0 * len(named), 3.2)
     axes = np.atleast_1d(fig.subplots(1, len(named), squeeze=False)[0])
     for ax, (name, history) in zip(axes, named.items()):
@@ -118,7 +122,7 @@ def plot_samples(
     ``reference`` (e.g. training data) fixes the grey scale so panels compare; default: the samples'.
     """
     if not samples:
-        raise ValueError("no samples to plot")
+        raise LatentspaceError("no samples to plot")
     arrays = {name: np.asarray(s) for name, s in samples.items()}
     vrange = display_range(*(arrays.values() if reference is None else [reference]))
     n_cols = min(n_cols, max(len(a) for a in arrays.values()))
@@ -149,7 +153,7 @@ def plot_memorising_line(
     decoded = np.asarray(decoded)
     positions = np.asarray(positions, dtype=np.float64)
     if decoded.shape[0] != positions.shape[0]:
-        raise ValueError(f"{decoded.shape[0]} decoded points but {positions.shape[0]} positions")
+        raise LatentspaceError(f"{decoded.shape[0]} decoded points but {positions.shape[0]} positions")
     order = np.argsort(positions, kind="stable")
     decoded, positions = decoded[order], positions[order]
     if training_positions is None:
@@ -183,13 +187,13 @@ def plot_latent_sweep(rows: list[dict], metrics: Sequence[str] | None = None) ->
     numeric column except ``k`` and timings.
     """
     if not rows:
-        raise ValueError("no sweep rows to plot")
+        raise LatentspaceError("no sweep rows to plot")
     missing = [i for i, r in enumerate(rows) if "k" not in r or "model" not in r]
     if missing:
-        raise ValueError(f"sweep rows need 'k' and 'model' keys; row {missing[0]} lacks them")
+        raise LatentspaceError(f"sweep rows need 'k' and 'model' keys; row {missing[0]} lacks them")
     metrics = list(metrics or numeric_columns(rows, {"k", "seconds", "fit_seconds"}))
     if not metrics:
-        raise ValueError("sweep rows have no numeric metric columns")
+        raise LatentspaceError("sweep rows have no numeric metric columns")
     fig = new_figure(4.2 * len(metrics), 3.3)
     axes = fig.subplots(1, len(metrics), squeeze=False)[0]
     models = list(dict.fromkeys(r["model"] for r in rows))
