@@ -166,7 +166,7 @@ class Report:
     def configuration(self, config: dict[str, Any], title: str = "Configuration") -> Section:
         """The run's configuration as pretty JSON, in its own section."""
         section = self.section(title, "Everything needed to run this again.")
-        section.preformatted(json.dumps(config, indent=2, sort_keys=True, default=str))
+        section.preformatted(json.dumps(config, indent=2, sort_keys=True, default=str), summary="configuration (JSON)")
         return section
 
     def to_html(self) -> str:

@@ -73,6 +73,11 @@ def draw_codes(ax, Z: np.ndarray, y: np.ndarray | None):
     return scatter if y is not None else None
 
 
+def tick(value: float) -> str:
+    """Two significant digits; round-off around zero (the Gaussian median) shows as 0."""
+    return f"{0.0 if abs(value) < 1e-8 else value:.2g}"
+
+
 def grid_values(model, X: np.ndarray | None, n: int) -> tuple[np.ndarray, np.ndarray, str]:
     """Values of z1 and z2 for the manifold grid, and how they were chosen.
 
@@ -105,8 +110,8 @@ def plot_manifold_grid(
     fig = new_figure(6.2, 6.4)
     ax = fig.add_subplot()
     reference = decoded if X is None else X
-    show_tiles(ax, tiles, display_range(reference), row_labels=[f"{v:.2g}" for v in z2_top_down],
-               col_labels=[f"{v:.2g}" for v in z1])
+    show_tiles(ax, tiles, display_range(reference), row_labels=[tick(v) for v in z2_top_down],
+               col_labels=[tick(v) for v in z1])
     ax.tick_params(axis="x", labelrotation=90)
     ax.set_xlabel("z1")
     ax.set_ylabel("z2")
