@@ -182,7 +182,7 @@ def test_latent_sweep_one_line_per_model_per_metric():
 
 def test_non_image_data_shows_as_strips(models, digits):
     fig = plot_reconstructions(models, digits.X_test, None, n=3)
-    assert fig.axes[0].get_images()[0].get_array().shape == (5 * 2 - 1, 3 * 65 - 1)
+    assert fig.axes[0].get_images()[0].get_array().shape == (5 * 5 - 1, 3 * 65 - 1)  # strips 4 pixels high
     with pytest.raises(LatentspaceError, match="does not hold 64 features"):
         plot_reconstructions(models, digits.X_test, (7, 7))
 
@@ -309,3 +309,20 @@ def test_a_new_stage_is_one_function(digits, tmp_path):
     assert stage_index("reconstruction") == [s.name for s in STAGES].index("reconstruction")
     with pytest.raises(ValueError, match="no demo stage 'nope'"):
         stage_index("nope")
+
+
+def test_demo_standardises_data_outside_the_unit_interval_for_every_model(digits, tmp_path):
+    """Any --data works: unlabelled, non-image data in raw units are put on one scale for all models."""
+    from latentspace.data import Dataset
+    from latentspace.demo import fit_stage, reconstruction_stage
+
+    raw = Dataset("raw", digits.X_train[:300] * 100.0 + 5.0, digits.X_test[:80] * 100.0 + 5.0)
+    printed: list[str] = []
+    stages = [Stage("fit", fit_stage), Stage("reconstruction", reconstruction_stage)]
+    result = run_demo(raw, tmp_path, quick=True, stages=stages, echo=printed.append, show_progress=False)
+    assert "standardised" in printed[0]
+    rows = {r["model"]: r for r in result.rows}
+    assert rows["PCA(2)"]["test_mse_per_feature"] < 1.5  # standardised units, not raw ones (~1e3)
+    assert rows["deep AE"]["ratio_to_pca"] < 3
+    assert json.loads((tmp_path / "config.json").read_text())["standardised"] is True
+    assert "reconstructions" in parse_report_html(result.report_path.read_text())["figures"]

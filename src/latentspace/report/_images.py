@@ -16,20 +16,21 @@ from matplotlib.colors import Colormap
 from ..errors import LatentspaceError
 
 PAD = 1  # pixels of separator between tiles
+STRIP_HEIGHT = 4  # pixels per row of non-image data, so that a 1-pixel separator stays thin
 SEPARATOR = "#5a7fa8"  # tiles are grey; a blue-grey gap reads as a frame, not as ink
 
 
 def as_images(X: np.ndarray, image_shape: Sequence[int] | None) -> np.ndarray:
     """Rows ``(n, n_features)`` -> images ``(n, H, W)`` or ``(n, H, W, 3)``.
 
-    Without an image shape a row is shown as a 1-pixel-high strip ``(n, 1, n_features)``; a
+    Without an image shape a row is shown as a strip ``(n, STRIP_HEIGHT, n_features)``; a
     ``(C, H, W)`` shape with one channel is squeezed, with three it is moved last for display.
     """
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2:
         raise LatentspaceError(f"expected rows of shape (n, n_features), got {X.shape}")
     if image_shape is None:
-        return X[:, None, :]
+        return np.repeat(X[:, None, :], STRIP_HEIGHT, axis=1)
     shape = tuple(int(s) for s in image_shape)
     if int(np.prod(shape)) != X.shape[1]:
         raise LatentspaceError(f"image shape {shape} does not hold {X.shape[1]} features")
@@ -84,8 +85,8 @@ def show_tiles(
         image = np.where(np.isnan(image), 0.35, image)
         ax.imshow(image, interpolation="nearest")
     else:
-        # Strips of non-image data are 1 pixel high: let them stretch instead of keeping square pixels.
-        aspect = "equal" if h > 1 else "auto"
+        # Long strips of non-image data may stretch; images keep square pixels.
+        aspect = "equal" if w <= 4 * h else "auto"
         ax.imshow(image, cmap=grey_map(), vmin=vrange[0], vmax=vrange[1], interpolation="nearest", aspect=aspect)
     ax.set_xticks([c * (w + PAD) + (w - 1) / 2 for c in range(cols)] if col_labels else [])
     ax.set_yticks([r * (h + PAD) + (h - 1) / 2 for r in range(rows)] if row_labels else [])

@@ -66,7 +66,8 @@ def draw_codes(ax, Z: np.ndarray, y: np.ndarray | None):
         labels = np.unique(y)
         cmap = "tab10" if len(labels) <= 10 else "viridis"
         colour_args = dict(c=y, cmap=cmap, vmin=labels.min() - 0.5, vmax=labels.max() + 0.5)
-    scatter = ax.scatter(points[:, 0], points[:, 1], s=6, alpha=0.8, linewidths=0, **colour_args)
+    size = 6 if len(points) > 500 else 14  # few points: make each visible
+    scatter = ax.scatter(points[:, 0], points[:, 1], s=size, alpha=0.8, linewidths=0, **colour_args)
     ax.set_xlabel(xlabel, fontsize=9)
     ax.set_ylabel(ylabel, fontsize=9)
     ax.grid(True, alpha=0.25)

@@ -106,7 +106,13 @@ def plot_reconstructions(
     labels = ["original"] + list(models)
     vrange = display_range(X)
     images = np.stack([as_images(r, image_shape) for r in rows])
-    fig = new_figure(min(1.0 + 0.75 * len(X), 12), 0.5 + 0.8 * len(rows))
+    width = max(5.0, min(1.0 + 0.75 * len(X), 12))
+    tile_h, tile_w = images.shape[2:4]
+    if tile_w <= 4 * tile_h:  # images: the height their square pixels need
+        height = 0.6 + (width - 1.0) * len(rows) * tile_h / (len(X) * tile_w)
+    else:  # strips of non-image data: a fixed band per row
+        height = 0.6 + 0.35 * len(rows)
+    fig = new_figure(width, height)
     ax = fig.add_subplot()
     show_tiles(ax, images, vrange, row_labels=labels)
     ax.set_title("held-out originals (top) and each model's reconstruction")
