@@ -30,3 +30,32 @@ requires_fashion_mnist = pytest.mark.skipif(
 
 def mse(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2))
+
+
+def parse_report_html(text: str) -> dict:
+    """Sections, tables and decoded figures of a report written by latentspace.report.Report."""
+    import base64
+    import html
+    import re
+
+    figures = {
+        html.unescape(name): base64.b64decode(data)
+        for name, data in re.findall(r'data-figure="([^"]+)"><img [^>]*src="data:image/png;base64,([^"]*)"', text)
+    }
+    return {
+        "sections": [html.unescape(s) for s in re.findall(r'<section id="[^"]*" data-section="([^"]+)"', text)],
+        "tables": [html.unescape(t) for t in re.findall(r'<table data-table="([^"]+)"', text)],
+        "figures": figures,
+        "n_img": text.count("<img "),
+    }
+
+
+@pytest.fixture(scope="session")
+def quick_demo(tmp_path_factory, digits):
+    """``latentspace demo --quick`` on digits, run once per test session (in-process, no progress bars)."""
+    from latentspace.demo import run_demo
+
+    out = tmp_path_factory.mktemp("demo") / "quick"
+    lines: list[str] = []
+    result = run_demo(digits, out, quick=True, seed=0, echo=lines.append, show_progress=False)
+    return result, "\n".join(lines)

@@ -11,9 +11,9 @@ import sys
 
 from .. import __version__
 from ..errors import TrainingDivergedError
-from . import codec, datasets, demo, train
+from . import codec, datasets, demo, report, train
 
-COMMANDS = [demo, train, codec, datasets]
+COMMANDS = [demo, train, codec, report, datasets]
 
 
 class ArgumentParser(argparse.ArgumentParser):

@@ -1,0 +1,29 @@
+"""``latentspace report``: one self-contained HTML page from one or more run folders."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..report.runs_report import build_runs_report
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "report", help="write one self-contained HTML report of run folders (side by side)",
+        description="Read run folders written by `latentspace train` and write one HTML file (figures embedded, "
+        "readable offline) comparing them: metrics, training curves, reconstructions, latent spaces, samples.",
+    )
+    p.add_argument("run_dirs", nargs="+", metavar="RUN", help="run folder(s) written by `latentspace train`")
+    p.add_argument("--out", default="report.html", metavar="FILE.html", help="where to write (default: report.html)")
+    p.add_argument("--examples", type=int, default=10, metavar="N", help="held-out examples per figure (default: 10)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.out.endswith((".html", ".htm")):
+        raise ValueError(f"{args.out}: the report is HTML; give an --out ending in .html")
+    if args.examples < 1:
+        raise ValueError(f"--examples must be >= 1, got {args.examples}")
+    path = build_runs_report(args.run_dirs, n_examples=args.examples).write(args.out)
+    print(path)
+    return 0

@@ -1,0 +1,223 @@
+"""Plots of models and their outputs: training curves, reconstructions, samples, sweeps.
+
+Every function takes fitted models and/or arrays and returns a ``matplotlib.figure.Figure``
+(save it with :func:`latentspace.report.save_figure`). Images are rows of ``X`` reshaped by
+``image_shape`` (``(H, W)``, ``(1, H, W)`` or ``(3, H, W)``); without one, rows show as strips.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from ..errors import LatentspaceError
+from ._images import as_images, display_range, grid_of, show_tiles
+from .figures import new_figure
+
+#: keys of a history record that are not loss terms
+NOT_TERMS = {"epoch", "seconds"}
+
+
+def reconstruct(model, X: np.ndarray) -> np.ndarray:
+    """``decode(encode(X))`` for a latentspace estimator or any transformer with an inverse (PCA)."""
+    if hasattr(model, "reconstruct"):
+        return model.reconstruct(X)
+    return model.inverse_transform(model.transform(X))
+
+
+def history_of(model_or_history) -> list[dict[str, float]]:
+    """A fitted estimator's ``history_``, a list of records as it is, or [] for models without one (PCA)."""
+    if hasattr(model_or_history, "history_"):
+        return list(model_or_history.history_ or [])
+    return list(model_or_history) if isinstance(model_or_history, (list, tuple)) else []
+
+
+def loss_terms(history: list[dict[str, float]]) -> list[str]:
+    """Loss terms in a history, in order of first appearance: ``loss``, ``recon``, ``kl``..."""
+    terms: list[str] = []
+    for record in history:
+        for key in record:
+            for split in ("train_", "val_"):
+                if key.startswith(split) and key[len(split) :] not in terms:
+                    terms.append(key[len(split) :])
+    return terms
+
+
+def plot_training_curves(histories: Mapping[str, object]) -> Figure:
+    """One panel per model: every loss term per epoch, train (solid) and validation (dashed).
+
+    ``histories`` maps a model's name to a fitted estimator (its ``history_``) or a list of
+    per-epoch records. Models get their own panel because their losses have different units
+    (squared error vs nats); the y axis is logarithmic when every value is positive.
+    """
+    named = {name: history_of(h) for name, h in histories.items()}
+    named = {name: h for name, h in named.items() if h}
+    if not named:
+        raise LatentspaceError("no training history to plot (PCA and unfitted models have none)")
+    fig = new_figure(4.0 * len(named), 3.2)
+    axes = np.atleast_1d(fig.subplots(1, len(named), squeeze=False)[0])
+    for ax, (name, history) in zip(axes, named.items()):
+        plot_history(ax, history)
+        ax.set_title(name)
+    return fig
+
+
+def redundant_loss(history: list[dict[str, float]], terms: list[str]) -> bool:
+    """An AE's ``loss`` is its ``recon``: drawing both would hide one line under the other."""
+    return "recon" in terms and all(
+        r.get(f"{s}_loss") == r.get(f"{s}_recon") for r in history for s in ("train", "val")
+    )
+
+
+def plot_history(ax, history: list[dict[str, float]]) -> None:
+    colours = {}
+    all_positive = True
+    terms = loss_terms(history)
+    if redundant_loss(history, terms):
+        terms.remove("loss")
+    for i, term in enumerate(terms):
+        colours[term] = f"C{i}"
+        for split, style in (("train", "-"), ("val", "--")):
+            key = f"{split}_{term}"
+            points = [(r.get("epoch", j + 1), r[key]) for j, r in enumerate(history) if key in r]
+            if not points:
+                continue
+            epochs, values = zip(*points)
+            all_positive &= min(values) > 0
+            ax.plot(epochs, values, style, color=colours[term], label=f"{split} {term}", linewidth=1.4)
+    if all_positive:
+        ax.set_yscale("log")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss per example")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+
+
+def plot_reconstructions(
+    models: Mapping[str, object], X: np.ndarray, image_shape: Sequence[int] | None, n: int = 10
+) -> Figure:
+    """Top row: ``n`` originals from ``X``; below, one row per model with its reconstructions."""
+    X = np.asarray(X)[:n]
+    rows = [X] + [reconstruct(model, X) for model in models.values()]
+    labels = ["original"] + list(models)
+    vrange = display_range(X)
+    images = np.stack([as_images(r, image_shape) for r in rows])
+    width = max(5.0, min(1.0 + 0.75 * len(X), 12))
+    tile_h, tile_w = images.shape[2:4]
+    if tile_w <= 4 * tile_h:  # images: the height their square pixels need
+        height = 0.6 + (width - 1.0) * len(rows) * tile_h / (len(X) * tile_w)
+    else:  # strips of non-image data: a fixed band per row
+        height = 0.6 + 0.35 * len(rows)
+    fig = new_figure(width, height)
+    ax = fig.add_subplot()
+    show_tiles(ax, images, vrange, row_labels=labels)
+    ax.set_title("held-out originals (top) and each model's reconstruction")
+    return fig
+
+
+def plot_samples(
+    samples: Mapping[str, np.ndarray], image_shape: Sequence[int] | None, n_cols: int = 8,
+    reference: np.ndarray | None = None,
+) -> Figure:
+    """One panel per model and sampler: ``samples[name]`` is ``(n, n_features)``.
+
+    ``reference`` (e.g. training data) fixes the grey scale so panels compare; default: the samples'.
+    """
+    if not samples:
+        raise LatentspaceError("no samples to plot")
+    arrays = {name: np.asarray(s) for name, s in samples.items()}
+    vrange = display_range(*(arrays.values() if reference is None else [reference]))
+    n_cols = min(n_cols, max(len(a) for a in arrays.values()))
+    n_panels = len(arrays)
+    per_row = min(n_panels, 3)
+    panel_rows = -(-n_panels // per_row)
+    tile_rows = max(-(-len(a) // n_cols) for a in arrays.values())
+    panel_width = 3.6
+    fig = new_figure(panel_width * per_row, 0.2 + panel_rows * (panel_width * tile_rows / n_cols + 0.35))
+    for i, (name, array) in enumerate(arrays.items()):
+        ax = fig.add_subplot(panel_rows, per_row, i + 1)
+        show_tiles(ax, grid_of(as_images(array, image_shape), n_cols), vrange)
+        ax.set_title(name, fontsize=10)
+    return fig
+
+
+def plot_memorising_line(
+    decoded: np.ndarray,
+    positions: Sequence[float],
+    image_shape: Sequence[int] | None,
+    training_positions: Sequence[float] | None = None,
+) -> Figure:
+    """The memorising AE's 1-D code line: ``decoded`` ``(n_points, n_features)`` at code ``positions``.
+
+    Tiles are ordered by position and labelled with it; positions that are training codes (by
+    default the integers) are marked with a ``*`` so the nonsense in between stands out.
+    """
+    decoded = np.asarray(decoded)
+    positions = np.asarray(positions, dtype=np.float64)
+    if decoded.shape[0] != positions.shape[0]:
+        raise LatentspaceError(f"{decoded.shape[0]} decoded points but {positions.shape[0]} positions")
+    order = np.argsort(positions, kind="stable")
+    decoded, positions = decoded[order], positions[order]
+    if training_positions is None:
+        is_training = np.isclose(positions, np.round(positions))
+    else:
+        is_training = np.isin(np.round(positions, 6), np.round(np.asarray(training_positions, float), 6))
+    labels = [f"{p:g}" + ("*" if t else "") for p, t in zip(positions, is_training)]
+    images = as_images(decoded, image_shape)[None]
+    fig = new_figure(min(1.0 + 0.7 * len(positions), 14), 1.9)
+    ax = fig.add_subplot()
+    show_tiles(ax, images, display_range(decoded), col_labels=labels)
+    ax.set_xlabel("code on the line (* = a training example's code)")
+    ax.set_title("decoding points along the memorising AE's 1-D latent line")
+    return fig
+
+
+def numeric_columns(rows: list[dict], skip: set[str]) -> list[str]:
+    columns: list[str] = []
+    for row in rows:
+        for key, value in row.items():
+            if key not in skip and key not in columns and isinstance(value, (int, float, np.number)):
+                columns.append(key)
+    return columns
+
+
+def plot_latent_sweep(rows: list[dict], metrics: Sequence[str] | None = None) -> Figure:
+    """Metrics against the latent size ``k``, one line per model, one panel per metric.
+
+    ``rows``: dicts with ``k``, ``model`` and metric columns (e.g. reconstruction error and a sample
+    quality such as a Fréchet distance). ``metrics`` picks and orders the columns; default: every
+    numeric column except ``k`` and timings.
+    """
+    if not rows:
+        raise LatentspaceError("no sweep rows to plot")
+    missing = [i for i, r in enumerate(rows) if "k" not in r or "model" not in r]
+    if missing:
+        raise LatentspaceError(f"sweep rows need 'k' and 'model' keys; row {missing[0]} lacks them")
+    metrics = list(metrics or numeric_columns(rows, {"k", "seconds", "fit_seconds"}))
+    if not metrics:
+        raise LatentspaceError("sweep rows have no numeric metric columns")
+    fig = new_figure(4.2 * len(metrics), 3.3)
+    axes = fig.subplots(1, len(metrics), squeeze=False)[0]
+    models = list(dict.fromkeys(r["model"] for r in rows))
+    for ax, metric in zip(axes, metrics):
+        for i, model in enumerate(models):
+            points = sorted((r["k"], r[metric]) for r in rows if r["model"] == model and r.get(metric) is not None)
+            if points:
+                ks, values = zip(*points)
+                ax.plot(ks, values, "o-", color=f"C{i}", label=model)
+        values = [r[metric] for r in rows if r.get(metric) is not None]
+        if values and min(values) > 0 and max(values) / min(values) > 20:
+            ax.set_yscale("log")
+        ks = sorted({r["k"] for r in rows})
+        if len(ks) > 2 and ks[0] > 0:  # latent sizes usually double: 1, 2, 4, 8...
+            ax.set_xscale("log", base=2)
+        ax.set_xticks(ks, labels=[str(k) for k in ks])
+        ax.set_xlabel("latent size k")
+        ax.set_title(metric.replace("_", " "))
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    return fig
