@@ -93,3 +93,13 @@ def test_saving_again_replaces_atomically(saved, tmp_path, digits):
     AutoEncoder(n_components=2, epochs=1, random_state=1).fit(digits.X_train[:100]).save(path)
     assert sorted(p.name for p in path.iterdir()) == ["config.json", "weights.safetensors"]
     load(path)
+
+
+def test_written_files_follow_the_umask(saved):
+    import os
+    import stat
+
+    mask = os.umask(0)
+    os.umask(mask)
+    for name in ("config.json", "weights.safetensors"):
+        assert stat.S_IMODE((saved / name).stat().st_mode) == 0o666 & ~mask
