@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
+from .binarize import binarize, dynamic_binarizer
 from .dataset import Dataset, train_test_split_arrays
 from .named import NAMED, fashion_mnist_available, load_digits, load_fashion_mnist, load_mnist
 from .readers import read_csv, read_idx, read_npy
@@ -66,5 +67,7 @@ __all__ = [
     "read_csv",
     "check_array_data",
     "train_test_split_arrays",
+    "binarize",
+    "dynamic_binarizer",
     "NAMED",
 ]
