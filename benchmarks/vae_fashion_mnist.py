@@ -47,6 +47,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--skip-digits", action="store_true")
+    p.add_argument("--skip-fashion", action="store_true")
     p.add_argument("--json", default=None, metavar="FILE", help="also write the rows as JSON")
     args = p.parse_args(argv)
     if args.quick:
@@ -140,11 +141,11 @@ def main(argv=None) -> int:
         torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs", flush=True)
     rows = []
-    if not args.skip_digits:
-        rows.append(digits_row(args))
-    row = fashion_row(args)
-    if row is not None:
-        rows.append(row)
+    for skip, make_row in ((args.skip_digits, digits_row), (args.skip_fashion, fashion_row)):
+        row = None if skip else make_row(args)
+        if row is not None:
+            rows.append(row)
+            print(json.dumps(row), flush=True)  # progress: each row as soon as it is measured
     print_table(rows)
     if args.json:
         with open(args.json, "w") as f:
