@@ -61,7 +61,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def make_vae(epochs: int, args: argparse.Namespace, **overrides) -> VAE:
     params = dict(
         hidden=HIDDEN, likelihood="bernoulli", binarize="dynamic", epochs=epochs, batch_size=args.batch_size,
-        lr=args.lr, lr_schedule="cosine", warmup_epochs=max(1, epochs // 5), validation_fraction=0.0,
+        lr=args.lr, lr_schedule="cosine", warmup_epochs=epochs // 5, validation_fraction=0.0,
         random_state=args.seed,
     )
     params.update(overrides)
