@@ -162,7 +162,7 @@ class VariationalAutoencoder(LatentModel):
         chunk = max(1, min(k, max_elements // max(1, n * d)))
         total = torch.full((n,), -math.inf, dtype=mu.dtype, device=mu.device)
         std = torch.exp(0.5 * logvar)
-        # log q(z|x) - log p(z) = sum_j [-(eps_j^2 + logvar_j) + z_j^2] / 2: the 2*pi terms cancel.
+        # log p(z) - log q(z|x) = sum_j [eps_j^2 + logvar_j - z_j^2] / 2: the 2*pi terms cancel.
         for start in range(0, k, chunk):
             s = min(chunk, k - start)
             eps = torch.randn((s, *mu.shape), generator=generator, dtype=mu.dtype, device=mu.device)

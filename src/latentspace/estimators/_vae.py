@@ -93,7 +93,8 @@ class VAE(BaseAutoEncoder):
     def _check_params(self) -> None:
         super()._check_params()
         if self.likelihood not in VAE_LIKELIHOODS:
-            raise LatentspaceError(f"unknown likelihood {self.likelihood!r}; choose one of {', '.join(VAE_LIKELIHOODS)}")
+            choices = ", ".join(VAE_LIKELIHOODS)
+            raise LatentspaceError(f"unknown likelihood {self.likelihood!r}; choose one of {choices}")
         if self.binarize is not None and self.binarize not in BINARIZE_MODES:
             raise LatentspaceError(f"unknown binarize {self.binarize!r}; choose None or {', '.join(BINARIZE_MODES)}")
         if float(self.beta) < 0:
