@@ -11,9 +11,9 @@ import sys
 
 from .. import __version__
 from ..errors import TrainingDivergedError
-from . import codec, datasets, demo, report, train
+from . import codec, datasets, demo, evaluate, report, sample, train
 
-COMMANDS = [demo, train, codec, report, datasets]
+COMMANDS = [demo, train, codec, sample, evaluate, report, datasets]
 
 
 class ArgumentParser(argparse.ArgumentParser):

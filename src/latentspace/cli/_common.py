@@ -123,6 +123,8 @@ def flag_type(name: str, default: Any):
         return optional_number(int)
     if name == "grad_clip":
         return optional_number(float)
+    if name == "binarize":
+        return optional_number(str)
     if isinstance(default, bool):
         return lambda s: s.lower() in ("1", "true", "yes")
     if isinstance(default, int):

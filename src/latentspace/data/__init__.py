@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
+from .binarize import binarize, dynamic_binarizer
 from .dataset import Dataset, train_test_split_arrays, train_validation_split
 from .images import read_image_folder
 from .named import (
@@ -165,4 +166,6 @@ __all__ = [
     "train_test_split_arrays",
     "train_validation_split",
     "MMAP_THRESHOLD_BYTES",
+    "binarize",
+    "dynamic_binarizer",
 ]

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
+from ..data.binarize import BINARIZE_MODES, binarize, dynamic_binarizer
 from ..errors import LatentspaceError
 from ..likelihoods import make_likelihood
 from ..models import VariationalAutoencoder
+from ..training import TrainConfig
 from ._base import BaseAutoEncoder, seed_from
+
+VAE_LIKELIHOODS = ("bernoulli", "continuous_bernoulli", "gaussian", "gaussian_learned")
+#: a latent dimension is "active" when its posterior mean varies across the data by more than this
+ACTIVE_UNIT_THRESHOLD = 0.01
+#: examples per chunk of the importance-weighted estimate (the samples are chunked inside the model)
+IW_EXAMPLE_CHUNK = 512
 
 
 class VAE(BaseAutoEncoder):
@@ -17,10 +27,16 @@ class VAE(BaseAutoEncoder):
 
     Parameters (beyond :class:`AutoEncoder`'s)
     ----------
-    likelihood : "bernoulli" (data in [0, 1]), "gaussian" (sigma = 1) or "gaussian_learned".
+    likelihood : "bernoulli" (logits; data in [0, 1]), "continuous_bernoulli" (data in [0, 1]),
+        "gaussian" (fixed standard deviation ``sigma``) or "gaussian_learned" (a learned per-feature
+        standard deviation that starts at ``sigma``).
+    sigma : the Gaussian likelihoods' standard deviation (fixed, or the learned one's start).
     beta : weight of the KL term (beta-VAE; 1 is the ELBO).
     architecture, image_shape, channels, norm : "mlp" or "conv" networks, as in :class:`AutoEncoder`.
     warmup_epochs : KL weight ramps linearly from 0 to ``beta`` over this many epochs.
+    binarize : None, or "dynamic": each training batch is redrawn as Bernoulli(pixel) every time it is
+        used (the literature's dynamically binarised MNIST protocol; data must be in [0, 1]). The
+        validation part is then binarised once, with a seed, so early stopping sees binary data too.
 
     Attributes (beyond the AE's)
     ----------
@@ -39,8 +55,10 @@ class VAE(BaseAutoEncoder):
         channels: tuple[int, ...] = (32, 64),
         norm: str = "none",
         likelihood: str = "bernoulli",
+        sigma: float = 1.0,
         beta: float = 1.0,
         warmup_epochs: int = 0,
+        binarize: str | None = None,
         epochs: int = 50,
         batch_size: int = 128,
         lr: float = 1e-3,
@@ -62,8 +80,10 @@ class VAE(BaseAutoEncoder):
         self.channels = channels
         self.norm = norm
         self.likelihood = likelihood
+        self.sigma = sigma
         self.beta = beta
         self.warmup_epochs = warmup_epochs
+        self.binarize = binarize
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -77,54 +97,80 @@ class VAE(BaseAutoEncoder):
         self.verbose = verbose
         self.random_state = random_state
 
+    # ---- fitting -------------------------------------------------------------------------------
+    def _check_params(self) -> None:
+        super()._check_params()
+        if self.likelihood not in VAE_LIKELIHOODS:
+            choices = ", ".join(VAE_LIKELIHOODS)
+            raise LatentspaceError(f"unknown likelihood {self.likelihood!r}; choose one of {choices}")
+        if self.binarize is not None and self.binarize not in BINARIZE_MODES:
+            raise LatentspaceError(f"unknown binarize {self.binarize!r}; choose None or {', '.join(BINARIZE_MODES)}")
+        if float(self.beta) < 0:
+            raise LatentspaceError(f"beta must be >= 0, got {self.beta}")
+        if int(self.warmup_epochs) < 0:
+            raise LatentspaceError(f"warmup_epochs must be >= 0, got {self.warmup_epochs}")
+
     def _build_model(self, n_features: int) -> VariationalAutoencoder:
         k = int(self.n_components)
         encoder, decoder = self._encoder_decoder(n_features, k, encoder_out=2 * k)
-        return VariationalAutoencoder(
-            encoder, decoder, make_likelihood(self.likelihood, n_features), k, self.beta, self.warmup_epochs
-        )
+        likelihood = make_likelihood(self.likelihood, n_features, sigma=float(self.sigma))
+        return VariationalAutoencoder(encoder, decoder, likelihood, k, self.beta, self.warmup_epochs)
+
+    def _check_data_range(self, X: np.ndarray, model) -> None:
+        super()._check_data_range(X, model)
+        if self.binarize is not None and (X.min() < -1e-6 or X.max() > 1 + 1e-6):
+            raise LatentspaceError(
+                f"binarize={self.binarize!r} reads the (scaled) data as pixel probabilities and needs them "
+                f"in [0, 1], but they span [{X.min():.4g}, {X.max():.4g}]; use scaling='minmax'"
+            )
+
+    def _split(self, X: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
+        X_train, X_val = super()._split(X, seed)
+        if self.binarize == "dynamic" and X_val is not None and self.scaling == "none":
+            X_val = binarize(np.clip(X_val, 0.0, 1.0), seed)
+        return X_train, X_val
+
+    def _train_config(self) -> TrainConfig:
+        config = super()._train_config()
+        if self.binarize == "dynamic":
+            config = dataclasses.replace(config, batch_transform=dynamic_binarizer())
+        return config
 
     def fit(self, X, y=None):
         super().fit(X, y)
-        codes = self.transform(X)
-        self.active_units_ = int(np.sum(np.var(codes, axis=0) > 0.01))
+        self.active_units_ = self.count_active_units(X)
         return self
 
+    # ---- the latent space ----------------------------------------------------------------------
     def _generator(self, random_state) -> torch.Generator:
         return torch.Generator(device=self.device).manual_seed(seed_from(random_state))
 
-    def score_samples(self, X, n_samples: int = 16, random_state=0) -> np.ndarray:
-        """Per-example ELBO in nats (higher is better), ``(n_samples,)``.
-
-        The expectation over q(z|x) is estimated with ``n_samples`` draws shared by every example, so
-        an example's score does not depend on the rest of ``X`` (order, batch) and repeats exactly.
-        """
+    def posterior(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """q(z|x) = N(mean, diag(var)): ``(mean, var)``, each ``(n_samples, n_components)``."""
         X = self._validated(X)
-        g = self._generator(random_state)
-        eps = torch.randn((int(n_samples), self.model_.n_latent), generator=g, device=self.device)
-        return self._map_chunks(lambda x: self.model_.elbo_common_noise(x, eps), self._scale(X)).astype(np.float64)
+        both = self._map_chunks(lambda x: torch.cat(self.model_.posterior(x), dim=-1), self._scale(X))
+        k = self.model_.n_latent
+        return both[:, :k].astype(X.dtype), np.exp(both[:, k:]).astype(X.dtype)
 
-    def log_likelihood(self, X, k: int = 1000, random_state=0) -> np.ndarray:
-        """Importance-weighted estimate of log p(x) with ``k`` samples, nats, ``(n_samples,)``.
+    def transform(self, X, *, sample: bool = False, random_state=None) -> np.ndarray:
+        """Encode ``(n_samples, n_features) -> (n_samples, n_components)``.
 
-        A lower bound on log p(x) that tightens as ``k`` grows; ``k=1`` is the ELBO.
+        The posterior mean by default; with ``sample=True`` one draw of q(z|x) per example, seeded by
+        ``random_state``.
         """
-        if int(k) < 1:
-            raise LatentspaceError(f"k must be >= 1, got {k}")
-        X = self._validated(X)
-        g = self._generator(random_state)
-        # The chunking of samples happens inside the model; keep the example chunk small for large k.
-        out = []
-        with torch.inference_mode():
-            self.model_.eval()
-            for start in range(0, X.shape[0], 256):
-                x = self._to_tensor(self._scale(X[start : start + 256]))
-                out.append(self.model_.iw_log_likelihood(x, int(k), g).cpu().numpy())
-        return np.concatenate(out).astype(np.float64)
+        if not sample:
+            return super().transform(X)
+        mean, var = self.posterior(X)
+        g = np.random.default_rng(seed_from(random_state))
+        return (mean + np.sqrt(var) * g.standard_normal(mean.shape)).astype(mean.dtype)
+
+    def count_active_units(self, X, threshold: float = ACTIVE_UNIT_THRESHOLD) -> int:
+        """How many latent dimensions' posterior means vary across ``X`` by more than ``threshold``."""
+        return int(np.sum(np.var(self.transform(X).astype(np.float64), axis=0) > threshold))
 
     def sample(self, n_samples: int = 1, random_state=None) -> np.ndarray:
-        """Decode ``n_samples`` draws of the prior N(0, I): ``(n_samples, n_features)`` float64 (images
-        ``(n_samples, *example_shape_)`` when ``fit`` was given images)."""
+        """Decode ``n_samples`` draws of the prior N(0, I): ``(n_samples, n_features)`` float64 means
+        (images ``(n_samples, *example_shape_)`` when ``fit`` was given images)."""
         if int(n_samples) < 1:
             raise LatentspaceError(f"n_samples must be >= 1, got {n_samples}")
         check_is_fitted(self)
@@ -133,3 +179,36 @@ class VAE(BaseAutoEncoder):
             self.model_.eval()
             out = self.model_.sample(int(n_samples), g).cpu().numpy()
         return self._as_examples(self._unscale(out).astype(np.float64))
+
+    # ---- likelihoods -----------------------------------------------------------------------------
+    def score_samples(self, X, n_samples: int = 16, random_state=0) -> np.ndarray:
+        """Per-example ELBO in nats (higher is better), shape ``(len(X),)``.
+
+        The expectation over q(z|x) is estimated with ``n_samples`` draws shared by every example, so
+        an example's score does not depend on the rest of ``X`` (order, batch) and repeats exactly.
+        """
+        if int(n_samples) < 1:
+            raise LatentspaceError(f"n_samples must be >= 1, got {n_samples}")
+        X = self._validated(X)
+        g = self._generator(random_state)
+        eps = torch.randn((int(n_samples), self.model_.n_latent), generator=g, device=self.device)
+        return self._map_chunks(lambda x: self.model_.elbo_common_noise(x, eps), self._scale(X)).astype(np.float64)
+
+    def log_likelihood(self, X, k: int = 1000, random_state=0) -> np.ndarray:
+        """Importance-weighted estimate of log p(x) with ``k`` samples, nats, shape ``(len(X),)``.
+
+        A lower bound on log p(x) that tightens as ``k`` grows; ``k=1`` is a one-sample ELBO. Memory
+        is bounded whatever ``k`` and ``len(X)``: examples go in chunks of 512 and samples in chunks
+        sized so that no intermediate exceeds ~32 MiB.
+        """
+        if int(k) < 1:
+            raise LatentspaceError(f"k must be >= 1, got {k}")
+        X = self._validated(X)
+        g = self._generator(random_state)
+        out = []
+        self.model_.eval()
+        with torch.inference_mode():
+            for start in range(0, X.shape[0], IW_EXAMPLE_CHUNK):
+                x = self._to_tensor(self._scale(X[start : start + IW_EXAMPLE_CHUNK]))
+                out.append(self.model_.iw_log_likelihood(x, int(k), g).cpu().numpy())
+        return np.concatenate(out).astype(np.float64)

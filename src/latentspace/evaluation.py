@@ -1,0 +1,50 @@
+"""Held-out measurements of a fitted estimator, collected as a flat dict of numbers.
+
+``evaluation_metrics`` is what ``latentspace evaluate`` prints and stores; other measurements are
+merged into the same dict by the command (one function per family, each returning a dict).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+
+def reconstruction_metrics(estimator, X: np.ndarray) -> dict[str, float]:
+    """Mean squared reconstruction error per feature and per example (summed over features)."""
+    squared = (np.asarray(estimator.reconstruct(X), np.float64) - X) ** 2
+    return {"recon_mse_per_feature": float(squared.mean()), "recon_sse_per_example": float(squared.sum(1).mean())}
+
+
+def vae_metrics(vae, X: np.ndarray, iw_samples: int = 1000, random_state: int = 0) -> dict[str, float]:
+    """-ELBO, the importance-weighted NLL with ``iw_samples`` samples (0: skip), active units; nats.
+
+    Each NLL comes with the standard error of its mean over the examples of ``X``.
+    """
+    elbo = vae.score_samples(X, random_state=random_state)
+    metrics = {
+        "neg_elbo": float(-elbo.mean()),
+        "neg_elbo_stderr": float(elbo.std(ddof=1) / np.sqrt(len(elbo))) if len(elbo) > 1 else 0.0,
+        "active_units": vae.count_active_units(X),
+        "n_components": int(vae.n_components),
+    }
+    if iw_samples > 0:
+        started = time.perf_counter()
+        ll = vae.log_likelihood(X, k=iw_samples, random_state=random_state)
+        metrics.update(
+            iw_nll=float(-ll.mean()),
+            iw_nll_stderr=float(ll.std(ddof=1) / np.sqrt(len(ll))) if len(ll) > 1 else 0.0,
+            iw_samples=int(iw_samples),
+            iw_seconds=time.perf_counter() - started,
+        )
+    return metrics
+
+
+def evaluation_metrics(estimator, X: np.ndarray, iw_samples: int = 1000, random_state: int = 0) -> dict[str, float]:
+    """Everything ``evaluate`` measures for one estimator on ``X`` ``(n, n_features)``."""
+    metrics: dict[str, float] = {"n_examples": int(X.shape[0])}
+    metrics.update(reconstruction_metrics(estimator, X))
+    if hasattr(estimator, "log_likelihood"):
+        metrics.update(vae_metrics(estimator, X, iw_samples, random_state))
+    return metrics

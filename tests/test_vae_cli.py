@@ -1,0 +1,120 @@
+"""`latentspace sample` and `latentspace evaluate`, run as a user would; bad input is one line, exit 2."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from latentspace.cli import main
+
+
+def run_cli(*args, cwd=None):
+    command = [sys.executable, "-m", "latentspace", *map(str, args)]
+    proc = subprocess.run(command, capture_output=True, text=True, cwd=cwd)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+@pytest.fixture(scope="module")
+def vae_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "vae"
+    args = ["train", "vae", "--n-components", "4", "--hidden", "64", "--epochs", "15", "--binarize", "dynamic",
+            "--warmup-epochs", "3", "--out", str(out), "--quiet"]
+    assert main(args) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def ae_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "ae"
+    assert main(["train", "ae", "--n-components", "2", "--epochs", "2", "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+def test_train_vae_takes_the_new_parameters(vae_run):
+    params = json.loads((vae_run / "config.json").read_text())["params"]
+    assert params["binarize"] == "dynamic" and params["warmup_epochs"] == 3 and params["likelihood"] == "bernoulli"
+
+
+def test_sample_npy_is_reproducible_with_a_seed(vae_run, tmp_path):
+    for name, seed in (("a", 5), ("b", 5), ("c", 6)):
+        out = str(tmp_path / f"{name}.npy")
+        assert main(["sample", str(vae_run), "-n", "10", "--seed", str(seed), "--out", out]) == 0
+    a, b, c = (np.load(tmp_path / f"{n}.npy") for n in "abc")
+    assert a.shape == (10, 64)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_sample_png_is_a_grid_of_the_runs_images(vae_run, tmp_path):
+    import matplotlib.image as mpimg
+
+    assert main(["sample", str(vae_run), "-n", "16", "--out", str(tmp_path / "grid.png")]) == 0
+    image = mpimg.imread(tmp_path / "grid.png")
+    # 4 x 4 digits of 8 x 8 pixels with 1-pixel gaps, each pixel enlarged 3x for legibility
+    assert image.shape[:2] == (3 * (4 * 9 + 1), 3 * (4 * 9 + 1))
+
+
+def test_evaluate_prints_and_stores_the_vae_measurements(vae_run):
+    code, out, err = run_cli("evaluate", vae_run, "--iw-samples", "50", "--binarize-test", "0")
+    assert code == 0, err
+    for name in ("neg_elbo", "iw_nll", "active_units", "recon_mse_per_feature"):
+        assert name in out
+    stored = json.loads((vae_run / "evaluation.json").read_text())
+    assert stored["iw_samples"] == 50 and stored["data"] == {"name": "digits", "binarize_test_seed": 0}
+    assert stored["n_examples"] == 359  # digits' 20% test part
+    # on the same binary test set the IW bound (k = 50) is tighter than the ELBO
+    assert stored["iw_nll"] < stored["neg_elbo"]
+    assert 0 <= stored["active_units"] <= 4
+
+
+def test_evaluate_an_autoencoder_reports_reconstruction_only(ae_run):
+    assert main(["evaluate", str(ae_run), "--max-examples", "50"]) == 0
+    stored = json.loads((ae_run / "evaluation.json").read_text())
+    assert stored["n_examples"] == 50 and "recon_mse_per_feature" in stored and "iw_nll" not in stored
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["sample", "{vae}", "--out", "x.txt"], "output must end in .npy or .png"),
+        (["sample", "{vae}", "-n", "0", "--out", "x.npy"], "-n must be >= 1"),
+        (["sample", "{ae}", "--out", "x.npy"], "a AutoEncoder cannot sample; train a vae"),
+        (["sample", "nowhere", "--out", "x.npy"], "nowhere: no such checkpoint folder"),
+        (["evaluate", "nowhere"], "nowhere: not a run folder"),
+        (["evaluate", "{vae}", "--iw-samples", "-1"], "--iw-samples must be >= 0"),
+        (["evaluate", "{vae}", "--data", "nosuchset"], "unknown data set 'nosuchset'"),
+        (["evaluate", "{vae}", "--iw-samples", "lots"], "invalid int value"),
+        (["train", "vae", "--binarize", "sometimes", "--epochs", "1"], "unknown binarize 'sometimes'"),
+    ],
+)
+def test_bad_input_is_one_line_with_status_2(args, message, vae_run, ae_run, tmp_path, monkeypatch, capsys):
+    # In-process (a subprocess per case is slow on a shared machine); the real program is run above.
+    monkeypatch.chdir(tmp_path)
+    args = [a.format(vae=vae_run, ae=ae_run) for a in args]
+    try:
+        code = main(args)
+    except SystemExit as e:  # argparse's own errors
+        code = e.code
+    out, err = capsys.readouterr()
+    assert code == 2, (out, err)
+    assert message in err
+    assert len(err.strip().splitlines()) == 1, err
+    assert "Traceback" not in err
+
+
+def test_sample_png_needs_an_image_shape(tmp_path, digits, capsys):
+    np.save(tmp_path / "d.npy", digits.X_train[:200])
+    assert main(["train", "vae", "--data", str(tmp_path / "d.npy"), "--epochs", "1", "--n-components", "2",
+                 "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    assert main(["sample", str(tmp_path / "run"), "--out", str(tmp_path / "s.png")]) == 2
+    assert "no image shape; write .npy instead" in capsys.readouterr().err
+    assert main(["sample", str(tmp_path / "run"), "--out", str(tmp_path / "s.npy")]) == 0
+
+
+def test_help_lists_the_new_commands():
+    from latentspace.cli import build_parser
+
+    text = build_parser().format_help()
+    assert "sample" in text and "evaluate" in text
