@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
 from ..likelihoods import make_likelihood
 from ..models import Autoencoder
 from ..nets import mlp_encoder_decoder
@@ -121,3 +124,14 @@ class LinearAutoEncoder(AutoEncoder):
         self.device = device
         self.verbose = verbose
         self.random_state = random_state
+
+    def decoder_weight(self, data_units: bool = True) -> np.ndarray:
+        """The decoder's matrix ``D`` ``(n_features, n_components)``: ``x_hat = D @ z + constant``.
+
+        In data units (default) row ``j`` is multiplied by ``scale_[j]``, so that its columns live where
+        PCA's components do; otherwise it is the raw weight acting in the model's scaled space.
+        """
+        check_is_fitted(self)
+        linear = self.model_.decoder[-1]
+        weight = linear.weight.detach().cpu().numpy().astype(np.float64)
+        return weight * self.scale_[:, None] if data_units else weight
