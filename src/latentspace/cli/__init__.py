@@ -11,9 +11,9 @@ import sys
 
 from .. import __version__
 from ..errors import TrainingDivergedError
-from . import codec, demo, train
+from . import codec, demo, pca_check, train
 
-COMMANDS = [demo, train, codec]
+COMMANDS = [demo, train, codec, pca_check]
 
 
 class ArgumentParser(argparse.ArgumentParser):
