@@ -131,9 +131,6 @@ def test_cli_prints_table_and_writes_json_and_figure(tmp_path, capsys):
     "args, message",
     [
         (["--data", "digits", "--n-components", "0"], "--n-components must be between 1 and 64 for digits, got 0"),
-        (["--data", "digits", "--n-components", "2", "--also", "gan"], "--also: unknown model 'gan'"),
-        (["--data", "digits", "--n-components", "2", "--weight-decay", "-1"], "--weight-decay must be >= 0"),
-        (["--data", "nosuchset", "--n-components", "2"], "unknown data set 'nosuchset'"),
         (["--n-components", "2"], "the following arguments are required: --data"),
     ],
 )
@@ -143,6 +140,22 @@ def test_cli_errors_are_one_line_with_status_2(args, message, tmp_path):
     assert proc.returncode == 2
     assert message in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--also", "gan"], "--also: unknown model 'gan'"),
+        (["--weight-decay", "-1"], "--weight-decay must be >= 0"),
+        (["--data", "nosuchset"], "unknown data set 'nosuchset'"),
+    ],
+)
+def test_cli_rejects_bad_options_before_fitting(args, message, tmp_path, capsys):
+    argv = ["pca-check", "--data", "digits", "--n-components", "2", *args, "--out", str(tmp_path / "o")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "o").exists()
 
 
