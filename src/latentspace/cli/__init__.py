@@ -11,9 +11,9 @@ import sys
 
 from .. import __version__
 from ..errors import TrainingDivergedError
-from . import codec, datasets, demo, evaluate, report, sample, train
+from . import codec, datasets, demo, evaluate, pca_check, report, sample, train
 
-COMMANDS = [demo, train, codec, sample, evaluate, report, datasets]
+COMMANDS = [demo, train, codec, sample, evaluate, pca_check, report, datasets]
 
 
 class ArgumentParser(argparse.ArgumentParser):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
 from ..likelihoods import make_likelihood
 from ..models import Autoencoder
 from ._base import BaseAutoEncoder
@@ -104,6 +107,18 @@ class LinearAutoEncoder(AutoEncoder):
 
     Same parameters as :class:`AutoEncoder` minus ``hidden``/``activation``; data are centred by
     default (``scaling="center"``) as PCA's are.
+
+    The defaults (Adam, lr 0.05 decayed to 0 by a cosine, batches of 512, 300 epochs) were measured to
+    bring the decoder's column space within 0.2 degrees of PCA's subspace on digits at k = 2, 5, 10
+    for every seed tried, in about a second; smaller batches, fewer epochs or lower rates left the
+    slowest direction (the one whose eigenvalue gap to the next is smallest) degrees to tens of degrees
+    off. Large data sets take more steps per epoch and need fewer epochs (Fashion-MNIST, k = 16: 60,
+    0.74 degrees; lr 0.1 left 13 degrees there). See docs/pca.md.
+
+    ``weight_decay`` > 0 (an L2 penalty ``weight_decay / 2 * ||W||^2`` on both layers) makes the decoder's
+    left singular vectors PCA's principal directions and its singular values
+    ``sqrt(1 - weight_decay / (2 s_i))``, ``s_i`` the covariance eigenvalues (Kunin et al., 2019);
+    ``latentspace.analysis.compare_with_pca`` measures both.
     """
 
     # Fixed by the model's definition, so class constants rather than parameters.
@@ -117,9 +132,9 @@ class LinearAutoEncoder(AutoEncoder):
         n_components: int = 2,
         *,
         loss: str = "mse",
-        epochs: int = 200,
-        batch_size: int = 128,
-        lr: float = 1e-2,
+        epochs: int = 300,
+        batch_size: int = 512,
+        lr: float = 0.05,
         weight_decay: float = 0.0,
         validation_fraction: float = 0.0,
         patience: int | None = None,
@@ -144,3 +159,14 @@ class LinearAutoEncoder(AutoEncoder):
         self.device = device
         self.verbose = verbose
         self.random_state = random_state
+
+    def decoder_weight(self, data_units: bool = True) -> np.ndarray:
+        """The decoder's matrix ``D`` ``(n_features, n_components)``: ``x_hat = D @ z + constant``.
+
+        In data units (default) row ``j`` is multiplied by ``scale_[j]``, so that its columns live where
+        PCA's components do; otherwise it is the raw weight acting in the model's scaled space.
+        """
+        check_is_fitted(self)
+        linear = self.model_.decoder[-1]
+        weight = linear.weight.detach().cpu().numpy().astype(np.float64)
+        return weight * self.scale_[:, None] if data_units else weight
