@@ -25,6 +25,13 @@ def available() -> str | None:
     return None
 
 
+def quiet_pythae_loggers() -> None:
+    """pythae gives each module an INFO logger on stdout; the benchmark's table is what should print."""
+    for name in list(logging.root.manager.loggerDict):
+        if name.startswith("pythae"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+
+
 class PythaeRun:
     """One seeded pythae VAE; :meth:`run_epochs` trains with BaseTrainer and returns seconds per epoch."""
 
@@ -33,7 +40,7 @@ class PythaeRun:
         from pythae.models.base.base_utils import ModelOutput
         from pythae.models.nn import BaseDecoder, BaseEncoder
 
-        logging.getLogger("pythae").setLevel(logging.WARNING)
+        quiet_pythae_loggers()
         n_features = X.shape[1]
         h1, h2 = hidden
 
@@ -82,9 +89,10 @@ class PythaeRun:
                 keep_best_on_train=True, seed=self.seed, no_cuda=True,
             )
             data = BaseDataset(self.X, torch.zeros(self.X.shape[0]))
-            trainer = BaseTrainer(self.model, train_dataset=data, training_config=config, callbacks=[EpochClock()])
             threads = torch.get_num_threads()
             with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+                quiet_pythae_loggers()
+                trainer = BaseTrainer(self.model, train_dataset=data, training_config=config, callbacks=[EpochClock()])
                 trainer.train()  # its progress bars and console printer, silenced
             torch.set_num_threads(threads)  # keep the thread count the same for every contender
         return seconds
