@@ -36,12 +36,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--k", type=int, default=5000)
-    parser.add_argument("--iw-images", type=int, default=256, help="images the IW NLL is timed on")
+    parser.add_argument("--iw-images", type=int, default=None, help="images the IW NLL is timed on")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="IW NLL on 64 images, 2 rounds")
     args = parser.parse_args()
     if args.quick:
-        args.iw_images, args.rounds = 64, 2
+        args.rounds = 2
+    args.iw_images = args.iw_images or (64 if args.quick else 256)
     torch.set_num_threads(args.threads)
     from latentspace.backend import set_linear_backend
 

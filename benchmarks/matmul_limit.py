@@ -103,6 +103,14 @@ def main() -> None:
     if args.quick:
         args.rounds, args.calls = 3, 20
     torch.set_num_threads(args.threads)
+    try:  # numpy's BLAS has its own thread pool: give it the same number of threads
+        from threadpoolctl import threadpool_info, threadpool_limits
+
+        threadpool_limits(args.threads)
+        blas = "; ".join(f"{i['internal_api']} {i.get('architecture', '?')} kernels" for i in threadpool_info()
+                         if i.get("user_api") == "blas")
+    except ImportError:
+        blas = "threadpoolctl absent: numpy BLAS threads not limited"
     shapes = layer_shapes()
     flops = step_flops(shapes)
     fns = make_kernels(shapes)
@@ -126,6 +134,7 @@ def main() -> None:
         ["kernels", "ms/step", "GFLOP/s", "s/epoch (469 steps)", "fraction of best-kernel limit"],
         rows,
     )
+    print(f"\nnumpy BLAS: {blas}")
 
 
 if __name__ == "__main__":

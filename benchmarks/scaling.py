@@ -45,7 +45,7 @@ def main() -> None:
     for n in (int(s) for s in args.sizes.split(",")):
         X = X_train[:n] if n <= X_train.shape[0] else X_train.repeat(-(-n // X_train.shape[0]), 1)[:n]
         s = seconds_per_epoch(X, (512, 256), args.epochs)
-        rows.append([f"{n:,}", s, n / s, s / n * 1e3])
+        rows.append([f"{n:,}", s, n / s, s / n * 1e6])
         del X
     print_table(f"Seconds per epoch against data size (784-512-256-16, batch {BATCH}). {machine()}",
                 ["images", "s/epoch", "samples/s", "ms per 1k images"], rows)
