@@ -13,6 +13,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from .backend import Linear
+
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
     "leaky_relu": nn.LeakyReLU,
@@ -35,12 +37,16 @@ def activation_layer(name: str) -> nn.Module:
 
 
 def mlp(widths: Sequence[int], activation: str) -> nn.Sequential:
-    """Linear layers between consecutive ``widths``, ``activation`` between them, none after the last."""
+    """Linear layers between consecutive ``widths``, ``activation`` between them, none after the last.
+
+    The layers are :class:`latentspace.backend.Linear`: an ``nn.Linear`` that runs on the fastest
+    matrix kernels of the CPU (oneDNN) and falls back to ``F.linear`` elsewhere (CUDA, float64).
+    """
     layers: list[nn.Module] = []
     for i, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:])):
         if i > 0:
             layers.append(activation_layer(activation))
-        layers.append(nn.Linear(n_in, n_out))
+        layers.append(Linear(n_in, n_out))
     return nn.Sequential(*layers)
 
 
