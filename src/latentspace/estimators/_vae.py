@@ -76,9 +76,9 @@ class VAE(BaseAutoEncoder):
             encoder, decoder, make_likelihood(self.likelihood, n_features), k, self.beta, self.warmup_epochs
         )
 
-    def fit(self, X, y=None):
-        super().fit(X, y)
-        codes = self.transform(X)
+    def fit(self, X, y=None, **fit_params):
+        super().fit(X, y, **fit_params)
+        codes = self._encode_training_data(X)
         self.active_units_ = int(np.sum(np.var(codes, axis=0) > 0.01))
         return self
 
