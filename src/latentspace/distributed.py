@@ -86,3 +86,9 @@ def broadcast_int(value: int, world: World, device: torch.device) -> int:
 def barrier(world: World) -> None:
     if world.distributed:
         dist.barrier()
+
+
+def teardown() -> None:
+    """Leave the process group (end of a torchrun command)."""
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()

@@ -176,7 +176,8 @@ def restore(
         raise CheckpointError(f"checkpoint weights do not fit the model ({str(e).splitlines()[0]})") from None
     optimizer_from_files(optimizer, tensors, meta["optimizer"])
     if scheduler is not None and meta.get("scheduler") is not None:
-        scheduler.load_state_dict(dict(meta["scheduler"]))
+        # The schedule's function is rebuilt from the config, not stored: None keeps it as it is.
+        scheduler.load_state_dict({**meta["scheduler"], "lr_lambdas": [None] * len(scheduler.lr_lambdas)})
     noise.set_state(tensors["rng.noise"])
     state = TrainingState(**{k: meta[k] for k in TrainingState().meta()})
     state.rows = tensors.get("epoch.rows")
