@@ -169,9 +169,10 @@ class MemmapBatches:
         chunks = chunk_ranges(self.ranges, max(batch_size, self.chunk_rows - self.chunk_rows % batch_size))
         visit = torch.randperm(len(chunks), generator=generator)
         perms = [torch.randperm(chunks[c][1] - chunks[c][0], generator=generator) for c in visit.tolist()]
-        mine = shard(torch.arange(len(chunks)), world).tolist()  # positions in the visiting order
+        # Chunks are dealt to ranks without padding (a repeated chunk would be a lot of repeated rows).
+        mine = list(range(world.rank, len(chunks), world.size))
         per_rank_steps = [
-            sum(math.ceil(perms[p].shape[0] / batch_size) for p in shard(torch.arange(len(chunks)), World(r, world.size)).tolist())
+            sum(math.ceil(perms[p].shape[0] / batch_size) for p in range(r, len(chunks), world.size))
             for r in range(world.size)
         ]
         # Every rank must take the same number of steps (DDP all-reduces each one): the surplus is dropped.
