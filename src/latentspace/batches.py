@@ -161,8 +161,8 @@ class MemmapBatches:
 
     def load(self, start: int, stop: int) -> torch.Tensor:
         """Rows ``[start, stop)`` of the file, scaled, float32, on the device."""
-        x = torch.from_numpy(self.reader.read(start, stop)).to(torch.float32)
-        x = (x - self.offset) / self.scale  # a new tensor: the reader's buffer is free again
+        x = torch.from_numpy(self.reader.read(start, stop)).to(torch.float32, copy=True)  # frees the buffer
+        x.sub_(self.offset).div_(self.scale)
         return x.to(self.device, non_blocking=True)
 
     def plan(self, generator: torch.Generator, batch_size: int, world: World = SINGLE) -> EpochPlan:
@@ -193,6 +193,7 @@ class MemmapBatches:
                     if step + i >= steps:
                         return
                     yield rows.index_select(0, perm[i * batch_size : (i + 1) * batch_size])
+                del rows  # before the next chunk is read: one chunk in memory at a time
                 step += n_steps
 
         return EpochPlan(sizes, batches)
@@ -225,13 +226,13 @@ def column_stats(reader: RowReader, ranges: list[tuple[int, int]], chunk_rows: i
     count = 0
     for a, b in chunk_ranges(ranges, chunk_rows):
         chunk = reader.read(a, b).astype(np.float64)
-        finite = np.isfinite(chunk)
-        if not finite.all():
-            bad = np.argwhere(~finite)
+        sums = chunk.sum(0)
+        if not np.isfinite(sums).all():  # NaN/inf make the sum non-finite: look closer only then
+            bad = np.argwhere(~np.isfinite(chunk))
             row, col = int(bad[0, 0]) + a, int(bad[0, 1])
-            raise DataError(f"array has {bad.shape[0]}+ NaN or infinite values; the first at row {row}, column {col}")
-        total += chunk.sum(0)
-        total_sq += np.square(chunk).sum(0)
+            raise DataError(f"array has NaN or infinite values; the first at row {row}, column {col}")
+        total += sums
+        total_sq += np.einsum("ij,ij->j", chunk, chunk)
         low, high = np.minimum(low, chunk.min(0)), np.maximum(high, chunk.max(0))
         count += b - a
     mean = total / max(count, 1)

@@ -123,7 +123,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         if hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
         train_ranges, val_ranges = self._split_ranges(reader.n_rows, seed)
-        chunk = default_chunk_rows(reader.row_bytes, 1)
+        chunk = default_chunk_rows(reader.row_bytes, 1) // 4  # float64 copies: keep them small
         stats = column_stats(reader, train_ranges, chunk)
         if val_ranges:
             column_stats(reader, val_ranges, chunk)  # finiteness of the held-out rows
