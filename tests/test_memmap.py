@@ -82,6 +82,7 @@ X = np.load(sys.argv[1], mmap_mode="r")
 t = time.perf_counter()
 ae = AutoEncoder(n_components=8, hidden=(64,), epochs=1, batch_size=2048, lr=1e-3, validation_fraction=0.01,
                  random_state=0).fit(X)
+# Measured: 727 MB peak (of which ~250 MB is Python + torch + sklearn) for the 3.14 GB file.
 # VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss over from the parent across fork + exec,
 # and the parent has just written the file through a mapping.
 peak_kb = int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0])
@@ -109,4 +110,4 @@ def test_a_memmap_larger_than_memory_budget_trains_with_small_peak_rss(tmp_path)
     peak, seconds, loss = int(out[0]), float(out[1]), float(out[2])
     print(f"\nfile {size / 1e9:.2f} GB; peak RSS {peak / 1e6:.0f} MB; fit {seconds:.0f} s; loss {loss:.2f}")
     assert np.isfinite(loss)
-    assert peak < 0.25 * size, f"peak RSS {peak / 1e6:.0f} MB for a {size / 1e9:.2f} GB file"
+    assert peak < 1e9, f"peak RSS {peak / 1e6:.0f} MB for a {size / 1e9:.2f} GB file"
