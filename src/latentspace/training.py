@@ -15,6 +15,7 @@ for NaN/inf once per epoch and at each checkpoint (see ``check_finite``).
 from __future__ import annotations
 
 import copy
+import json
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -383,6 +384,4 @@ def stop_for_bad_loss(loop: Loop, state: TrainingState, steps: int) -> None:
 
 
 def json_state(folder) -> dict[str, Any]:
-    import json
-
     return json.loads((Path(folder) / train_state.STATE_FILE).read_text())
