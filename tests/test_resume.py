@@ -155,3 +155,24 @@ def test_signal_saves_a_checkpoint_and_says_how_to_resume(tmp_path, sig):
     meta, _ = train_state.read(run / "checkpoint")
     assert 0 < meta["epoch"] < 2000 and not meta["finished"]
     assert not (run / "model").exists()
+
+
+@pytest.mark.slow  # three CLI start-ups: ~35 s on the shared machine
+def test_cli_resume_finishes_a_killed_run(tmp_path):
+    run = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "latentspace", "train", "ae", "--epochs", "20", "--checkpoint-every", "10", "--quiet",
+         "--out", str(run)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=child_env(),
+    )
+    while checkpoint_step(run / "checkpoint") < 0 and proc.poll() is None:
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL and not (run / "model").exists()
+    refused = subprocess.run([sys.executable, "-m", "latentspace", "train", "--resume", str(run), "--epochs", "5"],
+                             capture_output=True, text=True, env=child_env(), timeout=120)
+    assert refused.returncode == 2 and "--resume continues a run with its own settings" in refused.stderr
+    resumed = subprocess.run([sys.executable, "-m", "latentspace", "train", "--resume", str(run), "--quiet"],
+                             capture_output=True, text=True, env=child_env(), timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert [r["epoch"] for r in load(run).history_] == list(range(1, 21))
