@@ -373,8 +373,8 @@ def stop_for_bad_loss(loop: Loop, state: TrainingState, steps: int) -> None:
     kept = "no checkpoint was kept (pass checkpoint_dir, or train from the CLI, to keep one)"
     if config.checkpoint_dir is not None and train_state.exists(config.checkpoint_dir):
         meta = json_state(config.checkpoint_dir)
-        kept = (f"the last good checkpoint (epoch {meta['epoch'] + (1 if meta['step'] else 0)}, "
-                f"step {meta['global_step']}) is kept in {config.checkpoint_dir}")
+        epoch = meta["epoch"] + (1 if meta["step"] else 0)
+        kept = f"the last good checkpoint (after step {meta['global_step']}, epoch {epoch}) is kept in {config.checkpoint_dir}"
     clip = f"grad_clip (now {config.grad_clip:g})" if config.grad_clip is not None else "grad_clip=1.0"
     raise TrainingDivergedError(
         f"training diverged: loss term {term!r} became {value} {where}; {kept}; "
