@@ -257,9 +257,9 @@ def test_report_command_errors_are_one_line(tmp_path, capsys):
 
 
 # ---- the demo ------------------------------------------------------------------------------------
-DEMO_SECTIONS = ["Reconstruction", "Training", "The VAE's likelihood", "Latent spaces", "Generating",
+DEMO_SECTIONS = ["Reconstruction", "Linear AE = PCA, in another basis", "Training", "The VAE's likelihood", "Latent spaces", "Generating",
                  "Interpolation and traversals", "Configuration"]
-DEMO_FIGURES = {"reconstructions", "training-curves", "latent-scatter", "manifold-linear-AE", "manifold-deep-AE",
+DEMO_FIGURES = {"reconstructions", "pca-check", "training-curves", "latent-scatter", "manifold-linear-AE", "manifold-deep-AE",
                 "manifold-VAE", "samples", "interpolations", "traversal-deep-AE", "traversal-VAE"}
 
 
@@ -272,7 +272,7 @@ def test_quick_demo_writes_a_complete_report(quick_demo):
     for name, png in parsed["figures"].items():
         image = matplotlib.image.imread(io.BytesIO(png), format="png")
         assert image.shape[0] > 100 and image[..., :3].std() > 0.05, name
-    assert parsed["tables"] == ["reconstruction", "vae", "stage-seconds"]
+    assert parsed["tables"] == ["reconstruction", "pca_check", "vae", "stage-seconds"]
     assert "held-out reconstruction error at k=2" in printed and "PCA(2)" in printed
 
 
@@ -287,6 +287,8 @@ def test_quick_demo_measures_the_seed_claims(quick_demo):
     vae = metrics["vae"][0]
     assert vae["test_iw_nll_nats_k100"] <= vae["test_neg_elbo_nats"] + 0.05
     assert (result.out / "models" / "deep-AE" / "weights.safetensors").is_file()
+    linear = next(r for r in metrics["pca_check"] if r["model"] == "linear AE")
+    assert linear["max_principal_angle_deg"] < 1.0 and abs(linear["test_mse_ratio"] - 1) < 0.01
 
 
 def test_a_new_stage_is_one_function(digits, tmp_path):

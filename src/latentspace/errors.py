@@ -15,3 +15,7 @@ class CheckpointError(LatentspaceError):
 
 class TrainingDivergedError(RuntimeError):
     """The loss became NaN or infinite during training."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM stopped training after a checkpoint was saved; the message says how to resume."""

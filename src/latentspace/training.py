@@ -1,23 +1,38 @@
-"""The one training loop, shared by every model.
+"""The one training loop, shared by every model, on one process or many (DDP under torchrun).
 
-Data lives in one tensor and is sliced by a shuffled index: no DataLoader, no per-sample Python.
-Randomness comes only from the ``generator`` passed in (shuffling and the model's own noise), so a
-given seed reproduces a run exactly without touching global random state.
+Data come from a batch source (``batches``): in memory, one tensor sliced by a shuffled index; or
+streamed from a memory-mapped file. Randomness comes only from the ``generator`` passed in: it yields
+a shuffle seed (the same on every rank, so all ranks draw one permutation and take their shard) and a
+noise seed (offset by rank, so each rank's VAE noise differs). Each epoch's order is a pure function
+of (shuffle seed, epoch), and the noise generator's state is checkpointed, so a resumed run continues
+bit-for-bit where it stopped.
+
+The hot loop (``run_steps``) does no host sync and no per-step Python beyond the step itself: the
+loss terms of each step are stacked into a preallocated device tensor, which is summed and checked
+for NaN/inf once per epoch and at each checkpoint (see ``check_finite``).
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import torch
 from tqdm.auto import tqdm
 
-from .errors import TrainingDivergedError
+from . import distributed, train_state
+from .batches import MemmapBatches, TensorBatches
+from .distributed import World
+from .errors import CheckpointError, TrainingDivergedError, TrainingInterrupted
+from .interrupts import InterruptFlag, catch_interrupts
 from .models import LatentModel
+from .train_state import TrainingState
 
 BatchTransform = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
 
@@ -35,8 +50,18 @@ class TrainConfig:
     #: clip the global gradient norm to this value (None: no clipping)
     grad_clip: float | None = None
     verbose: bool = False
-    #: applied to every training batch, e.g. dynamic binarisation; gets the loop's generator
+    #: applied to every training batch, e.g. dynamic binarisation; gets the loop's noise generator
     batch_transform: BatchTransform | None = None
+    #: folder for resumable checkpoints, written at the end of every epoch (None: no checkpoints)
+    checkpoint_dir: str | Path | None = None
+    #: also checkpoint (and check for NaN/inf) every this many optimiser steps
+    checkpoint_every: int | None = None
+    #: continue from the checkpoint in ``checkpoint_dir`` (a fresh start if there is none yet)
+    resume: bool = False
+    #: how a user resumes this run, quoted in interrupt and divergence messages
+    resume_hint: str | None = None
+    #: JSON facts about the data and parameters that a resumed run must match
+    fingerprint: dict[str, Any] | None = None
 
 
 @dataclass
@@ -46,6 +71,8 @@ class History:
     records: list[dict[str, float]] = field(default_factory=list)
     best_epoch: int | None = None
     stopped_early: bool = False
+    #: training steps this process ran (resumed steps are not counted)
+    steps_run: int = 0
 
     def column(self, name: str) -> list[float]:
         return [r[name] for r in self.records if name in r]
@@ -71,102 +98,290 @@ def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, steps_
     raise ValueError(f"unknown lr_schedule {config.lr_schedule!r}; choose 'constant' or 'cosine'")
 
 
+#: the seeds of different ranks' noise generators are this far apart
+NOISE_RANK_STRIDE = 1_000_003
+
+
+def as_batches(X) -> TensorBatches | MemmapBatches:
+    """A batch source: tensors take the in-memory fast path; sources pass through."""
+    return X if isinstance(X, (TensorBatches, MemmapBatches)) else TensorBatches(X)
+
+
 @torch.inference_mode()
-def evaluate_loss(
-    model: LatentModel, X: torch.Tensor, generator: torch.Generator, chunk: int = 4096
-) -> dict[str, float]:
-    """Mean of every loss term over ``X``, computed in large chunks."""
+def evaluate_loss(model: LatentModel, X, generator: torch.Generator, chunk: int = 4096) -> dict[str, float]:
+    """Mean of every loss term over ``X`` (a tensor ``(n, n_features)`` or a batch source), in chunks."""
+    source = as_batches(X)
     model.eval()
-    sums: dict[str, float] = {}
-    for start in range(0, X.shape[0], chunk):
-        xb = X[start : start + chunk]
+    sums: dict[str, torch.Tensor] = {}
+    for xb in source.chunks(chunk):
         for name, value in model(xb, generator=generator).items():
-            sums[name] = sums.get(name, 0.0) + float(value) * xb.shape[0]
+            term = value.detach().double() * xb.shape[0]
+            sums[name] = sums[name] + term if name in sums else term
     model.train()
-    return {name: total / X.shape[0] for name, total in sums.items()}
+    return {name: float(total) / source.n for name, total in sums.items()}
+
+
+def draw_seed(generator: torch.Generator) -> int:
+    return int(torch.randint(0, 2**62, (1,), generator=generator, device=generator.device).item())
+
+
+def epoch_generator(shuffle_seed: int, epoch: int) -> torch.Generator:
+    """The generator of one epoch's order: the same on every rank and on a resumed run."""
+    return torch.Generator().manual_seed(shuffle_seed + epoch)
+
+
+@dataclass
+class Loop:
+    """What one training run holds, so the epoch functions take one argument instead of twelve."""
+
+    model: LatentModel
+    step_fn: Callable[..., dict[str, torch.Tensor]]  # the model, or its DDP wrapper
+    params: list[torch.nn.Parameter]
+    data: TensorBatches | MemmapBatches
+    val: TensorBatches | MemmapBatches | None
+    config: TrainConfig
+    optimizer: torch.optim.Optimizer
+    scheduler: Any
+    noise: torch.Generator
+    world: World
+    device: torch.device
+    seeds: dict[str, int]
+    flag: InterruptFlag = field(default_factory=InterruptFlag)
+    steps_run: int = 0
 
 
 def train(
     model: LatentModel,
-    X: torch.Tensor,
+    X,
     config: TrainConfig,
     generator: torch.Generator,
-    X_val: torch.Tensor | None = None,
+    X_val=None,
 ) -> History:
-    """Fit ``model`` on ``X`` ``(n, n_features)``; return the per-epoch history.
+    """Fit ``model`` on ``X`` (a tensor ``(n, n_features)`` or a batch source); return the history.
 
-    With ``X_val`` and ``config.patience``, the weights of the best validation epoch are restored.
+    Under torchrun this joins the process group and trains with DistributedDataParallel: ``X`` is the
+    whole data set on every rank, each rank trains on its shard. With ``X_val`` and
+    ``config.patience``, the weights of the best validation epoch are restored.
     """
-    n = X.shape[0]
-    steps_per_epoch = math.ceil(n / config.batch_size)
+    device = next(model.parameters()).device
+    world = distributed.setup(device)
+    data = as_batches(X)
+    val = None if X_val is None else as_batches(X_val)
+    seeds = {"shuffle_seed": draw_seed(generator), "noise_seed": draw_seed(generator)}
+    noise = torch.Generator(device=device).manual_seed(seeds["noise_seed"] + NOISE_RANK_STRIDE * world.rank)
+    steps_per_epoch = math.ceil(math.ceil(data.n / world.size) / config.batch_size)
     optimizer = make_optimizer(model, config)
-    scheduler = make_scheduler(optimizer, config, steps_per_epoch)
-    history = History()
-    best_val, best_state, bad_epochs = math.inf, None, 0
+    loop = Loop(
+        model=model,
+        step_fn=wrap_for_ddp(model, world, device),
+        params=[p for p in model.parameters() if p.requires_grad],
+        data=data,
+        val=None if val is None or val.n == 0 else val,
+        config=config,
+        optimizer=optimizer,
+        scheduler=make_scheduler(optimizer, config, steps_per_epoch),
+        noise=noise,
+        world=world,
+        device=device,
+        seeds=seeds,
+    )
+    state = TrainingState(terms=loss_terms(model, data))
+    if config.resume and config.checkpoint_dir is not None and train_state.exists(config.checkpoint_dir):
+        state = resume(loop, state)
     model.train()
-    epochs = tqdm(range(config.epochs), desc="epochs", unit="ep", disable=not config.verbose, leave=False)
-    for epoch in epochs:
-        model.start_epoch(epoch)
-        started = time.perf_counter()
-        sums = train_one_epoch(model, X, optimizer, scheduler, config, generator)
-        record: dict[str, float] = {"epoch": float(epoch + 1)}
-        record.update({f"train_{k}": v / n for k, v in sums.items()})
-        check_finite(record, epoch)
-        if X_val is not None and X_val.shape[0] > 0:
-            record.update({f"val_{k}": v for k, v in evaluate_loss(model, X_val, generator).items()})
-        record["seconds"] = time.perf_counter() - started
-        history.records.append(record)
-        epochs.set_postfix({k: f"{v:.4g}" for k, v in record.items() if k.endswith("_loss")})
-        if config.patience is not None and "val_loss" in record:
-            if record["val_loss"] < best_val:
-                best_val, bad_epochs, history.best_epoch = record["val_loss"], 0, epoch + 1
-                best_state = copy.deepcopy(model.state_dict())
-            else:
-                bad_epochs += 1
-                if bad_epochs >= config.patience:
-                    history.stopped_early = True
-                    break
-    if best_state is not None:
-        model.load_state_dict(best_state)
+    show = config.verbose and world.is_main
+    with catch_interrupts(world, enabled=config.checkpoint_dir is not None) as loop.flag:
+        progress = tqdm(total=config.epochs, initial=state.epoch, desc="epochs", unit="ep", disable=not show, leave=False)
+        while not state.finished and state.epoch < config.epochs:
+            record = run_epoch(loop, state)
+            progress.update(1)
+            progress.set_postfix({k: f"{v:.4g}" for k, v in record.items() if k.endswith("_loss")})
+        progress.close()
+    if state.best_state is not None:
+        model.load_state_dict(state.best_state)
     model.eval()
-    return history
+    return History(state.records, state.best_epoch, state.stopped_early, loop.steps_run)
 
 
-def train_one_epoch(
-    model: LatentModel,
-    X: torch.Tensor,
-    optimizer: torch.optim.Optimizer,
-    scheduler,
-    config: TrainConfig,
-    generator: torch.Generator,
-) -> dict[str, float]:
-    """One pass over a fresh permutation of ``X``; returns each loss term summed over examples."""
-    n = X.shape[0]
-    order = torch.randperm(n, generator=generator, device=generator.device).to(X.device)
-    sums: dict[str, torch.Tensor] = {}
-    for start in range(0, n, config.batch_size):
-        xb = X.index_select(0, order[start : start + config.batch_size])
-        if config.batch_transform is not None:
-            xb = config.batch_transform(xb, generator)
-        losses = model(xb, generator=generator)
+def wrap_for_ddp(model: LatentModel, world: World, device: torch.device):
+    """DistributedDataParallel around ``model`` under torchrun (its forward returns the loss dict, so
+    DDP's gradient hooks see the whole computation); the model itself otherwise."""
+    if not world.distributed:
+        return model
+    from torch.nn.parallel import DistributedDataParallel
+
+    return DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+
+
+@torch.inference_mode()
+def loss_terms(model: LatentModel, data: TensorBatches | MemmapBatches) -> list[str]:
+    """The names of the model's loss terms, from a two-row forward pass with throwaway noise."""
+    was_training = model.training
+    model.eval()
+    xb = data.head(2)
+    names = list(model(xb, generator=torch.Generator(device=xb.device).manual_seed(0)))
+    model.train(was_training)
+    return names
+
+
+def resume(loop: Loop, fresh: TrainingState) -> TrainingState:
+    folder = loop.config.checkpoint_dir
+    meta, tensors = train_state.read(folder)
+    if loop.config.fingerprint is not None and meta.get("fingerprint") not in (None, loop.config.fingerprint):
+        old, new = meta["fingerprint"], loop.config.fingerprint
+        diff = ", ".join(f"{k} {old.get(k)!r} -> {new.get(k)!r}" for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k))
+        raise CheckpointError(f"{folder}: the checkpoint was made with other data or parameters ({diff})")
+    if meta.get("world_size", 1) != loop.world.size and meta.get("step", 0) != 0:
+        raise CheckpointError(
+            f"{folder}: checkpoint made mid-epoch by {meta.get('world_size')} processes; resume with the same number"
+        )
+    if meta.get("terms") != fresh.terms:
+        raise CheckpointError(f"{folder}: checkpoint's loss terms {meta.get('terms')} differ from the model's {fresh.terms}")
+    loop.seeds = {k: int(meta[k]) for k in loop.seeds}
+    return train_state.restore(meta, tensors, loop.model, loop.optimizer, loop.scheduler, loop.noise)
+
+
+def next_pause(state: TrainingState, steps: int, every: int | None) -> int:
+    """The step at which to stop for a checkpoint: the epoch's end or the next multiple of ``every``."""
+    if every is None:
+        return steps
+    return min(steps, state.step + every - state.global_step % every)
+
+
+def run_epoch(loop: Loop, state: TrainingState) -> dict[str, float]:
+    """Run (the rest of) epoch ``state.epoch``; checkpoint at pauses and at the end; return its record."""
+    config, world = loop.config, loop.world
+    epoch = state.epoch
+    loop.model.start_epoch(epoch)
+    started = time.perf_counter()
+    plan = loop.data.plan(epoch_generator(loop.seeds["shuffle_seed"], epoch), config.batch_size, world)
+    rows = torch.zeros(plan.steps, len(state.terms), device=loop.device)
+    if state.step and state.rows is not None:
+        rows[: state.step] = state.rows[: state.step]
+    state.rows = rows
+    batches = plan.batches(state.step)
+    while state.step < plan.steps:
+        reached = run_steps(loop, batches, state.step, next_pause(state, plan.steps, config.checkpoint_every), rows, state.terms)
+        loop.steps_run += reached - state.step
+        state.global_step += reached - state.step
+        state.step = reached
+        if reached < plan.steps:  # a checkpoint boundary, or an interrupt
+            stop_for_bad_loss(loop, state, plan.steps)
+            pause(loop, state)
+    stop_for_bad_loss(loop, state, plan.steps)
+    sizes = torch.tensor(plan.sizes, dtype=torch.float64, device=loop.device)
+    totals = distributed.sum_across(torch.cat([(rows.double() * sizes[:, None]).sum(0), sizes.sum()[None]]), world)
+    totals = totals.tolist()
+    record: dict[str, float] = {"epoch": float(epoch + 1)}
+    record.update({f"train_{name}": total / totals[-1] for name, total in zip(state.terms, totals)})
+    if loop.val is not None:
+        record.update({f"val_{k}": v for k, v in validation_loss(loop).items()})
+    record["seconds"] = time.perf_counter() - started
+    state.records.append(record)
+    update_early_stopping(loop, state, record)
+    state.epoch, state.step, state.rows = epoch + 1, 0, None
+    state.finished = state.stopped_early or state.epoch >= config.epochs
+    pause(loop, state)
+    return record
+
+
+def run_steps(loop: Loop, batches: Iterator[torch.Tensor], start: int, stop: int, rows: torch.Tensor, terms: list[str]) -> int:
+    """The hot loop: steps ``[start, stop)`` of the epoch; returns the step reached (sooner on SIGINT).
+
+    No host sync here: each step's loss terms go into ``rows[step]`` on the device.
+    """
+    step_fn, params, optimizer, scheduler, noise, flag = (
+        loop.step_fn, loop.params, loop.optimizer, loop.scheduler, loop.noise, loop.flag
+    )
+    transform, clip = loop.config.batch_transform, loop.config.grad_clip
+    for step, xb in zip(range(start, stop), batches):
+        if transform is not None:
+            xb = transform(xb, noise)
+        losses = step_fn(xb, generator=noise)
         optimizer.zero_grad(set_to_none=True)
         losses["loss"].backward()
-        if config.grad_clip is not None:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        if clip is not None:
+            torch.nn.utils.clip_grad_norm_(params, clip)
         optimizer.step()
         if scheduler is not None:
             scheduler.step()
-        # Summing detached tensors avoids a host sync per step; one .item() per term per epoch.
-        for name, value in losses.items():
-            term = value.detach() * xb.shape[0]
-            sums[name] = sums[name] + term if name in sums else term
-    return {name: float(total) for name, total in sums.items()}
+        with torch.no_grad():
+            torch.stack([losses[name] for name in terms], out=rows[step])
+        if flag.now:
+            return step + 1
+    return stop
 
 
-def check_finite(record: dict[str, float], epoch: int) -> None:
-    for name, value in record.items():
-        if not math.isfinite(value):
-            raise TrainingDivergedError(
-                f"{name} became {value} in epoch {epoch + 1}; try a lower lr, grad_clip, "
-                "or a likelihood that matches the data (bernoulli needs data in [0, 1])"
-            )
+def validation_loss(loop: Loop) -> dict[str, float]:
+    """Every rank scores the whole validation set; the mean over ranks keeps their decisions equal."""
+    val = evaluate_loss(loop.model, loop.val, loop.noise)
+    if not loop.world.distributed:
+        return val
+    mean = distributed.sum_across(torch.tensor(list(val.values()), dtype=torch.float64, device=loop.device), loop.world)
+    return {name: value / loop.world.size for name, value in zip(val, mean.tolist())}
+
+
+def update_early_stopping(loop: Loop, state: TrainingState, record: dict[str, float]) -> None:
+    if loop.config.patience is None or "val_loss" not in record:
+        return
+    if record["val_loss"] < state.best_val:
+        state.best_val, state.bad_epochs, state.best_epoch = record["val_loss"], 0, int(record["epoch"])
+        state.best_state = copy.deepcopy(loop.model.state_dict())
+    else:
+        state.bad_epochs += 1
+        state.stopped_early = state.bad_epochs >= loop.config.patience
+
+
+def pause(loop: Loop, state: TrainingState) -> None:
+    """A checkpoint boundary: save (rank 0), then stop here if a signal arrived on any rank."""
+    config, world = loop.config, loop.world
+    interrupted = distributed.any_across(loop.flag.pending, world, loop.device)
+    if config.checkpoint_dir is not None and world.is_main:
+        extra = {**loop.seeds, "world_size": world.size, "fingerprint": config.fingerprint}
+        train_state.save(config.checkpoint_dir, state, loop.model, loop.optimizer, loop.scheduler, loop.noise, extra)
+    if interrupted and not state.finished:
+        where = f"epoch {state.epoch + 1}, step {state.step}" if state.step else f"the end of epoch {state.epoch}"
+        raise TrainingInterrupted(
+            f"{loop.flag.signal_name or 'interrupt'}: stopped at {where}; checkpoint saved in "
+            f"{config.checkpoint_dir}; resume with: {resume_hint(config)}"
+        )
+
+
+def resume_hint(config: TrainConfig) -> str:
+    return config.resume_hint or f"fit(X, checkpoint_dir={str(config.checkpoint_dir)!r}, resume=True)"
+
+
+def stop_for_bad_loss(loop: Loop, state: TrainingState, steps: int) -> None:
+    """Raise TrainingDivergedError if any loss so far this epoch is NaN/inf (one host sync).
+
+    Called at every checkpoint boundary and epoch end, before anything is saved, so the checkpoint on
+    disk is always the last good one.
+    """
+    rows = state.rows[: state.step]
+    bad = ~torch.isfinite(rows)
+    if not distributed.any_across(bool(bad.any()), loop.world, loop.device):
+        return
+    config = loop.config
+    where, term, value = "on another rank", "loss", float("nan")
+    if bad.any():
+        first = int(bad.any(1).nonzero()[0, 0])
+        columns = [c for c in range(len(state.terms)) if bad[first, c]]
+        col = next((c for c in columns if state.terms[c] != "loss"), columns[0])
+        term, value = state.terms[col], float(rows[first, col])
+        step_number = state.global_step - state.step + first + 1
+        where = f"at step {step_number} (epoch {state.epoch + 1}, step {first + 1} of {steps})"
+    kept = "no checkpoint was kept (pass checkpoint_dir, or train from the CLI, to keep one)"
+    if config.checkpoint_dir is not None and train_state.exists(config.checkpoint_dir):
+        meta = json_state(config.checkpoint_dir)
+        epoch = meta["epoch"] + (1 if meta["step"] else 0)
+        kept = f"the last good checkpoint (after step {meta['global_step']}, epoch {epoch}) is kept in {config.checkpoint_dir}"
+    clip = f"grad_clip (now {config.grad_clip:g})" if config.grad_clip is not None else "grad_clip=1.0"
+    raise TrainingDivergedError(
+        f"training diverged: loss term {term!r} became {value} {where}; {kept}; "
+        f"try a lower lr (now {config.lr:g}), {clip}, or a likelihood that matches the data "
+        "(bernoulli needs data in [0, 1]; gaussian for real values)"
+    )
+
+
+def json_state(folder) -> dict[str, Any]:
+    return json.loads((Path(folder) / train_state.STATE_FILE).read_text())

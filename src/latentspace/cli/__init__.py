@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from .. import __version__
-from ..errors import TrainingDivergedError
+from ..errors import TrainingDivergedError, TrainingInterrupted
 from . import codec, datasets, demo, evaluate, pca_check, report, sample, train
 
 COMMANDS = [demo, train, codec, sample, evaluate, pca_check, report, datasets]
@@ -43,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
         message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         print(f"latentspace {args.command}: error: {message}", file=sys.stderr)
         return 2
+    except TrainingInterrupted as e:
+        print(f"latentspace {args.command}: {e}", file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
         print(f"latentspace {args.command}: interrupted", file=sys.stderr)
         return 130

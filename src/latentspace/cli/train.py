@@ -7,10 +7,21 @@ import sys
 import time
 from datetime import datetime
 
-from .. import runs
-from ._common import MODELS, add_data_arguments, add_estimator_arguments, build_estimator, load_data
-from ._common import use_data_image_shape
+from pathlib import Path
+
+from .. import distributed, runs
+from ..errors import LatentspaceError
+from ._common import (
+    MODELS,
+    add_data_arguments,
+    add_estimator_arguments,
+    build_estimator,
+    load_data,
+    use_data_image_shape,
+)
 from .metrics import heldout_metrics
+
+CHECKPOINT_DIR = "checkpoint"
 
 
 def register(subparsers) -> None:
@@ -24,23 +35,43 @@ def register(subparsers) -> None:
     p.add_argument("--out", default=None, metavar="DIR", help="run folder (default: runs/MODEL-TIMESTAMP)")
     p.add_argument("--overwrite", action="store_true", help="replace a model already in --out")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--resume", default=None, metavar="RUN",
+        help="continue the run in folder RUN from its last checkpoint, with the run's own settings",
+    )
+    p.add_argument(
+        "--checkpoint-every", type=int, default=None, metavar="N",
+        help="also checkpoint every N optimiser steps (default: at the end of each epoch only)",
+    )
     add_estimator_arguments(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.resume is not None:
+        args = resumed_arguments(args)
     if args.model and args.model_flag and args.model != args.model_flag:
         raise ValueError(f"model given twice: {args.model!r} and --model {args.model_flag!r}")
+    if args.checkpoint_every is not None and args.checkpoint_every < 1:
+        raise LatentspaceError(f"--checkpoint-every must be >= 1, got {args.checkpoint_every}")
     model = args.model or args.model_flag or "ae"
     estimator = build_estimator(model, args, verbose=not args.quiet)
-    out = args.out or f"runs/{model}-{datetime.now():%Y%m%d-%H%M%S}"
-    run_dir = runs.prepare_run_dir(out, overwrite=args.overwrite)
+    world = distributed.setup(estimator.device)  # under torchrun: only rank 0 writes and prints
+    try:
+        return train_and_write(args, model, estimator, world)
+    finally:
+        if world.distributed:
+            distributed.barrier(world)
+            distributed.teardown()
+
+
+def train_and_write(args: argparse.Namespace, model: str, estimator, world: distributed.World) -> int:
+    out = args.resume or args.out or f"runs/{model}-{datetime.now():%Y%m%d-%H%M%S}"
+    if world.distributed and args.resume is None and args.out is None:
+        raise LatentspaceError("under torchrun, give --out so that every process names the same run folder")
+    run_dir = Path(out)
     data = load_data(args)
     use_data_image_shape(estimator, data)
-    started = time.perf_counter()
-    estimator.fit(data.X_train)
-    fit_seconds = time.perf_counter() - started
-    metrics = {"fit_seconds": fit_seconds, "epochs_run": estimator.n_iter_, **heldout_metrics(estimator, data)}
     config = {
         "command": "train",
         "model": model,
@@ -51,9 +82,46 @@ def run(args: argparse.Namespace) -> int:
         "estimator": type(estimator).__name__,
         "params": estimator.get_params(),
     }
+    if world.is_main and args.resume is None:
+        run_dir = runs.prepare_run_dir(out, overwrite=args.overwrite)
+        runs.atomic_write_json(run_dir / "config.json", config)  # what --resume reads back
+    started = time.perf_counter()
+    estimator.fit(
+        data.X_train,
+        checkpoint_dir=run_dir / CHECKPOINT_DIR,
+        checkpoint_every=args.checkpoint_every,
+        resume=args.resume is not None,
+        resume_hint=f"latentspace train --resume {run_dir}",
+    )
+    fit_seconds = time.perf_counter() - started
+    if not world.is_main:
+        return 0
+    metrics = {"fit_seconds": fit_seconds, "epochs_run": estimator.n_iter_, "processes": world.size}
+    metrics.update(heldout_metrics(estimator, data))
     runs.write_run(run_dir, estimator, config, metrics)
     if not args.quiet:
         for name, value in metrics.items():
             print(f"{name:>28}  {value:.6g}" if isinstance(value, float) else f"{name:>28}  {value}")
     print(run_dir, file=sys.stdout)
     return 0
+
+
+def resumed_arguments(args: argparse.Namespace) -> argparse.Namespace:
+    """The arguments of the run in ``args.resume``, read from its config.json; no settings may change."""
+    given = sorted("--" + k[len("param_") :].replace("_", "-") for k in vars(args) if k.startswith("param_"))
+    if given or args.model or args.model_flag or args.out:
+        flags = ", ".join(given + [f for f, v in (("MODEL", args.model or args.model_flag), ("--out", args.out)) if v])
+        raise LatentspaceError(f"--resume continues a run with its own settings; drop {flags}")
+    run_dir = Path(args.resume)
+    if (run_dir / runs.MODEL_DIR).exists():
+        raise LatentspaceError(f"{run_dir}: this run already finished (its model is saved); nothing to resume")
+    config = runs.read_run_config(run_dir)
+    if config.get("command") != "train" or config.get("model") not in MODELS:
+        raise LatentspaceError(f"{run_dir}: not a training run folder")
+    resumed = argparse.Namespace(**vars(args))
+    resumed.model, resumed.model_flag = config["model"], None
+    resumed.data, resumed.data_dir, resumed.seed = config["data"], config.get("data_dir"), config.get("split_seed", 0)
+    for name, value in config["params"].items():
+        if name != "verbose":
+            setattr(resumed, f"param_{name}", tuple(value) if isinstance(value, list) else value)
+    return resumed

@@ -7,6 +7,7 @@ validation split, seeding, chunked inference, and the fitted attributes.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import numpy as np
@@ -15,7 +16,10 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..errors import LatentspaceError
+from .. import distributed
+from ..batches import MemmapBatches, RowReader, column_stats, default_chunk_rows
+from ..checkpoint import _json_default
+from ..errors import DataError, LatentspaceError
 from ..models import LatentModel
 from ..nets import init_parameters, mlp_encoder_decoder
 from ..nets_conv import conv_encoder_decoder, normalize_image_shape, resolve_image_shape
@@ -122,32 +126,104 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
             return self._build_model(n_features)
 
     # ---- fitting ---------------------------------------------------------------------------------
-    def fit(self, X, y=None):
+    def fit(
+        self,
+        X,
+        y=None,
+        *,
+        checkpoint_dir=None,
+        checkpoint_every: int | None = None,
+        resume: bool = False,
+        resume_hint: str | None = None,
+    ):
         """Train on rows ``X`` ``(n_samples, n_features)`` or images ``(n_samples, C, H, W)`` /
-        ``(n_samples, H, W)``; ``y`` is ignored. Returns ``self``."""
+        ``(n_samples, H, W)``; ``y`` is ignored. Returns ``self``.
+
+        ``X`` may be a ``np.memmap`` (``np.load(path, mmap_mode="r")``), even one larger than RAM: it is
+        streamed in chunks and never loaded whole. With ``checkpoint_dir`` a resumable checkpoint is
+        written there after every epoch (and every ``checkpoint_every`` steps); ``resume=True``
+        continues from it, ending with the same weights as an uninterrupted run. Under torchrun, every
+        process calls ``fit`` on the same ``X`` and trains on its shard (DistributedDataParallel).
+        """
         self._check_params()
-        X, example = self._rows(X)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=1)
-        self._fit_image_shape(X.shape[1], example)
+        world = distributed.setup(self.device)  # under torchrun: joins the group, picks this rank's GPU
         seed = seed_from(self.random_state)
-        X_train, X_val = self._split(X, seed)
-        self._fit_scaling(X_train)
-        model = self._new_model(X.shape[1])
-        self._check_data_range(self._scale(X_train), model)
+        if isinstance(X, np.memmap) and X.ndim == 2:
+            train_data, val_data, n_features, low, high, data_sum = self._streamed(X, seed)
+            self._fit_image_shape(n_features, None)
+        else:
+            X, example = self._rows(X)
+            X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=1)
+            self._fit_image_shape(X.shape[1], example)
+            X_train, X_val = self._split(X, seed)
+            self._fit_scaling(X_train)
+            scaled = self._scale(X_train)
+            n_features, low, high = X.shape[1], float(scaled.min()), float(scaled.max())
+            data_sum = float(np.sum(X_train, dtype=np.float64))
+            train_data = self._to_tensor(scaled)
+            val_data = None if X_val is None else self._to_tensor(self._scale(X_val))
+        model = self._new_model(n_features)
+        self._check_range(low, high, model)
         generator = torch.Generator().manual_seed(seed)
         init_parameters(model, generator)
         self.model_ = model.to(self.device)
-        history = train(
-            self.model_,
-            self._to_tensor(self._scale(X_train)),
-            self._train_config(),
-            generator,
-            X_val=None if X_val is None else self._to_tensor(self._scale(X_val)),
-        )
+        config = self._train_config()
+        if checkpoint_dir is not None:
+            config.checkpoint_dir, config.checkpoint_every, config.resume = checkpoint_dir, checkpoint_every, resume
+            config.resume_hint = resume_hint
+            config.fingerprint = self._fingerprint(n_features, data_sum, seed, world)
+        history = train(self.model_, train_data, config, generator, X_val=val_data)
         self.history_ = history.records
         self.n_iter_ = len(history.records)
         self.best_epoch_ = history.best_epoch
         return self
+
+    def _fingerprint(self, n_features: int, data_sum: float, seed: int, world) -> dict:
+        """What a resumed run must share with the one that wrote the checkpoint (JSON-normalised)."""
+        params = {k: v for k, v in self.get_params(deep=False).items() if k != "verbose"}
+        facts = {"estimator": type(self).__name__, "n_features": n_features, "data_sum": round(data_sum, 3),
+                 "seed": seed, "params": params}
+        return json.loads(json.dumps(facts, default=_json_default))
+
+    def _streamed(self, X: np.memmap, seed: int):
+        """Batch sources over a memory-mapped array; scaling statistics computed chunk by chunk."""
+        reader = RowReader(X)
+        if reader.n_rows < 1 or reader.n_features < 1:
+            raise DataError(f"memory-mapped array has shape {X.shape}; need at least one row and column")
+        if not np.issubdtype(X.dtype, np.number):
+            raise DataError(f"memory-mapped array has dtype {X.dtype}; need numbers")
+        self.n_features_in_ = reader.n_features
+        if hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        train_ranges, val_ranges = self._split_ranges(reader.n_rows, seed)
+        chunk = default_chunk_rows(reader.row_bytes, 1) // 4  # float64 copies: keep them small
+        stats = column_stats(reader, train_ranges, chunk)
+        if val_ranges:
+            column_stats(reader, val_ranges, chunk)  # finiteness of the held-out rows
+        self._set_scaling(stats.mean, stats.std, stats.min, stats.max)
+        low = float(np.min((stats.min - self.offset_) / self.scale_))
+        high = float(np.max((stats.max - self.offset_) / self.scale_))
+        train_data = MemmapBatches(reader, train_ranges, self.offset_, self.scale_, self.device)
+        val_data = MemmapBatches(reader, val_ranges, self.offset_, self.scale_, self.device) if val_ranges else None
+        return train_data, val_data, reader.n_features, low, high, float(stats.mean.sum() * stats.count)
+
+    def _split_ranges(self, n: int, seed: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+        """The streamed split: validation is one seeded contiguous range of rows, training the rest."""
+        n_val = int(round(float(self.validation_fraction) * n))
+        if n_val == 0 or n_val >= n:
+            return [(0, n)], []
+        start = int(np.random.default_rng(seed).integers(0, n - n_val + 1))
+        train = [(a, b) for a, b in ((0, start), (start + n_val, n)) if b > a]
+        return train, [(start, start + n_val)]
+
+    def _encode_training_data(self, X) -> np.ndarray:
+        """``transform(X)``, streaming a memory-mapped ``X`` chunk by chunk."""
+        if not isinstance(X, np.memmap):
+            return self.transform(X)
+        source = MemmapBatches(RowReader(X), [(0, X.shape[0])], self.offset_, self.scale_, self.device)
+        self.model_.eval()
+        with torch.inference_mode():
+            return np.concatenate([self.model_.encode(x).cpu().numpy() for x in source.chunks(INFERENCE_CHUNK)])
 
     def _train_config(self) -> TrainConfig:
         return TrainConfig(
@@ -170,14 +246,21 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
 
     # ---- scaling kept with the model -------------------------------------------------------------
     def _fit_scaling(self, X: np.ndarray) -> None:
-        n = X.shape[1]
+        needs = self.scaling != "none"
+        self._set_scaling(
+            X.mean(axis=0) if needs else None, X.std(axis=0) if needs else None,
+            X.min(axis=0) if needs else None, X.max(axis=0) if needs else None, n=X.shape[1],
+        )
+
+    def _set_scaling(self, mean, std, low, high, n: int | None = None) -> None:
+        n = len(mean) if n is None else n
         offset, scale = np.zeros(n), np.ones(n)
         if self.scaling in ("center", "standard"):
-            offset = X.mean(axis=0)
+            offset = mean
         if self.scaling == "standard":
-            scale = X.std(axis=0)
+            scale = std
         if self.scaling == "minmax":
-            offset, scale = X.min(axis=0), X.max(axis=0) - X.min(axis=0)
+            offset, scale = low, high - low
         scale = np.where(scale > 1e-12, scale, 1.0)  # constant features stay as they are
         self.offset_, self.scale_ = offset.astype(np.float32), scale.astype(np.float32)
 
@@ -187,11 +270,12 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
     def _unscale(self, X: np.ndarray) -> np.ndarray:
         return X * self.scale_ + self.offset_
 
-    def _check_data_range(self, X: np.ndarray, model: LatentModel) -> None:
-        if getattr(model.likelihood, "needs_unit_interval", False) and (X.min() < -1e-6 or X.max() > 1 + 1e-6):
+    def _check_range(self, low: float, high: float, model: LatentModel) -> None:
+        """``low``/``high``: the smallest and largest value of the scaled training data."""
+        if getattr(model.likelihood, "needs_unit_interval", False) and (low < -1e-6 or high > 1 + 1e-6):
             raise LatentspaceError(
                 f"this likelihood needs data in [0, 1] but the (scaled) data span "
-                f"[{X.min():.4g}, {X.max():.4g}]; use scaling='minmax' or a gaussian/mse likelihood"
+                f"[{low:.4g}, {high:.4g}]; use scaling='minmax' or a gaussian/mse likelihood"
             )
 
     # ---- inference -----------------------------------------------------------------------------

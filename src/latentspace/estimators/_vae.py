@@ -116,12 +116,12 @@ class VAE(BaseAutoEncoder):
         likelihood = make_likelihood(self.likelihood, n_features, sigma=float(self.sigma))
         return VariationalAutoencoder(encoder, decoder, likelihood, k, self.beta, self.warmup_epochs)
 
-    def _check_data_range(self, X: np.ndarray, model) -> None:
-        super()._check_data_range(X, model)
-        if self.binarize is not None and (X.min() < -1e-6 or X.max() > 1 + 1e-6):
+    def _check_range(self, low: float, high: float, model) -> None:
+        super()._check_range(low, high, model)
+        if self.binarize is not None and (low < -1e-6 or high > 1 + 1e-6):
             raise LatentspaceError(
                 f"binarize={self.binarize!r} reads the (scaled) data as pixel probabilities and needs them "
-                f"in [0, 1], but they span [{X.min():.4g}, {X.max():.4g}]; use scaling='minmax'"
+                f"in [0, 1], but they span [{low:.4g}, {high:.4g}]; use scaling='minmax'"
             )
 
     def _split(self, X: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
@@ -136,9 +136,10 @@ class VAE(BaseAutoEncoder):
             config = dataclasses.replace(config, batch_transform=dynamic_binarizer())
         return config
 
-    def fit(self, X, y=None):
-        super().fit(X, y)
-        self.active_units_ = self.count_active_units(X)
+    def fit(self, X, y=None, **fit_params):
+        super().fit(X, y, **fit_params)
+        codes = self._encode_training_data(X)  # streams a memory-mapped X
+        self.active_units_ = count_active(codes)
         return self
 
     # ---- the latent space ----------------------------------------------------------------------
@@ -166,7 +167,7 @@ class VAE(BaseAutoEncoder):
 
     def count_active_units(self, X, threshold: float = ACTIVE_UNIT_THRESHOLD) -> int:
         """How many latent dimensions' posterior means vary across ``X`` by more than ``threshold``."""
-        return int(np.sum(np.var(self.transform(X).astype(np.float64), axis=0) > threshold))
+        return count_active(self.transform(X), threshold)
 
     def sample(self, n_samples: int = 1, random_state=None) -> np.ndarray:
         """Decode ``n_samples`` draws of the prior N(0, I): ``(n_samples, n_features)`` float64 means
@@ -212,3 +213,8 @@ class VAE(BaseAutoEncoder):
                 x = self._to_tensor(self._scale(X[start : start + IW_EXAMPLE_CHUNK]))
                 out.append(self.model_.iw_log_likelihood(x, int(k), g).cpu().numpy())
         return np.concatenate(out).astype(np.float64)
+
+
+def count_active(codes: np.ndarray, threshold: float = ACTIVE_UNIT_THRESHOLD) -> int:
+    """Latent dimensions whose values vary across ``codes`` ``(n, k)`` with variance above ``threshold``."""
+    return int(np.sum(np.var(codes.astype(np.float64), axis=0) > threshold))

@@ -1,0 +1,94 @@
+"""PyTorch's own distributed engine, as the training loop uses it.
+
+Under ``torchrun`` the environment holds ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK`` and the rendezvous
+address; :func:`setup` joins the process group from it (``gloo`` on CPU, ``nccl`` on CUDA). Outside
+torchrun everything here is a no-op for a world of one, so the loop has no second code path.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+
+@dataclass(frozen=True)
+class World:
+    rank: int = 0
+    size: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        """Rank 0: the only process that writes files and prints progress."""
+        return self.rank == 0
+
+    @property
+    def distributed(self) -> bool:
+        return self.size > 1
+
+
+SINGLE = World()
+
+
+def launched_by_torchrun() -> bool:
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1 and "RANK" in os.environ
+
+
+def setup(device: torch.device | str) -> World:
+    """Join (or reuse) the process group torchrun describes; a world of one when not under torchrun."""
+    if dist.is_available() and dist.is_initialized():
+        return World(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
+    if not launched_by_torchrun():
+        return SINGLE
+    device = torch.device(device)
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if device.type == "cuda":
+        torch.cuda.set_device(local_rank if device.index is None else device.index)
+    dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+    return World(dist.get_rank(), dist.get_world_size(), local_rank)
+
+
+def local_device(device: torch.device | str, world: World) -> torch.device:
+    """Under torchrun, a bare ``cuda`` means this process's GPU (``cuda:LOCAL_RANK``)."""
+    device = torch.device(device)
+    if world.distributed and device.type == "cuda" and device.index is None:
+        return torch.device("cuda", world.local_rank)
+    return device
+
+
+def sum_across(values: torch.Tensor, world: World) -> torch.Tensor:
+    """Element-wise sum of ``values`` over every rank (identity for a world of one)."""
+    if world.distributed:
+        values = values.clone()
+        dist.all_reduce(values, op=dist.ReduceOp.SUM)
+    return values
+
+
+def any_across(flag: bool, world: World, device: torch.device) -> bool:
+    """True on every rank when ``flag`` is true on any rank: a collective decision."""
+    if not world.distributed:
+        return flag
+    return bool(sum_across(torch.tensor([float(flag)], device=device), world).item() > 0)
+
+
+def broadcast_int(value: int, world: World, device: torch.device) -> int:
+    """Rank 0's ``value`` on every rank."""
+    if not world.distributed:
+        return value
+    t = torch.tensor([value], dtype=torch.int64, device=device)
+    dist.broadcast(t, src=0)
+    return int(t.item())
+
+
+def barrier(world: World) -> None:
+    if world.distributed:
+        dist.barrier()
+
+
+def teardown() -> None:
+    """Leave the process group (end of a torchrun command)."""
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()

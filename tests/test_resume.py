@@ -1,0 +1,178 @@
+"""Surviving faults: SIGKILL and resume gives identical weights; SIGINT/SIGTERM save and say how to
+resume; a diverging loss stops with a clear message and keeps the last good checkpoint."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from latentspace import VAE, AutoEncoder, load
+from latentspace import train_state
+from latentspace.errors import TrainingDivergedError
+
+# A run long enough (~400 steps) to be killed at many points, small enough for a fast test.
+CHILD = """
+import sys, torch
+torch.set_num_threads(1)
+from latentspace.data import load_digits
+from latentspace import VAE
+X = load_digits(seed=0).X_train
+est = VAE(**{params})
+est.fit(X, checkpoint_dir=sys.argv[1], checkpoint_every=int(sys.argv[2]), resume=True)
+est.save(sys.argv[3])
+"""
+PARAMS = dict(n_components=4, hidden=(128, 64), epochs=8, batch_size=32, lr_schedule="cosine",
+              validation_fraction=0.1, patience=20, random_state=0)
+
+
+def child_env() -> dict[str, str]:
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    return {**os.environ, "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", "")}
+
+
+def checkpoint_step(folder: Path) -> int:
+    try:
+        return int(json.loads((folder / train_state.STATE_FILE).read_text())["global_step"])
+    except (FileNotFoundError, json.JSONDecodeError, KeyError):
+        return -1
+
+
+def assert_every_checkpoint_loads(folder: Path) -> None:
+    """The state.json on disk, and the tensors it names, always read back and hold finite weights."""
+    meta, tensors = train_state.read(folder)
+    assert meta["tensors_file"] in os.listdir(folder)
+    assert all(torch.isfinite(t.float()).all() for k, t in tensors.items() if k.startswith("model."))
+
+
+def weights(estimator) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in estimator.model_.state_dict().items()}
+
+
+def test_sigkill_at_random_points_then_resume_gives_identical_weights(tmp_path, digits):
+    script = tmp_path / "child.py"
+    script.write_text(CHILD.replace("{params}", repr(PARAMS)))
+    folder, out = tmp_path / "checkpoint", tmp_path / "model"
+    every = 7  # not a divisor of the 41 steps per epoch: pauses land mid-epoch at varying steps
+    rng = np.random.default_rng(11)
+    kills = 0
+    for target in sorted(rng.choice(np.arange(10, 300), size=4, replace=False)):
+        if checkpoint_step(folder) >= target:
+            continue
+        child = subprocess.Popen([sys.executable, str(script), str(folder), str(every), str(out)], env=child_env(),
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        while checkpoint_step(folder) < target and child.poll() is None:
+            time.sleep(0.002)
+        time.sleep(float(rng.uniform(0, 0.03)))  # land mid-step, mid-write, anywhere
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        assert child.returncode == -signal.SIGKILL, child.stderr.read().decode()[-2000:]
+        kills += 1
+        assert_every_checkpoint_loads(folder)
+    assert kills >= 3 and not out.exists()
+    subprocess.run([sys.executable, str(script), str(folder), str(every), str(out)], env=child_env(), check=True,
+                   capture_output=True)
+    resumed = load(out)
+    uninterrupted = VAE(**PARAMS).fit(digits.X_train)
+    got, want = weights(resumed), weights(uninterrupted)
+    assert got.keys() == want.keys()
+    for name in want:
+        assert torch.equal(got[name], want[name]), f"{name} differs after {kills} kills and resumes"
+    assert [r["train_loss"] for r in resumed.history_] == [r["train_loss"] for r in uninterrupted.history_]
+
+
+def test_resuming_a_finished_checkpoint_returns_the_same_model(tmp_path, small_digits):
+    """Resuming a finished checkpoint with more epochs continues the same run."""
+    X, _ = small_digits
+    params = dict(n_components=2, hidden=(32,), epochs=3, batch_size=50, random_state=1)
+    short = AutoEncoder(**params).fit(X, checkpoint_dir=tmp_path / "ck", checkpoint_every=3)
+    assert train_state.read(tmp_path / "ck")[0]["finished"]
+    again = AutoEncoder(**params).fit(X, checkpoint_dir=tmp_path / "ck", resume=True)
+    assert all(torch.equal(a, b) for a, b in zip(weights(short).values(), weights(again).values()))
+
+
+def test_resume_refuses_other_data(tmp_path, small_digits):
+    X, _ = small_digits
+    AutoEncoder(epochs=1, random_state=0).fit(X, checkpoint_dir=tmp_path / "ck")
+    with pytest.raises(ValueError, match="other data or parameters"):
+        AutoEncoder(epochs=1, random_state=0).fit(X[:200], checkpoint_dir=tmp_path / "ck", resume=True)
+
+
+def test_absurd_learning_rate_stops_with_message_and_keeps_last_good_checkpoint(tmp_path, small_digits):
+    X, _ = small_digits
+    folder = tmp_path / "ck"
+    with pytest.raises(TrainingDivergedError) as caught:
+        AutoEncoder(n_components=2, lr=1e9, epochs=5, batch_size=20, random_state=0).fit(
+            X, checkpoint_dir=folder, checkpoint_every=1
+        )
+    message = str(caught.value)
+    assert "\n" not in message
+    for part in ("loss term 'recon'", "at step", "lower lr (now 1e+09)", "grad_clip", "likelihood", str(folder)):
+        assert part in message, message
+    step = int(message.split("at step ")[1].split()[0])
+    meta, tensors = train_state.read(folder)
+    assert meta["global_step"] == step - 1  # the checkpoint just before the bad step
+    assert all(torch.isfinite(t).all() for k, t in tensors.items() if k.startswith("model."))
+
+
+def test_cli_divergence_is_one_line_and_status_2(tmp_path):
+    run = tmp_path / "run"
+    proc = subprocess.run(
+        [sys.executable, "-m", "latentspace", "train", "ae", "--lr", "1e9", "--epochs", "3", "--batch-size", "20",
+         "--checkpoint-every", "1", "--quiet", "--out", str(run)],
+        capture_output=True, text=True, env=child_env(), timeout=120,
+    )
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "training diverged" in lines[0] and "lower lr" in lines[0], proc.stderr
+    assert_every_checkpoint_loads(run / "checkpoint")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_saves_a_checkpoint_and_says_how_to_resume(tmp_path, sig):
+    run = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "latentspace", "train", "ae", "--epochs", "2000", "--quiet", "--out", str(run)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env(),
+    )
+    deadline = time.monotonic() + 90
+    while checkpoint_step(run / "checkpoint") < 0 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.01)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert f"resume with: latentspace train --resume {run}" in err
+    assert sig.name in err
+    assert_every_checkpoint_loads(run / "checkpoint")
+    meta, _ = train_state.read(run / "checkpoint")
+    assert 0 < meta["epoch"] < 2000 and not meta["finished"]
+    assert not (run / "model").exists()
+
+
+@pytest.mark.slow  # three CLI start-ups: ~35 s on the shared machine
+def test_cli_resume_finishes_a_killed_run(tmp_path):
+    run = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "latentspace", "train", "ae", "--epochs", "20", "--checkpoint-every", "10", "--quiet",
+         "--out", str(run)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=child_env(),
+    )
+    while checkpoint_step(run / "checkpoint") < 0 and proc.poll() is None:
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL and not (run / "model").exists()
+    refused = subprocess.run([sys.executable, "-m", "latentspace", "train", "--resume", str(run), "--epochs", "5"],
+                             capture_output=True, text=True, env=child_env(), timeout=120)
+    assert refused.returncode == 2 and "--resume continues a run with its own settings" in refused.stderr
+    resumed = subprocess.run([sys.executable, "-m", "latentspace", "train", "--resume", str(run), "--quiet"],
+                             capture_output=True, text=True, env=child_env(), timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert [r["epoch"] for r in load(run).history_] == list(range(1, 21))
