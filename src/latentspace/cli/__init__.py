@@ -12,8 +12,10 @@ import sys
 from .. import __version__
 from ..errors import TrainingDivergedError
 from . import codec, demo, train
+from . import memorize, sweep  # regularity
 
 COMMANDS = [demo, train, codec]
+COMMANDS += [memorize, sweep]  # regularity
 
 
 class ArgumentParser(argparse.ArgumentParser):
