@@ -19,7 +19,7 @@ import torch
 
 from latentspace import VAE, AutoEncoder
 from latentspace.analysis import evaluate_regularity, feature_space
-from latentspace.data import fashion_mnist_available, load_fashion_mnist
+from latentspace.data import fashion_mnist_available, load_dataset, load_fashion_mnist
 
 SHOWN = [
     "heldout_mse_per_feature", "recon_frechet", "recon_precision", "recon_recall",
@@ -44,17 +44,18 @@ def models(k: int, epochs: int, seed: int):
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default="fashion-mnist", help="fashion-mnist (default) or digits, for a quick look")
     parser.add_argument("--ks", default="2,16")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--n-samples", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", default="bench-regularity")
     args = parser.parse_args()
-    if not fashion_mnist_available():
+    if args.data == "fashion-mnist" and not fashion_mnist_available():
         print("Fashion-MNIST not found (apt-get install dataset-fashion-mnist)", file=sys.stderr)
         return 2
     torch.set_num_threads(args.threads)
-    data = load_fashion_mnist()
+    data = load_fashion_mnist() if args.data == "fashion-mnist" else load_dataset(args.data)
     started = time.perf_counter()
     features = feature_space(data)
     print(f"feature space {features.name}: test accuracy {features.meta.get('test_accuracy', float('nan')):.4f} "
@@ -72,7 +73,7 @@ def main() -> int:
             print(f"  {name} k={k}: fit {fit_seconds:.0f} s, metrics {row['eval_seconds']:.0f} s", flush=True)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "regularity_fashion_mnist.json").write_text(json.dumps(results, indent=2))
+    (out / f"regularity_{args.data.replace('-', '_')}.json").write_text(json.dumps(results, indent=2))
     header = ["metric"] + [f"{r['model']} k={r['k']}" for r in results]
     print("\n| " + " | ".join(header) + " |\n|" + "---|" * len(header))
     for key in SHOWN:
