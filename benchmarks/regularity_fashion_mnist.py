@@ -60,6 +60,8 @@ def main() -> int:
     features = feature_space(data)
     print(f"feature space {features.name}: test accuracy {features.meta.get('test_accuracy', float('nan')):.4f} "
           f"({time.perf_counter() - started:.1f} s, cached after the first run)", flush=True)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
     results = []
     for k in (int(s) for s in args.ks.split(",")):
         for name, estimator in models(k, args.epochs, 0):
@@ -71,9 +73,8 @@ def main() -> int:
             row["eval_seconds"] = time.perf_counter() - t0 - fit_seconds
             results.append(row)
             print(f"  {name} k={k}: fit {fit_seconds:.0f} s, metrics {row['eval_seconds']:.0f} s", flush=True)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"regularity_{args.data.replace('-', '_')}.json").write_text(json.dumps(results, indent=2))
+            # Written after every model so that an interrupted run keeps what it measured.
+            (out / f"regularity_{args.data.replace('-', '_')}.json").write_text(json.dumps(results, indent=2))
     header = ["metric"] + [f"{r['model']} k={r['k']}" for r in results]
     print("\n| " + " | ".join(header) + " |\n|" + "---|" * len(header))
     for key in SHOWN:
