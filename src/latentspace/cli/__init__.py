@@ -11,9 +11,9 @@ import sys
 
 from .. import __version__
 from ..errors import TrainingDivergedError, TrainingInterrupted
-from . import codec, datasets, demo, evaluate, pca_check, report, sample, train
+from . import codec, datasets, demo, evaluate, memorize, pca_check, report, sample, sweep, train
 
-COMMANDS = [demo, train, codec, sample, evaluate, pca_check, report, datasets]
+COMMANDS = [demo, train, codec, sample, evaluate, pca_check, memorize, sweep, report, datasets]
 
 
 class ArgumentParser(argparse.ArgumentParser):

@@ -1,0 +1,128 @@
+"""The metrics themselves, checked on digits: real vs real, real vs noise, known analytic cases."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from latentspace.analysis.features import FeatureConfig, feature_space, fingerprint
+from latentspace.analysis.metrics import Manifold, frechet_distance, precision_recall
+from latentspace.analysis.regularity import elbo_surgery
+from latentspace.analysis.samplers import draw_codes
+from latentspace.errors import LatentspaceError
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="module")
+def features(digits, cache):
+    return feature_space(digits, cache_dir=cache)
+
+
+def test_feature_net_is_cached_as_safetensors_and_json_and_reloads_identically(digits, cache, features):
+    folder = cache / "features" / fingerprint(digits, FeatureConfig())
+    assert sorted(p.name for p in folder.iterdir()) == ["config.json", "weights.safetensors"]
+    assert json.loads((folder / "config.json").read_text())["kind"] == "classifier"
+    again = feature_space(digits, cache_dir=cache)
+    np.testing.assert_array_equal(again(digits.X_test[:20]), features(digits.X_test[:20]))
+    assert features.meta["test_accuracy"] > 0.9  # a feature space that knows the classes
+
+
+def test_feature_net_is_seeded(digits, tmp_path, features):
+    refit = feature_space(digits, cache_dir=tmp_path, use_cache=False)
+    np.testing.assert_allclose(refit(digits.X_test[:20]), features(digits.X_test[:20]), rtol=1e-5, atol=1e-6)
+
+
+def test_without_labels_the_features_are_pca(digits, tmp_path):
+    from dataclasses import replace
+
+    unlabelled = replace(digits, y_train=None, y_test=None)
+    f = feature_space(unlabelled, cache_dir=tmp_path)
+    assert f.kind == "pca" and f(digits.X_test).shape == (len(digits.X_test), 32)
+
+
+def test_heldout_halves_score_near_zero_distance_and_near_one_precision_recall(digits, features):
+    real = features(digits.X_test)
+    half = len(real) // 2
+    noise = features(np.random.default_rng(0).random(digits.X_test.shape, dtype=np.float32))
+    fd_halves, fd_noise = frechet_distance(real[:half], real[half:]), frechet_distance(real, noise)
+    assert fd_halves < 0.05 * fd_noise
+    precision, recall = precision_recall(real[:half], real[half:])
+    assert precision > 0.85 and recall > 0.85
+
+
+def test_pure_noise_is_far_and_imprecise(digits, features):
+    real = features(digits.X_test)
+    rng = np.random.default_rng(1)
+    for noise in (rng.random(digits.X_test.shape), np.clip(rng.normal(0.3, 0.3, digits.X_test.shape), 0, 1)):
+        fake = features(noise.astype(np.float32))
+        precision, recall = precision_recall(real, fake)
+        assert precision < 0.05 and recall < 0.05
+        assert frechet_distance(real, fake) > 20 * frechet_distance(features(digits.X_train), real)
+
+
+def test_frechet_distance_known_cases():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(500, 4))
+    assert frechet_distance(a, a) == pytest.approx(0.0, abs=1e-8)
+    shift = np.array([1.0, 2.0, 0.0, -1.0])
+    assert frechet_distance(a, a + shift) == pytest.approx(float(shift @ shift), rel=1e-9)
+    # Two Gaussians with covariances I and 4I in d dims: d * (1 + 4 - 2 * 2) = d.
+    b = (a - a.mean(0)) @ np.linalg.inv(np.linalg.cholesky(np.cov(a, rowvar=False))).T
+    assert frechet_distance(b, 2 * b) == pytest.approx(4.0, rel=1e-6)
+
+
+def test_precision_recall_of_a_set_with_itself_is_one_and_of_a_distant_set_is_zero():
+    a = np.random.default_rng(0).normal(size=(200, 3))
+    assert precision_recall(a, a) == (1.0, 1.0)
+    assert precision_recall(a, a + 100.0) == (0.0, 0.0)
+
+
+def test_manifold_balls_use_the_kth_other_neighbour():
+    line = np.arange(10, dtype=float)[:, None]  # neighbours at distance 1, 1, 2, 2, ...
+    assert Manifold.of(line, k=3).radii[5] == 2.0
+    assert Manifold.of(line, k=3).contains(np.array([[11.5], [20.0]])).tolist() == [True, False]
+
+
+def test_metrics_reject_bad_shapes():
+    with pytest.raises(LatentspaceError):
+        frechet_distance(np.zeros((10, 3)), np.zeros((10, 4)))
+    with pytest.raises(LatentspaceError):
+        precision_recall(np.zeros((3, 2)), np.zeros((10, 2)))
+
+
+def test_elbo_surgery_posterior_equal_to_prior_has_no_information():
+    mu, logvar = np.zeros((100, 3)), np.zeros((100, 3))
+    out = elbo_surgery(mu, logvar, 500, np.random.default_rng(0))
+    assert out["vae_average_kl"] == 0.0
+    assert out["vae_marginal_kl"] == pytest.approx(0.0, abs=1e-12)
+    assert out["vae_mutual_information"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_elbo_surgery_separated_posteriors_carry_log_n_nats():
+    n = 50
+    mu = np.stack([np.linspace(-3, 3, n), np.zeros(n)], 1)
+    logvar = np.full((n, 2), math.log(1e-6))  # far narrower than the spacing: q(z) is n spikes
+    out = elbo_surgery(mu, logvar, 2000, np.random.default_rng(0))
+    # Exact up to the Monte Carlo error of the marginal-KL estimate (reported as its stderr).
+    assert out["vae_mutual_information"] == pytest.approx(math.log(n), abs=4 * out["vae_marginal_kl_stderr"])
+    assert out["vae_average_kl"] == pytest.approx(out["vae_mutual_information"] + out["vae_marginal_kl"])
+    assert out["vae_marginal_kl"] > 3 * out["vae_marginal_kl_stderr"]
+
+
+def test_samplers_draw_from_their_densities():
+    rng = np.random.default_rng(0)
+    codes = rng.normal(loc=[5.0, -2.0], scale=[1.0, 3.0], size=(2000, 2))
+    box = draw_codes("box", codes, 1000, rng)
+    assert np.all(box >= codes.min(0)) and np.all(box <= codes.max(0))
+    gauss = draw_codes("gaussian", codes, 4000, rng)
+    np.testing.assert_allclose(gauss.mean(0), [5.0, -2.0], atol=0.2)
+    np.testing.assert_allclose(gauss.std(0), [1.0, 3.0], rtol=0.1)
+    assert draw_codes("gmm10", codes, 300, rng).shape == (300, 2)
+    assert draw_codes("prior", codes, 7, rng).shape == (7, 2)
+    with pytest.raises(LatentspaceError):
+        draw_codes("nope", codes, 3, rng)
