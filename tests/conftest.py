@@ -4,6 +4,12 @@ import numpy as np
 import pytest
 import torch
 
+# Feature nets cached by the analysis go to a per-session folder, not the user's ~/.cache.
+if "LATENTSPACE_CACHE" not in os.environ:
+    import tempfile
+
+    os.environ["LATENTSPACE_CACHE"] = tempfile.mkdtemp(prefix="latentspace-test-cache-")
+
 # Two pytest-xdist workers share two cores: one thread each avoids oversubscription.
 torch.set_num_threads(int(os.environ.get("LATENTSPACE_TEST_THREADS", "1")))
 

@@ -67,12 +67,23 @@ def test_evaluate_prints_and_stores_the_vae_measurements(vae_run):
     # on the same binary test set the IW bound (k = 50) is tighter than the ELBO
     assert stored["iw_nll"] < stored["neg_elbo"]
     assert 0 <= stored["active_units"] <= 4
+    # the regularity family merges in: prior samples, interpolation, the ELBO-surgery split of the KL
+    assert {"sample_prior_frechet", "interp_midpoint_precision", "vae_mutual_information"} <= set(stored)
+    assert 0 <= stored["sample_prior_precision"] <= 1
 
 
 def test_evaluate_an_autoencoder_reports_reconstruction_only(ae_run):
     assert main(["evaluate", str(ae_run), "--max-examples", "50"]) == 0
     stored = json.loads((ae_run / "evaluation.json").read_text())
     assert stored["n_examples"] == 50 and "recon_mse_per_feature" in stored and "iw_nll" not in stored
+    # an AE has no prior: its samplers are fitted to its codes
+    assert "sample_gaussian_frechet" in stored and "sample_prior_frechet" not in stored
+
+
+def test_evaluate_can_skip_the_regularity_metrics(ae_run):
+    assert main(["evaluate", str(ae_run), "--max-examples", "50", "--regularity-samples", "0"]) == 0
+    stored = json.loads((ae_run / "evaluation.json").read_text())
+    assert "recon_mse_per_feature" in stored and not any(k.startswith("sample_") for k in stored)
 
 
 @pytest.mark.parametrize(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .. import runs
+from ..analysis import evaluate_regularity
 from ..checkpoint import atomic_write_json
 from ..data import Dataset, binarize, load_dataset
 from ..errors import LatentspaceError
@@ -32,6 +34,9 @@ def register(subparsers) -> None:
     p.add_argument("--binarize-test", type=int, default=None, metavar="SEED",
                    help="binarise the test images once with this seed (the static-binarisation protocol)")
     p.add_argument("--max-examples", type=int, default=None, metavar="N", help="use the first N test examples")
+    p.add_argument("--regularity-samples", type=int, default=1000, metavar="N",
+                   help="generated samples per sampler for the regularity metrics (Fréchet distance, "
+                   "precision/recall, interpolation, holes); 0 skips them (default: 1000)")
     p.set_defaults(run=run)
 
 
@@ -56,24 +61,32 @@ def heldout_array(args: argparse.Namespace, data: Dataset) -> np.ndarray:
     return X
 
 
-def collect_metrics(estimator, X: np.ndarray, args: argparse.Namespace) -> dict[str, Any]:
-    """Every measurement ``evaluate`` reports, as one flat dict (more families merge in here)."""
-    return evaluation_metrics(estimator, X, iw_samples=args.iw_samples)
+def collect_metrics(estimator, data: Dataset, X: np.ndarray, args: argparse.Namespace) -> dict[str, Any]:
+    """Every measurement ``evaluate`` reports, as one flat dict: likelihoods, then regularity."""
+    metrics = evaluation_metrics(estimator, X, iw_samples=args.iw_samples)
+    if args.regularity_samples > 0:
+        heldout = dataclasses.replace(data, X_test=X, y_test=None)
+        regularity = evaluate_regularity(estimator, heldout, n_samples=args.regularity_samples, random_state=0)
+        metrics.update({k: v for k, v in regularity.items() if k not in metrics})
+    return metrics
 
 
 def run(args: argparse.Namespace) -> int:
     if args.iw_samples < 0:
         raise LatentspaceError(f"--iw-samples must be >= 0, got {args.iw_samples}")
+    if 0 < args.regularity_samples < 4:
+        raise LatentspaceError(f"--regularity-samples must be 0 or >= 4, got {args.regularity_samples}")
     config = runs.read_run_config(args.run_dir)
     estimator = runs.load_run_model(args.run_dir)
     data = heldout_data(args, config)
     X = heldout_array(args, data)
-    metrics = collect_metrics(estimator, X, args)
+    metrics = collect_metrics(estimator, data, X, args)
     metrics["data"] = {"name": data.name, "binarize_test_seed": args.binarize_test}
     atomic_write_json(Path(args.run_dir) / EVALUATION_FILE, metrics)
+    width = max(len(name) for name in metrics)
     for name, value in metrics.items():
         if isinstance(value, float):
-            print(f"{name:>24}  {value:.6g}")
+            print(f"{name:>{width}}  {value:.6g}")
         elif not isinstance(value, dict):
-            print(f"{name:>24}  {value}")
+            print(f"{name:>{width}}  {value}")
     return 0
