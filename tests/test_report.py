@@ -257,10 +257,12 @@ def test_report_command_errors_are_one_line(tmp_path, capsys):
 
 
 # ---- the demo ------------------------------------------------------------------------------------
-DEMO_SECTIONS = ["Reconstruction", "Linear AE = PCA, in another basis", "Training", "The VAE's likelihood", "Latent spaces", "Generating",
-                 "Interpolation and traversals", "Configuration"]
+DEMO_SECTIONS = ["Reconstruction", "Linear AE = PCA, in another basis", "Training", "The VAE's likelihood",
+                 "Latent spaces", "Generating", "Regularity, measured", "Interpolation and traversals",
+                 "The memorising autoencoder", "Latent size", "Configuration"]
 DEMO_FIGURES = {"reconstructions", "pca-check", "training-curves", "latent-scatter", "manifold-linear-AE", "manifold-deep-AE",
-                "manifold-VAE", "samples", "interpolations", "traversal-deep-AE", "traversal-VAE"}
+                "manifold-VAE", "samples", "interpolations", "traversal-deep-AE", "traversal-VAE", "memorize-ae",
+                "memorize-vae", "latent-sweep"}
 
 
 def test_quick_demo_writes_a_complete_report(quick_demo):
@@ -272,7 +274,8 @@ def test_quick_demo_writes_a_complete_report(quick_demo):
     for name, png in parsed["figures"].items():
         image = matplotlib.image.imread(io.BytesIO(png), format="png")
         assert image.shape[0] > 100 and image[..., :3].std() > 0.05, name
-    assert parsed["tables"] == ["reconstruction", "pca_check", "vae", "stage-seconds"]
+    assert parsed["tables"] == ["reconstruction", "pca_check", "vae", "sample_quality", "interpolation", "kl_split",
+                                "memorize", "sweep", "stage-seconds"]
     assert "held-out reconstruction error at k=2" in printed and "PCA(2)" in printed
 
 

@@ -43,7 +43,7 @@ from .report import (
     text_table,
 )
 from .report.samplers import model_samples
-from .demo_claims import pca_stage
+from .demo_claims import memorize_stage, pca_stage, regularity_stage, sweep_stage
 
 REPORT_FILE = "report.html"
 
@@ -268,7 +268,10 @@ STAGES: list[Stage] = [
     Stage("vae", vae_stage),
     Stage("latent spaces", latent_stage),
     Stage("samples", samples_stage),
+    Stage("regularity", regularity_stage),
     Stage("interpolation", interpolation_stage),
+    Stage("memorising AE", memorize_stage),
+    Stage("latent size", sweep_stage),
 ]
 
 
