@@ -96,19 +96,24 @@ def save_estimator(estimator, path) -> None:
     atomic_write_json(path / CONFIG_FILE, config)
 
 
+def read_json_document(path: Path, fmt: str, version: int, what: str) -> dict:
+    """The JSON object at ``path`` whose ``format`` is ``fmt`` and ``format_version`` at most ``version``."""
+    try:
+        document = json.loads(Path(path).read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CheckpointError(f"{path}: corrupt JSON ({e})") from None
+    if not isinstance(document, dict) or document.get("format") != fmt:
+        raise CheckpointError(f"{path}: not a {what}")
+    if document.get("format_version", 0) > version:
+        raise CheckpointError(f"{path}: format version {document['format_version']} is newer than this library's")
+    return document
+
+
 def read_config(path: Path) -> dict:
     config_path = Path(path) / CONFIG_FILE
     if not config_path.is_file():
         raise CheckpointError(f"{path}: not a latentspace checkpoint (no {CONFIG_FILE})")
-    try:
-        config = json.loads(config_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise CheckpointError(f"{config_path}: corrupt JSON ({e})") from None
-    if not isinstance(config, dict) or config.get("format") != FORMAT:
-        raise CheckpointError(f"{config_path}: not a latentspace checkpoint config")
-    if config.get("format_version", 0) > FORMAT_VERSION:
-        raise CheckpointError(f"{config_path}: format version {config['format_version']} is newer than this library's")
-    return config
+    return read_json_document(config_path, FORMAT, FORMAT_VERSION, "latentspace checkpoint config")
 
 
 def read_weights(path: Path, expected_sha256: str | None) -> dict[str, torch.Tensor]:

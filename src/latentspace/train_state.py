@@ -16,7 +16,6 @@ Nothing is pickled.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-from .checkpoint import atomic_write_bytes, atomic_write_json
+from .checkpoint import atomic_write_bytes, atomic_write_json, read_json_document
 from .errors import CheckpointError
 
 STATE_FILE = "state.json"
@@ -139,14 +138,7 @@ def read(folder: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
     state_path = folder / STATE_FILE
     if not state_path.is_file():
         raise CheckpointError(f"{folder}: no training checkpoint to resume ({STATE_FILE} missing)")
-    try:
-        meta = json.loads(state_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise CheckpointError(f"{state_path}: corrupt JSON ({e})") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise CheckpointError(f"{state_path}: not a latentspace training checkpoint")
-    if meta.get("format_version", 0) > FORMAT_VERSION:
-        raise CheckpointError(f"{state_path}: format version {meta['format_version']} is newer than this library's")
+    meta = read_json_document(state_path, FORMAT, FORMAT_VERSION, "latentspace training checkpoint")
     tensors_path = folder / str(meta.get("tensors_file"))
     if not tensors_path.is_file():
         raise CheckpointError(f"{folder}: tensors file {tensors_path.name} is missing")
