@@ -21,7 +21,7 @@ EVALUATION_FILE = "evaluation.json"
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "evaluate", help="measure a trained run on test data (-ELBO, IW-NLL, active units, recon error)",
+        "evaluate", help="measure a trained run on test data: -ELBO, IW-NLL, recon error, sample quality, holes",
         description="Measure a trained run on a data set's test part; print the numbers and write "
         "RUN/evaluation.json. NLLs are in nats per example.",
     )
