@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -45,13 +47,27 @@ def train_command(data: Path, out: Path, batch_size: int) -> list[str]:
             "--out", str(out)]
 
 
+def run_torchrun(command: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    """Run torchrun once more if a worker died of SIGABRT with no Python error at all.
+
+    Seen once in a loaded CI run (rank 1: "terminate called without an active exception", nothing else
+    on stderr) and never reproduced in dozens of runs, loaded or not; a second failure fails the test.
+    The retry is announced as a warning so it stays visible in the test summary.
+    """
+    proc = subprocess.run(command, capture_output=True, text=True, env=env(), timeout=300, cwd=cwd)
+    if proc.returncode != 0 and "exitcode  : -6" in proc.stderr and "latentspace train: error" not in proc.stderr:
+        warnings.warn(f"torchrun worker aborted (SIGABRT), retrying once: {proc.stderr[:200]!r}", stacklevel=2)
+        shutil.rmtree(Path(command[-1]), ignore_errors=True)  # the --out folder rank 0 may have started
+        proc = subprocess.run(command, capture_output=True, text=True, env=env(), timeout=300, cwd=cwd)
+    return proc
+
+
 def test_torchrun_two_processes_match_one_process_of_the_same_effective_batch(tmp_path, digits):
     data = tmp_path / "digits.npy"
     np.save(data, np.concatenate([digits.X_train, digits.X_test])[:1600])  # 1280 train rows: 10 steps of 128
     runs = tmp_path / "runs"
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
-    ddp = subprocess.run(torchrun + train_command(data, runs / "ddp", 64), capture_output=True, text=True,
-                         env=env(), timeout=300, cwd=tmp_path)
+    ddp = run_torchrun(torchrun + train_command(data, runs / "ddp", 64), tmp_path)
     assert ddp.returncode == 0, ddp.stderr[-3000:]
     single = subprocess.run([sys.executable] + train_command(data, runs / "single", 128), capture_output=True,
                             text=True, env=env(), timeout=300, cwd=tmp_path)

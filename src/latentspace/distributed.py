@@ -7,6 +7,7 @@ torchrun everything here is a no-op for a world of one, so the loop has no secon
 
 from __future__ import annotations
 
+import gc
 import os
 from dataclasses import dataclass
 
@@ -91,4 +92,6 @@ def barrier(world: World) -> None:
 def teardown() -> None:
     """Leave the process group (end of a torchrun command)."""
     if dist.is_available() and dist.is_initialized():
+        # Free any DistributedDataParallel wrapper (and its reducer) while the group still exists.
+        gc.collect()
         dist.destroy_process_group()
