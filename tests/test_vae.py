@@ -92,7 +92,7 @@ def test_history_records_reconstruction_and_kl_and_the_warmup(fitted_vae):
 def test_active_units(fitted_vae, digits):
     means = fitted_vae.posterior(digits.X_train)[0].astype(np.float64)
     assert fitted_vae.active_units_ == int((means.var(axis=0) > 0.01).sum())
-    assert 1 <= fitted_vae.active_units_ <= 8
+    assert fitted_vae.active_units_ in range(1, 9)  # some units used, none invented
     # a heavy KL weight pulls every posterior onto the prior: the units switch off
     heavy = VAE(n_components=16, hidden=(128,), epochs=30, beta=10.0, random_state=0).fit(digits.X_train)
     assert heavy.active_units_ < fitted_vae.active_units_
