@@ -1,4 +1,6 @@
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -32,6 +34,13 @@ requires_fashion_mnist = pytest.mark.skipif(
     not fashion_mnist_available(),
     reason="Fashion-MNIST IDX files not found (apt-get install dataset-fashion-mnist)",
 )
+
+
+def run_cli(*args, cwd=None) -> tuple[int, str, str]:
+    """Run ``python -m latentspace ARGS`` as a user would; (exit status, stdout, stderr)."""
+    proc = subprocess.run([sys.executable, "-m", "latentspace", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd)
+    return proc.returncode, proc.stdout, proc.stderr
 
 
 def mse(a: np.ndarray, b: np.ndarray) -> float:

@@ -1,20 +1,12 @@
 """The command-line program, run as a user would: real files, exit codes, one-line errors."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
+from conftest import run_cli
 from latentspace.cli import main
-
-
-def run_cli(*args, cwd=None):
-    proc = subprocess.run(
-        [sys.executable, "-m", "latentspace", *map(str, args)], capture_output=True, text=True, cwd=cwd
-    )
-    return proc.returncode, proc.stdout, proc.stderr
 
 
 @pytest.fixture(scope="module")

@@ -1,19 +1,12 @@
 """`latentspace sample` and `latentspace evaluate`, run as a user would; bad input is one line, exit 2."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
+from conftest import run_cli
 from latentspace.cli import main
-
-
-def run_cli(*args, cwd=None):
-    command = [sys.executable, "-m", "latentspace", *map(str, args)]
-    proc = subprocess.run(command, capture_output=True, text=True, cwd=cwd)
-    return proc.returncode, proc.stdout, proc.stderr
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ import torch
 
 from ..data import Dataset
 from ..errors import LatentspaceError
+from ..estimators._vae import count_active
 from .features import FeatureExtractor, feature_space
 from .metrics import PR_NEIGHBOURS, Manifold, frechet_distance
 from .samplers import draw_codes, is_vae, samplers_for
@@ -159,7 +160,7 @@ def vae_metrics(estimator, dataset: Dataset, n_draws: int, rng: np.random.Genera
     """Active units and KL per dimension on held-out data; ELBO surgery on (up to 5,000) training rows."""
     mu, logvar = vae_posterior(estimator, dataset.X_test)
     kl_dim = (0.5 * (mu**2 + np.exp(logvar) - 1.0 - logvar)).mean(0)
-    out = {"vae_active_units": float(np.sum(mu.var(0) > 0.01)), "vae_kl_heldout": float(kl_dim.sum())}
+    out = {"vae_active_units": float(count_active(mu)), "vae_kl_heldout": float(kl_dim.sum())}
     out.update({f"vae_kl_dim_{i}": float(v) for i, v in enumerate(kl_dim)})
     X_train = dataset.X_train
     if X_train.shape[0] > AGGREGATE_ROWS:

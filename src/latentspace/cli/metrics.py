@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..data import Dataset
+from ..evaluation import reconstruction_metrics
 
 
 def heldout_metrics(estimator, data: Dataset) -> dict[str, float]:
     X = data.X_test
-    mse = float(np.mean((estimator.reconstruct(X) - X) ** 2))
+    mse = reconstruction_metrics(estimator, X)["recon_mse_per_feature"]
     metrics = {"test_mse_per_feature": mse, "test_score": estimator.score(X)}
     if hasattr(estimator, "log_likelihood"):
         metrics["test_neg_elbo"] = -metrics.pop("test_score")

@@ -14,11 +14,6 @@ SAMPLER_LABELS = {
 }
 
 
-def is_variational(model) -> bool:
-    """A model whose latent space has a N(0, I) prior of its own."""
-    return hasattr(model, "sample") and hasattr(model, "log_likelihood")
-
-
 def model_samples(name: str, model, X_train: np.ndarray, n: int, seed: int) -> dict[str, np.ndarray]:
     """``(n, n_features)`` decoded samples per sampler that fits the model (the prior only for a VAE)."""
     rng = np.random.default_rng(seed)
