@@ -49,9 +49,9 @@ def load_reference_data(n_train: int | None = None, n_test: int | None = None):
 
 def build_latentspace_vae(n_features=N_FEATURES, hidden=HIDDEN, n_latent=N_LATENT, seed=0):
     """The model ``latentspace.VAE(n_components=16, hidden=(512, 256))`` trains, seeded."""
-    from latentspace.likelihoods import make_likelihood
-    from latentspace.models import VariationalAutoencoder
-    from latentspace.nets import init_parameters, mlp_encoder_decoder
+    from latentspace.nn.likelihoods import make_likelihood
+    from latentspace.nn.mlp import init_parameters, mlp_encoder_decoder
+    from latentspace.nn.models import VariationalAutoencoder
 
     encoder, decoder = mlp_encoder_decoder(n_features, n_latent, hidden, "relu", encoder_out=2 * n_latent)
     model = VariationalAutoencoder(encoder, decoder, make_likelihood("bernoulli", n_features), n_latent)

@@ -1,7 +1,7 @@
 """Evaluation speed: encode throughput, and the importance-weighted NLL with k = 5,000.
 
 Times the reference VAE (784-512-256-16, Bernoulli) on the 10,000 Fashion-MNIST test images with
-both matmul back-ends of ``latentspace.backend`` (``onednn``, the default on the CPU, and ``aten``,
+both matmul back-ends of ``latentspace.nn.backend`` (``onednn``, the default on the CPU, and ``aten``,
 PyTorch's default kernels), alternating. Encoding runs under ``torch.inference_mode`` in chunks of
 4,096 like the estimators' ``transform``; the IW NLL runs ``VAE.log_likelihood``'s path
 (``iw_log_likelihood`` on 256 images at a time). The IW NLL on all 10,000 images costs about
@@ -17,8 +17,14 @@ import argparse
 import time
 
 import torch
-
-from _common import build_latentspace_vae, load_reference_data, machine, median, peak_rss_mb, print_table
+from _common import (
+    build_latentspace_vae,
+    load_reference_data,
+    machine,
+    median,
+    peak_rss_mb,
+    print_table,
+)
 
 
 @torch.inference_mode()
@@ -44,7 +50,7 @@ def main() -> None:
         args.rounds = 2
     args.iw_images = args.iw_images or (64 if args.quick else 256)
     torch.set_num_threads(args.threads)
-    from latentspace.backend import set_linear_backend
+    from latentspace.nn.backend import set_linear_backend
 
     _, X_test = load_reference_data()
     model = build_latentspace_vae().eval()

@@ -5,7 +5,7 @@ One training step of the VAE 784-512-256-16 at batch 128 does, per linear layer,
 gradient is not needed. This times exactly those products, alternating kernels in one process:
 
 - ``aten``: ``torch.mm`` / ``F.linear``, PyTorch's default CPU kernels (MKL sgemm in the CPU wheel);
-- ``onednn``: oneDNN's linear primitive (what ``latentspace.backend.Linear`` uses);
+- ``onednn``: oneDNN's linear primitive (what ``latentspace.nn.backend.Linear`` uses);
 - ``numpy``: numpy's BLAS (OpenBLAS; slowed here when OPENBLAS_CORETYPE pins an older kernel);
 
 then times full latentspace training steps and reports the share of the best kernels' time in them.
@@ -18,11 +18,18 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
 import torch
-
-from _common import (BATCH, HIDDEN, LR, N_FEATURES, N_LATENT, build_latentspace_vae, machine, median,
-                     print_table)
+from _common import (
+    BATCH,
+    HIDDEN,
+    LR,
+    N_FEATURES,
+    N_LATENT,
+    build_latentspace_vae,
+    machine,
+    median,
+    print_table,
+)
 
 
 def layer_shapes(n_features=N_FEATURES, hidden=HIDDEN, n_latent=N_LATENT) -> list[tuple[int, int]]:
@@ -37,7 +44,7 @@ def step_flops(shapes, batch=BATCH) -> int:
 
 
 def make_kernels(shapes, batch=BATCH):
-    from latentspace.backend import onednn_available
+    from latentspace.nn.backend import onednn_available
 
     torch_data = [(torch.randn(batch, a), torch.randn(b, a), torch.randn(batch, b)) for a, b in shapes]
     np_data = [(x.numpy(), w.numpy(), g.numpy()) for x, w, g in torch_data]

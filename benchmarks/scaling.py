@@ -13,8 +13,16 @@ from __future__ import annotations
 import argparse
 
 import torch
-
-from _common import BATCH, LR, N_LATENT, load_reference_data, machine, median, print_table, build_latentspace_vae
+from _common import (
+    BATCH,
+    LR,
+    N_LATENT,
+    build_latentspace_vae,
+    load_reference_data,
+    machine,
+    median,
+    print_table,
+)
 from matmul_limit import layer_shapes, step_flops
 
 

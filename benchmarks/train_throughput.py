@@ -26,9 +26,19 @@ import subprocess
 import sys
 
 import torch
-
-from _common import (BATCH, HIDDEN, LR, N_LATENT, build_latentspace_vae, load_reference_data, machine,
-                     median, peak_rss_mb, print_table, test_nelbo)
+from _common import (
+    BATCH,
+    HIDDEN,
+    LR,
+    N_LATENT,
+    build_latentspace_vae,
+    load_reference_data,
+    machine,
+    median,
+    peak_rss_mb,
+    print_table,
+    test_nelbo,
+)
 
 CONTENDERS = ("latentspace", "latentspace-aten", "plain", "plain-fused", "pythae")
 
@@ -39,7 +49,7 @@ class LatentspaceRun:
         self.X, self.linear_backend, self.seed = X, linear_backend, seed
 
     def run_epochs(self, epochs: int) -> list[float]:
-        from latentspace.backend import set_linear_backend
+        from latentspace.nn.backend import set_linear_backend
         from latentspace.training import TrainConfig, train
 
         previous = set_linear_backend(self.linear_backend)

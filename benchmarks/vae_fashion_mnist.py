@@ -28,7 +28,12 @@ import numpy as np
 import torch
 
 from latentspace import VAE
-from latentspace.data import binarize, fashion_mnist_available, load_digits, load_fashion_mnist
+from latentspace.data import (
+    binarize,
+    fashion_mnist_available,
+    load_digits,
+    load_fashion_mnist,
+)
 
 PUBLISHED_NLL = 228.70  # Norouzi et al. 2020 (Exemplar VAE), Table 1, VAE with a Gaussian prior
 Z_DIM = 40

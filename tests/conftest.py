@@ -68,7 +68,7 @@ def parse_report_html(text: str) -> dict:
 @pytest.fixture(scope="session")
 def quick_demo(tmp_path_factory, digits):
     """``latentspace demo --quick`` on digits, run once per test session (in-process, no progress bars)."""
-    from latentspace.demo import run_demo
+    from latentspace.workflows.demo import run_demo
 
     out = tmp_path_factory.mktemp("demo") / "quick"
     lines: list[str] = []

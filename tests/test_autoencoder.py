@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 import torch
+from conftest import mse
 from sklearn.decomposition import PCA
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
-from conftest import mse
-from latentspace import AutoEncoder, LinearAutoEncoder, VAE, load
+from latentspace import VAE, AutoEncoder, LinearAutoEncoder, load
 
 
 @pytest.fixture(scope="module")

@@ -1,13 +1,14 @@
-"""latentspace.backend: the oneDNN Linear must compute what nn.Linear computes, and fall back cleanly."""
+"""latentspace.nn.backend: the oneDNN Linear must compute what nn.Linear computes, and fall back cleanly."""
 
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from latentspace import VAE, backend
-from latentspace.backend import Linear, set_linear_backend
-from latentspace.nets import mlp
+from latentspace import VAE
+from latentspace.nn import backend
+from latentspace.nn.backend import Linear, set_linear_backend
+from latentspace.nn.mlp import mlp
 
 needs_onednn = pytest.mark.skipif(not backend.onednn_available(), reason="this torch build has no oneDNN")
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from latentspace import AutoEncoder, LatentspaceError, VAE
+from latentspace import VAE, AutoEncoder, LatentspaceError
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import parse_report_html
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -4,8 +4,8 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import run_cli
+
 from latentspace.cli import main
 
 

@@ -5,13 +5,12 @@ import json
 import numpy as np
 import pytest
 import torch
+from conftest import mse
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from latentspace import VAE, AutoEncoder, LatentspaceError, LinearAutoEncoder, load
 from latentspace.cli import main
-from latentspace.nets_conv import conv_encoder_decoder, encoder_sizes, resolve_image_shape
-
-from conftest import mse
+from latentspace.nn.conv import conv_encoder_decoder, encoder_sizes, resolve_image_shape
 
 # Small nets and few epochs: the tests check behaviour, the benchmark checks quality.
 SMALL = dict(channels=(8, 16), hidden=(32,), batch_size=32, lr=3e-3, random_state=0)

@@ -7,7 +7,14 @@ import numpy as np
 import pytest
 from data_files import idx_bytes, write_idx, write_idx_folder, write_png
 
-from latentspace.data import load_dataset, read_csv, read_idx, read_image_folder, read_npy, read_npz
+from latentspace.data import (
+    load_dataset,
+    read_csv,
+    read_idx,
+    read_image_folder,
+    read_npy,
+    read_npz,
+)
 from latentspace.errors import DataError
 
 IMAGES = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)

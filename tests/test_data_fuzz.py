@@ -13,7 +13,14 @@ from data_files import idx_bytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from latentspace.data import load_dataset, read_csv, read_idx, read_image_folder, read_npy, read_npz
+from latentspace.data import (
+    load_dataset,
+    read_csv,
+    read_idx,
+    read_image_folder,
+    read_npy,
+    read_npz,
+)
 from latentspace.errors import DataError
 
 # LATENTSPACE_FUZZ_EXAMPLES raises the count for a longer hunt; the default keeps the suite fast.

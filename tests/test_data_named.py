@@ -8,7 +8,15 @@ import pytest
 from conftest import requires_fashion_mnist
 from data_files import write_idx_folder
 
-from latentspace.data import NAMED, fashion_mnist_available, list_datasets, load_dataset, load_digits, load_fashion_mnist, read_idx
+from latentspace.data import (
+    NAMED,
+    fashion_mnist_available,
+    list_datasets,
+    load_dataset,
+    load_digits,
+    load_fashion_mnist,
+    read_idx,
+)
 from latentspace.data.named import find_idx_file
 from latentspace.errors import DataError
 

@@ -16,8 +16,8 @@ import pytest
 import torch
 
 from latentspace import load
-from latentspace.batches import TensorBatches, shard
-from latentspace.distributed import World
+from latentspace.training.batches import TensorBatches, shard
+from latentspace.training.distributed import World
 
 # Float32 sums in a different order (two half-batch gradients averaged by all-reduce instead of one
 # full-batch gradient), compounded over 60 Adam steps: measured max |dw| 3.7e-8 on this machine.

@@ -12,8 +12,8 @@ import pytest
 import torch
 
 from latentspace import VAE, AutoEncoder
-from latentspace.batches import MemmapBatches, RowReader
-from latentspace.distributed import World
+from latentspace.training.batches import MemmapBatches, RowReader
+from latentspace.training.distributed import World
 
 
 @pytest.fixture

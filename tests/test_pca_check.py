@@ -6,9 +6,9 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import requires_fashion_mnist
 from sklearn.exceptions import NotFittedError
 
-from conftest import requires_fashion_mnist
 from latentspace import VAE, AutoEncoder, LatentspaceError, LinearAutoEncoder
 from latentspace.analysis import PCAComparison, compare_with_pca
 from latentspace.cli import main

@@ -6,14 +6,13 @@ import json
 import matplotlib.image
 import numpy as np
 import pytest
+from conftest import parse_report_html
 from matplotlib.figure import Figure
 from scipy.stats import norm
 from sklearn.decomposition import PCA
 
-from conftest import parse_report_html
 from latentspace import VAE, AutoEncoder, LatentspaceError, LinearAutoEncoder
 from latentspace.cli import main
-from latentspace.demo import STAGES, Stage, run_demo, stage_index
 from latentspace.report import (
     Report,
     figure_png,
@@ -28,6 +27,7 @@ from latentspace.report import (
     plot_traversals,
     save_figure,
 )
+from latentspace.workflows.demo import STAGES, Stage, run_demo, stage_index
 
 SHAPE = (8, 8)
 
@@ -319,7 +319,7 @@ def test_a_new_stage_is_one_function(digits, tmp_path):
 def test_demo_standardises_data_outside_the_unit_interval_for_every_model(digits, tmp_path):
     """Any --data works: unlabelled, non-image data in raw units are put on one scale for all models."""
     from latentspace.data import Dataset
-    from latentspace.demo import fit_stage, reconstruction_stage
+    from latentspace.workflows.demo import fit_stage, reconstruction_stage
 
     raw = Dataset("raw", digits.X_train[:300] * 100.0 + 5.0, digits.X_test[:80] * 100.0 + 5.0)
     printed: list[str] = []

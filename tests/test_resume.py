@@ -16,8 +16,8 @@ import pytest
 import torch
 
 from latentspace import VAE, AutoEncoder, load
-from latentspace import train_state
 from latentspace.errors import TrainingDivergedError
+from latentspace.training import state as train_state
 
 # A run long enough (~400 steps) to be killed at many points, small enough for a fast test.
 CHILD = """

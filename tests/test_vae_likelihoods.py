@@ -9,7 +9,7 @@ import torch
 from scipy.integrate import quad
 
 from latentspace.errors import LatentspaceError
-from latentspace.likelihoods import (
+from latentspace.nn.likelihoods import (
     ContinuousBernoulli,
     continuous_bernoulli_log_norm,
     continuous_bernoulli_mean,

@@ -4,11 +4,9 @@
     ae = AutoEncoder(n_components=2, random_state=0).fit(X)
 """
 
-__version__ = "0.1.0"
-
-from .checkpoint import load
+from ._version import __version__
 from .errors import CheckpointError, DataError, LatentspaceError, TrainingDivergedError
-from .estimators import VAE, AutoEncoder, LinearAutoEncoder
+from .estimators import VAE, AutoEncoder, LinearAutoEncoder, load
 
 __all__ = [
     "AutoEncoder",

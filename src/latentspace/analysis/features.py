@@ -26,10 +26,10 @@ from safetensors.torch import save as st_save
 from torch import nn
 from torch.nn import functional as F
 
-from ..checkpoint import atomic_write_bytes, atomic_write_json
+from .._files import atomic_write_bytes, atomic_write_json
 from ..data import Dataset
 from ..errors import LatentspaceError
-from ..nets import init_parameters
+from ..nn.mlp import init_parameters
 
 FEATURES_FORMAT_VERSION = 1
 CHUNK = 8192

@@ -9,9 +9,20 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .. import __version__
+from .._version import __version__
 from ..errors import TrainingDivergedError, TrainingInterrupted
-from . import codec, datasets, demo, evaluate, memorize, pca_check, report, sample, sweep, train
+from . import (
+    codec,
+    datasets,
+    demo,
+    evaluate,
+    memorize,
+    pca_check,
+    report,
+    sample,
+    sweep,
+    train,
+)
 
 COMMANDS = [demo, train, codec, sample, evaluate, pca_check, memorize, sweep, report, datasets]
 

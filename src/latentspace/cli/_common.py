@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..data import Dataset, load_dataset, read_npy
-from ..errors import DataError, LatentspaceError
+from ..errors import LatentspaceError
 from ..estimators import VAE, AutoEncoder, LinearAutoEncoder
 
 MODELS = {"ae": AutoEncoder, "linear": LinearAutoEncoder, "vae": VAE}

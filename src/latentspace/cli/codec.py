@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .. import runs
+from ..workflows import runs
 from ._common import read_array, write_array
 
 ACTIONS = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from ..demo import run_demo
+from ..workflows.demo import run_demo
 from ._common import add_data_arguments, load_data
 
 

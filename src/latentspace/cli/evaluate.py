@@ -9,12 +9,12 @@ from typing import Any
 
 import numpy as np
 
-from .. import runs
+from .._files import atomic_write_json
 from ..analysis import evaluate_regularity
-from ..checkpoint import atomic_write_json
+from ..analysis.heldout import evaluation_metrics
 from ..data import Dataset, binarize, load_dataset
 from ..errors import LatentspaceError
-from ..evaluation import evaluation_metrics
+from ..workflows import runs
 
 EVALUATION_FILE = "evaluation.json"
 

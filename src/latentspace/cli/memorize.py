@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .._files import atomic_write_bytes, atomic_write_json
 from ..analysis.memorize import MemorizationResult, run_memorization
-from ..checkpoint import atomic_write_bytes, atomic_write_json
-from ..runs import history_csv
+from ..workflows.runs import history_csv
 from ._common import add_data_arguments, load_data, parse_int_tuple
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from ..analysis.heldout import reconstruction_metrics
 from ..data import Dataset
-from ..evaluation import reconstruction_metrics
 
 
 def heldout_metrics(estimator, data: Dataset) -> dict[str, float]:

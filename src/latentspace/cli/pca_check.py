@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .._files import atomic_write_json
 from ..analysis.pca import PCAComparison, compare_with_pca
-from ..checkpoint import atomic_write_json
 from ..data import Dataset
 from ..errors import LatentspaceError
 from ..estimators import VAE, AutoEncoder, LinearAutoEncoder
@@ -98,7 +98,9 @@ def fit_and_compare(model, data: Dataset) -> PCAComparison:
 
 
 def write_outputs(out: Path, data: Dataset, comparison: PCAComparison, others: list[PCAComparison], args) -> None:
-    from ..report.pca_plot import save_pca_figure  # matplotlib only when a figure is drawn
+    from ..report.pca_plot import (
+        save_pca_figure,  # matplotlib only when a figure is drawn
+    )
 
     out.mkdir(parents=True, exist_ok=True)
     result = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..report.runs_report import build_runs_report
+from ..workflows.run_report import build_runs_report
 
 
 def register(subparsers) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .. import runs
 from ..errors import LatentspaceError
-from ..images import save_image_grid
+from ..report.images import save_image_grid
+from ..workflows import runs
 from ._common import write_array
 
 SUFFIXES = (".npy", ".png")

@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from .._files import atomic_write_bytes, atomic_write_json
 from ..analysis.sweep import DEFAULT_KS, SWEEP_MODELS, latent_sweep
-from ..checkpoint import atomic_write_bytes, atomic_write_json
-from ..runs import history_csv
+from ..workflows.runs import history_csv
 from ._common import add_data_arguments, load_data, parse_int_tuple
 
 

@@ -6,11 +6,11 @@ import argparse
 import sys
 import time
 from datetime import datetime
-
 from pathlib import Path
 
-from .. import distributed, runs
 from ..errors import LatentspaceError
+from ..training import distributed
+from ..workflows import runs
 from ._common import (
     MODELS,
     add_data_arguments,

@@ -26,7 +26,14 @@ from .named import (
     load_idx_folder,
     load_mnist,
 )
-from .readers import GZIP_MAGIC, check_file, pick_npz_arrays, read_idx, read_npy, read_npz
+from .readers import (
+    GZIP_MAGIC,
+    check_file,
+    pick_npz_arrays,
+    read_idx,
+    read_npy,
+    read_npz,
+)
 from .tables import read_csv
 from .validate import check_array_data, check_labels
 

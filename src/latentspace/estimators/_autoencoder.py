@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ..likelihoods import make_likelihood
-from ..models import Autoencoder
+from ..nn.likelihoods import make_likelihood
+from ..nn.models import Autoencoder
 from ._base import BaseAutoEncoder
 
 

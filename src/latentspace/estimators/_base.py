@@ -16,14 +16,20 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .. import distributed
-from ..batches import MemmapBatches, RowReader, column_stats, default_chunk_rows
-from ..checkpoint import _json_default
+from .._files import json_default
 from ..errors import DataError, LatentspaceError
-from ..models import LatentModel
-from ..nets import init_parameters, mlp_encoder_decoder
-from ..nets_conv import conv_encoder_decoder, normalize_image_shape, resolve_image_shape
-from ..training import TrainConfig, train
+from ..nn.conv import conv_encoder_decoder, normalize_image_shape, resolve_image_shape
+from ..nn.mlp import init_parameters, mlp_encoder_decoder
+from ..nn.models import LatentModel
+from ..training import distributed
+from ..training.batches import (
+    MemmapBatches,
+    RowReader,
+    column_stats,
+    default_chunk_rows,
+)
+from ..training.loop import TrainConfig, train
+from ._checkpoint import save_estimator
 
 SCALINGS = ("none", "center", "standard", "minmax")
 ARCHITECTURES = ("mlp", "conv")
@@ -183,7 +189,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         params = {k: v for k, v in self.get_params(deep=False).items() if k != "verbose"}
         facts = {"estimator": type(self).__name__, "n_features": n_features, "data_sum": round(data_sum, 3),
                  "seed": seed, "params": params}
-        return json.loads(json.dumps(facts, default=_json_default))
+        return json.loads(json.dumps(facts, default=json_default))
 
     def _streamed(self, X: np.memmap, seed: int):
         """Batch sources over a memory-mapped array; scaling statistics computed chunk by chunk."""
@@ -333,8 +339,6 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
     # ---- persistence -----------------------------------------------------------------------------
     def save(self, path) -> None:
         """Write weights (safetensors) and parameters/history (JSON) to the folder ``path``."""
-        from ..checkpoint import save_estimator
-
         save_estimator(self, path)
 
     def __sklearn_tags__(self):

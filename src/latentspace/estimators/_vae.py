@@ -10,9 +10,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..data.binarize import BINARIZE_MODES, binarize, dynamic_binarizer
 from ..errors import LatentspaceError
-from ..likelihoods import make_likelihood
-from ..models import VariationalAutoencoder
-from ..training import TrainConfig
+from ..nn.likelihoods import make_likelihood
+from ..nn.models import VariationalAutoencoder
+from ..training.loop import TrainConfig
 from ._base import BaseAutoEncoder, seed_from
 
 VAE_LIKELIHOODS = ("bernoulli", "continuous_bernoulli", "gaussian", "gaussian_learned")

@@ -5,7 +5,12 @@ Plot functions take fitted models and arrays and return a ``matplotlib.figure.Fi
 
 from .figures import figure_png, new_figure, save_figure
 from .html import Report, Section, text_table
-from .latent_plots import plot_interpolations, plot_latent_scatter, plot_manifold_grid, plot_traversals
+from .latent_plots import (
+    plot_interpolations,
+    plot_latent_scatter,
+    plot_manifold_grid,
+    plot_traversals,
+)
 from .plots import (
     plot_latent_sweep,
     plot_memorising_line,

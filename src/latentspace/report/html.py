@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ..checkpoint import atomic_write_bytes
+from .._files import atomic_write_bytes
 from ..errors import LatentspaceError
 from .figures import figure_png
 

@@ -12,10 +12,10 @@ import numpy as np
 from matplotlib.figure import Figure
 from scipy.stats import norm
 
+from ..analysis.samplers import is_vae
 from ..errors import LatentspaceError
 from ._images import as_images, display_range, show_tiles
 from .figures import new_figure
-from ..analysis.samplers import is_vae
 
 
 def principal_axes(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..errors import DataError
 from .distributed import SINGLE, World
-from .errors import DataError
 
 CHUNK_BYTES = 64 << 20
 

@@ -15,13 +15,18 @@ from typing import Any
 
 import numpy as np
 
-from .. import runs
 from ..data import Dataset, load_dataset
 from ..errors import CheckpointError, LatentspaceError
-from .html import Report, Section
-from .latent_plots import plot_interpolations, plot_latent_scatter, plot_manifold_grid, plot_traversals
-from .plots import plot_reconstructions, plot_samples, plot_training_curves
-from .samplers import model_samples
+from ..report.html import Report, Section
+from ..report.latent_plots import (
+    plot_interpolations,
+    plot_latent_scatter,
+    plot_manifold_grid,
+    plot_traversals,
+)
+from ..report.plots import plot_reconstructions, plot_samples, plot_training_curves
+from ..report.samplers import model_samples
+from . import runs
 
 
 @dataclass

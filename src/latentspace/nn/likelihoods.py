@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .errors import LatentspaceError
+from ..errors import LatentspaceError
 
 LOG_2PI = math.log(2 * math.pi)
 

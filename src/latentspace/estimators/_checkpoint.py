@@ -8,20 +8,20 @@ crash leaves either the old file or the new one, never half of one.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import tempfile
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load as st_load
-from safetensors.torch import save as st_save
 
-from .errors import CheckpointError
+from .._files import (
+    atomic_write_bytes,
+    atomic_write_json,
+    read_checksummed_safetensors,
+    read_json_document,
+    safetensors_bytes,
+)
+from .._version import __version__
+from ..errors import CheckpointError
 
 FORMAT = "latentspace-checkpoint"
 FORMAT_VERSION = 1
@@ -33,51 +33,13 @@ FITTED_SCALARS = ("n_features_in_", "n_iter_", "best_epoch_", "active_units_")
 FITTED_SHAPES = ("image_shape_", "example_shape_")
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and an atomic rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        # mkstemp creates 0600 files; give the result the mode a plain open() would (0666 & ~umask).
-        os.fchmod(fd, 0o666 & ~_current_umask())
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write_json(path: Path, obj: Any) -> None:
-    atomic_write_bytes(path, (json.dumps(obj, indent=2, default=_json_default) + "\n").encode())
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, (tuple, np.ndarray)):
-        return list(value)
-    return None  # e.g. a RandomState passed as random_state: not reproducible from JSON
-
-
 def save_estimator(estimator, path) -> None:
     """Save a fitted estimator to the folder ``path`` (created if needed)."""
-    from . import __version__
-
     path = Path(path)
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in estimator.model_.state_dict().items()}
     for name in FITTED_ARRAYS:
         tensors[f"fitted.{name}"] = torch.from_numpy(np.ascontiguousarray(getattr(estimator, name)))
-    weights = st_save(tensors)
+    weights, weights_sha256 = safetensors_bytes(tensors)
     config = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -89,24 +51,11 @@ def save_estimator(estimator, path) -> None:
         },
         "feature_names_in": list(getattr(estimator, "feature_names_in_", [])) or None,
         "history": estimator.history_,
-        "weights_sha256": hashlib.sha256(weights).hexdigest(),
+        "weights_sha256": weights_sha256,
     }
     # Weights first: a config.json on disk always describes weights that are fully written.
     atomic_write_bytes(path / WEIGHTS_FILE, weights)
     atomic_write_json(path / CONFIG_FILE, config)
-
-
-def read_json_document(path: Path, fmt: str, version: int, what: str) -> dict:
-    """The JSON object at ``path`` whose ``format`` is ``fmt`` and ``format_version`` at most ``version``."""
-    try:
-        document = json.loads(Path(path).read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise CheckpointError(f"{path}: corrupt JSON ({e})") from None
-    if not isinstance(document, dict) or document.get("format") != fmt:
-        raise CheckpointError(f"{path}: not a {what}")
-    if document.get("format_version", 0) > version:
-        raise CheckpointError(f"{path}: format version {document['format_version']} is newer than this library's")
-    return document
 
 
 def read_config(path: Path) -> dict:
@@ -117,29 +66,19 @@ def read_config(path: Path) -> dict:
 
 
 def read_weights(path: Path, expected_sha256: str | None) -> dict[str, torch.Tensor]:
-    weights_path = Path(path) / WEIGHTS_FILE
-    if not weights_path.is_file():
-        raise CheckpointError(f"{path}: weights file {WEIGHTS_FILE} is missing")
-    data = weights_path.read_bytes()
-    if expected_sha256 is not None and hashlib.sha256(data).hexdigest() != expected_sha256:
-        raise CheckpointError(f"{weights_path}: checksum mismatch (file truncated or modified)")
-    try:
-        return st_load(data)
-    except (SafetensorError, ValueError, RuntimeError) as e:
-        raise CheckpointError(f"{weights_path}: unreadable safetensors file ({e})") from None
+    return read_checksummed_safetensors(Path(path) / WEIGHTS_FILE, expected_sha256)
 
 
-def load(path):
-    """Load an estimator saved by ``save`` (or the ``model/`` of a run folder)."""
-    from .estimators import ESTIMATORS
-
+def load_estimator(path, classes: dict[str, type]):
+    """Load an estimator saved by ``save_estimator`` (or the ``model/`` of a run folder); its class is
+    looked up by name in ``classes``, never unpickled."""
     path = Path(path)
     if not path.exists():
         raise CheckpointError(f"{path}: no such checkpoint folder")
     if (path / "model" / CONFIG_FILE).is_file():  # a run folder: its checkpoint is in model/
         path = path / "model"
     config = read_config(path)
-    cls = ESTIMATORS.get(config.get("estimator"))
+    cls = classes.get(config.get("estimator"))
     if cls is None:
         raise CheckpointError(f"{path}: unknown estimator {config.get('estimator')!r}")
     params = {k: tuple(v) if isinstance(v, list) else v for k, v in config.get("params", {}).items()}

@@ -20,8 +20,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from .errors import LatentspaceError
-from .nets import activation_layer, mlp
+from ..errors import LatentspaceError
+from .mlp import activation_layer, mlp
 
 KERNEL, STRIDE, PADDING = 3, 2, 1
 NORMS = ("none", "batch", "group")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import LatentspaceError
+from ..errors import LatentspaceError
 
 
 def image_grid(X: np.ndarray, image_shape: tuple[int, ...], n_cols: int | None = None, pad: int = 1) -> np.ndarray:

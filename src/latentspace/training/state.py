@@ -15,18 +15,20 @@ Nothing is pickled.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load as st_load
-from safetensors.torch import save as st_save
 
-from .checkpoint import atomic_write_bytes, atomic_write_json, read_json_document
-from .errors import CheckpointError
+from .._files import (
+    atomic_write_bytes,
+    atomic_write_json,
+    read_checksummed_safetensors,
+    read_json_document,
+    safetensors_bytes,
+)
+from ..errors import CheckpointError
 
 STATE_FILE = "state.json"
 FORMAT = "latentspace-training-state"
@@ -104,7 +106,7 @@ def save(
         tensors["epoch.rows"] = state.rows[: state.step].detach().cpu().contiguous()
     if state.best_state is not None:
         tensors.update({f"best.{k}": v.detach().cpu().contiguous() for k, v in state.best_state.items()})
-    data = st_save(tensors)
+    data, sha256 = safetensors_bytes(tensors)
     tensors_file = f"tensors-{state.saves:06d}.safetensors"
     atomic_write_bytes(folder / tensors_file, data)
     meta = {
@@ -115,7 +117,7 @@ def save(
         "scheduler": None if scheduler is None else _scheduler_state(scheduler),
         **extra,
         "tensors_file": tensors_file,
-        "tensors_sha256": hashlib.sha256(data).hexdigest(),
+        "tensors_sha256": sha256,
     }
     atomic_write_json(folder / STATE_FILE, meta)
     for old in folder.glob("tensors-*.safetensors"):
@@ -139,16 +141,7 @@ def read(folder: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
     if not state_path.is_file():
         raise CheckpointError(f"{folder}: no training checkpoint to resume ({STATE_FILE} missing)")
     meta = read_json_document(state_path, FORMAT, FORMAT_VERSION, "latentspace training checkpoint")
-    tensors_path = folder / str(meta.get("tensors_file"))
-    if not tensors_path.is_file():
-        raise CheckpointError(f"{folder}: tensors file {tensors_path.name} is missing")
-    data = tensors_path.read_bytes()
-    if hashlib.sha256(data).hexdigest() != meta.get("tensors_sha256"):
-        raise CheckpointError(f"{tensors_path}: checksum mismatch (file truncated or modified)")
-    try:
-        return meta, st_load(data)
-    except (SafetensorError, ValueError, RuntimeError) as e:
-        raise CheckpointError(f"{tensors_path}: unreadable safetensors file ({e})") from None
+    return meta, read_checksummed_safetensors(folder / str(meta.get("tensors_file")), meta.get("tensors_sha256"))
 
 
 def restore(

@@ -6,17 +6,13 @@ appended to ``demo.STAGES`` there.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from .analysis import SAMPLERS, evaluate_regularity, feature_space
-from .analysis.memorize import run_memorization
-from .analysis.pca import compare_with_pca
-from .analysis.sweep import latent_sweep
-from .report import plot_latent_sweep, plot_memorising_line
-from .report.pca_plot import pca_figure
-
-if TYPE_CHECKING:
-    from .demo import DemoContext
+from ..analysis import SAMPLERS, evaluate_regularity, feature_space
+from ..analysis.memorize import run_memorization
+from ..analysis.pca import compare_with_pca
+from ..analysis.sweep import latent_sweep
+from ..report import plot_latent_sweep, plot_memorising_line
+from ..report.pca_plot import pca_figure
+from .demo_context import DemoContext
 
 PCA_COLUMNS = ("model", "n_components", "max_principal_angle_deg", "test_mse_ratio",
                "max_abs_cos_between_columns", "gram_condition_number")

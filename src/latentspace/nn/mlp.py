@@ -39,7 +39,7 @@ def activation_layer(name: str) -> nn.Module:
 def mlp(widths: Sequence[int], activation: str) -> nn.Sequential:
     """Linear layers between consecutive ``widths``, ``activation`` between them, none after the last.
 
-    The layers are :class:`latentspace.backend.Linear`: an ``nn.Linear`` that runs on the fastest
+    The layers are :class:`latentspace.nn.backend.Linear`: an ``nn.Linear`` that runs on the fastest
     matrix kernels of the CPU (oneDNN) and falls back to ``F.linear`` elsewhere (CUDA, float64).
     """
     layers: list[nn.Module] = []

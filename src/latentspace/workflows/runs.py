@@ -14,8 +14,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .checkpoint import atomic_write_bytes, atomic_write_json, load
-from .errors import CheckpointError, LatentspaceError
+from .._files import atomic_write_bytes, atomic_write_json
+from ..errors import CheckpointError, LatentspaceError
+from ..estimators import load
 
 MODEL_DIR = "model"
 

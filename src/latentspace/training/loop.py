@@ -26,13 +26,14 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
-from . import distributed, train_state
+from ..errors import CheckpointError, TrainingDivergedError, TrainingInterrupted
+from ..nn.models import LatentModel
+from . import distributed
+from . import state as train_state
 from .batches import MemmapBatches, TensorBatches
 from .distributed import World
-from .errors import CheckpointError, TrainingDivergedError, TrainingInterrupted
 from .interrupts import InterruptFlag, catch_interrupts
-from .models import LatentModel
-from .train_state import TrainingState
+from .state import TrainingState
 
 BatchTransform = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
 

@@ -1,0 +1,1 @@
+"""Jobs that write folders: run folders, the demo's stages, reports over runs."""
