@@ -14,6 +14,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import hashlib
+import io
 import json
 import math
 import os
@@ -29,7 +30,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-from .errors import CheckpointError, LatentspaceError
+from .errors import CheckpointError, LatentspaceError, first_line
 
 #: Environment variable overriding the memory budget, in bytes or with a suffix (``"2G"``, ``"512M"``).
 MEMORY_BUDGET_ENV = "LATENTSPACE_MEMORY_BUDGET"
@@ -147,6 +148,20 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_npy(path: Path, array: np.ndarray) -> None:
+    """One array as a ``.npy`` file, written atomically (never pickled)."""
+    buffer = io.BytesIO()
+    np.save(buffer, np.asarray(array), allow_pickle=False)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def atomic_write_npz(path: Path, **arrays: np.ndarray) -> None:
+    """Named arrays as a ``.npz`` archive, written atomically."""
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 def temporary_folder_for(path: Path) -> Path:
@@ -279,7 +294,7 @@ def read_json(path: Path, error: type[LatentspaceError] = CheckpointError, what:
     except RecursionError:
         raise error(f"{path}: corrupt JSON (nested too deeply)") from None
     except (ValueError, UnicodeDecodeError) as e:  # JSONDecodeError is a ValueError
-        raise error(f"{path}: corrupt JSON ({str(e).splitlines()[0]})") from None
+        raise error(f"{path}: corrupt JSON ({first_line(e)})") from None
     except OSError as e:
         raise error(f"{path}: cannot read ({e.strerror})") from None
 

@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from .._version import __version__
-from ..errors import TrainingDivergedError, TrainingInterrupted
+from ..errors import TrainingDivergedError, TrainingInterrupted, first_line
 from . import (
     codec,
     datasets,
@@ -46,13 +46,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+    except KeyboardInterrupt:
+        print("latentspace: interrupted", file=sys.stderr)
+        return 130
     try:
         return int(args.run(args) or 0)
     except (ValueError, OSError, TrainingDivergedError) as e:
-        message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        message = first_line(e)
         print(f"latentspace {args.command}: error: {message}", file=sys.stderr)
+        return 2
+    except MemoryError:  # the budgets should refuse first; this is the backstop
+        print(f"latentspace {args.command}: error: out of memory", file=sys.stderr)
         return 2
     except TrainingInterrupted as e:
         print(f"latentspace {args.command}: {e}", file=sys.stderr)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from pathlib import Path
 
-import numpy as np
-
-from .._files import atomic_write_bytes, atomic_write_json
+from .._files import atomic_write_bytes, atomic_write_json, atomic_write_npz
 from ..analysis.memorize import MemorizationResult, run_memorization
 from ..workflows.runs import history_csv
 from ._common import add_data_arguments, load_data, parse_int_tuple
@@ -49,8 +48,10 @@ def write_strip_png(path: Path, result: MemorizationResult) -> None:
                 spine.set_color("tab:blue" if is_training else "tab:red")
         row[0].set_ylabel(line.model)
     fig.suptitle("decoded along the 1-D latent line (blue: training codes, red: between them)", fontsize=8)
-    fig.savefig(path, dpi=100)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
     plt.close(fig)
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 def run(args: argparse.Namespace) -> int:
@@ -68,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     for name, line in result.lines.items():
         arrays.update({f"{name}_strip": line.strip, f"{name}_strip_codes": line.strip_codes,
                        f"{name}_strip_is_training": line.strip_is_training, f"{name}_codes": line.codes})
-    np.savez(out / "strip.npz", **arrays)
+    atomic_write_npz(out / "strip.npz", **arrays)
     write_strip_png(out / "strip.png", result)
     for row in table:
         print(f"{row['model']:>4}: train mse/feature {row['train_mse_per_feature']:.4g}  "

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from .._files import check_allocation, check_regular_file
-from ..errors import DataError
+from ..errors import DataError, first_line
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 COLOR_MODES = ("auto", "grey", "rgb")
@@ -62,7 +62,7 @@ def _read_header(path: Path) -> tuple[str, tuple[int, int]]:
             with Image.open(path) as image:
                 return image.mode, image.size
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
-        raise DataError(f"{path}: not a readable image ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+        raise DataError(f"{path}: not a readable image ({first_line(e)})") from None
 
 
 def _check_pixel_budget(headers, files: list[Path], grey: bool, size, folder: Path) -> None:
@@ -113,7 +113,7 @@ def _open_image(path: Path):
             image = Image.open(path)
             image.load()
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
-        raise DataError(f"{path}: not a readable image ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+        raise DataError(f"{path}: not a readable image ({first_line(e)})") from None
     return image
 
 

@@ -16,7 +16,7 @@ from typing import BinaryIO
 import numpy as np
 
 from .._files import check_allocation, check_regular_file
-from ..errors import DataError
+from ..errors import DataError, first_line
 
 IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 GZIP_MAGIC = b"\x1f\x8b"
@@ -40,10 +40,6 @@ def read_bytes(path: Path) -> bytes:
     check_file(path)
     check_allocation(path.stat().st_size, f"{path}: reading the whole file", DataError)
     return path.read_bytes()
-
-
-def first_line(e: BaseException) -> str:
-    return (str(e).strip().splitlines() or [type(e).__name__])[0]
 
 
 # ---- IDX -------------------------------------------------------------------------------------------
@@ -80,7 +76,7 @@ def _read_gzip_idx(path: Path) -> np.ndarray:
         with gzip.open(path, "rb") as f:
             head = f.read(4)
             ndim = head[3] if len(head) == 4 else 0
-            dtype, shape, header = _idx_header(head + f.read(4 * ndim), path)
+            dtype, shape, _ = _idx_header(head + f.read(4 * ndim), path)
             expected = int(np.prod(shape, dtype=object)) * dtype.itemsize
             check_array_size(expected, shape, path)
             out = np.empty(expected, dtype=np.uint8)

@@ -16,9 +16,11 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._files import json_default
-from ..errors import DataError, LatentspaceError
+from .._files import check_allocation, json_default
+from ..data.validate import array_digest
+from ..errors import DataError, LatentspaceError, first_line
 from ..nn.conv import conv_encoder_decoder, normalize_image_shape, resolve_image_shape
+from ..nn.backend import device_problem
 from ..nn.mlp import init_parameters, mlp_encoder_decoder
 from ..nn.models import LatentModel
 from ..training import distributed
@@ -62,6 +64,32 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
             raise LatentspaceError(
                 f"unknown architecture {self.architecture!r}; choose one of {', '.join(ARCHITECTURES)}"
             )
+
+    def _check_device(self) -> None:
+        problem = device_problem(self.device)
+        if problem is not None:
+            raise LatentspaceError(problem)
+
+    def _parameter_count(self, n_features: int) -> int:
+        """Parameters of the model for ``n_features`` inputs, counted on the meta device (no memory)."""
+        with torch.device("meta"):
+            model = self._build_model(n_features)
+        return sum(p.numel() for p in model.parameters())
+
+    def _check_model_size(self, n_features: int, copies: int = 4) -> None:
+        """The model fits the memory budget: ``copies`` float32 copies of its parameters (weights,
+        gradients and Adam's two moments when training). Checked before any weight is allocated."""
+        n = self._parameter_count(n_features)
+        check_allocation(
+            copies * 4 * n, f"a model of {n:,} parameters (n_features={n_features}, hidden={getattr(self, 'hidden', ())!r}, "
+            f"n_components={self.n_components!r})",
+        )
+
+    def _check_loadable(self, n_features: int) -> None:
+        """What ``load`` checks before allocating: parameters, device, and the model's size."""
+        self._check_params()
+        self._check_device()
+        self._check_model_size(n_features, copies=2)
 
     def _encoder_decoder(self, n_features: int, n_latent: int, **sizes):
         """The encoder/decoder pair of ``architecture``; ``sizes`` are ``encoder_out``/``decoder_out``.
@@ -152,22 +180,23 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         process calls ``fit`` on the same ``X`` and trains on its shard (DistributedDataParallel).
         """
         self._check_params()
+        self._check_device()
         world = distributed.setup(self.device)  # under torchrun: joins the group, picks this rank's GPU
         seed = seed_from(self.random_state)
         if isinstance(X, np.memmap) and X.ndim == 2:
-            train_data, val_data, n_features, low, high, data_sum = self._streamed(X, seed)
+            train_data, val_data, n_features, low, high = self._streamed(X, seed)
             self._fit_image_shape(n_features, None)
         else:
             X, example = self._rows(X)
-            X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=1)
+            X = self._checked_data(X, reset=True)
             self._fit_image_shape(X.shape[1], example)
             X_train, X_val = self._split(X, seed)
             self._fit_scaling(X_train)
             scaled = self._scale(X_train)
             n_features, low, high = X.shape[1], float(scaled.min()), float(scaled.max())
-            data_sum = float(np.sum(X_train, dtype=np.float64))
             train_data = self._to_tensor(scaled)
             val_data = None if X_val is None else self._to_tensor(self._scale(X_val))
+        self._check_model_size(n_features)
         model = self._new_model(n_features)
         self._check_range(low, high, model)
         generator = torch.Generator().manual_seed(seed)
@@ -177,17 +206,18 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         if checkpoint_dir is not None:
             config.checkpoint_dir, config.checkpoint_every, config.resume = checkpoint_dir, checkpoint_every, resume
             config.resume_hint = resume_hint
-            config.fingerprint = self._fingerprint(n_features, data_sum, seed, world)
+            config.fingerprint = self._fingerprint(n_features, array_digest(X), seed, world)
         history = train(self.model_, train_data, config, generator, X_val=val_data)
         self.history_ = history.records
         self.n_iter_ = len(history.records)
         self.best_epoch_ = history.best_epoch
         return self
 
-    def _fingerprint(self, n_features: int, data_sum: float, seed: int, world) -> dict:
-        """What a resumed run must share with the one that wrote the checkpoint (JSON-normalised)."""
+    def _fingerprint(self, n_features: int, data: dict, seed: int, world) -> dict:
+        """What a resumed run must share with the one that wrote the checkpoint (JSON-normalised):
+        ``data`` is ``array_digest`` of the training array (its bytes' hash, dtype and shape)."""
         params = {k: v for k, v in self.get_params(deep=False).items() if k != "verbose"}
-        facts = {"estimator": type(self).__name__, "n_features": n_features, "data_sum": round(data_sum, 3),
+        facts = {"estimator": type(self).__name__, "n_features": n_features, "data": data,
                  "seed": seed, "params": params}
         return json.loads(json.dumps(facts, default=json_default))
 
@@ -211,7 +241,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         high = float(np.max((stats.max - self.offset_) / self.scale_))
         train_data = MemmapBatches(reader, train_ranges, self.offset_, self.scale_, self.device)
         val_data = MemmapBatches(reader, val_ranges, self.offset_, self.scale_, self.device) if val_ranges else None
-        return train_data, val_data, reader.n_features, low, high, float(stats.mean.sum() * stats.count)
+        return train_data, val_data, reader.n_features, low, high
 
     def _split_ranges(self, n: int, seed: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         """The streamed split: validation is one seeded contiguous range of rows, training the rest."""
@@ -299,7 +329,18 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
 
     def _validated(self, X) -> np.ndarray:
         check_is_fitted(self)
-        return validate_data(self, self._fitted_rows(X), dtype=[np.float64, np.float32], reset=False)
+        return self._checked_data(self._fitted_rows(X), reset=False)
+
+    def _checked_data(self, X, reset: bool) -> np.ndarray:
+        """sklearn's validation with its message cut to one line (it can print the whole array)."""
+        if X is None:
+            raise DataError("X is None; pass an array of shape (n_samples, n_features)")
+        try:
+            return validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=1, reset=reset)
+        except ValueError as e:
+            raise DataError(first_line(e)) from None
+        except TypeError as e:
+            raise TypeError(first_line(e)) from None
 
     def transform(self, X) -> np.ndarray:
         """Encode: ``(n_samples, n_features)`` or images ``(n_samples, C, H, W)`` / ``(n_samples, H, W)``

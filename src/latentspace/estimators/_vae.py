@@ -7,7 +7,9 @@ import dataclasses
 import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
+from tqdm.auto import tqdm
 
+from .._files import check_allocation
 from ..data.binarize import BINARIZE_MODES, binarize, dynamic_binarizer
 from ..errors import LatentspaceError
 from ..nn.likelihoods import make_likelihood
@@ -20,6 +22,8 @@ VAE_LIKELIHOODS = ("bernoulli", "continuous_bernoulli", "gaussian", "gaussian_le
 ACTIVE_UNIT_THRESHOLD = 0.01
 #: examples per chunk of the importance-weighted estimate (the samples are chunked inside the model)
 IW_EXAMPLE_CHUNK = 512
+#: decoder passes (k x examples) above which log_likelihood shows progress on a terminal
+LONG_IW_WORK = 10_000_000
 
 
 class VAE(BaseAutoEncoder):
@@ -175,6 +179,9 @@ class VAE(BaseAutoEncoder):
         if int(n_samples) < 1:
             raise LatentspaceError(f"n_samples must be >= 1, got {n_samples}")
         check_is_fitted(self)
+        # codes, float32 means on the device and in numpy, float64 result: ~24 bytes per value
+        check_allocation(int(n_samples) * (self.n_features_in_ + self.model_.n_latent) * 24,
+                         f"{int(n_samples):,} samples of {self.n_features_in_} features")
         g = self._generator(random_state)
         with torch.inference_mode():
             self.model_.eval()
@@ -208,10 +215,14 @@ class VAE(BaseAutoEncoder):
         g = self._generator(random_state)
         out = []
         self.model_.eval()
-        with torch.inference_mode():
+        # A long estimate (k * n decoder passes) shows a progress bar on a terminal.
+        progress = tqdm(total=X.shape[0], desc=f"IW-NLL (k={int(k)})", unit="ex", leave=False,
+                        disable=None if int(k) * X.shape[0] > LONG_IW_WORK else True)
+        with torch.inference_mode(), progress:
             for start in range(0, X.shape[0], IW_EXAMPLE_CHUNK):
                 x = self._to_tensor(self._scale(X[start : start + IW_EXAMPLE_CHUNK]))
                 out.append(self.model_.iw_log_likelihood(x, int(k), g).cpu().numpy())
+                progress.update(x.shape[0])
         return np.concatenate(out).astype(np.float64)
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import math
 from pathlib import Path
 
 import numpy as np
 
+from .._files import atomic_write_bytes
 from ..errors import LatentspaceError
 
 
@@ -45,6 +47,6 @@ def save_image_grid(path: str | Path, X: np.ndarray, image_shape: tuple[int, ...
     grid = grid.repeat(zoom, axis=0).repeat(zoom, axis=1)
     if grid.ndim == 3 and grid.shape[-1] == 1:
         grid = grid[..., 0]
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mpimg.imsave(path, grid, cmap="gray" if grid.ndim == 2 else None, vmin=0.0, vmax=1.0)
+    buffer = io.BytesIO()
+    mpimg.imsave(buffer, grid, cmap="gray" if grid.ndim == 2 else None, vmin=0.0, vmax=1.0, format="png")
+    atomic_write_bytes(Path(path), buffer.getvalue())

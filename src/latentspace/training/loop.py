@@ -268,15 +268,19 @@ def run_epoch(loop: Loop, state: TrainingState) -> dict[str, float]:
         state.step = reached
         if reached < plan.steps:  # a checkpoint boundary, or an interrupt
             stop_for_bad_loss(loop, state, plan.steps)
+            stop_for_bad_weights(loop, state)
             pause(loop, state)
     stop_for_bad_loss(loop, state, plan.steps)
+    stop_for_bad_weights(loop, state)
     sizes = torch.tensor(plan.sizes, dtype=torch.float64, device=loop.device)
     totals = distributed.sum_across(torch.cat([(rows.double() * sizes[:, None]).sum(0), sizes.sum()[None]]), world)
     totals = totals.tolist()
     record: dict[str, float] = {"epoch": float(epoch + 1)}
     record.update({f"train_{name}": total / totals[-1] for name, total in zip(state.terms, totals)})
     if loop.val is not None:
-        record.update({f"val_{k}": v for k, v in validation_loss(loop).items()})
+        val = validation_loss(loop)
+        stop_for_bad_validation(loop, state, val)
+        record.update({f"val_{k}": v for k, v in val.items()})
     record["seconds"] = time.perf_counter() - started
     state.records.append(record)
     update_early_stopping(loop, state, record)
@@ -371,14 +375,37 @@ def stop_for_bad_loss(loop: Loop, state: TrainingState, steps: int) -> None:
         term, value = state.terms[col], float(rows[first, col])
         step_number = state.global_step - state.step + first + 1
         where = f"at step {step_number} (epoch {state.epoch + 1}, step {first + 1} of {steps})"
-    kept = "no checkpoint was kept (pass checkpoint_dir, or train from the CLI, to keep one)"
-    if config.checkpoint_dir is not None and train_state.exists(config.checkpoint_dir):
+    raise diverged(config, f"loss term {term!r} became {value} {where}")
+
+
+def stop_for_bad_weights(loop: Loop, state: TrainingState) -> None:
+    """Raise TrainingDivergedError when an update left a weight NaN/inf: the losses of the steps so far
+    were computed before their updates, so a blow-up on the last step shows only here."""
+    finite = torch.stack([torch.isfinite(p).all() for p in loop.params]).all()
+    if distributed.any_across(not bool(finite), loop.world, loop.device):
+        raise diverged(loop.config, f"the weights became NaN or infinite in epoch {state.epoch + 1} (after step {state.global_step})")
+
+
+def stop_for_bad_validation(loop: Loop, state: TrainingState, val: dict[str, float]) -> None:
+    bad = {k: v for k, v in val.items() if not math.isfinite(v)}
+    if bad:
+        term, value = next(iter(bad.items()))
+        raise diverged(loop.config, f"the validation loss term {term!r} became {value} after epoch {state.epoch + 1}")
+
+
+def diverged(config: TrainConfig, what: str) -> TrainingDivergedError:
+    """The one divergence message: what went wrong, which checkpoint is kept, what to try."""
+    if config.checkpoint_dir is None:
+        kept = "no checkpoint was kept (pass checkpoint_dir to keep one)"
+    elif train_state.exists(config.checkpoint_dir):
         meta = json_state(config.checkpoint_dir)
         epoch = meta["epoch"] + (1 if meta["step"] else 0)
         kept = f"the last good checkpoint (after step {meta['global_step']}, epoch {epoch}) is kept in {config.checkpoint_dir}"
+    else:
+        kept = "it diverged before the first checkpoint was written"
     clip = f"grad_clip (now {config.grad_clip:g})" if config.grad_clip is not None else "grad_clip=1.0"
-    raise TrainingDivergedError(
-        f"training diverged: loss term {term!r} became {value} {where}; {kept}; "
+    return TrainingDivergedError(
+        f"training diverged: {what}; {kept}; "
         f"try a lower lr (now {config.lr:g}), {clip}, or a likelihood that matches the data "
         "(bernoulli needs data in [0, 1]; gaussian for real values)"
     )
