@@ -19,8 +19,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._files import check_allocation, json_default
 from ..data.validate import array_digest
 from ..errors import DataError, LatentspaceError, first_line
-from ..nn.conv import conv_encoder_decoder, normalize_image_shape, resolve_image_shape
 from ..nn.backend import device_problem
+from ..nn.conv import conv_encoder_decoder, normalize_image_shape, resolve_image_shape
 from ..nn.mlp import init_parameters, mlp_encoder_decoder
 from ..nn.models import LatentModel
 from ..training import distributed

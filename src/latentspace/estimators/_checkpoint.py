@@ -15,8 +15,8 @@ import torch
 
 from .._files import (
     atomic_write_bytes,
-    check_allocation,
     atomic_write_json,
+    check_allocation,
     read_checksummed_safetensors,
     read_json_document,
     safetensors_bytes,
