@@ -44,7 +44,7 @@ def read_csv(
         raise DataError(f"{path}: no data rows")
     names: list[str] | None = None
     if header is None:
-        header = _looks_like_header(_as_text(first[1]), label_column)
+        header = _looks_like_header(first[1], label_column)
     if header:
         names = [c.strip() for c in _as_text(first[1])]
         first = next(rows, None)
@@ -112,13 +112,16 @@ def _records(path: Path) -> Iterator[tuple[int, str]]:
     holds line breaks. Lines end at \\n, \\r\\n or a lone \\r, as the csv module reads them."""
     offset, line_number, pending, start = 0, 0, "", 0
     with path.open("rb") as f:
-        for raw in f:
+        while raw := f.readline():
             try:
                 text = raw.decode("utf-8-sig" if offset == 0 else "utf-8")
             except UnicodeDecodeError as e:
                 raise DataError(f"{path}: not UTF-8 text (byte {offset + e.start})") from None
             offset += len(raw)
-            for piece in LONE_CR.split(text):
+            raw = None  # a long line: do not hold its bytes and its text at once
+            pieces = LONE_CR.split(text) if "\r" in text else [text]
+            text = None
+            for piece in pieces:
                 line_number += 1
                 if not pending:
                     start = line_number
@@ -136,17 +139,20 @@ LONE_CR = re.compile(r"(?<=\r)(?!\n)")
 def _long_numeric_row(text: str, delimiter: str) -> np.ndarray | None:
     """The numbers of one long unquoted row, converted a slice of cells at a time; None when a cell
     is not a number (the caller then names it)."""
-    text = text.rstrip("\r\n")
-    parts, start = [], 0
-    while start <= len(text):
-        cut = text.find(delimiter, start + LONG_ROW)
-        cut = len(text) if cut < 0 else cut
+    tail = text[-2:]
+    end = len(text) - (len(tail) - len(tail.rstrip("\r\n")))  # the line break dropped without a copy
+    out = np.empty(text.count(delimiter, 0, end) + 1, dtype=np.float64)
+    start, filled = 0, 0
+    while start <= end:
+        cut = text.find(delimiter, min(start + LONG_ROW, end), end)
+        cut = end if cut < 0 else cut
         try:
-            parts.append(np.array(text[start:cut].split(delimiter), dtype=np.float64))
+            cells = np.array(text[start:cut].split(delimiter), dtype=np.float64)
         except ValueError:
             return None
-        start = cut + len(delimiter)
-    return np.concatenate(parts)
+        out[filled : filled + cells.size] = cells
+        filled, start = filled + cells.size, cut + len(delimiter)
+    return out
 
 
 def _label_index(label_column: str | int, names: list[str] | None, width: int, path: Path) -> int:
@@ -179,10 +185,12 @@ def _to_numbers(row: Row, line: int, names: list[str] | None, label_index: int |
     raise DataError(f"{path}: line {line} cannot be read as numbers")
 
 
-def _looks_like_header(first: list[str], label_column: str | int | None) -> bool:
+def _looks_like_header(first: Row, label_column: str | int | None) -> bool:
     """A first row is a header when its cells, the label column's aside, are not all numbers."""
     if isinstance(label_column, str) and not label_column.lstrip("-").isdigit():
         return True  # a label column by name needs a header row
+    if isinstance(first, np.ndarray):
+        return False  # a row of numbers
     if label_column is not None and -len(first) <= int(label_column) < len(first):
         first = [c for j, c in enumerate(first) if j != int(label_column) % len(first)]
     return not _is_numeric_row(first)

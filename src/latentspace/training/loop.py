@@ -279,8 +279,11 @@ def run_epoch(loop: Loop, state: TrainingState) -> dict[str, float]:
     record.update({f"train_{name}": total / totals[-1] for name, total in zip(state.terms, totals)})
     if loop.val is not None:
         val = validation_loss(loop)
-        stop_for_bad_validation(loop, state, val)
+        stop_for_bad_outputs(loop, state, val, "validation loss")
         record.update({f"val_{k}": v for k, v in val.items()})
+    else:  # finite weights can still give NaN (1e30 * 1e30): score a few training rows instead
+        probe = evaluate_loss(loop.model, loop.data.head(PROBE_ROWS), torch.Generator(loop.device).manual_seed(0))
+        stop_for_bad_outputs(loop, state, probe, "loss")
     record["seconds"] = time.perf_counter() - started
     state.records.append(record)
     update_early_stopping(loop, state, record)
@@ -386,11 +389,16 @@ def stop_for_bad_weights(loop: Loop, state: TrainingState) -> None:
         raise diverged(loop.config, f"the weights became NaN or infinite in epoch {state.epoch + 1} (after step {state.global_step})")
 
 
-def stop_for_bad_validation(loop: Loop, state: TrainingState, val: dict[str, float]) -> None:
-    bad = {k: v for k, v in val.items() if not math.isfinite(v)}
-    if bad:
-        term, value = next(iter(bad.items()))
-        raise diverged(loop.config, f"the validation loss term {term!r} became {value} after epoch {state.epoch + 1}")
+#: training rows scored after each epoch when there is no validation set
+PROBE_ROWS = 256
+
+
+def stop_for_bad_outputs(loop: Loop, state: TrainingState, losses: dict[str, float], what: str) -> None:
+    """Raise TrainingDivergedError when the end-of-epoch weights give a NaN/inf ``what``."""
+    bad = {k: v for k, v in losses.items() if not math.isfinite(v)}
+    if distributed.any_across(bool(bad), loop.world, loop.device):
+        term, value = next(iter(bad.items()), ("loss", float("nan")))
+        raise diverged(loop.config, f"the {what} term {term!r} of the weights after epoch {state.epoch + 1} is {value}")
 
 
 def diverged(config: TrainConfig, what: str) -> TrainingDivergedError:

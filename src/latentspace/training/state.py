@@ -133,14 +133,14 @@ def _scheduler_state(scheduler) -> dict[str, Any]:
 
 
 def exists(folder: str | Path) -> bool:
-    return (Path(folder) / STATE_FILE).is_file()
+    return (Path(folder) / STATE_FILE).exists()  # a FIFO or folder there is refused by ``read``, not skipped
 
 
 def read(folder: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
     """``(meta, tensors)`` of the checkpoint in ``folder``; CheckpointError if missing or damaged."""
     folder = Path(folder)
     state_path = folder / STATE_FILE
-    if not state_path.is_file():
+    if not state_path.exists():
         raise CheckpointError(f"{folder}: no training checkpoint to resume ({STATE_FILE} missing)")
     meta = read_json_document(state_path, FORMAT, FORMAT_VERSION, "latentspace training checkpoint")
     check_meta(meta, state_path)
