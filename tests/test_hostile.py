@@ -420,7 +420,7 @@ MODEL_TAMPERS = {
                        "holds .* bytes|memory budget"),
     "n_features_in_ 1e11": (lambda m: edit_json(m / "config.json", lambda c: c["fitted"].update(n_features_in_=10**11)),
                             "n_features_in_ must be"),
-    "device foo": (lambda m: edit_json(m / "config.json", lambda c: c["params"].update(device="foo")), "unknown device 'foo'"),
+    "device foo": (lambda m: edit_json(m / "config.json", lambda c: c["params"].update(device="foo")), "device must be a torch device"),
     "history of text": (lambda m: edit_json(m / "config.json", lambda c: c.update(history="many")), "history must be"),
     "offset_ wrong length": (short_offset, r"offset_ has shape \(10,\)"),
     "weights truncated": (lambda m: (m / "weights.safetensors").write_bytes(b"\0" * 100), "holds 100 bytes|checksum"),
@@ -428,7 +428,7 @@ MODEL_TAMPERS = {
 }
 if not torch.cuda.is_available():
     MODEL_TAMPERS["device cuda on a CPU machine"] = (
-        lambda m: edit_json(m / "config.json", lambda c: c["params"].update(device="cuda")), "needs a CUDA GPU")
+        lambda m: edit_json(m / "config.json", lambda c: c["params"].update(device="cuda")), "no CUDA device")
 
 
 @pytest.mark.parametrize("case", sorted(MODEL_TAMPERS))
@@ -496,14 +496,23 @@ def test_untampered_state_resumes(unfinished_checkpoint, tmp_path, digits):
 
 # ---- 6. sizes and values -----------------------------------------------------------------------------
 @pytest.mark.parametrize("make, message", [
-    (lambda: AutoEncoder(hidden=(100000, 100000), epochs=1), "a model of 20,013,600,066 parameters"),
-    (lambda: AutoEncoder(n_components=1_000_000_000, epochs=1), "a model of"),
-    (lambda: AutoEncoder(device="foo", epochs=1), "unknown device 'foo'"),
+    # widths within the table's range whose product is not: the parameter-count budget
+    (lambda: AutoEncoder(hidden=(60000, 60000), epochs=1), "a model of 3,607,920,066 parameters .* memory budget"),
+    (lambda: VAE(hidden=(65536, 65536, 65536), epochs=1), "a model of .* memory budget"),
+    # the constraint table
+    (lambda: AutoEncoder(hidden=(100000, 100000), epochs=1), r"hidden must be a tuple of ints each in \[1, 65536\]"),
+    (lambda: AutoEncoder(n_components=1_000_000_000, epochs=1), "n_components must be an int in"),
+    (lambda: AutoEncoder(device="foo", epochs=1), "device must be a torch device"),
+    (lambda: AutoEncoder(grad_clip=-1.0, epochs=1), "grad_clip must be a number > 0"),
+    (lambda: AutoEncoder(patience=-1, epochs=1), "patience must be an int >= 1"),
+    (lambda: AutoEncoder(norm="nope", epochs=1), "norm must be one of"),
+    (lambda: AutoEncoder(n_components=None, epochs=1), "n_components must be an int"),
+    (lambda: AutoEncoder(hidden=(-5,), epochs=1), "hidden must be a tuple of ints"),
 ])
-def test_sizes_are_refused_before_allocating(make, message, digits):
+def test_sizes_and_values_are_refused_before_allocating(make, message, digits):
     with pytest.raises(LatentspaceError, match=message) as caught:
         make().fit(digits.X_train[:50])
-    assert "memory budget" in one_line(caught.value) or "device" in str(caught.value)
+    one_line(caught.value)
 
 
 def test_a_billion_samples_are_refused(digits):

@@ -131,33 +131,3 @@ class Linear(nn.Linear):
             y = linear(x.reshape(-1, x.shape[-1]), self.weight, self.bias)
             return y.reshape(*x.shape[:-1], y.shape[-1])
         return F.linear(x, self.weight, self.bias)
-
-
-def device_problem(device) -> str | None:
-    """Why ``device`` cannot be used on this machine (one line), or None when it can.
-
-    Checked before anything is allocated, so ``"cuda"`` on a CPU-only machine or a typo like ``"foo"``
-    is one clear line rather than a CUDA initialisation traceback.
-    """
-    if isinstance(device, str) and device == "auto":
-        return None
-    try:
-        parsed = torch.device(device)
-    except (RuntimeError, TypeError, ValueError):
-        return f"unknown device {device!r}; use 'cpu', 'cuda' or 'cuda:N'{_gpus_text()}"
-    if parsed.type == "cpu":
-        return None
-    if parsed.type == "cuda":
-        if not torch.cuda.is_available():
-            return f"device {device!r} needs a CUDA GPU and this machine has none; use 'cpu'"
-        if parsed.index is not None and parsed.index >= torch.cuda.device_count():
-            return f"device {device!r}: this machine has {torch.cuda.device_count()} CUDA GPU(s){_gpus_text()}"
-        return None
-    if parsed.type == "mps":
-        return None if torch.backends.mps.is_available() else f"device {device!r}: Apple MPS is not available here; use 'cpu'"
-    return f"device {device!r} is not supported; use 'cpu', 'cuda' or 'cuda:N'{_gpus_text()}"
-
-
-def _gpus_text() -> str:
-    n = torch.cuda.device_count() if torch.cuda.is_available() else 0
-    return f" (this machine has cuda:0..cuda:{n - 1})" if n else " (this machine has no GPU)"
