@@ -497,7 +497,7 @@ def test_untampered_state_resumes(unfinished_checkpoint, tmp_path, digits):
 # ---- 6. sizes and values -----------------------------------------------------------------------------
 @pytest.mark.parametrize("make, message", [
     # widths within the table's range whose product is not: the parameter-count budget
-    (lambda: AutoEncoder(hidden=(60000, 60000), epochs=1), "a model of 3,607,920,066 parameters .* memory budget"),
+    (lambda: AutoEncoder(hidden=(60000, 60000), epochs=1), "a model of 7,208,160,066 parameters .* memory budget"),
     (lambda: VAE(hidden=(65536, 65536, 65536), epochs=1), "a model of .* memory budget"),
     # the constraint table
     (lambda: AutoEncoder(hidden=(100000, 100000), epochs=1), r"hidden must be a tuple of ints each in \[1, 65536\]"),
