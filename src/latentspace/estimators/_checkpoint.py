@@ -119,10 +119,10 @@ def load_estimator(path, classes: dict[str, type]):
     """Load an estimator saved by ``save_estimator`` (or the ``model/`` of a run folder); its class is
     looked up by name in ``classes``, never unpickled.
 
-    Every field is checked before anything is allocated: types and ranges of the config, the
-    parameters through the estimator's own validation, the model's parameter count against the
-    weights file's size and the memory budget, and the fitted arrays' shapes. Any failure is one
-    CheckpointError line naming the file.
+    Every field is checked before the model is built: types and ranges of the config, the parameters
+    through the estimator's constraint table, the model's parameter count (on the meta device) against
+    the memory budget and then against the weights file's size (read only within the budget and
+    checksummed), and the fitted arrays' shapes. Any failure is one CheckpointError line naming the file.
     """
     path = Path(path)
     if not path.exists():
@@ -146,8 +146,8 @@ def load_estimator(path, classes: dict[str, type]):
         estimator._check_loadable(n_features)
     except (LatentspaceError, TypeError, ValueError, OverflowError, RuntimeError) as e:
         raise CheckpointError(f"{path}: invalid parameters ({first_line(e)})") from None
+    tensors = read_weights(path, config.get("weights_sha256"))  # bounded by the budget; checksummed
     check_weights_size(path, estimator, n_features)
-    tensors = read_weights(path, config.get("weights_sha256"))
     restore_fitted(estimator, config, tensors, path)
     return estimator
 
@@ -161,7 +161,7 @@ def check_weights_size(path: Path, estimator, n_features: int) -> None:
     if weights.is_file() and 4 * n_params > size:
         raise CheckpointError(
             f"{path}: the config describes a model of {n_params:,} parameters ({4 * n_params:,} bytes) but "
-            f"{WEIGHTS_FILE} holds {size:,} bytes"
+            f"{WEIGHTS_FILE} holds {size:,} bytes (a tampered config)"
         )
     check_allocation(4 * n_params * 2, f"{path}: a model of {n_params:,} parameters", CheckpointError)
 
