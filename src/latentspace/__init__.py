@@ -27,7 +27,7 @@ def _quiet_interrupt_hook(previous):
 if _sys.argv and (_sys.argv[0] == "-m" or _os.path.basename(_sys.argv[0]) == "latentspace"):
     _sys.excepthook = _quiet_interrupt_hook(_sys.excepthook)
 
-from .estimators import VAE, AutoEncoder, LinearAutoEncoder, load  # noqa: E402 (after the hook)
+from .estimators import VAE, AutoEncoder, LinearAutoEncoder, load  # after the hook
 
 __all__ = [
     "AutoEncoder",
