@@ -79,7 +79,7 @@ def limited_cli(*args) -> tuple[int, str, float]:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     env.pop("LATENTSPACE_MEMORY_BUDGET", None)
     proc = subprocess.run([sys.executable, "-m", "latentspace", *map(str, args)], capture_output=True, text=True,
-                          preexec_fn=limit, env=env, timeout=600)
+                          preexec_fn=limit, env=env, timeout=600, check=False)
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return proc.returncode, proc.stderr, peak_mb
 
@@ -100,12 +100,12 @@ def idx_header(shape: tuple[int, ...]) -> bytes:
 def npz_zeros(path: Path, shape: tuple[int, ...]) -> None:
     """A .npz whose one member is a float64 zero array of ``shape``, streamed into the archive."""
     header = {"descr": "<f8", "fortran_order": False, "shape": shape}
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        with archive.open("x.npy", "w", force_zip64=True) as f:
-            np.lib.format.write_array_header_1_0(f, header)
-            chunk, total = bytes(16 << 20), int(np.prod(shape)) * 8
-            for start in range(0, total, len(chunk)):
-                f.write(chunk[: min(len(chunk), total - start)])
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive, \
+            archive.open("x.npy", "w", force_zip64=True) as f:
+        np.lib.format.write_array_header_1_0(f, header)
+        chunk, total = bytes(16 << 20), int(np.prod(shape)) * 8
+        for start in range(0, total, len(chunk)):
+            f.write(chunk[: min(len(chunk), total - start)])
 
 
 def png(path: Path, width: int, height: int) -> None:
@@ -257,11 +257,9 @@ def test_a_second_train_refuses_naming_the_holder(finished_run, tmp_path, capsys
     finally:
         holder.kill()
         holder.wait()
-    with runs.run_lock(run):  # released when its holder died
-        f = open(run / runs.LOCK_FILE)
+    with runs.run_lock(run), open(run / runs.LOCK_FILE) as f:  # released when its holder died
         with pytest.raises(BlockingIOError):
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        f.close()
 
 
 class Killed(BaseException):
@@ -372,7 +370,7 @@ def test_sigkill_at_random_points_leaves_old_or_new_and_resume_finishes(finished
         assert_old_or_new(run)
         if not runs.is_finished(run):
             resumed = subprocess.run([sys.executable, "-m", "latentspace", "train", "--resume", str(run), "--quiet"],
-                                     capture_output=True, text=True, env=env, timeout=600)
+                                     capture_output=True, text=True, env=env, timeout=600, check=False)
             assert resumed.returncode == 0, resumed.stderr
         assert runs.is_finished(run) and type(load(run)).__name__ == "VAE"
 
@@ -555,7 +553,7 @@ def test_swapped_columns_are_other_data(tmp_path, digits):
 
 
 def test_large_arrays_are_fingerprinted_by_sampled_blocks(tmp_path, monkeypatch):
-    import latentspace.data.validate as validate
+    from latentspace.data import validate
 
     X = np.lib.format.open_memmap(tmp_path / "big.npy", mode="w+", dtype=np.float32, shape=(20000, 100))
     X[:] = np.random.default_rng(0).random(X.shape, dtype=np.float32)
