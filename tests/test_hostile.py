@@ -257,9 +257,9 @@ def test_a_second_train_refuses_naming_the_holder(finished_run, tmp_path, capsys
     finally:
         holder.kill()
         holder.wait()
-    with runs.run_lock(run), open(run / runs.LOCK_FILE) as f:  # released when its holder died
-        with pytest.raises(BlockingIOError):
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    # released when its holder died: taken again here, and then held against a third party
+    with runs.run_lock(run), open(run / runs.LOCK_FILE) as f, pytest.raises(BlockingIOError):
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 class Killed(BaseException):
