@@ -74,9 +74,11 @@ def collect_metrics(estimator, data: Dataset, X: np.ndarray, args: argparse.Name
 
 
 def run(args: argparse.Namespace) -> int:
-    if not 0 <= args.iw_samples <= MAX_IW_SAMPLES:
+    if args.iw_samples < 0:
+        raise LatentspaceError(f"--iw-samples must be >= 0, got {args.iw_samples}")
+    if args.iw_samples > MAX_IW_SAMPLES:
         raise LatentspaceError(
-            f"--iw-samples must be between 0 and {MAX_IW_SAMPLES:,}, got {args.iw_samples} "
+            f"--iw-samples must be <= {MAX_IW_SAMPLES:,}, got {args.iw_samples} "
             "(each one costs a decoder pass per example; 1000 is the usual)"
         )
     if 0 < args.regularity_samples < 4:

@@ -83,6 +83,13 @@ NETWORK_PARAMS: dict[str, Param] = {
 }
 
 
+def without_arrays(e: BaseException) -> str:
+    """sklearn's message on one line, without the array it prints (121 lines for a complex array)."""
+    lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+    kept = [line for line in lines if not line.startswith(("[", "array", "(", "]", "..."))]
+    return " ".join(kept) or first_line(e)
+
+
 def seed_from(random_state) -> int:
     """An int seed from sklearn's ``random_state`` convention (None, int or RandomState)."""
     return int(check_random_state(random_state).randint(0, 2**31 - 1))
@@ -367,9 +374,9 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         try:
             return validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=1, reset=reset)
         except ValueError as e:
-            raise DataError(first_line(e)) from None
+            raise DataError(without_arrays(e)) from None
         except TypeError as e:
-            raise TypeError(first_line(e)) from None
+            raise TypeError(without_arrays(e)) from None
 
     def transform(self, X) -> np.ndarray:
         """Encode: ``(n_samples, n_features)`` or images ``(n_samples, C, H, W)`` / ``(n_samples, H, W)``
