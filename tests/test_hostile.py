@@ -362,9 +362,9 @@ def test_sigkill_at_random_points_leaves_old_or_new_and_resume_finishes(finished
         proc = subprocess.Popen([sys.executable, "-m", "latentspace", "train", "vae", *TRAIN, "--overwrite",
                                  "--checkpoint-every", "5", "--out", str(run)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-        while not (run / "checkpoint" / "state.json").exists() and proc.poll() is None:
+        while not runs.pending_config_path(run).exists() and proc.poll() is None:  # the new run has started
             time.sleep(0.002)
-        time.sleep(float(rng.uniform(0, 1.5)))
+        time.sleep(float(rng.uniform(0, 3.0)))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         assert_old_or_new(run)
