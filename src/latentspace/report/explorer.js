@@ -448,7 +448,7 @@
     function level(v) { return Math.max(0, Math.min(255, Math.round((v - lo) / (hi - lo) * 255))); }
     if (!d.image_shape) {
       var n = d.n_features, W = Math.max(size * 1.5, Math.min(4 * n, 480)), H = Math.round(size / 2), bw = W / n;
-      if (canvas.width !== W) { canvas.width = W; canvas.height = H; }
+      if (canvas.width !== W || canvas.height !== H) { canvas.width = W; canvas.height = H; }
       ctx.fillStyle = "#f4f7fb"; ctx.fillRect(0, 0, W, H);
       for (var j = 0; j < n; j++) {
         var g = level(x[j]), h = Math.max(1, g / 255 * (H - 2));
@@ -459,7 +459,7 @@
     }
     var C = d.image_shape[0], Hh = d.image_shape[1], Ww = d.image_shape[2];
     var scale = Math.max(1, Math.floor(size / Math.max(Hh, Ww)));
-    if (canvas.width !== Ww * scale) { canvas.width = Ww * scale; canvas.height = Hh * scale; }
+    if (canvas.width !== Ww * scale || canvas.height !== Hh * scale) { canvas.width = Ww * scale; canvas.height = Hh * scale; }
     var small = this.scratch || (this.scratch = document.createElement("canvas"));
     small.width = Ww; small.height = Hh;
     var sctx = small.getContext("2d"), img = sctx.createImageData(Ww, Hh), plane = Hh * Ww;
@@ -518,8 +518,10 @@
       var tile = el("figure", {"class": "ls-tile", "data-role": "strip-tile", "data-index": String(nn.index)}, this.strip);
       this.drawRow(el("canvas", {"data-role": "strip-decoded"}, tile), x, 64);
       this.drawRow(el("canvas", {"class": "ls-ref"}, tile), this.refRow(nn.row), 40);
-      el("figcaption", {text: "t=" + t.toFixed(2) + " · #" + nn.index + " · d=" + fmt(nn.distance),
-                        title: this.describeNearest(nn)}, tile);
+      var cap = el("figcaption", {title: "t=" + t.toFixed(2) + ": " + this.describeNearest(nn)}, tile);
+      cap.appendChild(document.createTextNode("#" + nn.index));
+      el("br", {}, cap);
+      cap.appendChild(document.createTextNode("d=" + fmt(nn.distance)));
     }
   };
 
@@ -557,7 +559,8 @@
   };
   Explorer.prototype.state = function () {
     var m = this.current;
-    return {model: m.spec.name, z: Array.from(m.z), pins: this.pins.length, nearest: this.lastNearest,
+    return {model: m.spec.name, z: Array.from(m.z), pins: this.pins.map(function (p) { return Array.from(p); }),
+            nearest: this.lastNearest,
             strip: Array.prototype.map.call(this.strip.querySelectorAll("[data-role=strip-tile]"),
                                             function (t) { return Number(t.getAttribute("data-index")); })};
   };

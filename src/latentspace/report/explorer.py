@@ -27,10 +27,12 @@ from sklearn.decomposition import PCA
 from torch import nn
 
 from ..analysis.samplers import fit_code_mixture, is_vae
+from ..data import Dataset
 from ..errors import LatentspaceError
 from ..nn.conv import ConvDecoder
 from ..nn.likelihoods import Bernoulli, ContinuousBernoulli, Gaussian, Likelihood, SquaredError
 from ._images import display_range
+from .html import Section
 from .latent_plots import principal_directions
 
 PRECISIONS = ("float16", "float32")
@@ -355,5 +357,24 @@ def describe_budget(payload: dict[str, Any]) -> str:
             f"8 bits per value; weights are {payload['models'][0]['precision']}.")
 
 
-__all__ = ["decoder_program", "explorer_payload", "explorer_html", "dequantized", "EXPLORER_INTRO",
-           "describe_budget", "PRECISIONS"]
+
+
+def add_explorer(
+    section: Section,
+    models: dict[str, Any],
+    data: Dataset,
+    precision: str = "float16",
+    seed: int = 0,
+    max_points: int = MAX_POINTS,
+    max_references: int = MAX_REFERENCES,
+) -> dict[str, Any]:
+    """Put the explorer of ``models`` (fitted on ``data``) into ``section``; returns the page's payload."""
+    payload = explorer_payload(models, data.X_train, data.X_test, data.y_train, data.y_test, data.image_shape,
+                               data.label_names, precision, max_points, max_references, seed)
+    section.text(describe_budget(payload))
+    section.markup(explorer_html(payload, element_id=f"{section.id}-explorer"))
+    return payload
+
+
+__all__ = ["decoder_program", "explorer_payload", "explorer_html", "add_explorer", "dequantized", "EXPLORER_INTRO",
+           "PRECISIONS"]
