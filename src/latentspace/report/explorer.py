@@ -40,6 +40,7 @@ PRECISIONS = ("float16", "float32")
 SMALL_TENSOR = 4096
 MAX_POINTS = 2000
 MAX_REFERENCES = 1000
+MAX_FIT_ROWS = 20000
 
 
 # ---- arrays in the page ----------------------------------------------------------------------------
@@ -304,23 +305,27 @@ def explorer_payload(
     how to display a row) and one entry per model (see :func:`explorer_model`)."""
     if not models:
         raise LatentspaceError("the explorer needs at least one fitted model")
-    X_train, X_test = np.asarray(X_train, np.float32), np.asarray(X_test, np.float32)
     rng = np.random.default_rng(seed)
     shown = np.sort(rng.choice(len(X_test), size=min(max_points, len(X_test)), replace=False))
     reference = np.sort(rng.choice(len(X_train), size=min(max_references, len(X_train)), replace=False))
+    # The densities and slider ranges come from at most MAX_FIT_ROWS training rows (a memory-mapped
+    # training set is never read whole).
+    fitted = np.sort(rng.choice(len(X_train), size=min(MAX_FIT_ROWS, len(X_train)), replace=False))
+    X_fit = np.asarray(X_train[fitted], np.float32)
+    X_ref, X_shown = np.asarray(X_train[reference], np.float32), np.asarray(X_test[shown], np.float32)
     labels = None if y_test is None else np.asarray(y_test)[shown]
     shape = None if image_shape is None else [int(s) for s in image_shape]
     if shape is not None and len(shape) == 2:
         shape = [1, *shape]
     data = {
         "n_features": int(X_train.shape[1]), "image_shape": shape,
-        "vrange": list(display_range(X_train[reference], X_test[shown])),
+        "vrange": list(display_range(X_ref, X_shown)),
         "labels": None if labels is None else [int(v) for v in labels],
         "label_names": [str(n) for n in (label_names or [])],
-        "reference": {**quantized_rows(X_train[reference]), "index": reference.tolist(),
+        "reference": {**quantized_rows(X_ref), "index": reference.tolist(),
                       "labels": None if y_train is None else [int(v) for v in np.asarray(y_train)[reference]]},
     }
-    entries = [explorer_model(name, model, X_train, X_test[shown], precision, seed) for name, model in models.items()]
+    entries = [explorer_model(name, model, X_fit, X_shown, precision, seed) for name, model in models.items()]
     return {"data": data, "models": entries}
 
 
