@@ -65,16 +65,16 @@
   function linearStep(op, n) {
     var w = unpack(op.w), b = unpack(op.b), nOut = op.w.shape[0], nIn = op.w.shape[1];
     if (nIn !== n) throw new Error("linear layer expects " + nIn + " inputs, gets " + n);
+    // Stored (in, out): y += x_i * row_i, so inputs that are 0 (about half of them after a ReLU) cost nothing.
+    var wt = new Float32Array(nIn * nOut);
+    for (var o = 0; o < nOut; o++) for (var i = 0; i < nIn; i++) wt[i * nOut + o] = w[o * nIn + i];
     var y = new Float64Array(nOut);
     return {shape: [nOut], run: function (x) {
-      for (var o = 0; o < nOut; o++) {
-        var off = o * nIn, s0 = 0, s1 = 0, s2 = 0, s3 = 0, i = 0;
-        for (; i + 3 < nIn; i += 4) {
-          s0 += w[off + i] * x[i]; s1 += w[off + i + 1] * x[i + 1];
-          s2 += w[off + i + 2] * x[i + 2]; s3 += w[off + i + 3] * x[i + 3];
-        }
-        for (; i < nIn; i++) s0 += w[off + i] * x[i];
-        y[o] = b[o] + ((s0 + s1) + (s2 + s3));
+      for (var o = 0; o < nOut; o++) y[o] = b[o];
+      for (var i = 0; i < nIn; i++) {
+        var v = x[i];
+        if (v === 0) continue;
+        for (var off = i * nOut, o2 = 0; o2 < nOut; o2++) y[o2] += v * wt[off + o2];
       }
       return y;
     }};
@@ -526,8 +526,8 @@
   };
 
   Explorer.prototype.drawCode = function () {
-    var m = this.current, w = m.weights, u = this.rand(), c = 0, k = m.k;
-    for (var acc = w[0]; c < w.length - 1 && u > acc; acc += w[++c]);
+    var m = this.current, w = m.weights, u = this.rand(), c = 0, acc = w[0], k = m.k;
+    while (c < w.length - 1 && u > acc) { c++; acc += w[c]; }  // the mixture component
     var eps = new Float64Array(k), z = new Float64Array(k);
     for (var i = 0; i < k; i++) eps[i] = gauss(this.rand);
     for (i = 0; i < k; i++) {
