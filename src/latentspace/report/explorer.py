@@ -159,15 +159,16 @@ def decoder_program(model, precision: str = "float16") -> list[dict[str, Any]]:
 
 
 def decoder_summary(model) -> str:
-    """One line naming the decoder, e.g. ``MLP 2-64-256-64, relu; mean: sigmoid``."""
+    """One line naming the decoder, e.g. ``MLP 2-64-256-64, relu; likelihood Bernoulli``."""
     if isinstance(model, PCA):
         return f"PCA's linear map {model.n_components_}-{model.n_features_in_}"
-    arch = getattr(model, "architecture", "mlp")
-    hidden = tuple(reversed(tuple(model.hidden)))
+    hidden = tuple(reversed(tuple(getattr(model, "hidden", ()))))
     widths = "-".join(str(w) for w in (model.n_components, *hidden))
-    body = (f"conv: dense {widths}, transposed convs {'-'.join(map(str, reversed(tuple(model.channels))))}"
-            f"{'' if model.norm == 'none' else f', {model.norm} norm'}") if arch == "conv" else \
-        f"MLP {widths}-{model.n_features_in_}"
+    if getattr(model, "architecture", "mlp") == "conv":
+        norm = "" if model.norm == "none" else f", {model.norm} norm"
+        body = f"conv: dense {widths}, transposed convs {'-'.join(map(str, reversed(tuple(model.channels))))}{norm}"
+    else:
+        body = f"MLP {widths}-{model.n_features_in_}"
     likelihood = type(model.model_.likelihood).__name__
     return f"{body}, {getattr(model, 'activation', 'identity')}; likelihood {likelihood}"
 
