@@ -57,6 +57,7 @@ def activation_models(digits):
     """One tiny decoder per supported activation, and a conv AE with group norm."""
     X = digits.X_train
     models = {a: tiny(AutoEncoder, n_components=2, hidden=(16,), activation=a, epochs=1).fit(X) for a in ACTIVATIONS}
+    models["k=1"] = tiny(AutoEncoder, n_components=1, hidden=(16,), epochs=1).fit(X)
     models["conv group-norm"] = tiny(AutoEncoder, n_components=3, architecture="conv", image_shape=(8, 8),
                                      channels=(4, 8), hidden=(), norm="group", activation="silu", epochs=1).fit(X)
     return models
@@ -104,8 +105,9 @@ def chromium(tmp_path_factory):
 @browser
 @needs_chromium
 def test_page_decodes_like_torch_with_float32_weights(chromium, required_models, activation_models, digits, tmp_path):
-    """Every decoder and activation, float32 weights: max abs error 1e-5. The second explorer of the page
-    shows the same data as rows (no image shape): a bar strip."""
+    """Every decoder and activation, float32 weights: max abs error 1e-5; every model's map, sliders and
+    strip draw without an error (k = 1, 2, 3). The second explorer of the page shows the same data as
+    rows (no image shape): a bar strip."""
     rows = replace(digits, image_shape=None)
     page = tmp_path / "f32.html"
     write_page(page, [({**required_models, **activation_models}, digits, "float32"),
@@ -116,6 +118,10 @@ def test_page_decodes_like_torch_with_float32_weights(chromium, required_models,
         Z = latent_points(model, digits.X_test)
         err = np.abs(page_decodes(chromium, 0, i, Z) - torch_decodes(model, Z)).max()
         assert err < 1e-5, (name, err)
+    n_models = len(required_models) + len(activation_models)
+    chromium.evaluate(f"for (let i = 0; i < {n_models}; i++) {{ const e = window.latentExplorers[0];"
+                      " e.select(i); e.sample(); e.pin(); e.sample(); e.pin(); }")  # every model's map, sliders, strip
+    assert chromium.evaluate("window.latentExplorers[0].state().strip.length") == 10
     Z = latent_points(required_models["MLP AE"], digits.X_test)
     assert np.abs(page_decodes(chromium, 1, 0, Z) - torch_decodes(required_models["MLP AE"], Z)).max() < 1e-5
     strip = chromium.evaluate("(() => { const c = document.querySelectorAll('[data-role=decoded]')[1];"

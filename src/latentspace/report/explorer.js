@@ -86,24 +86,30 @@
     var sh = op.stride[0], sw = op.stride[1], ph = op.padding[0], pw = op.padding[1];
     var Ho = (H - 1) * sh - 2 * ph + kh + op.output_padding[0], Wo = (W - 1) * sw - 2 * pw + kw + op.output_padding[1];
     if (op.w.shape[0] !== C) throw new Error("transposed convolution expects " + op.w.shape[0] + " channels, gets " + C);
-    var y = new Float64Array(Co * Ho * Wo), plane = Ho * Wo;
+    // Weights as (C_in, kH, kW, C_out) and the sum kept channels-last, so the innermost loop runs over
+    // output channels through contiguous memory; inputs that are 0 (after a ReLU) are skipped.
+    var wt = new Float32Array(C * kh * kw * Co);
+    for (var a = 0; a < C; a++) for (var c = 0; c < Co; c++) for (var u = 0; u < kh * kw; u++) {
+      wt[(a * kh * kw + u) * Co + c] = w[(a * Co + c) * kh * kw + u];
+    }
+    var plane = Ho * Wo, acc = new Float64Array(plane * Co), y = new Float64Array(Co * plane);
     return {shape: [Co, Ho, Wo], run: function (x) {
-      for (var co = 0; co < Co; co++) y.fill(b[co], co * plane, (co + 1) * plane);
+      for (var p = 0; p < plane; p++) for (var co = 0; co < Co; co++) acc[p * Co + co] = b[co];
       for (var ci = 0; ci < C; ci++) for (var iy = 0; iy < H; iy++) for (var ix = 0; ix < W; ix++) {
         var v = x[(ci * H + iy) * W + ix];
         if (v === 0) continue;
-        for (co = 0; co < Co; co++) {
-          var wb = (ci * Co + co) * kh * kw, yb = co * plane;
-          for (var ky = 0; ky < kh; ky++) {
-            var oy = iy * sh - ph + ky;
-            if (oy < 0 || oy >= Ho) continue;
-            for (var kx = 0; kx < kw; kx++) {
-              var ox = ix * sw - pw + kx;
-              if (ox >= 0 && ox < Wo) y[yb + oy * Wo + ox] += v * w[wb + ky * kw + kx];
-            }
+        for (var ky = 0; ky < kh; ky++) {
+          var oy = iy * sh - ph + ky;
+          if (oy < 0 || oy >= Ho) continue;
+          for (var kx = 0; kx < kw; kx++) {
+            var ox = ix * sw - pw + kx;
+            if (ox < 0 || ox >= Wo) continue;
+            var ab = (oy * Wo + ox) * Co, wb = ((ci * kh + ky) * kw + kx) * Co;
+            for (var o = 0; o < Co; o++) acc[ab + o] += v * wt[wb + o];
           }
         }
       }
+      for (p = 0; p < plane; p++) for (co = 0; co < Co; co++) y[co * plane + p] = acc[p * Co + co];
       return y;
     }};
   }
