@@ -27,13 +27,13 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the DevTools-over-pipe client the browser tests use
 
-from _common import HIDDEN, N_LATENT, machine  # noqa: E402
-from cdp import CHROMIUM, Chromium  # noqa: E402
+from _common import HIDDEN, N_LATENT, machine
+from cdp import CHROMIUM, Chromium
 
-from latentspace import VAE  # noqa: E402
-from latentspace.data import fashion_mnist_available, load_dataset, load_digits  # noqa: E402
-from latentspace.report.explorer import EXPLORER_INTRO, add_explorer  # noqa: E402
-from latentspace.report.html import Report, text_table  # noqa: E402
+from latentspace import VAE
+from latentspace.data import fashion_mnist_available, load_dataset, load_digits
+from latentspace.report.explorer import EXPLORER_INTRO, add_explorer
+from latentspace.report.html import Report, text_table
 
 MB = 1e6
 

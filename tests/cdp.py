@@ -22,6 +22,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
+from typing import Self
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -46,7 +47,8 @@ class Chromium:
         flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--remote-debugging-pipe",
                  f"--user-data-dir={profile}", f"--window-size={width},{height}", "about:blank"]
-        self.proc = subprocess.Popen([str(CHROMIUM), *flags], preexec_fn=child_fds, close_fds=False,
+        # child_fds only duplicates descriptors (no locks, no allocation), which is safe between fork and exec.
+        self.proc = subprocess.Popen([str(CHROMIUM), *flags], preexec_fn=child_fds, close_fds=False,  # noqa: PLW1509
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         os.close(to_browser_r)
         os.close(from_browser_w)
@@ -166,7 +168,7 @@ class Chromium:
             except OSError:
                 pass
 
-    def __enter__(self) -> Chromium:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:

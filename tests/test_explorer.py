@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cdp import CHROMIUM, Chromium
 from sklearn.decomposition import PCA
 
 from latentspace import VAE, AutoEncoder, LinearAutoEncoder
@@ -23,8 +24,6 @@ from latentspace.cli import main
 from latentspace.nn.mlp import ACTIVATIONS
 from latentspace.report.explorer import add_explorer, dequantized
 from latentspace.report.html import Report
-
-from cdp import CHROMIUM, Chromium
 
 browser = pytest.mark.browser
 needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium)")
@@ -215,7 +214,7 @@ def test_explore_command_writes_one_offline_page(ae_run, tmp_path, capsys):
     # Nothing is fetched: no src/href but data: URIs and in-page anchors, no URL to load.
     assert not re.search(r"""(?:src|href)=["'](?!data:|#)""", text)
     assert "http://" not in text and "https://" not in text and "fetch(" not in text
-    payload = json.loads(re.search(r'class="ls-explorer-data">(.*?)</script>', text, re.S).group(1))
+    payload = json.loads(re.search(r'class="ls-explorer-data">(.*?)</script>', text, re.DOTALL).group(1))
     assert [m["name"] for m in payload["models"]] == ["ae"] and len(payload["data"]["reference"]["index"]) == 300
     kinds = {op["w"]["dtype"] for op in payload["models"][0]["ops"] if op["op"] == "linear"}
     assert kinds == {"f32"}  # these layers are below the float16 threshold; the big ones are checked below

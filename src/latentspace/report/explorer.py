@@ -41,13 +41,14 @@ SMALL_TENSOR = 4096
 MAX_POINTS = 2000
 MAX_REFERENCES = 1000
 MAX_FIT_ROWS = 20000
+#: how the page's arrays are stored (little-endian), by the name explorer.js reads
+NUMPY_TYPES = {"f16": "<f2", "f32": "<f4", "u8": "u1"}
 
 
 # ---- arrays in the page ----------------------------------------------------------------------------
 def packed(array: np.ndarray, dtype: str = "f32") -> dict[str, Any]:
     """An array as ``{"dtype", "shape", "data": base64}`` (little-endian ``f16``, ``f32`` or ``u8``)."""
-    numpy_type = {"f16": "<f2", "f32": "<f4", "u8": "u1"}[dtype]
-    array = np.ascontiguousarray(np.asarray(array), dtype=numpy_type)
+    array = np.ascontiguousarray(np.asarray(array), dtype=NUMPY_TYPES[dtype])
     if dtype != "u8" and not np.all(np.isfinite(array)):
         raise LatentspaceError(f"cannot embed an array with non-finite values as {dtype} (shape {array.shape})")
     return {"dtype": dtype, "shape": list(array.shape), "data": base64.b64encode(array.tobytes()).decode("ascii")}
@@ -246,10 +247,6 @@ def model_kind(model) -> str:
     return "VAE" if is_vae(model) else "AE"
 
 
-def n_components(model) -> int:
-    return int(model.n_components_ if isinstance(model, PCA) else model.model_.n_latent)
-
-
 def explorer_model(name: str, model, X_train: np.ndarray, X_points: np.ndarray, precision: str, seed: int) -> dict:
     """Everything the page needs for one model: its decoder program, map, density, sampler, sliders."""
     train_codes = np.asarray(model.transform(X_train), np.float64)
@@ -284,7 +281,7 @@ def quantized_rows(X: np.ndarray) -> dict[str, Any]:
 def dequantized(stored: dict[str, Any]) -> np.ndarray:
     """The rows the page holds, ``(n, n_features)`` float64, from :func:`quantized_rows`'s output."""
     def unpack(p):
-        array = np.frombuffer(base64.b64decode(p["data"]), {"f16": "<f2", "f32": "<f4", "u8": "u1"}[p["dtype"]])
+        array = np.frombuffer(base64.b64decode(p["data"]), NUMPY_TYPES[p["dtype"]])
         return array.reshape(p["shape"]).astype(np.float64)
     return unpack(stored["lo"]) + unpack(stored["q"]) * unpack(stored["step"])
 
@@ -382,5 +379,12 @@ def add_explorer(
     return payload
 
 
-__all__ = ["decoder_program", "explorer_payload", "explorer_html", "add_explorer", "dequantized", "EXPLORER_INTRO",
-           "PRECISIONS"]
+__all__ = [
+    "EXPLORER_INTRO",
+    "PRECISIONS",
+    "add_explorer",
+    "decoder_program",
+    "dequantized",
+    "explorer_html",
+    "explorer_payload",
+]
