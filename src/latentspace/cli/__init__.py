@@ -16,6 +16,7 @@ from . import (
     datasets,
     demo,
     evaluate,
+    explore,
     memorize,
     pca_check,
     report,
@@ -24,7 +25,7 @@ from . import (
     train,
 )
 
-COMMANDS = [demo, train, codec, sample, evaluate, pca_check, memorize, sweep, report, datasets]
+COMMANDS = [demo, train, codec, sample, evaluate, pca_check, memorize, sweep, report, explore, datasets]
 
 
 class ArgumentParser(argparse.ArgumentParser):

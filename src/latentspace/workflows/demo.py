@@ -39,7 +39,7 @@ from ..report import (
 )
 from ..report.samplers import model_samples
 from .demo_context import DemoContext, DemoResult, Stage
-from .demo_stages import memorize_stage, pca_stage, regularity_stage, sweep_stage
+from .demo_stages import explorer_stage, memorize_stage, pca_stage, regularity_stage, sweep_stage
 
 REPORT_FILE = "report.html"
 
@@ -198,6 +198,7 @@ STAGES: list[Stage] = [
     Stage("training curves", curves_stage),
     Stage("vae", vae_stage),
     Stage("latent spaces", latent_stage),
+    Stage("latent explorer", explorer_stage),
     Stage("samples", samples_stage),
     Stage("regularity", regularity_stage),
     Stage("interpolation", interpolation_stage),
