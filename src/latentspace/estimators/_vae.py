@@ -18,6 +18,8 @@ from ._base import BaseAutoEncoder, seed_from
 VAE_LIKELIHOODS = ("bernoulli", "continuous_bernoulli", "gaussian", "gaussian_learned")
 #: a latent dimension is "active" when its posterior mean varies across the data by more than this
 ACTIVE_UNIT_THRESHOLD = 0.01
+#: training rows on which fit measures ``active_units_``
+ACTIVE_UNITS_ROWS = 4096
 #: examples per chunk of the importance-weighted estimate (the samples are chunked inside the model)
 IW_EXAMPLE_CHUNK = 512
 
@@ -41,7 +43,7 @@ class VAE(BaseAutoEncoder):
     Attributes (beyond the AE's)
     ----------
     active_units_ : number of latent dimensions whose posterior mean varies across the training data
-        with variance above 0.01.
+        with variance above 0.01 (measured on up to 4,096 evenly spaced training rows).
     """
 
     def __init__(
@@ -69,6 +71,8 @@ class VAE(BaseAutoEncoder):
         grad_clip: float | None = None,
         scaling: str = "none",
         device: str = "cpu",
+        threads: int | None = None,
+        precision: str = "32",
         verbose: bool = False,
         random_state=None,
     ):
@@ -94,6 +98,8 @@ class VAE(BaseAutoEncoder):
         self.grad_clip = grad_clip
         self.scaling = scaling
         self.device = device
+        self.threads = threads
+        self.precision = precision
         self.verbose = verbose
         self.random_state = random_state
 
@@ -115,6 +121,9 @@ class VAE(BaseAutoEncoder):
         encoder, decoder = self._encoder_decoder(n_features, k, encoder_out=2 * k)
         likelihood = make_likelihood(self.likelihood, n_features, sigma=float(self.sigma))
         return VariationalAutoencoder(encoder, decoder, likelihood, k, self.beta, self.warmup_epochs)
+
+    def _needs_range(self, model) -> bool:
+        return super()._needs_range(model) or self.binarize is not None
 
     def _check_range(self, low: float, high: float, model) -> None:
         super()._check_range(low, high, model)
@@ -138,8 +147,10 @@ class VAE(BaseAutoEncoder):
 
     def fit(self, X, y=None, **fit_params):
         super().fit(X, y, **fit_params)
-        codes = self._encode_training_data(X)  # streams a memory-mapped X
-        self.active_units_ = count_active(codes)
+        # Not a second pass over all the data: the variance of each code is measured on evenly
+        # spaced rows, plenty for a threshold test (count_active_units(X) measures any X in full).
+        rows = np.linspace(0, len(X) - 1, min(len(X), ACTIVE_UNITS_ROWS)).astype(np.int64)
+        self.active_units_ = count_active(self._encode_training_data(X, rows))
         return self
 
     # ---- the latent space ----------------------------------------------------------------------
