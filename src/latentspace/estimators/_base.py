@@ -31,7 +31,7 @@ from ..training.batches import (
     default_chunk_rows,
 )
 from ..training.loop import TrainConfig, preload_optimizer, train
-from ..training.threads import resolve_threads, using_threads
+from ..training.threads import check_threads, resolve_threads, using_threads
 from ._checkpoint import save_estimator
 
 SCALINGS = ("none", "center", "standard", "minmax")
@@ -65,7 +65,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
             raise LatentspaceError(
                 f"unknown architecture {self.architecture!r}; choose one of {', '.join(ARCHITECTURES)}"
             )
-        resolve_threads(self.threads)
+        check_threads(self.threads)
         backend.check_precision(self.precision, self.device)
 
     def _encoder_decoder(self, n_features: int, n_latent: int, **sizes):

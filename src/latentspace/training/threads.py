@@ -69,13 +69,39 @@ def default_threads(step_flops: float | None = None) -> int:
     return max(1, min(usable_cpus(), int(idle_cpus() + 0.5)))
 
 
-def resolve_threads(threads: int | None, step_flops: float | None = None) -> int:
-    """``threads`` checked (a positive int), or the default for this machine and step size."""
-    if threads is None:
-        return default_threads(step_flops)
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+_pinned: int | None = None  # set by pinned_threads: what threads=None means inside the block
+
+
+def check_threads(threads) -> None:
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
         raise LatentspaceError(f"threads must be a positive integer or None, got {threads!r}")
-    return threads
+
+
+def resolve_threads(threads: int | None, step_flops: float | None = None) -> int:
+    """``threads`` checked (a positive int); for None the count pinned by an enclosing
+    :func:`pinned_threads` (a command's ``--threads``), else the default for this machine and step."""
+    check_threads(threads)
+    if threads is not None:
+        return threads
+    return _pinned if _pinned is not None else default_threads(step_flops)
+
+
+@contextlib.contextmanager
+def pinned_threads(threads: int | None) -> Iterator[None]:
+    """Within the block torch uses ``threads`` and estimators with ``threads=None`` use it too (a
+    command's ``--threads``, the demo's ``threads``); None changes nothing. Restored afterwards."""
+    global _pinned
+    check_threads(threads)
+    if threads is None:
+        yield
+        return
+    previous = _pinned
+    _pinned = threads
+    try:
+        with using_threads(threads):
+            yield
+    finally:
+        _pinned = previous
 
 
 @contextlib.contextmanager
