@@ -92,7 +92,8 @@ def test_threads_parameter_is_honoured_and_restored(small_digits):
     assert seen and set(seen) == {other} and torch.get_num_threads() == before
 
 
-def test_default_threads_one_for_small_networks_and_pinned_by_a_command(small_digits):
+def test_default_threads_one_for_small_networks_and_pinned_by_a_command(small_digits, monkeypatch):
+    monkeypatch.delenv(threads_mod.THREADS_ENV, raising=False)
     assert threads_mod.default_threads(step_flops=1e5) == 1
     assert 1 <= threads_mod.default_threads() <= threads_mod.usable_cpus()
     ae = AutoEncoder(2, hidden=(32,), epochs=1, random_state=0).fit(small_digits[0])
@@ -103,6 +104,11 @@ def test_default_threads_one_for_small_networks_and_pinned_by_a_command(small_di
         ae.fit(small_digits[0])
         assert ae.compute_["threads"] == 2
     assert torch.get_num_threads() == before
+    monkeypatch.setenv(threads_mod.THREADS_ENV, "2")
+    assert ae.fit(small_digits[0]).compute_["threads"] == 2
+    monkeypatch.setenv(threads_mod.THREADS_ENV, "many")
+    with pytest.raises(LatentspaceError, match="LATENTSPACE_THREADS must be a positive integer"):
+        ae.fit(small_digits[0])
 
 
 def test_kernel_choice_is_measured_and_recorded(small_digits, tmp_path):

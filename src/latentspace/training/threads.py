@@ -19,6 +19,8 @@ import torch
 
 from ..errors import LatentspaceError
 
+#: environment variable: what threads=None means when set (a positive integer), e.g. for a test run
+THREADS_ENV = "LATENTSPACE_THREADS"
 #: below this many matrix-product FLOPs per step one thread is fastest: splitting a small product
 #: costs more in thread hand-offs than it saves
 SMALL_STEP_FLOPS = 50e6
@@ -79,11 +81,19 @@ def check_threads(threads) -> None:
 
 def resolve_threads(threads: int | None, step_flops: float | None = None) -> int:
     """``threads`` checked (a positive int); for None the count pinned by an enclosing
-    :func:`pinned_threads` (a command's ``--threads``), else the default for this machine and step."""
+    :func:`pinned_threads` (a command's ``--threads``), else ``LATENTSPACE_THREADS``, else the
+    default for this machine and step."""
     check_threads(threads)
     if threads is not None:
         return threads
-    return _pinned if _pinned is not None else default_threads(step_flops)
+    if _pinned is not None:
+        return _pinned
+    env = os.environ.get(THREADS_ENV, "").strip()
+    if env:
+        if not env.isdigit() or int(env) < 1:
+            raise LatentspaceError(f"{THREADS_ENV} must be a positive integer, got {env!r}")
+        return int(env)
+    return default_threads(step_flops)
 
 
 @contextlib.contextmanager
