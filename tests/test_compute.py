@@ -73,10 +73,10 @@ def test_bf16_without_native_support_is_refused_in_one_line(small_digits, tmp_pa
 
 
 def test_unknown_precision_and_bad_threads_are_one_line_errors(small_digits):
-    with pytest.raises(LatentspaceError, match="unknown precision '16'"):
+    with pytest.raises(LatentspaceError, match="precision must be one of '32', 'bf16', got '16'"):
         AutoEncoder(2, epochs=1, precision="16").fit(small_digits[0])
     for bad in (0, -1, 1.5, True):
-        with pytest.raises(LatentspaceError, match="threads must be a positive integer"):
+        with pytest.raises(LatentspaceError, match=r"threads must be an int in \[1, 4096\] or None"):
             AutoEncoder(2, epochs=1, threads=bad).fit(small_digits[0])
 
 
