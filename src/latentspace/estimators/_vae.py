@@ -14,7 +14,7 @@ from ..data.binarize import BINARIZE_MODES, binarize, dynamic_binarizer
 from ..errors import LatentspaceError
 from ..nn import backend
 from ..nn.likelihoods import make_likelihood
-from ..nn.models import VariationalAutoencoder
+from ..nn.models import IW_CHUNK_ELEMENTS, VariationalAutoencoder
 from ..training import TrainConfig
 from ._base import COMMON_PARAMS, NETWORK_PARAMS, BaseAutoEncoder, seed_from
 from ._params import Param
@@ -216,7 +216,7 @@ class VAE(BaseAutoEncoder):
 
         A lower bound on log p(x) that tightens as ``k`` grows; ``k=1`` is a one-sample ELBO. Memory
         is bounded whatever ``k`` and ``len(X)``: examples go in chunks of 512 and samples in chunks
-        sized so that no intermediate exceeds ~32 MiB. The decoder's products use the kernels measured
+        sized so that no intermediate exceeds ~4 MiB. The decoder's products use the kernels measured
         fastest at these shapes, in float32. ``progress``: a progress bar over the examples (None:
         the estimator's ``verbose``).
         """
@@ -227,9 +227,9 @@ class VAE(BaseAutoEncoder):
         out = []
         self.model_.eval()
         show = bool(self.verbose) if progress is None else bool(progress)
-        # rows of each decoder product: iw_log_likelihood's sample chunks hold ~2^23 numbers
+        # rows of each decoder product: iw_log_likelihood's sample chunks hold ~IW_CHUNK_ELEMENTS numbers
         widest = max(X.shape[1], self.model_.widest_decoder_layer())
-        rows = max(1, min(int(k) * min(len(X), IW_EXAMPLE_CHUNK), 2**23 // widest))
+        rows = max(1, min(int(k) * min(len(X), IW_EXAMPLE_CHUNK), IW_CHUNK_ELEMENTS // widest))
         bar = tqdm(total=len(X), desc=f"IW-NLL k={int(k)}", unit="ex", disable=not show, leave=False)
         with torch.inference_mode(), self._compute(rows):
             kernels = backend.choose_kernels(self.model_.decoder, rows).kernels
