@@ -328,7 +328,7 @@ def _time_products(shapes, rows: int, dtype: torch.dtype, kernels: list[str], bu
     best = {k: float("inf") for k in kernels}
     started, rounds = time.perf_counter(), 0
     with torch.inference_mode():
-        while rounds < 3 or (rounds < 25 and time.perf_counter() - started < budget_s):
+        while rounds < 3 or (rounds < 15 and time.perf_counter() - started < budget_s):
             for k in kernels:
                 f = product[k]
                 t0 = time.perf_counter()
@@ -340,7 +340,7 @@ def _time_products(shapes, rows: int, dtype: torch.dtype, kernels: list[str], bu
     return {k: round(v, 3) for k, v in best.items()}
 
 
-def choose_kernels(model: nn.Module, rows: int, precision: str = "32", budget_s: float = 0.3) -> Choice:
+def choose_kernels(model: nn.Module, rows: int, precision: str = "32", budget_s: float = 0.15) -> Choice:
     """The fastest kernels for ``model``'s dense layers at ``rows`` examples per product, in ``precision``.
 
     Measured once per (shapes, rows, precision, device, threads) in this process and cached;
