@@ -328,7 +328,7 @@ def _time_products(shapes, rows: int, dtype: torch.dtype, kernels: list[str], bu
     best = {k: float("inf") for k in kernels}
     started, rounds = time.perf_counter(), 0
     with torch.inference_mode():
-        while rounds < 3 or (rounds < 15 and time.perf_counter() - started < budget_s):
+        while rounds < 2 or (rounds < 15 and time.perf_counter() - started < budget_s):
             for k in kernels:
                 f = product[k]
                 t0 = time.perf_counter()
