@@ -129,6 +129,22 @@ def test_kernel_choice_is_measured_and_recorded(small_digits, tmp_path):
     assert code == 0, err
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["compute"]["threads"] == 1 and metrics["compute"]["kernel"] in ("onednn", "aten")
+    # every command takes --threads: checked in one line, honoured for the models it runs
+    np.save(tmp_path / "x.npy", small_digits[1])
+    code, out, err = run_cli("encode", tmp_path / "run", tmp_path / "x.npy", "--out", tmp_path / "z.npy", "--threads", "1")
+    assert code == 0, err
+    assert np.load(tmp_path / "z.npy").shape == (len(small_digits[1]), 2)
+    code, out, err = run_cli("encode", tmp_path / "run", tmp_path / "x.npy", "--out", tmp_path / "z.npy", "--threads", "0")
+    assert code == 2 and err.count("\n") == 1 and "--threads must be >= 1" in err
+
+
+def test_iw_log_likelihood_shows_progress_and_restores_threads(small_digits, capsys):
+    vae = VAE(n_components=2, hidden=(16,), epochs=1, random_state=0, threads=1).fit(small_digits[0])
+    before = torch.get_num_threads()
+    ll = vae.log_likelihood(small_digits[1][:20], k=50, progress=True)
+    assert ll.shape == (20,) and np.all(np.isfinite(ll))
+    assert "IW-NLL k=50" in capsys.readouterr().err
+    assert torch.get_num_threads() == before
 
 
 def test_fit_does_not_copy_float32_unscaled_data(small_digits):
