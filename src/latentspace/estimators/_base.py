@@ -90,6 +90,11 @@ NETWORK_PARAMS: dict[str, Param] = {
 }
 
 
+def spaced_rows(n: int, at_most: int) -> np.ndarray:
+    """Indices of at most ``at_most`` rows spread evenly over ``n``, sorted and distinct."""
+    return np.unique(np.linspace(0, n - 1, min(n, at_most)).astype(np.int64))
+
+
 def seed_from(random_state) -> int:
     """An int seed from sklearn's ``random_state`` convention (None, int or RandomState)."""
     return int(check_random_state(random_state).randint(0, 2**31 - 1))
@@ -283,12 +288,15 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         train = [(a, b) for a, b in ((0, start), (start + n_val, n)) if b > a]
         return train, [(start, start + n_val)]
 
-    def _encode_training_data(self, X, rows: np.ndarray) -> np.ndarray:
-        """``transform`` of ``X[rows]`` (``rows`` sorted), reading a memory-mapped ``X`` row range by row range."""
+    def _encode_training_data(self, X, max_rows: int) -> np.ndarray:
+        """``transform`` of at most ``max_rows`` evenly spaced rows of ``X`` (a DataFrame keeps its column
+        names; a memory-mapped ``X`` is read row by row, never whole)."""
+        if hasattr(X, "iloc"):
+            return self.transform(X.iloc[spaced_rows(len(X), max_rows)])
         if not isinstance(X, np.memmap):
-            if hasattr(X, "iloc"):  # a DataFrame keeps its column names
-                return self.transform(X.iloc[rows])
-            return self.transform(np.asarray(X)[rows] if hasattr(X, "shape") else [X[i] for i in rows])
+            X = np.asarray(X)
+            return self.transform(X[spaced_rows(X.shape[0], max_rows)])
+        rows = spaced_rows(X.shape[0], max_rows)
         source = MemmapBatches(RowReader(X), [(int(i), int(i) + 1) for i in rows], self.offset_, self.scale_, self.device)
         self.model_.eval()
         with torch.inference_mode(), self._compute(INFERENCE_CHUNK):

@@ -154,8 +154,7 @@ class VAE(BaseAutoEncoder):
         super().fit(X, y, **fit_params)
         # Not a second pass over all the data: the variance of each code is measured on evenly
         # spaced rows, plenty for a threshold test (count_active_units(X) measures any X in full).
-        rows = np.linspace(0, len(X) - 1, min(len(X), ACTIVE_UNITS_ROWS)).astype(np.int64)
-        self.active_units_ = count_active(self._encode_training_data(X, rows))
+        self.active_units_ = count_active(self._encode_training_data(X, ACTIVE_UNITS_ROWS))
         return self
 
     # ---- the latent space ----------------------------------------------------------------------
