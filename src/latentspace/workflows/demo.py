@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from sklearn.decomposition import PCA
 
 from .._files import atomic_write_json
 from ..data import Dataset
 from ..estimators import VAE, AutoEncoder, LinearAutoEncoder
+from ..training.threads import pinned_threads
 from ..report import (
     Report,
     plot_interpolations,
@@ -225,20 +225,15 @@ def run_demo(
     stages: list[Stage] | None = None,
     echo: Callable[[str], None] = print,
     show_progress: bool = True,
-    threads: int | None = 1,
+    threads: int | None = None,
 ) -> DemoResult:
     """Run every stage on ``data``; write models, metrics.json, config.json, summary.txt and report.html.
 
-    ``threads``: torch CPU threads while the demo runs (restored afterwards). One is fastest for these
-    small networks: on a busy 2-core machine two threads made training ~20x slower. None: leave as is.
+    ``threads``: torch CPU threads for every model while the demo runs (restored afterwards). None:
+    each model's default (one thread for these small networks, see ``training.threads``).
     """
-    previous_threads = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(int(threads))
-    try:
+    with pinned_threads(threads):
         return run_stages(data, Path(out), quick, seed, k, STAGES if stages is None else stages, echo, show_progress)
-    finally:
-        torch.set_num_threads(previous_threads)
 
 
 def run_stages(data: Dataset, out: Path, quick: bool, seed: int, k: int, stages: list[Stage],
