@@ -5,12 +5,11 @@ import json
 import numpy as np
 import pytest
 import torch
+from conftest import run_cli
 
 from latentspace import VAE, AutoEncoder, LatentspaceError, load
 from latentspace.nn import backend
 from latentspace.training import threads as threads_mod
-
-from conftest import run_cli
 
 NATIVE_BF16 = backend.bf16_problem("cpu") is None
 

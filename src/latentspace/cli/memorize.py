@@ -11,7 +11,7 @@ import numpy as np
 from .._files import atomic_write_bytes, atomic_write_json
 from ..analysis.memorize import MemorizationResult, run_memorization
 from ..workflows.runs import history_csv
-from ._common import add_threads_argument, add_data_arguments, load_data, parse_int_tuple
+from ._common import add_data_arguments, add_threads_argument, load_data, parse_int_tuple
 
 
 def register(subparsers) -> None:

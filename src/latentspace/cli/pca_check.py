@@ -14,7 +14,7 @@ from ..analysis.pca import PCAComparison, compare_with_pca
 from ..data import Dataset
 from ..errors import LatentspaceError
 from ..estimators import VAE, AutoEncoder, LinearAutoEncoder
-from ._common import add_threads_argument, add_data_arguments, load_data
+from ._common import add_data_arguments, add_threads_argument, load_data
 
 NONLINEAR = ("ae", "vae")
 

@@ -25,7 +25,6 @@ from sklearn.decomposition import PCA
 from .._files import atomic_write_json
 from ..data import Dataset
 from ..estimators import VAE, AutoEncoder, LinearAutoEncoder
-from ..training.threads import pinned_threads
 from ..report import (
     Report,
     plot_interpolations,
@@ -38,6 +37,7 @@ from ..report import (
     reconstruct,
 )
 from ..report.samplers import model_samples
+from ..training.threads import pinned_threads
 from .demo_context import DemoContext, DemoResult, Stage
 from .demo_stages import explorer_stage, memorize_stage, pca_stage, regularity_stage, sweep_stage
 
