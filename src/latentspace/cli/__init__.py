@@ -10,12 +10,14 @@ import argparse
 import sys
 
 from .._version import __version__
-from ..errors import TrainingDivergedError, TrainingInterrupted, first_line
+from ..errors import LatentspaceError, TrainingDivergedError, TrainingInterrupted, first_line
+from ..training.threads import pinned_threads
 from . import (
     codec,
     datasets,
     demo,
     evaluate,
+    explore,
     memorize,
     pca_check,
     report,
@@ -24,7 +26,7 @@ from . import (
     train,
 )
 
-COMMANDS = [demo, train, codec, sample, evaluate, pca_check, memorize, sweep, report, datasets]
+COMMANDS = [demo, train, codec, sample, evaluate, pca_check, memorize, sweep, report, explore, datasets]
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -53,7 +55,11 @@ def main(argv: list[str] | None = None) -> int:
         print("latentspace: interrupted", file=sys.stderr)
         return 130
     try:
-        return int(args.run(args) or 0)
+        threads = getattr(args, "threads", None)
+        if threads is not None and threads < 1:
+            raise LatentspaceError(f"--threads must be >= 1, got {threads}")
+        with pinned_threads(threads):  # train's --threads is an estimator parameter instead
+            return int(args.run(args) or 0)
     except (ValueError, OSError, TrainingDivergedError) as e:
         message = first_line(e)
         print(f"latentspace {args.command}: error: {message}", file=sys.stderr)
