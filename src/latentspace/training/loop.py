@@ -190,7 +190,8 @@ def train(
     )
     state = TrainingState(terms=loss_terms(model, data))
     if checkpoints.resume and checkpoints.folder is not None and train_state.exists(checkpoints.folder):
-        state = resume(loop, state)
+        state, kernel = resume(loop, state)
+        choice = backend.resumed_choice(choice, kernel)
     model.train()
     show = config.verbose and world.is_main
     with backend.using(choice.kernels), catch_interrupts(world, enabled=checkpoints.folder is not None) as loop.flag:
@@ -227,7 +228,8 @@ def loss_terms(model: LatentModel, data: TensorBatches | MemmapBatches) -> list[
     return names
 
 
-def resume(loop: Loop, fresh: TrainingState) -> TrainingState:
+def resume(loop: Loop, fresh: TrainingState) -> tuple[TrainingState, str | None]:
+    """The state saved in the run's checkpoint folder, and the kernel it was computed with (if recorded)."""
     folder = loop.checkpoints.folder
     meta, tensors = train_state.read(folder)
     if loop.checkpoints.fingerprint is not None and meta.get("fingerprint") not in (None, loop.checkpoints.fingerprint):
@@ -241,7 +243,8 @@ def resume(loop: Loop, fresh: TrainingState) -> TrainingState:
     if meta.get("terms") != fresh.terms:
         raise CheckpointError(f"{folder}: checkpoint's loss terms {meta.get('terms')} differ from the model's {fresh.terms}")
     loop.seeds = {k: int(meta[k]) for k in loop.seeds}
-    return train_state.restore(meta, tensors, loop.model, loop.optimizer, loop.scheduler, loop.noise)
+    kernel = meta.get("kernel") if isinstance(meta.get("kernel"), str) else None
+    return train_state.restore(meta, tensors, loop.model, loop.optimizer, loop.scheduler, loop.noise), kernel
 
 
 def next_pause(state: TrainingState, steps: int, every: int | None) -> int:
@@ -348,7 +351,10 @@ def pause(loop: Loop, state: TrainingState) -> None:
     interrupted = distributed.any_across(loop.flag.pending, world, loop.device)
     plan = loop.checkpoints
     if plan.folder is not None and world.is_main:
-        extra = {**loop.seeds, "world_size": world.size, "fingerprint": plan.fingerprint}
+        # The kernel is saved so that a resumed run computes with the same one: two kernels round
+        # differently, and a fresh measurement in the resuming process may pick the other.
+        extra = {**loop.seeds, "world_size": world.size, "fingerprint": plan.fingerprint,
+                 "kernel": backend.active().kernel}
         train_state.save(plan.folder, state, loop.model, loop.optimizer, loop.scheduler, loop.noise, extra)
     if interrupted and not state.finished:
         where = f"epoch {state.epoch + 1}, step {state.step}" if state.step else f"the end of epoch {state.epoch}"

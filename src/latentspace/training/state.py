@@ -194,6 +194,7 @@ def check_meta(meta: dict[str, Any], where: Path) -> None:
          "the optimiser's state")
     need(meta.get("scheduler") is None or isinstance(meta.get("scheduler"), dict), "scheduler", "an object or null")
     need(meta.get("fingerprint") is None or isinstance(meta.get("fingerprint"), dict), "fingerprint", "an object or null")
+    need(meta.get("kernel") in (None, "onednn", "aten"), "kernel", "\"onednn\", \"aten\" or null")
     need(isinstance(meta.get("tensors_file"), str) and bool(TENSORS_FILE.fullmatch(meta["tensors_file"])),
          "tensors_file", "a name like tensors-000001.safetensors")
     need(isinstance(meta.get("tensors_sha256"), str) and bool(SHA256.fullmatch(meta["tensors_sha256"])),
