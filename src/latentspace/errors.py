@@ -19,3 +19,11 @@ class TrainingDivergedError(RuntimeError):
 
 class TrainingInterrupted(KeyboardInterrupt):
     """SIGINT or SIGTERM stopped training after a checkpoint was saved; the message says how to resume."""
+
+
+class LatentspaceWarning(UserWarning):
+    """Something measured about a fitted model that the user should know; the CLI prints it on one line."""
+
+
+class PosteriorCollapseWarning(LatentspaceWarning):
+    """A fitted VAE encodes (almost) nothing: no active latent unit, or a KL to the prior near zero."""

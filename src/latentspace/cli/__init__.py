@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
 from .._version import __version__
-from ..errors import TrainingDivergedError, TrainingInterrupted
+from ..errors import LatentspaceWarning, TrainingDivergedError, TrainingInterrupted
 from . import (
     codec,
     datasets,
@@ -45,11 +46,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def warning_printer(command: str):
+    """``warnings.showwarning`` for the CLI: latentspace's own warnings as one line on stderr."""
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, LatentspaceWarning):
+            print(f"latentspace {command}: warning: {message}", file=sys.stderr)
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    return show
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.run(args) or 0)
+        with warnings.catch_warnings():
+            warnings.showwarning = warning_printer(args.command)
+            return int(args.run(args) or 0)
     except (ValueError, OSError, TrainingDivergedError) as e:
         message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         print(f"latentspace {args.command}: error: {message}", file=sys.stderr)

@@ -114,7 +114,19 @@ def describe_defaults(defaults: dict[str, Any]) -> str:
     return text if len(defaults) == len(MODELS) else f"{text} [{', '.join(defaults)} only]"
 
 
+def int_or_auto(text: str):
+    """An int flag whose value may also be "auto" (or "none" where None is allowed)."""
+    if text.lower() in ("auto", "none"):
+        return text.lower() if text.lower() == "auto" else None
+    return int(text)
+
+
+int_or_auto.__name__ = "int or 'auto'"
+
+
 def flag_type(name: str, default: Any):
+    if default == "auto" and name in ("epochs", "warmup_epochs", "patience"):
+        return int_or_auto
     if name == "image_shape":
         return parse_image_shape
     if name == "hidden" or isinstance(default, tuple):

@@ -8,6 +8,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from ..analysis.heldout import heldout_metrics
 from ..errors import LatentspaceError
 from ..training import distributed
 from ..workflows import runs
@@ -19,7 +20,6 @@ from ._common import (
     load_data,
     use_data_image_shape,
 )
-from .metrics import heldout_metrics
 
 CHECKPOINT_DIR = "checkpoint"
 
@@ -97,7 +97,7 @@ def train_and_write(args: argparse.Namespace, model: str, estimator, world: dist
     if not world.is_main:
         return 0
     metrics = {"fit_seconds": fit_seconds, "epochs_run": estimator.n_iter_, "processes": world.size}
-    metrics.update(heldout_metrics(estimator, data))
+    metrics.update(heldout_metrics(estimator, data.X_test))
     runs.write_run(run_dir, estimator, config, metrics)
     if not args.quiet:
         for name, value in metrics.items():

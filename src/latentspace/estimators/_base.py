@@ -21,10 +21,11 @@ from ..errors import DataError, LatentspaceError
 from ..nn.conv import conv_encoder_decoder, normalize_image_shape, resolve_image_shape
 from ..nn.mlp import init_parameters, mlp_encoder_decoder
 from ..nn.models import LatentModel
-from ..training import distributed
+from ..training import budget, distributed
 from ..training.batches import (
     MemmapBatches,
     RowReader,
+    TensorBatches,
     column_stats,
     default_chunk_rows,
 )
@@ -51,9 +52,12 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
     def _check_params(self) -> None:
         if int(self.n_components) < 1:
             raise LatentspaceError(f"n_components must be >= 1, got {self.n_components}")
-        for name in ("epochs", "batch_size"):
-            if int(getattr(self, name)) < 1:
-                raise LatentspaceError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.epochs != budget.AUTO and int(self.epochs) < 1:
+            raise LatentspaceError(f"epochs must be >= 1 or 'auto', got {self.epochs}")
+        if int(self.batch_size) < 1:
+            raise LatentspaceError(f"batch_size must be >= 1, got {self.batch_size}")
+        if self.patience not in (None, budget.AUTO) and int(self.patience) < 1:
+            raise LatentspaceError(f"patience must be >= 1, None or 'auto', got {self.patience}")
         if not 0.0 <= float(self.validation_fraction) < 1.0:
             raise LatentspaceError(f"validation_fraction must be in [0, 1), got {self.validation_fraction}")
         if self.scaling not in SCALINGS:
@@ -166,8 +170,10 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
             scaled = self._scale(X_train)
             n_features, low, high = X.shape[1], float(scaled.min()), float(scaled.max())
             data_sum = float(np.sum(X_train, dtype=np.float64))
-            train_data = self._to_tensor(scaled)
-            val_data = None if X_val is None else self._to_tensor(self._scale(X_val))
+            train_data = TensorBatches(self._to_tensor(scaled))
+            val_data = None if X_val is None else TensorBatches(self._to_tensor(self._scale(X_val)))
+        self._resolve_budget(train_data.n, val_data is not None and val_data.n > 0, world.size)
+        self._resolve_for_data(low, high)
         model = self._new_model(n_features)
         self._check_range(low, high, model)
         generator = torch.Generator().manual_seed(seed)
@@ -183,6 +189,14 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         self.n_iter_ = len(history.records)
         self.best_epoch_ = history.best_epoch
         return self
+
+    def _resolve_budget(self, n_train: int, has_validation: bool, world_size: int) -> None:
+        """Set ``epochs_`` and ``patience_``, resolving "auto" by the rule in training/budget.py."""
+        self.epochs_ = budget.resolve_epochs(self.epochs, n_train, int(self.batch_size), world_size)
+        self.patience_ = budget.resolve_patience(self.patience, self.epochs_, has_validation)
+
+    def _resolve_for_data(self, low: float, high: float) -> None:
+        """Settings that depend on the (scaled) training data's range ``[low, high]``; none here."""
 
     def _fingerprint(self, n_features: int, data_sum: float, seed: int, world) -> dict:
         """What a resumed run must share with the one that wrote the checkpoint (JSON-normalised)."""
@@ -233,11 +247,11 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
 
     def _train_config(self) -> TrainConfig:
         return TrainConfig(
-            epochs=int(self.epochs),
+            epochs=self.epochs_,
             batch_size=int(self.batch_size),
             lr=float(self.lr),
             weight_decay=float(self.weight_decay),
-            patience=self.patience,
+            patience=self.patience_,
             lr_schedule=self.lr_schedule,
             grad_clip=self.grad_clip,
             verbose=bool(self.verbose),

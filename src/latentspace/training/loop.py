@@ -325,6 +325,8 @@ def validation_loss(loop: Loop) -> dict[str, float]:
 def update_early_stopping(loop: Loop, state: TrainingState, record: dict[str, float]) -> None:
     if loop.config.patience is None or "val_loss" not in record:
         return
+    if not loop.model.counts_for_early_stopping(int(record["epoch"])):
+        return
     if record["val_loss"] < state.best_val:
         state.best_val, state.bad_epochs, state.best_epoch = record["val_loss"], 0, int(record["epoch"])
         state.best_state = copy.deepcopy(loop.model.state_dict())
