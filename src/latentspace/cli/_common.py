@@ -121,7 +121,7 @@ def int_or_auto(text: str):
     return int(text)
 
 
-int_or_auto.__name__ = "int or 'auto'"
+int_or_auto.__name__ = "int"  # argparse: "invalid int value"
 
 
 def flag_type(name: str, default: Any):

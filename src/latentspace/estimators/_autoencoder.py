@@ -33,7 +33,7 @@ class AutoEncoder(BaseAutoEncoder):
     batch_size, lr, weight_decay : optimisation (Adam; weight decay is an L2 penalty).
     validation_fraction : share of the training data held out for ``history_``'s val_* columns.
     patience : early stopping on the validation loss, restoring the best epoch's weights: an int,
-        None (train all epochs), or "auto" (default): a tenth of the epochs, at least 10, whenever
+        None (train all epochs), or "auto" (default): a fifth of the epochs, at least 10, whenever
         there is a validation set.
     lr_schedule : "constant" or "cosine".
     grad_clip : max global gradient norm, or None.

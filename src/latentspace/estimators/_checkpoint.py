@@ -28,7 +28,8 @@ FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "weights.safetensors"
 FITTED_ARRAYS = ("offset_", "scale_")
-FITTED_SCALARS = ("n_features_in_", "n_iter_", "best_epoch_", "active_units_")
+FITTED_SCALARS = ("n_features_in_", "n_iter_", "best_epoch_", "active_units_", "epochs_", "patience_", "likelihood_",
+                  "warmup_epochs_")
 #: Fitted tuples or None; JSON turns tuples into lists, so they are turned back on loading.
 FITTED_SHAPES = ("image_shape_", "example_shape_")
 

@@ -136,8 +136,11 @@ class VAE(BaseAutoEncoder):
     def _build_model(self, n_features: int) -> VariationalAutoencoder:
         k = int(self.n_components)
         encoder, decoder = self._encoder_decoder(n_features, k, encoder_out=2 * k)
-        likelihood = make_likelihood(self.likelihood_, n_features, sigma=float(self.sigma))
-        return VariationalAutoencoder(encoder, decoder, likelihood, k, self.beta, self.warmup_epochs_)
+        # Saved models from before "auto" existed carry no resolved attributes: their parameters are.
+        name = getattr(self, "likelihood_", self.likelihood)
+        likelihood = make_likelihood(name, n_features, sigma=float(self.sigma))
+        warmup = getattr(self, "warmup_epochs_", self.warmup_epochs)
+        return VariationalAutoencoder(encoder, decoder, likelihood, k, self.beta, warmup)
 
     def _check_range(self, low: float, high: float, model) -> None:
         super()._check_range(low, high, model)

@@ -22,7 +22,7 @@ MAX_EPOCHS = 1000
 #: share of the epochs over which a VAE's KL weight ramps from 0 to beta
 WARMUP_FRACTION = 0.1
 #: early stopping waits this share of the epochs (at least MIN_PATIENCE) for a better validation loss
-PATIENCE_FRACTION = 0.1
+PATIENCE_FRACTION = 0.2
 MIN_PATIENCE = 10
 
 AUTO = "auto"

@@ -40,8 +40,8 @@ class DemoBudget:
 
 #: "quick": a first look (minutes, even on Fashion-MNIST); "full": everything, as documented
 BUDGETS = {
-    "quick": DemoBudget("quick", train_rows=5000, test_rows=2000, steps=1500, sweep_ks=(1, 2, 4, 16),
-                        sweep_steps=600, samples=300, sweep_samples=200, iw_samples=100, iw_rows=500,
+    "quick": DemoBudget("quick", train_rows=5000, test_rows=2000, steps=1000, sweep_ks=(1, 2, 4),
+                        sweep_steps=300, samples=300, sweep_samples=200, iw_samples=100, iw_rows=500,
                         memorize_epochs=600),
     "full": DemoBudget("full", train_rows=None, test_rows=None, steps=None, sweep_ks=(1, 2, 4, 8, 16),
                        sweep_steps=3000, samples=1000, sweep_samples=500, iw_samples=1000, iw_rows=1000,
