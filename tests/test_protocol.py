@@ -116,3 +116,13 @@ def test_a_collapsed_vae_warns_in_one_line(digits):
     with warnings.catch_warnings():
         warnings.simplefilter("error", PosteriorCollapseWarning)
         VAE(4, hidden=(64,), epochs=30, random_state=0).fit(digits.X_train)  # a working VAE: no warning
+
+
+def test_the_cli_prints_the_collapse_warning_on_one_line(tmp_path, capsys):
+    from latentspace.cli import main
+
+    argv = ["train", "vae", "--n-components", "3", "--hidden", "32", "--epochs", "3", "--beta", "50",
+            "--out", str(tmp_path / "run"), "--quiet"]
+    assert main(argv) == 0
+    warned = [line for line in capsys.readouterr().err.splitlines() if "posterior collapse" in line]
+    assert len(warned) == 1 and warned[0].startswith("latentspace train: warning: posterior collapse: 0 of 3")

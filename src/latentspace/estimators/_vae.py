@@ -18,7 +18,7 @@ from ..training import budget
 from ..training.loop import TrainConfig
 from ._base import BaseAutoEncoder, seed_from
 
-VAE_LIKELIHOODS = ("bernoulli", "continuous_bernoulli", "gaussian", "gaussian_learned")
+VAE_LIKELIHOODS = ("bernoulli", "continuous_bernoulli", "gaussian", "gaussian_learned", "gaussian_calibrated")
 #: a latent dimension is "active" when its posterior mean varies across the data by more than this
 ACTIVE_UNIT_THRESHOLD = 0.01
 #: examples per chunk of the importance-weighted estimate (the samples are chunked inside the model)
