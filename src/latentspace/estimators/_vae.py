@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import warnings
 import zlib
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -14,9 +15,9 @@ from ..data.binarize import BINARIZE_MODES, binarize, dynamic_binarizer
 from ..errors import LatentspaceError, PosteriorCollapseWarning
 from ..nn.likelihoods import likelihood_for_data, make_likelihood
 from ..nn.models import VariationalAutoencoder
-from ..training import budget
-from ..training.loop import TrainConfig
-from ._base import BaseAutoEncoder, seed_from
+from ..training import TrainConfig, budget
+from ._base import COMMON_PARAMS, NETWORK_PARAMS, BaseAutoEncoder, seed_from
+from ._params import Param
 
 VAE_LIKELIHOODS = ("bernoulli", "continuous_bernoulli", "gaussian", "gaussian_learned", "gaussian_calibrated")
 #: a latent dimension is "active" when its posterior mean varies across the data by more than this
@@ -59,6 +60,22 @@ class VAE(BaseAutoEncoder):
     A :class:`~latentspace.errors.PosteriorCollapseWarning` is issued when a fitted VAE uses no
     latent dimension or its KL to the prior is near zero.
     """
+
+    _parameter_constraints: ClassVar[dict[str, Param]] = {
+        **COMMON_PARAMS,
+        **NETWORK_PARAMS,
+        "likelihood": Param("str", "p(x|z): auto (bernoulli for data in [0, 1], else gaussian_calibrated), "
+                            "bernoulli or continuous_bernoulli (data in [0, 1]), gaussian (fixed sigma), "
+                            "gaussian_learned (per-feature sigma, learned) or gaussian_calibrated (one sigma at "
+                            "its optimum, the sigma-VAE)", choices=(budget.AUTO, *VAE_LIKELIHOODS)),
+        "sigma": Param("float", "the Gaussian likelihoods' standard deviation (fixed, or the learned one's start)",
+                       low=0, low_open=True),
+        "beta": Param("float", "weight of the KL term (1: the ELBO; beta-VAE otherwise)", low=0),
+        "warmup_epochs": Param("int", "epochs over which the KL weight ramps linearly from 0 to beta (auto: the "
+                               "first tenth of the epochs)", low=0, auto=True),
+        "binarize": Param("str", "dynamic: redraw each training batch as Bernoulli(pixel) on every use "
+                          "(None: use the data as they are)", choices=BINARIZE_MODES, optional=True),
+    }
 
     def __init__(
         self,
@@ -114,18 +131,6 @@ class VAE(BaseAutoEncoder):
         self.random_state = random_state
 
     # ---- fitting -------------------------------------------------------------------------------
-    def _check_params(self) -> None:
-        super()._check_params()
-        if self.likelihood not in (budget.AUTO, *VAE_LIKELIHOODS):
-            choices = ", ".join((budget.AUTO, *VAE_LIKELIHOODS))
-            raise LatentspaceError(f"unknown likelihood {self.likelihood!r}; choose one of {choices}")
-        if self.binarize is not None and self.binarize not in BINARIZE_MODES:
-            raise LatentspaceError(f"unknown binarize {self.binarize!r}; choose None or {', '.join(BINARIZE_MODES)}")
-        if float(self.beta) < 0:
-            raise LatentspaceError(f"beta must be >= 0, got {self.beta}")
-        if self.warmup_epochs != budget.AUTO and int(self.warmup_epochs) < 0:
-            raise LatentspaceError(f"warmup_epochs must be >= 0 or 'auto', got {self.warmup_epochs}")
-
     def _resolve_budget(self, n_train: int, has_validation: bool, world_size: int) -> None:
         super()._resolve_budget(n_train, has_validation, world_size)
         self.warmup_epochs_ = budget.resolve_warmup(self.warmup_epochs, self.epochs_)
