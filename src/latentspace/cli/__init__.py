@@ -11,12 +11,14 @@ import sys
 import warnings
 
 from .._version import __version__
-from ..errors import LatentspaceWarning, TrainingDivergedError, TrainingInterrupted
+from ..errors import LatentspaceError, LatentspaceWarning, TrainingDivergedError, TrainingInterrupted
+from ..training.threads import pinned_threads
 from . import (
     codec,
     datasets,
     demo,
     evaluate,
+    explore,
     memorize,
     pca_check,
     report,
@@ -25,7 +27,7 @@ from . import (
     train,
 )
 
-COMMANDS = [demo, train, codec, sample, evaluate, pca_check, memorize, sweep, report, datasets]
+COMMANDS = [demo, train, codec, sample, evaluate, pca_check, memorize, sweep, report, explore, datasets]
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -63,7 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        with warnings.catch_warnings():
+        threads = getattr(args, "threads", None)
+        if threads is not None and threads < 1:
+            raise LatentspaceError(f"--threads must be >= 1, got {threads}")
+        with pinned_threads(threads), warnings.catch_warnings():  # train's --threads is an estimator parameter
             warnings.showwarning = warning_printer(args.command)
             return int(args.run(args) or 0)
     except (ValueError, OSError, TrainingDivergedError) as e:

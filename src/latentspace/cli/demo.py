@@ -6,7 +6,7 @@ import argparse
 import time
 
 from ..workflows.demo import BUDGETS, STAGES, run_demo
-from ._common import add_data_arguments, load_data
+from ._common import add_data_arguments, add_threads_argument, load_data
 
 
 def register(subparsers) -> None:
@@ -26,8 +26,7 @@ def register(subparsers) -> None:
                    help=f"stages not to run, by name: {', '.join(s.name for s in STAGES)}")
     p.add_argument("--n-components", type=int, default=2, metavar="K",
                    help="latent size of every model (default: 2, which allows the decoded grids)")
-    p.add_argument("--threads", type=int, default=1, metavar="N",
-                   help="torch CPU threads (default: 1, the fastest for these small networks)")
+    add_threads_argument(p)
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(run=run)
 
@@ -35,14 +34,12 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.n_components < 1:
         raise ValueError(f"--n-components must be >= 1, got {args.n_components}")
-    if args.threads < 1:
-        raise ValueError(f"--threads must be >= 1, got {args.threads}")
     started = time.perf_counter()
     data = load_data(args)
     print(data.describe())
     skip = tuple(name.strip() for name in args.skip.split(",") if name.strip())
     result = run_demo(data, args.out, quick=args.quick, seed=args.seed, k=args.n_components,
-                      show_progress=not args.quiet, threads=args.threads, budget=args.budget, skip=skip)
+                      show_progress=not args.quiet, budget=args.budget, skip=skip)
     print("\nverdicts on the tutorial's claims, measured on this run:")
     for line in result.verdicts or ["(no claim measured: its stages did not run)"]:
         print(f"  {line}")

@@ -9,7 +9,7 @@ from ..analysis.protocol import has_prior
 from ..errors import LatentspaceError
 from ..report.images import save_image_grid
 from ..workflows import runs
-from ._common import write_array
+from ._common import add_threads_argument, write_array
 
 SUFFIXES = (".npy", ".png")
 
@@ -24,6 +24,7 @@ def register(subparsers) -> None:
     p.add_argument("-n", "--n-samples", type=int, default=64, metavar="N", help="how many samples (default: 64)")
     p.add_argument("--out", required=True, metavar="FILE.npy|FILE.png", help="where to write them")
     p.add_argument("--seed", type=int, default=0, help="seed of the prior draws (default: 0)")
+    add_threads_argument(p)
     p.set_defaults(run=run)
 
 

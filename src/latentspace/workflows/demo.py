@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from .._files import atomic_write_json
 from ..analysis.claims import verdicts
@@ -38,8 +37,9 @@ from ..report import (
     plot_traversals,
 )
 from ..report.samplers import model_samples
+from ..training.threads import pinned_threads
 from .demo_context import BUDGETS, DemoBudget, DemoContext, DemoResult, Stage
-from .demo_stages import memorize_stage, pca_stage, regularity_stage, sweep_stage
+from .demo_stages import explorer_stage, memorize_stage, pca_stage, regularity_stage, sweep_stage
 
 REPORT_FILE = "report.html"
 
@@ -202,6 +202,7 @@ STAGES: list[Stage] = [
     Stage("training curves", curves_stage),
     Stage("vae", vae_stage),
     Stage("latent spaces", latent_stage),
+    Stage("latent explorer", explorer_stage),
     Stage("samples", samples_stage),
     Stage("regularity", regularity_stage),
     Stage("interpolation", interpolation_stage),
@@ -228,7 +229,7 @@ def run_demo(
     stages: list[Stage] | None = None,
     echo: Callable[[str], None] = print,
     show_progress: bool = True,
-    threads: int | None = 1,
+    threads: int | None = None,
     budget: str | DemoBudget | None = None,
     skip: tuple[str, ...] = (),
 ) -> DemoResult:
@@ -237,8 +238,8 @@ def run_demo(
     ``budget``: "quick", "full" or a ``DemoBudget`` (default: "quick" when ``quick``, else "full").
     ``skip``: names of stages not to run. Stopped by Ctrl-C, the demo still writes the report and
     metrics of the stages it finished (``DemoResult.interrupted_in`` names the one it stopped in).
-    ``threads``: torch CPU threads while the demo runs (restored afterwards). One is fastest for these
-    small networks: on a busy 2-core machine two threads made training ~20x slower. None: leave as is.
+    ``threads``: torch CPU threads for every model while the demo runs (restored afterwards). None:
+    each model's default (one thread for these small networks, see ``training.threads``).
     """
     if budget is None:
         budget = "quick" if quick else "full"
@@ -250,14 +251,9 @@ def run_demo(
     unknown = [name for name in skip if name not in [s.name for s in stages]]
     if unknown:
         raise ValueError(f"no demo stage {unknown[0]!r}; stages: {', '.join(s.name for s in stages)}")
-    previous_threads = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(int(threads))
-    try:
+    with pinned_threads(threads):
         return run_stages(data, Path(out), budget, seed, k, [s for s in stages if s.name not in skip], echo,
                           show_progress)
-    finally:
-        torch.set_num_threads(previous_threads)
 
 
 def run_stages(data: Dataset, out: Path, budget: DemoBudget, seed: int, k: int, stages: list[Stage],
