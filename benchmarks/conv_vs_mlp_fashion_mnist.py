@@ -34,7 +34,7 @@ N_LATENT = 16
 
 
 def models(epochs: int, seed: int) -> dict[str, VAE]:
-    common = dict(n_components=N_LATENT, likelihood="bernoulli", epochs=epochs, batch_size=128, lr=1e-3,
+    common = dict(n_components=N_LATENT, likelihood="bernoulli", epochs=epochs, batch_size=128, lr=1e-3, warmup_epochs=0,
                   validation_fraction=0.0, random_state=seed)
     return {
         "MLP VAE 784-512-256-16": VAE(hidden=(512, 256), **common),
@@ -116,7 +116,7 @@ def main() -> None:
         raise SystemExit("Fashion-MNIST IDX files not found (apt-get install dataset-fashion-mnist)")
     data = load_fashion_mnist()
     X_train, X_test = data.X_train[: args.train_size], data.X_test[: args.test_size]
-    pca = PCA(n_components=50, random_state=args.seed).fit(X_train)
+    pca = PCA(n_components=50, svd_solver="full", random_state=args.seed).fit(X_train)
     rows = {}
     for name, vae in models(args.epochs, args.seed).items():
         vae.fit(X_train)

@@ -14,7 +14,7 @@ from latentspace import VAE, AutoEncoder, LinearAutoEncoder, load
 
 @pytest.fixture(scope="module")
 def fitted_ae(digits):
-    return AutoEncoder(n_components=2, hidden=(256, 64), epochs=150, random_state=0).fit(digits.X_train)
+    return AutoEncoder(n_components=2, hidden=(256, 64), epochs=150, patience=None, random_state=0).fit(digits.X_train)
 
 
 def test_deep_ae_beats_pca_at_two_components(digits, fitted_ae):

@@ -23,7 +23,7 @@ def test_train_writes_a_complete_run_folder(run_dir):
     lines = (run_dir / "history.csv").read_text().splitlines()
     assert lines[0].startswith("epoch,train_loss,train_recon") and len(lines) == 4
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    assert 0 < metrics["test_mse_per_feature"] < 1
+    assert 0 < metrics["heldout_mse_per_feature"] < 1
 
 
 def test_encode_decode_reconstruct_round_trip(run_dir, tmp_path, digits):

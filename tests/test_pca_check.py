@@ -127,6 +127,16 @@ def test_cli_prints_table_and_writes_json_and_figure(tmp_path, capsys):
     assert (out / "pca_check.png").stat().st_size > 10_000
 
 
+def test_cli_epochs_applies_to_every_model(tmp_path):
+    out = tmp_path / "check"
+    argv = ["pca-check", "--data", "digits", "--n-components", "2", "--epochs", "2", "--also", "ae,vae", "--out", str(out)]
+    assert main(argv) == 0
+    comparisons = json.loads((out / "pca_check.json").read_text())["comparisons"]
+    assert [c["model"] for c in comparisons] == ["LinearAutoEncoder", "AutoEncoder", "VAE"]
+    # two epochs each: the AE and the VAE are far from PCA's error, the linear AE too
+    assert all(c["test_mse_ratio"] > 1.01 for c in comparisons)
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

@@ -257,7 +257,7 @@ def test_report_command_errors_are_one_line(tmp_path, capsys):
 
 
 # ---- the demo ------------------------------------------------------------------------------------
-DEMO_SECTIONS = ["Reconstruction", "Linear AE = PCA, in another basis", "Training", "The VAE's likelihood",
+DEMO_SECTIONS = ["Verdicts", "Reconstruction", "Linear AE = PCA, in another basis", "Training", "The VAE's likelihood",
                  "Latent spaces", "Latent explorer", "Generating", "Regularity, measured", "Interpolation and traversals",
                  "The memorising autoencoder", "Latent size", "Configuration"]
 DEMO_FIGURES = {"reconstructions", "pca-check", "training-curves", "latent-scatter", "manifold-linear-AE", "manifold-deep-AE",
@@ -284,14 +284,46 @@ def test_quick_demo_measures_the_seed_claims(quick_demo):
     rows = {r["model"]: r for r in result.rows}
     assert set(rows) == {"PCA(2)", "linear AE", "deep AE", "VAE"}
     assert rows["PCA(2)"]["ratio_to_pca"] == 1.0
-    assert rows["deep AE"]["test_mse_per_feature"] < rows["PCA(2)"]["test_mse_per_feature"]
+    assert rows["deep AE"]["heldout_mse_per_feature"] < rows["PCA(2)"]["heldout_mse_per_feature"]
     metrics = json.loads((result.out / "metrics.json").read_text())
     assert metrics["reconstruction"] == json.loads(json.dumps(result.rows))
     vae = metrics["vae"][0]
-    assert vae["test_iw_nll_nats_k100"] <= vae["test_neg_elbo_nats"] + 0.05
+    assert vae["iw_nll"] <= vae["neg_elbo"] + 0.05 and vae["iw_samples"] == 100 and vae["neg_elbo_stderr"] > 0
     assert (result.out / "models" / "deep-AE" / "weights.safetensors").is_file()
     linear = next(r for r in metrics["pca_check"] if r["model"] == "linear AE")
     assert linear["max_principal_angle_deg"] < 1.0 and abs(linear["test_mse_ratio"] - 1) < 0.01
+
+
+def test_quick_demo_gives_a_verdict_per_claim(quick_demo):
+    result, _ = quick_demo
+    claims = [json.loads((result.out / "metrics.json").read_text())["verdicts"][i]["claim"] for i in range(5)]
+    assert len(set(claims)) == 5 and len(result.verdicts) == 5
+    summary = (result.out / "summary.txt").read_text()
+    assert summary.startswith("verdicts on the tutorial's claims") and result.verdicts[0] in summary
+    for line in result.verdicts:
+        assert line.split(":")[0] in ("HOLDS", "DOES NOT HOLD") or line.startswith("HOLDS ONLY AGAINST")
+    top = parse_report_html(result.report_path.read_text())["sections"][0]
+    assert top == "Verdicts"
+
+
+def test_a_stopped_demo_writes_the_report_of_the_stages_it_finished(digits, tmp_path):
+    from latentspace.workflows.demo import fit_stage, reconstruction_stage
+
+    def stop(ctx):
+        raise KeyboardInterrupt
+
+    stages = [Stage("fit", fit_stage), Stage("skipped", lambda ctx: pytest.fail("ran a skipped stage")),
+              Stage("reconstruction", reconstruction_stage), Stage("stopped", stop),
+              Stage("never", lambda ctx: pytest.fail("ran after the stop"))]
+    small = type(digits)("digits", digits.X_train[:300], digits.X_test[:100], None, None, digits.image_shape)
+    result = run_demo(small, tmp_path, budget="quick", stages=stages, echo=lambda s: None, show_progress=False,
+                      skip=("skipped",))
+    assert result.interrupted_in == "stopped"
+    assert list(result.stage_seconds) == ["fit", "reconstruction"]
+    parsed = parse_report_html((tmp_path / "report.html").read_text())
+    assert "reconstruction" in parsed["tables"]
+    assert json.loads((tmp_path / "config.json").read_text())["interrupted_in"] == "stopped"
+    assert "reconstruction" in json.loads((tmp_path / "metrics.json").read_text())
 
 
 def test_a_new_stage_is_one_function(digits, tmp_path):
@@ -308,7 +340,7 @@ def test_a_new_stage_is_one_function(digits, tmp_path):
     printed: list[str] = []
     result = run_demo(digits, tmp_path, stages=stages, echo=printed.append, show_progress=False)
     parsed = parse_report_html(result.report_path.read_text())
-    assert parsed["sections"] == ["Explained variance", "Configuration"]
+    assert parsed["sections"] == ["Verdicts", "Explained variance", "Configuration"]
     assert "explained" in parsed["tables"] and "explained variance" in printed[0]
     assert list(result.stage_seconds) == ["fit", "explained"]
     assert stage_index("reconstruction") == [s.name for s in STAGES].index("reconstruction")
@@ -327,7 +359,7 @@ def test_demo_standardises_data_outside_the_unit_interval_for_every_model(digits
     result = run_demo(raw, tmp_path, quick=True, stages=stages, echo=printed.append, show_progress=False)
     assert "standardised" in printed[0]
     rows = {r["model"]: r for r in result.rows}
-    assert rows["PCA(2)"]["test_mse_per_feature"] < 1.5  # standardised units, not raw ones (~1e3)
+    assert rows["PCA(2)"]["heldout_mse_per_feature"] < 1.5  # standardised units, not raw ones (~1e3)
     assert rows["deep AE"]["ratio_to_pca"] < 3
     assert json.loads((tmp_path / "config.json").read_text())["standardised"] is True
     assert "reconstructions" in parse_report_html(result.report_path.read_text())["figures"]

@@ -134,7 +134,8 @@ def _same_losses(a, b) -> bool:
     return all(ra[k] == rb[k] for ra, rb in zip(a.history_, b.history_) for k in ra if k != "seconds")
 
 
-@pytest.mark.parametrize("likelihood", ["bernoulli", "continuous_bernoulli", "gaussian", "gaussian_learned"])
+@pytest.mark.parametrize("likelihood", ["bernoulli", "continuous_bernoulli", "gaussian", "gaussian_learned",
+                                        "gaussian_calibrated"])
 def test_every_likelihood_trains_and_round_trips(likelihood, small_digits, tmp_path):
     X, X_test = small_digits
     vae = VAE(n_components=3, hidden=(32,), likelihood=likelihood, sigma=0.5, epochs=3, random_state=0).fit(X)

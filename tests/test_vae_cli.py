@@ -52,7 +52,7 @@ def test_sample_png_is_a_grid_of_the_runs_images(vae_run, tmp_path):
 def test_evaluate_prints_and_stores_the_vae_measurements(vae_run):
     code, out, err = run_cli("evaluate", vae_run, "--iw-samples", "50", "--binarize-test", "0")
     assert code == 0, err
-    for name in ("neg_elbo", "iw_nll", "active_units", "recon_mse_per_feature"):
+    for name in ("neg_elbo", "iw_nll", "active_units", "heldout_mse_per_feature"):
         assert name in out
     stored = json.loads((vae_run / "evaluation.json").read_text())
     assert stored["iw_samples"] == 50 and stored["data"] == {"name": "digits", "binarize_test_seed": 0}
@@ -68,7 +68,7 @@ def test_evaluate_prints_and_stores_the_vae_measurements(vae_run):
 def test_evaluate_an_autoencoder_reports_reconstruction_only(ae_run):
     assert main(["evaluate", str(ae_run), "--max-examples", "50"]) == 0
     stored = json.loads((ae_run / "evaluation.json").read_text())
-    assert stored["n_examples"] == 50 and "recon_mse_per_feature" in stored and "iw_nll" not in stored
+    assert stored["n_examples"] == 50 and "heldout_mse_per_feature" in stored and "iw_nll" not in stored
     # an AE has no prior: its samplers are fitted to its codes
     assert "sample_gaussian_frechet" in stored and "sample_prior_frechet" not in stored
 
@@ -76,7 +76,7 @@ def test_evaluate_an_autoencoder_reports_reconstruction_only(ae_run):
 def test_evaluate_can_skip_the_regularity_metrics(ae_run):
     assert main(["evaluate", str(ae_run), "--max-examples", "50", "--regularity-samples", "0"]) == 0
     stored = json.loads((ae_run / "evaluation.json").read_text())
-    assert "recon_mse_per_feature" in stored and not any(k.startswith("sample_") for k in stored)
+    assert "heldout_mse_per_feature" in stored and not any(k.startswith("sample_") for k in stored)
 
 
 @pytest.mark.parametrize(

@@ -50,7 +50,7 @@ def test_continuous_bernoulli_density_integrates_to_one():
         assert quad(density, 0.0, 1.0)[0] == pytest.approx(1.0, abs=1e-8)
 
 
-LIKELIHOOD_NAMES = ["mse", "bernoulli", "continuous_bernoulli", "gaussian", "gaussian_learned"]
+LIKELIHOOD_NAMES = ["mse", "bernoulli", "continuous_bernoulli", "gaussian", "gaussian_learned", "gaussian_calibrated"]
 
 
 @pytest.mark.parametrize("name", LIKELIHOOD_NAMES)
@@ -74,6 +74,22 @@ def test_saturated_correct_logits_cost_nothing_for_bernoulli(name):
     loss = lik.nll(torch.tensor([[1.0, 0.0]]), torch.tensor([[1e30, -1e30]]))
     # A Bernoulli loses nothing; a continuous Bernoulli's density grows without bound (log|eta|).
     assert loss.item() == pytest.approx(0.0, abs=1e-6) if name == "bernoulli" else loss.item() < -100
+
+
+def test_calibrated_gaussian_uses_the_optimal_sigma_in_training_and_its_average_in_evaluation():
+    lik = make_likelihood("gaussian_calibrated", 4)
+    x, out = torch.zeros(8, 4), 3 * torch.randn(8, 4, generator=torch.Generator().manual_seed(0))
+    mse = out.square().mean().item()
+    lik.train()
+    # at sigma^2 = mse each example costs 0.5 * ||x - out||^2 / mse + D/2 log(2 pi mse): summed, N D/2 (1 + log 2 pi mse)
+    total = lik.nll(x, out.requires_grad_()).sum().item()
+    assert total == pytest.approx(8 * 4 / 2 * (1 + math.log(2 * math.pi * mse)), rel=1e-5)
+    assert 0 < float(lik.log_sigma) < 0.5 * math.log(mse)  # the running average moved from log 1 towards it
+    lik.eval()
+    with torch.no_grad():
+        sigma = float(lik.log_sigma.exp())
+        expected = 0.5 * out.square().sum(-1) / sigma**2 + 4 * (math.log(sigma) + 0.5 * math.log(2 * math.pi))
+        torch.testing.assert_close(lik.nll(x, out), expected)
 
 
 def test_gaussian_sigma_is_a_parameter_fixed_or_learned():

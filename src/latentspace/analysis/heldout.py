@@ -10,17 +10,14 @@ import time
 
 import numpy as np
 
-
-def reconstruction_metrics(estimator, X: np.ndarray) -> dict[str, float]:
-    """Mean squared reconstruction error per feature and per example (summed over features)."""
-    squared = (np.asarray(estimator.reconstruct(X), np.float64) - X) ** 2
-    return {"recon_mse_per_feature": float(squared.mean()), "recon_sse_per_example": float(squared.sum(1).mean())}
+from .protocol import HELDOUT_MSE, has_prior, heldout_mse, reconstruction_metrics
 
 
 def vae_metrics(vae, X: np.ndarray, iw_samples: int = 1000, random_state: int = 0) -> dict[str, float]:
     """-ELBO, the importance-weighted NLL with ``iw_samples`` samples (0: skip), active units; nats.
 
-    Each NLL comes with the standard error of its mean over the examples of ``X``.
+    Each NLL comes with the standard error of its mean over the examples of ``X``; the ELBO's draws
+    are independent per example, so its standard error includes the Monte Carlo error.
     """
     elbo = vae.score_samples(X, random_state=random_state)
     metrics = {
@@ -45,6 +42,17 @@ def evaluation_metrics(estimator, X: np.ndarray, iw_samples: int = 1000, random_
     """Everything ``evaluate`` measures for one estimator on ``X`` ``(n, n_features)``."""
     metrics: dict[str, float] = {"n_examples": int(X.shape[0])}
     metrics.update(reconstruction_metrics(estimator, X))
-    if hasattr(estimator, "log_likelihood"):
+    if has_prior(estimator):
         metrics.update(vae_metrics(estimator, X, iw_samples, random_state))
+    return metrics
+
+
+def heldout_metrics(estimator, X: np.ndarray) -> dict[str, float]:
+    """What ``train`` prints and stores in a run's metrics.json: held-out error and score on ``X``."""
+    metrics = {HELDOUT_MSE: heldout_mse(estimator, X)}
+    if has_prior(estimator):
+        metrics["test_neg_elbo"] = -estimator.score(X)
+        metrics["active_units"] = float(estimator.active_units_)
+    else:
+        metrics["test_score"] = estimator.score(X)
     return metrics

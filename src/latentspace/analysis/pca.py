@@ -1,4 +1,4 @@
-"""The linear autoencoder against PCA: the same subspace, in a basis of its own (the seed's claim, measured).
+"""The linear autoencoder against PCA: the same subspace, in a basis of its own (the tutorial's claim, measured).
 
 ``compare_with_pca(model, X_train, X_test)`` fits PCA with the model's number of components on the same
 training data and measures, on held-out data, how close the model comes. For a linear autoencoder it
@@ -19,6 +19,7 @@ from sklearn.decomposition import PCA
 from sklearn.utils.validation import check_is_fitted
 
 from ..errors import LatentspaceError
+from .protocol import heldout_mse, reference_pca
 
 
 @dataclass
@@ -136,10 +137,10 @@ def compare_with_pca(model, X_train, X_test, *, pca_random_state: int = 0) -> PC
     if not 1 <= k <= min(X_train.shape):
         raise LatentspaceError(f"n_components must be between 1 and min(n_train, n_features) = {min(X_train.shape)}, got {k}")
     started = time.perf_counter()
-    pca = PCA(n_components=k, random_state=pca_random_state).fit(X_train)
+    pca = reference_pca(k, pca_random_state).fit(X_train)
     pca_seconds = time.perf_counter() - started
     eigenvalues = covariance_eigenvalues(X_train)
-    pca_test, model_test = mse(pca_reconstruct(pca, X_test), X_test), mse(model.reconstruct(X_test), X_test)
+    pca_test, model_test = heldout_mse(pca, X_test), heldout_mse(model, X_test)
     result = PCAComparison(
         model=type(model).__name__,
         n_components=k,
@@ -151,8 +152,8 @@ def compare_with_pca(model, X_train, X_test, *, pca_random_state: int = 0) -> PC
         model_test_mse=model_test,
         pca_test_mse=pca_test,
         test_mse_ratio=model_test / pca_test if pca_test > 0 else float("nan"),
-        model_train_mse=mse(model.reconstruct(X_train), X_train),
-        pca_train_mse=mse(pca_reconstruct(pca, X_train), X_train),
+        model_train_mse=heldout_mse(model, X_train),
+        pca_train_mse=heldout_mse(pca, X_train),
         pca_optimum_train_mse=float(eigenvalues[k:].sum() / X_train.shape[1]),
         pca_eigenvalues=[float(v) for v in eigenvalues[: k + 1]],
         model_fit_seconds=fit_seconds(model),
@@ -175,14 +176,6 @@ def check_pair(model, X_train, X_test) -> tuple[np.ndarray, np.ndarray]:
             raise LatentspaceError(f"{name} has NaN or infinite values")
         arrays.append(X)
     return arrays[0], arrays[1]
-
-
-def mse(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2))
-
-
-def pca_reconstruct(pca: PCA, X: np.ndarray) -> np.ndarray:
-    return pca.inverse_transform(pca.transform(X))
 
 
 def covariance_eigenvalues(X: np.ndarray) -> np.ndarray:

@@ -17,34 +17,21 @@ from ..errors import LatentspaceError
 from ..estimators._vae import count_active
 from .features import FeatureExtractor, feature_space
 from .metrics import PR_NEIGHBOURS, Manifold, frechet_distance
-from .samplers import draw_codes, is_vae, samplers_for
+from .protocol import (
+    HELDOUT_MSE,
+    decode,
+    encode,
+    has_prior,
+    kl_to_prior,
+    mean_squared_error,
+    model_kind,
+    posterior,
+    reconstruct,
+)
+from .samplers import draw_codes, samplers_for
 
 PATH_POINTS = 16
 AGGREGATE_ROWS = 5000
-
-
-def model_kind(estimator) -> str:
-    from ..estimators import AutoEncoder, LinearAutoEncoder
-
-    if is_vae(estimator):
-        return "vae"
-    if isinstance(estimator, LinearAutoEncoder):
-        return "linear"
-    if isinstance(estimator, AutoEncoder):
-        return "ae"
-    if hasattr(estimator, "components_") and hasattr(estimator, "inverse_transform"):
-        return "pca"
-    raise LatentspaceError(f"cannot measure {type(estimator).__name__}: it needs transform and inverse_transform")
-
-
-def encode(estimator, X: np.ndarray) -> np.ndarray:
-    """Codes ``(n, k)``: the AE's code, the VAE's posterior mean, PCA's scores."""
-    return np.asarray(estimator.transform(np.asarray(X, np.float32)), np.float64)
-
-
-def decode(estimator, Z: np.ndarray) -> np.ndarray:
-    """Data-space outputs ``(n, n_features)`` float32 (decoder means, unclipped)."""
-    return np.asarray(estimator.inverse_transform(np.asarray(Z, np.float32)), np.float32)
 
 
 class Judge:
@@ -109,14 +96,6 @@ def interpolation_metrics(
     return out
 
 
-def vae_posterior(estimator, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The VAE's q(z|x) parameters on ``X``: ``(mu, logvar)``, each ``(n, k)`` float64."""
-    model = estimator.model_
-    both = estimator._map_chunks(lambda x: torch.cat(model.posterior(x), dim=-1), estimator._scale(X))
-    k = model.n_latent
-    return both[:, :k].astype(np.float64), both[:, k:].astype(np.float64)
-
-
 def gaussian_log_density(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """log N(z_m; mu_n, diag exp(logvar_n)) for every pair: ``(M, k), (N, k) -> (M, N)``."""
     diff = z[:, None, :] - mu[None, :, :]
@@ -135,7 +114,7 @@ def elbo_surgery(mu: np.ndarray, logvar: np.ndarray, n_draws: int, rng: np.rando
     """
     mu_t, lv_t = torch.from_numpy(mu), torch.from_numpy(logvar)
     N, k = mu.shape
-    average_kl = float((0.5 * (mu**2 + np.exp(logvar) - 1.0 - logvar)).sum(1).mean())
+    average_kl = float(kl_to_prior(mu, logvar).sum(1).mean())
     src = rng.integers(0, N, size=n_draws)
     z = mu[src] + np.exp(0.5 * logvar[src]) * rng.standard_normal((n_draws, k))
     z_t = torch.from_numpy(z)
@@ -158,14 +137,14 @@ def elbo_surgery(mu: np.ndarray, logvar: np.ndarray, n_draws: int, rng: np.rando
 
 def vae_metrics(estimator, dataset: Dataset, n_draws: int, rng: np.random.Generator) -> dict[str, float]:
     """Active units and KL per dimension on held-out data; ELBO surgery on (up to 5,000) training rows."""
-    mu, logvar = vae_posterior(estimator, dataset.X_test)
-    kl_dim = (0.5 * (mu**2 + np.exp(logvar) - 1.0 - logvar)).mean(0)
+    mu, logvar = posterior(estimator, dataset.X_test)
+    kl_dim = kl_to_prior(mu, logvar).mean(0)
     out = {"vae_active_units": float(count_active(mu)), "vae_kl_heldout": float(kl_dim.sum())}
     out.update({f"vae_kl_dim_{i}": float(v) for i, v in enumerate(kl_dim)})
     X_train = dataset.X_train
     if X_train.shape[0] > AGGREGATE_ROWS:
         X_train = X_train[np.sort(rng.choice(X_train.shape[0], AGGREGATE_ROWS, replace=False))]
-    out.update(elbo_surgery(*vae_posterior(estimator, X_train), n_draws, rng))
+    out.update(elbo_surgery(*posterior(estimator, X_train), n_draws, rng))
     return out
 
 
@@ -174,10 +153,6 @@ def training_codes(estimator, dataset: Dataset, rng: np.random.Generator) -> np.
     if X.shape[0] > AGGREGATE_ROWS:
         X = X[np.sort(rng.choice(X.shape[0], AGGREGATE_ROWS, replace=False))]
     return encode(estimator, X)
-
-
-def reconstruct(estimator, X: np.ndarray) -> np.ndarray:
-    return decode(estimator, encode(estimator, X))
 
 
 def evaluate_regularity(
@@ -203,13 +178,13 @@ def evaluate_regularity(
         "feature_space": features.name,
         "n_reference": int(X_test.shape[0]),
         "n_generated": int(n_samples),
-        "heldout_mse_per_feature": float(np.mean((recon.astype(np.float64) - X_test) ** 2)),
+        HELDOUT_MSE: mean_squared_error(recon, X_test),
     }
     out.update(judge.score("recon", recon))
     codes = training_codes(estimator, dataset, rng)
     for sampler in samplers_for(estimator):
         out.update(sample_quality(estimator, sampler, codes, judge, int(n_samples), rng))
     out.update(interpolation_metrics(estimator, X_test, judge, int(n_samples), rng))
-    if kind == "vae":
+    if has_prior(estimator):
         out.update(vae_metrics(estimator, dataset, int(n_samples), rng))
     return out

@@ -16,20 +16,15 @@ import numpy as np
 from sklearn.mixture import GaussianMixture
 
 from ..errors import LatentspaceError
+from .protocol import has_prior
 
 SAMPLERS = ("prior", "gaussian", "box", "gmm10")
 GMM_COMPONENTS = 10
 
 
-def is_vae(estimator) -> bool:
-    from ..estimators import VAE
-
-    return isinstance(estimator, VAE)
-
-
 def samplers_for(estimator) -> tuple[str, ...]:
     """The samplers that make sense for ``estimator``: the prior only for a VAE."""
-    return SAMPLERS if is_vae(estimator) else SAMPLERS[1:]
+    return SAMPLERS if has_prior(estimator) else SAMPLERS[1:]
 
 
 def draw_codes(sampler: str, codes: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -1,6 +1,6 @@
 """Latent-size sweep: PCA, linear AE, deep AE and VAE at each k, on held-out data.
 
-The seed's 1-D vs 2-D example made real: for each k, held-out reconstruction error and the quality
+The tutorial's 1-D vs 2-D example made real: for each k, held-out reconstruction error and the quality
 of generated samples (VAE: its prior; the others: a Gaussian fitted to their training codes, and the
 10-component mixture), all in one feature space so rows compare.
 """
@@ -15,28 +15,17 @@ import numpy as np
 from ..data import Dataset
 from ..errors import LatentspaceError
 from .features import FeatureExtractor, feature_space
-from .regularity import Judge, reconstruct, sample_quality, training_codes
+from .protocol import (
+    HELDOUT_MSE,
+    KINDS,
+    comparison_model,
+    mean_squared_error,
+    reconstruct,
+)
+from .regularity import Judge, sample_quality, training_codes
 
 DEFAULT_KS = (1, 2, 4, 8, 16, 32)
-SWEEP_MODELS = ("pca", "linear", "ae", "vae")
-
-
-def build_model(name: str, k: int, epochs: int, random_state: int, unit_interval: bool):
-    from sklearn.decomposition import PCA
-
-    from ..estimators import VAE, AutoEncoder, LinearAutoEncoder
-
-    if name == "pca":
-        return PCA(n_components=k, random_state=random_state)
-    if name == "linear":
-        # Its tuned defaults reach PCA's optimum in about a second on small data; a shared epoch
-        # budget sized for the deep models would leave it short of the subspace it is there to show.
-        return LinearAutoEncoder(k, random_state=random_state)
-    if name == "ae":
-        return AutoEncoder(k, epochs=epochs, random_state=random_state)
-    if name == "vae":
-        return VAE(k, epochs=epochs, likelihood="bernoulli" if unit_interval else "gaussian", random_state=random_state)
-    raise LatentspaceError(f"unknown model {name!r}; choose from {', '.join(SWEEP_MODELS)}")
+SWEEP_MODELS = KINDS
 
 
 def sweep_row(name: str, k: int, estimator, dataset: Dataset, judge: Judge, n_samples: int, seed: int) -> dict:
@@ -50,7 +39,7 @@ def sweep_row(name: str, k: int, estimator, dataset: Dataset, judge: Judge, n_sa
     return {
         "model": name,
         "k": k,
-        "heldout_mse_per_feature": float(np.mean((recon.astype(np.float64) - X_test) ** 2)),
+        HELDOUT_MSE: mean_squared_error(recon, X_test),
         "recon_frechet": judge.score("recon", recon)["recon_frechet"],
         "sampler": sampler,
         "sample_frechet": main[f"sample_{sampler}_frechet"],
@@ -67,7 +56,7 @@ def latent_sweep(
     ks: Sequence[int] = DEFAULT_KS,
     *,
     models: Sequence[str] = SWEEP_MODELS,
-    epochs: int = 50,
+    epochs: int | str = "auto",
     n_samples: int = 1000,
     random_state: int = 0,
     features: FeatureExtractor | None = None,
@@ -75,7 +64,9 @@ def latent_sweep(
 ) -> list[dict]:
     """One row per (model, k): held-out MSE per feature, Fréchet distances, precision and recall.
 
-    ``epochs`` applies to the deep AE and the VAE; the linear AE keeps its tuned defaults. ``progress`` is called with each finished row.
+    Every model is the protocol's ``comparison_model`` (exact PCA, the estimators' defaults).
+    ``epochs`` applies to the deep AE and the VAE ("auto": the data-scaled budget); the linear AE
+    keeps its tuned defaults. ``progress`` is called with each finished row.
     """
     ks = [int(k) for k in ks]
     if not ks or min(ks) < 1 or max(ks) > dataset.n_features:
@@ -85,12 +76,11 @@ def latent_sweep(
             raise LatentspaceError(f"unknown model {name!r}; choose from {', '.join(SWEEP_MODELS)}")
     features = features or feature_space(dataset)
     judge = Judge(features, dataset.X_test)
-    unit = bool(dataset.X_train.min() >= 0 and dataset.X_train.max() <= 1)
     rows = []
     for k in ks:
         for name in models:
             started = time.perf_counter()
-            estimator = build_model(name, k, epochs, random_state, unit).fit(dataset.X_train)
+            estimator = comparison_model(name, k, random_state=random_state, epochs=epochs).fit(dataset.X_train)
             fit_seconds = time.perf_counter() - started
             row = sweep_row(name, k, estimator, dataset, judge, n_samples, random_state)
             row["fit_seconds"] = fit_seconds

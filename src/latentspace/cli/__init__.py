@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
 from .._version import __version__
-from ..errors import LatentspaceError, TrainingDivergedError, TrainingInterrupted, first_line
+from ..errors import LatentspaceError, LatentspaceWarning, TrainingDivergedError, TrainingInterrupted, first_line
 from ..training.threads import pinned_threads
 from . import (
     codec,
@@ -47,6 +48,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def warning_printer(command: str):
+    """``warnings.showwarning`` for the CLI: latentspace's own warnings as one line on stderr."""
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, LatentspaceWarning):
+            print(f"latentspace {command}: warning: {message}", file=sys.stderr)
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    return show
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         parser = build_parser()
@@ -58,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         threads = getattr(args, "threads", None)
         if threads is not None and threads < 1:
             raise LatentspaceError(f"--threads must be >= 1, got {threads}")
-        with pinned_threads(threads):  # train's --threads is an estimator parameter instead
+        with pinned_threads(threads), warnings.catch_warnings():  # train's --threads is an estimator parameter
+            warnings.showwarning = warning_printer(args.command)
             return int(args.run(args) or 0)
     except (ValueError, OSError, TrainingDivergedError) as e:
         message = first_line(e)

@@ -117,6 +117,16 @@ def one_of(choices: tuple[str, ...]) -> Callable[[str], str]:
     return parse_choice
 
 
+def or_auto(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """``parse``, but the text "auto" stays "auto" (a value ``fit`` resolves from the data)."""
+
+    def parse_or_auto(text: str):
+        return "auto" if text.strip().lower() == "auto" else parse(text)
+
+    parse_or_auto.__name__ = getattr(parse, "__name__", "value")
+    return parse_or_auto
+
+
 def parse_bool(text: str) -> bool:
     value = text.strip().lower()
     if value not in ("1", "true", "yes", "0", "false", "no"):
@@ -153,6 +163,16 @@ def describe_defaults(defaults: dict[str, Any]) -> str:
     return text if len(defaults) == len(MODELS) else f"{text}; {', '.join(defaults)} only"
 
 
+def int_or_auto(text: str):
+    """An int flag whose value may also be "auto" (or "none" where None is allowed)."""
+    if text.strip().lower() in ("auto", "none"):
+        return "auto" if text.strip().lower() == "auto" else None
+    return int(text)
+
+
+int_or_auto.__name__ = "int"  # argparse: "invalid int value"
+
+
 def add_estimator_arguments(parser: argparse.ArgumentParser) -> None:
     """One flag per estimator parameter, named like it (``n_components`` -> ``--n-components``), its type,
     choices and help taken from the estimators' constraint tables."""
@@ -160,6 +180,8 @@ def add_estimator_arguments(parser: argparse.ArgumentParser) -> None:
     for name, per_model in estimator_parameters().items():
         spec = next(iter(per_model.values()))[0]
         parse = optional(PARSERS[spec.kind]) if spec.optional else PARSERS[spec.kind]
+        if spec.auto:
+            parse = or_auto(parse)
         choices = None
         metavar = METAVARS[spec.kind]
         if spec.choices:

@@ -9,9 +9,10 @@ from pathlib import Path
 
 from .._files import atomic_write_json, atomic_write_npz
 from ..analysis.pca import PCAComparison, compare_with_pca
+from ..analysis.protocol import comparison_model
 from ..data import Dataset
 from ..errors import LatentspaceError
-from ..estimators import VAE, AutoEncoder, LinearAutoEncoder
+from ..estimators import LinearAutoEncoder
 from ._common import add_data_arguments, add_threads_argument, load_data
 
 NONLINEAR = ("ae", "vae")
@@ -30,7 +31,9 @@ def register(subparsers) -> None:
                    help="L2 weight decay of the linear AE; > 0 makes the decoder's left singular vectors "
                    "PCA's directions (default: 0)")
     defaults = LinearAutoEncoder()
-    p.add_argument("--epochs", type=int, default=defaults.epochs, help=f"linear AE epochs (default: {defaults.epochs})")
+    p.add_argument("--epochs", type=int, default=None, metavar="N",
+                   help=f"epochs of every model it trains (default: each model's own: linear AE "
+                   f"{defaults.epochs}, deep AE and VAE 'auto', the data-scaled budget)")
     p.add_argument("--lr", type=float, default=defaults.lr, help=f"linear AE learning rate (default: {defaults.lr})")
     p.add_argument("--batch-size", type=int, default=defaults.batch_size,
                    help=f"linear AE batch size (default: {defaults.batch_size})")
@@ -57,15 +60,10 @@ def check_k(k: int, data: Dataset) -> None:
         raise LatentspaceError(f"--n-components must be between 1 and {limit} for {data.name}, got {k}")
 
 
-def nonlinear_model(name: str, k: int, data: Dataset, seed: int):
-    if name == "ae":
-        return AutoEncoder(k, random_state=seed)
-    in_unit_interval = data.X_train.min() >= 0 and data.X_train.max() <= 1
-    return VAE(k, likelihood="bernoulli" if in_unit_interval else "gaussian_learned", random_state=seed)
-
-
 def run(args: argparse.Namespace) -> int:
     also = parse_also(args.also)
+    if args.epochs is not None and args.epochs < 1:
+        raise LatentspaceError(f"--epochs must be >= 1, got {args.epochs}")
     if args.weight_decay < 0:
         raise LatentspaceError(f"--weight-decay must be >= 0, got {args.weight_decay}")
     data = load_data(args)
@@ -73,14 +71,18 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out or f"runs/pca-check-{datetime.now():%Y%m%d-%H%M%S}")
     print(data.describe())
     linear = LinearAutoEncoder(
-        args.n_components, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
+        args.n_components, lr=args.lr, batch_size=args.batch_size,
         weight_decay=args.weight_decay, random_state=args.random_state,
     )
+    if args.epochs is not None:
+        linear.set_params(epochs=args.epochs)
     comparison = fit_and_compare(linear, data)
     print(comparison.table())
     others = []
     for name in also:
-        other = fit_and_compare(nonlinear_model(name, args.n_components, data, args.random_state), data)
+        model = comparison_model(name, args.n_components, random_state=args.random_state,
+                                 epochs="auto" if args.epochs is None else args.epochs)
+        other = fit_and_compare(model, data)
         print(other.table())
         others.append(other)
     write_outputs(out, data, comparison, others, args)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..analysis.protocol import has_prior
 from ..errors import LatentspaceError
 from ..report.images import save_image_grid
 from ..workflows import runs
@@ -34,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     if args.n_samples < 1:
         raise LatentspaceError(f"-n must be >= 1, got {args.n_samples}")
     estimator = runs.load_run_model(args.run_dir)
-    if not hasattr(estimator, "sample"):
+    if not has_prior(estimator):
         raise LatentspaceError(f"{args.run_dir}: a {type(estimator).__name__} cannot sample; train a vae")
     image_shape = None
     if out.suffix.lower() == ".png":

@@ -9,7 +9,7 @@ from pathlib import Path
 from .._files import atomic_write_bytes, atomic_write_json
 from ..analysis.sweep import DEFAULT_KS, SWEEP_MODELS, latent_sweep
 from ..workflows.runs import history_csv
-from ._common import add_data_arguments, add_threads_argument, load_data, parse_int_tuple
+from ._common import add_data_arguments, add_threads_argument, int_or_auto, load_data, parse_int_tuple
 
 
 def register(subparsers) -> None:
@@ -23,7 +23,9 @@ def register(subparsers) -> None:
                    help=f"latent sizes (default: {','.join(map(str, DEFAULT_KS))})")
     p.add_argument("--models", default=",".join(SWEEP_MODELS), metavar="M,M,...",
                    help=f"models to fit (default: {','.join(SWEEP_MODELS)})")
-    p.add_argument("--epochs", type=int, default=50, help="epochs for every neural model (default: 50)")
+    p.add_argument("--epochs", type=int_or_auto, default="auto", metavar="N|auto",
+                   help="epochs of the deep AE and the VAE (default: auto, the data-scaled budget of "
+                   "docs/training.md; the linear AE keeps its tuned schedule)")
     p.add_argument("--n-samples", type=int, default=1000, help="generated samples per model (default: 1000)")
     p.add_argument("--random-state", type=int, default=0, help="seed of models and samplers (default: 0)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for sweep.csv and sweep.json")
@@ -42,7 +44,7 @@ def print_row(row: dict) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.epochs < 1 or args.n_samples < 4:
+    if (args.epochs != "auto" and (args.epochs is None or args.epochs < 1)) or args.n_samples < 4:
         raise ValueError("--epochs must be >= 1 and --n-samples >= 4")
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     data = load_data(args)

@@ -9,6 +9,7 @@ from contextlib import nullcontext
 from datetime import datetime
 from pathlib import Path
 
+from ..analysis.heldout import heldout_metrics
 from ..errors import LatentspaceError
 from ..training import distributed
 from ..workflows import runs
@@ -20,7 +21,6 @@ from ._common import (
     load_data,
     use_data_image_shape,
 )
-from .metrics import heldout_metrics
 
 CHECKPOINT_DIR = runs.CHECKPOINT_DIR
 
@@ -106,7 +106,7 @@ def train_locked(args: argparse.Namespace, model: str, estimator, world: distrib
     if not world.is_main:
         return 0
     metrics = {"fit_seconds": fit_seconds, "epochs_run": estimator.n_iter_, "processes": world.size}
-    metrics.update(heldout_metrics(estimator, data))
+    metrics.update(heldout_metrics(estimator, data.X_test))
     metrics["compute"] = estimator.compute_  # kernels, precision and threads the products ran with
     runs.write_run(run_dir, estimator, config, metrics)
     if not args.quiet:

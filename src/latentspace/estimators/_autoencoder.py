@@ -36,9 +36,13 @@ class AutoEncoder(BaseAutoEncoder):
     norm : normalisation after each conv layer: "none", "batch" or "group"; conv only.
     activation : nonlinearity between layers ("relu", "elu", "gelu", "tanh", ...).
     loss : "mse" (summed squared error) or "bce" (binary cross-entropy, data in [0, 1]).
-    epochs, batch_size, lr, weight_decay : optimisation (Adam; weight decay is an L2 penalty).
+    epochs : passes over the data, or "auto" (default): enough for 6,000 optimiser steps and at least
+        20 passes, at most 1,000 (the rule in ``latentspace.training.budget``, docs/training.md).
+    batch_size, lr, weight_decay : optimisation (Adam; weight decay is an L2 penalty).
     validation_fraction : share of the training data held out for ``history_``'s val_* columns.
-    patience : early stopping on the validation loss (None: train all epochs).
+    patience : early stopping on the validation loss, restoring the best epoch's weights: an int,
+        None (train all epochs), or "auto" (default): a fifth of the epochs, at least 10, whenever
+        there is a validation set.
     lr_schedule : "constant" or "cosine".
     grad_clip : max global gradient norm, or None.
     scaling : "none", "center", "standard" or "minmax"; kept with the model and applied to new data.
@@ -60,6 +64,7 @@ class AutoEncoder(BaseAutoEncoder):
     image_shape_ : ``(C, H, W)`` of the images, or None.
     example_shape_ : shape of one example as given to ``fit`` (e.g. ``(1, 28, 28)``), None for rows.
     history_ : list of per-epoch dicts (train_* and val_* loss terms, seconds).
+    epochs_, patience_ : the epochs and patience used ("auto" resolved).
     n_features_in_, n_iter_, best_epoch_, offset_, scale_.
     """
 
@@ -74,12 +79,12 @@ class AutoEncoder(BaseAutoEncoder):
         channels: tuple[int, ...] = (32, 64),
         norm: str = "none",
         loss: str = "mse",
-        epochs: int = 50,
+        epochs: int | str = "auto",
         batch_size: int = 128,
         lr: float = 1e-3,
         weight_decay: float = 0.0,
         validation_fraction: float = 0.1,
-        patience: int | None = None,
+        patience: int | str | None = "auto",
         lr_schedule: str = "constant",
         grad_clip: float | None = None,
         scaling: str = "none",

@@ -30,7 +30,7 @@ from ..nn.conv import (
 )
 from ..nn.mlp import ACTIVATIONS, init_parameters, mlp_encoder_decoder
 from ..nn.models import LatentModel
-from ..training import CheckpointPlan, TrainConfig, distributed, train
+from ..training import CheckpointPlan, TrainConfig, budget, distributed, train
 from ..training.batches import (
     MemmapBatches,
     RowReader,
@@ -52,15 +52,17 @@ MAX_LAYERS = 32
 #: The optimiser's and the data handling's parameters, shared by every estimator.
 COMMON_PARAMS: dict[str, Param] = {
     "n_components": Param("int", "size of the code: the number of latent dimensions", low=1, high=MAX_WIDTH),
-    "epochs": Param("int", "passes over the training data", low=1, high=10**7),
+    "epochs": Param("int", "passes over the training data (auto: 6,000 optimiser steps and at least 20 "
+                    "passes, at most 1,000; docs/training.md)", low=1, high=10**7, auto=True),
     "batch_size": Param("int", "examples per optimiser step", low=1, high=10**8),
     "lr": Param("float", "Adam's learning rate", low=0, low_open=True),
     "weight_decay": Param("float", "L2 penalty weight_decay/2 * ||W||^2 on every weight", low=0),
     "validation_fraction": Param(
         "float", "share of the training data held out for the val_* history and early stopping",
         low=0, high=1, high_open=True),
-    "patience": Param("int", "stop after this many epochs without a better validation loss (None: never)",
-                      low=1, optional=True),
+    "patience": Param("int", "stop after this many epochs without a better validation loss, keeping the best "
+                      "epoch (None: never; auto: a fifth of the epochs, at least 10, given a validation split)",
+                      low=1, optional=True, auto=True),
     "lr_schedule": Param("str", "learning-rate schedule: constant, or cosine decay to 0 over the epochs",
                          choices=("constant", "cosine")),
     "grad_clip": Param("float", "clip the global gradient norm to this value (None: no clipping)",
@@ -249,6 +251,12 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
             low = high = None  # the range is scanned only when the likelihood needs it
             train_data = self._to_tensor(scaled)
             val_data = None if X_val is None else self._to_tensor(self._scale(X_val))
+        n_val = 0 if val_data is None else int(val_data.n if hasattr(val_data, "n") else val_data.shape[0])
+        self._resolve_budget(int(train_data.n if hasattr(train_data, "n") else train_data.shape[0]), n_val > 0,
+                             world.size)
+        if self._range_decides_settings() and low is None:
+            low, high = float(scaled.min()), float(scaled.max())
+        self._resolve_for_data(low, high)
         self._check_model_size(n_features)
         model = self._new_model(n_features)
         if self._needs_range(model):
@@ -269,6 +277,18 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         self.best_epoch_ = history.best_epoch
         self.compute_ = history.compute
         return self
+
+    def _resolve_budget(self, n_train: int, has_validation: bool, world_size: int) -> None:
+        """Set ``epochs_`` and ``patience_``, resolving "auto" by the rule in training/budget.py."""
+        self.epochs_ = budget.resolve_epochs(self.epochs, n_train, int(self.batch_size), world_size)
+        self.patience_ = budget.resolve_patience(self.patience, self.epochs_, has_validation)
+
+    def _range_decides_settings(self) -> bool:
+        """Whether ``_resolve_for_data`` needs the training data's range (scanned only then)."""
+        return False
+
+    def _resolve_for_data(self, low: float | None, high: float | None) -> None:
+        """Settings that depend on the (scaled) training data's range ``[low, high]``; none here."""
 
     @contextlib.contextmanager
     def _compute(self, rows: int) -> Iterator[int]:
@@ -333,11 +353,11 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
 
     def _train_config(self) -> TrainConfig:
         return TrainConfig(
-            epochs=int(self.epochs),
+            epochs=self.epochs_,
             batch_size=int(self.batch_size),
             lr=float(self.lr),
             weight_decay=float(self.weight_decay),
-            patience=self.patience,
+            patience=self.patience_,
             lr_schedule=self.lr_schedule,
             grad_clip=self.grad_clip,
             verbose=bool(self.verbose),

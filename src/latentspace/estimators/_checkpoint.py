@@ -29,9 +29,12 @@ FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "weights.safetensors"
 FITTED_ARRAYS = ("offset_", "scale_")
-FITTED_SCALARS = ("n_features_in_", "n_iter_", "best_epoch_", "active_units_")
+FITTED_SCALARS = ("n_features_in_", "n_iter_", "best_epoch_", "active_units_", "epochs_", "patience_", "likelihood_",
+                  "warmup_epochs_")
 #: Fitted tuples or None; JSON turns tuples into lists, so they are turned back on loading.
 FITTED_SHAPES = ("image_shape_", "example_shape_")
+#: Fitted values of parameters given as "auto", which the model is built from.
+RESOLVED_SETTINGS = ("likelihood_", "warmup_epochs_")
 
 
 def save_estimator(estimator, path) -> None:
@@ -142,6 +145,9 @@ def load_estimator(path, classes: dict[str, type]):
     for name in FITTED_SHAPES:  # before the model is built: a conv model is built from image_shape_
         if name in config["fitted"]:
             setattr(estimator, name, restore_shape(config["fitted"][name], name, path))
+    for name in RESOLVED_SETTINGS:  # likewise: "auto" parameters build the model they resolved to
+        if isinstance(config["fitted"].get(name), (str, int)):
+            setattr(estimator, name, config["fitted"][name])
     try:
         estimator._check_loadable(n_features)
     except (LatentspaceError, TypeError, ValueError, OverflowError, RuntimeError) as e:

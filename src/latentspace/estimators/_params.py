@@ -20,6 +20,8 @@ import torch
 
 from ..errors import LatentspaceError
 
+#: The value of a parameter with ``auto=True`` that ``fit`` resolves from the data.
+AUTO = "auto"
 #: Largest image side accepted for an image shape (pixels).
 MAX_SIDE = 16_384
 #: Kinds of value a parameter takes (what the CLI parses and what validation checks).
@@ -37,6 +39,7 @@ class Param:
     low/high: bounds for numbers and for each entry of "ints", inclusive unless ``low_open``/``high_open``.
     choices:  the allowed strings for "str".
     optional: ``None`` is allowed (and means what ``help`` says).
+    auto:     the string "auto" is allowed: resolved at ``fit`` from the data (see ``help``).
     help:     what it means, one line: the CLI's help text.
     """
 
@@ -50,6 +53,7 @@ class Param:
     optional: bool = False
     #: longest allowed "ints" tuple (None: any)
     max_len: int | None = None
+    auto: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -58,6 +62,8 @@ class Param:
     # ---- checking -------------------------------------------------------------------------------
     def check(self, name: str, value: Any) -> None:
         """Raise LatentspaceError (one line naming ``name``) unless ``value`` is allowed."""
+        if self.auto and isinstance(value, str) and value == AUTO:
+            return
         if value is None:
             if not self.optional:
                 raise LatentspaceError(f"{name} must be {self.describe()}, got None")
@@ -82,7 +88,7 @@ class Param:
             text = "True or False"
         else:
             text = f"{'an int' if self.kind == 'int' else 'a number'}{self._range(' ')}"
-        return text + (" or None" if self.optional else "")
+        return text + (" or 'auto'" if self.auto else "") + (" or None" if self.optional else "")
 
     def _range(self, lead: str) -> str:
         low = None if self.low is None else f"{'>' if self.low_open else '>='} {_num(self.low)}"

@@ -41,6 +41,11 @@ class LatentModel(nn.Module):
     def start_epoch(self, epoch: int) -> None:
         """Called by the training loop before each epoch (0-based), e.g. for KL warm-up."""
 
+    def counts_for_early_stopping(self, epoch: int) -> bool:
+        """Whether the validation loss of the epoch numbered ``epoch`` (1-based, just finished) may
+        end training: not during a warm-up."""
+        return True
+
 
 class Autoencoder(LatentModel):
     """x -> encoder -> z -> decoder -> likelihood parameters. Loss: reconstruction only."""
@@ -88,6 +93,9 @@ class VariationalAutoencoder(LatentModel):
         ramp = 1.0 if self.warmup_epochs == 0 else min(1.0, epoch / self.warmup_epochs)
         self.kl_weight = self.beta * ramp
 
+    def counts_for_early_stopping(self, epoch: int) -> bool:
+        return epoch > self.warmup_epochs
+
     def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(n, n_features) -> (mu, logvar)``, each ``(n, n_latent)``."""
         h = self.encoder(x)
@@ -122,21 +130,26 @@ class VariationalAutoencoder(LatentModel):
         recon = self.likelihood.nll(x, self.decoder(z))
         return recon, self.kl_to_prior(mu, logvar).sum(-1)
 
-    def elbo_common_noise(self, x: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
-        """ELBO per example ``(n,)`` averaged over the noise draws ``eps`` ``(S, n_latent)``.
+    def elbo_with_noise(self, x: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+        """ELBO per example ``(n,)``: the reconstruction term averaged over each example's own noise
+        draws ``eps`` ``(n, S, n_latent)``, the KL exact.
 
-        Every example uses the same draws ("common random numbers"): each estimate is still unbiased,
-        and an example's value no longer depends on which other examples share its batch or order.
+        Independent draws per example make the error of a data-set mean shrink with the number of
+        examples as well as with S (draws shared by all examples do not average out across them).
         """
         mu, logvar = self.posterior(x)
-        z = mu + torch.exp(0.5 * logvar) * eps[:, None, :]
-        recon = self.likelihood.nll(x, self.decoder(z)).mean(0)
+        n, draws, k = eps.shape
+        z = (mu[:, None, :] + torch.exp(0.5 * logvar)[:, None, :] * eps).reshape(n * draws, k)
+        recon = self.likelihood.nll(x.repeat_interleave(draws, dim=0), self.decoder(z)).reshape(n, draws).mean(1)
         return -(recon + self.kl_to_prior(mu, logvar).sum(-1))
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
         recon, kl = self.elbo_terms(x, generator)
         recon, kl = recon.mean(), kl.mean()
-        return {"loss": recon + self.kl_weight * kl, "recon": recon, "kl": kl}
+        # Validation (eval mode) always scores the objective itself, -ELBO at the full weight beta,
+        # so that early stopping compares like with like during and after the warm-up.
+        weight = self.kl_weight if self.training else self.beta
+        return {"loss": recon + weight * kl, "recon": recon, "kl": kl}
 
     def sample(self, n: int, generator: torch.Generator | None) -> torch.Tensor:
         """Decode ``n`` draws of the prior: ``(n, n_features)`` decoder means."""

@@ -26,7 +26,8 @@ import numpy as np
 from sklearn.decomposition import PCA
 from torch import nn
 
-from ..analysis.samplers import fit_code_mixture, is_vae
+from ..analysis.protocol import has_prior
+from ..analysis.samplers import fit_code_mixture
 from ..data import Dataset
 from ..errors import LatentspaceError
 from ..nn.conv import ConvDecoder
@@ -203,7 +204,7 @@ def density_components(model, plane: MapPlane, codes: np.ndarray, seed: int) -> 
     codes. Returns (the mixture's marginal on the map plane as ``[{w, mean, cov}]``, the full sampler).
     """
     k = codes.shape[1]
-    if is_vae(model):
+    if has_prior(model):
         weights, means, covs = np.ones(1), np.zeros((1, k)), np.eye(k)[None]
         kind = "prior N(0, I)"
     else:
@@ -223,7 +224,7 @@ def slider_ranges(model, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     lo, hi = codes.min(0), codes.max(0)
     pad = 0.1 * np.maximum(hi - lo, 1e-6)
     lo, hi = lo - pad, hi + pad
-    if is_vae(model):
+    if has_prior(model):
         lo, hi = np.minimum(lo, -3.0), np.maximum(hi, 3.0)
     return lo, hi
 
@@ -231,7 +232,7 @@ def slider_ranges(model, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def map_extent(model, points: np.ndarray, plane: MapPlane) -> list[float]:
     """``[x0, x1, y0, y1]`` of the map: the points widened by 8%, and the prior's +-3 for a VAE."""
     lo, hi = points.min(0), points.max(0)
-    if is_vae(model):
+    if has_prior(model):
         mean = -plane.axes @ plane.center
         lo, hi = np.minimum(lo, mean - 3.0), np.maximum(hi, mean + 3.0)
     pad = 0.08 * np.maximum(hi - lo, 1e-6)
@@ -244,7 +245,7 @@ def map_extent(model, points: np.ndarray, plane: MapPlane) -> list[float]:
 def model_kind(model) -> str:
     if isinstance(model, PCA):
         return "PCA"
-    return "VAE" if is_vae(model) else "AE"
+    return "VAE" if has_prior(model) else "AE"
 
 
 def explorer_model(name: str, model, X_train: np.ndarray, X_points: np.ndarray, precision: str, seed: int) -> dict:
@@ -256,7 +257,7 @@ def explorer_model(name: str, model, X_train: np.ndarray, X_points: np.ndarray, 
     marginal, sampler = density_components(model, plane, train_codes, seed)
     lo, hi = slider_ranges(model, np.concatenate([train_codes, codes]))
     k = codes.shape[1]
-    start = plane.center if k > 2 else np.zeros(k) if is_vae(model) else train_codes.mean(0)
+    start = plane.center if k > 2 else np.zeros(k) if has_prior(model) else train_codes.mean(0)
     return {
         "name": name, "kind": model_kind(model), "k": k, "summary": decoder_summary(model),
         "precision": precision, "ops": decoder_program(model, precision),

@@ -12,7 +12,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from scipy.stats import norm
 
-from ..analysis.samplers import is_vae
+from ..analysis.protocol import has_prior
 from ..errors import LatentspaceError
 from ._images import as_images, display_range, show_tiles
 from .figures import new_figure
@@ -92,7 +92,7 @@ def grid_values(model, X: np.ndarray | None, n: int) -> tuple[np.ndarray, np.nda
     A VAE's prior is N(0, I): Gaussian quantiles at evenly spaced probabilities put the grid where the
     prior puts its mass. An AE has no prior: the grid spans the range its codes of ``X`` cover.
     """
-    if is_vae(model):
+    if has_prior(model):
         q = norm.ppf(np.linspace(0.05, 0.95, n))
         return q, q, "N(0,1) quantiles 5%..95%"
     if X is None:

@@ -13,19 +13,13 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from ..analysis.protocol import reconstruct
 from ..errors import LatentspaceError
 from ._images import as_images, display_range, grid_of, show_tiles
 from .figures import new_figure
 
 #: keys of a history record that are not loss terms
 NOT_TERMS = {"epoch", "seconds"}
-
-
-def reconstruct(model, X: np.ndarray) -> np.ndarray:
-    """``decode(encode(X))`` for a latentspace estimator or any transformer with an inverse (PCA)."""
-    if hasattr(model, "reconstruct"):
-        return model.reconstruct(X)
-    return model.inverse_transform(model.transform(X))
 
 
 def history_of(model_or_history) -> list[dict[str, float]]:

@@ -1,4 +1,4 @@
-"""The main job: the seed's claims, measured and pictured on one data set.
+"""The main job: the tutorial's claims, measured and pictured on one data set.
 
 The demo is a list of stages. A stage is a small function ``stage(ctx: DemoContext) -> None`` that
 reads what earlier stages left in the context (fitted models, data, shared values) and adds tables
@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.decomposition import PCA
 
 from .._files import atomic_write_bytes, atomic_write_json
+from ..analysis.claims import verdicts
+from ..analysis.heldout import vae_metrics
+from ..analysis.protocol import HELDOUT_MSE, comparison_models, has_prior, heldout_mse
 from ..data import Dataset
-from ..estimators import VAE, AutoEncoder, LinearAutoEncoder
 from ..report import (
     Report,
     plot_interpolations,
@@ -34,11 +35,10 @@ from ..report import (
     plot_samples,
     plot_training_curves,
     plot_traversals,
-    reconstruct,
 )
 from ..report.samplers import model_samples
 from ..training.threads import pinned_threads
-from .demo_context import DemoContext, DemoResult, Stage
+from .demo_context import BUDGETS, DemoBudget, DemoContext, DemoResult, Stage
 from .demo_stages import explorer_stage, memorize_stage, pca_stage, regularity_stage, sweep_stage
 
 REPORT_FILE = "report.html"
@@ -54,36 +54,38 @@ def standardised(data: Dataset) -> Dataset:
     mean = data.X_train.mean(axis=0)
     std = data.X_train.std(axis=0)
     std = np.where(std > 1e-12, std, 1.0)
-    scale = lambda X: ((X - mean) / std).astype(np.float32)  # noqa: E731
+    scale = lambda X: ((X - mean) / std).astype(np.float32)
     return Dataset(f"{data.name} (standardised)", scale(data.X_train), scale(data.X_test), data.y_train,
                    data.y_test, data.image_shape)
 
 
-def demo_models(k: int, quick: bool, seed: int, unit_interval: bool = True) -> dict[str, object]:
-    """PCA, a linear AE, a deep AE and a VAE at latent size ``k``.
+def subsampled(data: Dataset, budget: DemoBudget, seed: int) -> Dataset:
+    """The data set cut to the budget's row caps (a seeded random subset of each part, order kept)."""
+    rng = np.random.default_rng(seed)
 
-    Data in [0, 1] (images) get a Bernoulli VAE, other (standardised) data a Gaussian one.
-    Epochs were chosen on digits: the full setting brings the linear AE to within 1% of PCA and
-    keeps both of the VAE's units active; ``quick`` is a first look.
-    """
-    epochs = 30 if quick else 200
-    likelihood = "bernoulli" if unit_interval else "gaussian"
-    return {
-        f"PCA({k})": PCA(k, random_state=seed),
-        # The linear AE's own defaults were tuned to reach PCA's optimum (about a second on digits).
-        "linear AE": LinearAutoEncoder(k, random_state=seed),
-        "deep AE": AutoEncoder(k, hidden=(256, 64), epochs=epochs,
-                               batch_size=64 if quick else 128, random_state=seed),
-        # A smaller batch and a larger step keep a 2-D VAE from collapsing onto one unit early on.
-        "VAE": VAE(k, hidden=(256, 64), likelihood=likelihood, epochs=epochs, batch_size=64,
-                   lr=3e-3, random_state=seed),
-    }
+    def cut(X, y, cap):
+        if cap is None or len(X) <= cap:
+            return X, y
+        keep = np.sort(rng.choice(len(X), cap, replace=False))
+        return X[keep], None if y is None else y[keep]
+
+    X_train, y_train = cut(data.X_train, data.y_train, budget.train_rows)
+    X_test, y_test = cut(data.X_test, data.y_test, budget.test_rows)
+    if len(X_train) == len(data.X_train) and len(X_test) == len(data.X_test):
+        return data
+    return Dataset(data.name, X_train, X_test, y_train, y_test, data.image_shape)
+
+
+def demo_models(k: int, seed: int, epochs: int | str = "auto") -> dict[str, object]:
+    """PCA, a linear AE, a deep AE and a VAE at latent size ``k``: the analysis protocol's comparison
+    models (exact PCA; every estimator with its defaults; ``epochs`` for the deep AE and the VAE)."""
+    return comparison_models(k, random_state=seed, epochs=epochs)
 
 
 # ---- the stages ------------------------------------------------------------------------------------
 def fit_stage(ctx: DemoContext) -> None:
     """Fit every model on the training part; save the estimators under ``models/``."""
-    specs = demo_models(ctx.k, ctx.quick, ctx.seed, in_unit_interval(ctx.data.X_train))
+    specs = demo_models(ctx.k, ctx.seed, ctx.epochs_for(ctx.budget.steps))
     for name, model in ctx.steps(specs.items()):
         started = time.perf_counter()
         model.fit(ctx.data.X_train)
@@ -97,9 +99,9 @@ def reconstruction_stage(ctx: DemoContext) -> None:
     X = ctx.data.X_test
     rows, pca_mse = [], None
     for name, model in ctx.steps(ctx.models.items()):
-        mse = float(np.mean((reconstruct(model, X) - X) ** 2))
+        mse = heldout_mse(model, X)
         pca_mse = mse if pca_mse is None else pca_mse
-        rows.append({"model": name, "k": ctx.k, "test_mse_per_feature": mse, "ratio_to_pca": mse / pca_mse,
+        rows.append({"model": name, "k": ctx.k, HELDOUT_MSE: mse, "ratio_to_pca": mse / pca_mse,
                      "fit_seconds": ctx.fit_seconds[name]})
     section = ctx.section(
         "Reconstruction",
@@ -122,19 +124,21 @@ def curves_stage(ctx: DemoContext) -> None:
 
 
 def vae_stage(ctx: DemoContext) -> None:
-    X = ctx.data.X_test
+    X = ctx.data.X_test[: ctx.budget.iw_rows]
     rows = []
-    iw_k = 100 if ctx.quick else 1000
-    for name, model in ctx.steps([(n, m) for n, m in ctx.models.items() if isinstance(m, VAE)]):
-        elbo = model.score_samples(X)
-        rows.append({"model": name, "k": ctx.k, "test_neg_elbo_nats": float(-elbo.mean()),
-                     f"test_iw_nll_nats_k{iw_k}": float(-model.log_likelihood(X, k=iw_k).mean()),
+    iw_k = ctx.budget.iw_samples
+    for name, model in ctx.steps([(n, m) for n, m in ctx.models.items() if has_prior(m)]):
+        m = vae_metrics(model, X, iw_samples=iw_k, random_state=ctx.seed)
+        rows.append({"model": name, "k": ctx.k, "likelihood": model.likelihood_, "n_examples": len(X),
+                     "neg_elbo": m["neg_elbo"], "neg_elbo_stderr": m["neg_elbo_stderr"],
+                     "iw_nll": m["iw_nll"], "iw_nll_stderr": m["iw_nll_stderr"], "iw_samples": iw_k,
                      "active_units": int(model.active_units_)})
     if rows:
         section = ctx.section("The VAE's likelihood", "The importance-weighted NLL is a tighter bound than "
                               "the negative ELBO, so it should be lower; active units count the latent "
                               "dimensions the VAE actually uses.")
-        ctx.add_table(section, "vae", rows, "held-out negative ELBO and importance-weighted NLL, nats per example")
+        ctx.add_table(section, "vae", rows, f"held-out negative ELBO and importance-weighted NLL ({iw_k} samples), "
+                      f"nats per example on {len(X)} held-out examples, with standard errors")
 
 
 def latent_stage(ctx: DemoContext) -> None:
@@ -151,7 +155,7 @@ def latent_stage(ctx: DemoContext) -> None:
                            "Codes of held-out data coloured by label: look for separated clusters and for gaps.",
                            name="latent-scatter")
         else:
-            how = "N(0,1) quantiles" if isinstance(grids[item], VAE) else "the range of its codes"
+            how = "N(0,1) quantiles" if has_prior(grids[item]) else "the range of its codes"
             section.figure(plot_manifold_grid(grids[item], ctx.image_shape, X=ctx.data.X_train, title=item),
                            f"{item}: decoded points on a grid over {how}. Look for blank or garbled tiles: "
                            "regions of the latent space that decode to nothing plausible.",
@@ -226,17 +230,33 @@ def run_demo(
     echo: Callable[[str], None] = print,
     show_progress: bool = True,
     threads: int | None = None,
+    budget: str | DemoBudget | None = None,
+    skip: tuple[str, ...] = (),
 ) -> DemoResult:
     """Run every stage on ``data``; write models, metrics.json, config.json, summary.txt and report.html.
 
+    ``budget``: "quick", "full" or a ``DemoBudget`` (default: "quick" when ``quick``, else "full").
+    ``skip``: names of stages not to run. Stopped by Ctrl-C, the demo still writes the report and
+    metrics of the stages it finished (``DemoResult.interrupted_in`` names the one it stopped in).
     ``threads``: torch CPU threads for every model while the demo runs (restored afterwards). None:
     each model's default (one thread for these small networks, see ``training.threads``).
     """
+    if budget is None:
+        budget = "quick" if quick else "full"
+    if isinstance(budget, str):
+        if budget not in BUDGETS:
+            raise ValueError(f"unknown demo budget {budget!r}; choose one of {', '.join(BUDGETS)}")
+        budget = BUDGETS[budget]
+    stages = STAGES if stages is None else stages
+    unknown = [name for name in skip if name not in [s.name for s in stages]]
+    if unknown:
+        raise ValueError(f"no demo stage {unknown[0]!r}; stages: {', '.join(s.name for s in stages)}")
     with pinned_threads(threads):
-        return run_stages(data, Path(out), quick, seed, k, STAGES if stages is None else stages, echo, show_progress)
+        return run_stages(data, Path(out), budget, seed, k, [s for s in stages if s.name not in skip], echo,
+                          show_progress)
 
 
-def run_stages(data: Dataset, out: Path, quick: bool, seed: int, k: int, stages: list[Stage],
+def run_stages(data: Dataset, out: Path, budget: DemoBudget, seed: int, k: int, stages: list[Stage],
                echo: Callable[[str], None], show_progress: bool) -> DemoResult:
     out.mkdir(parents=True, exist_ok=True)
     # Every model must see the same numbers for their errors to compare: data outside [0, 1] are
@@ -246,21 +266,44 @@ def run_stages(data: Dataset, out: Path, quick: bool, seed: int, k: int, stages:
     if rescaled:
         data = standardised(data)
         echo("data outside [0, 1]: standardised with the training part's mean and std for every model")
-    config = {"command": "demo", "data": source_name, "standardised": rescaled, "quick": quick, "seed": seed, "n_components": k,
-              "n_train": len(data.X_train), "n_test": len(data.X_test), "image_shape": data.image_shape}
+    full_sizes = (len(data.X_train), len(data.X_test))
+    data = subsampled(data, budget, seed)
+    if (len(data.X_train), len(data.X_test)) != full_sizes:
+        echo(f"budget {budget.name!r}: {len(data.X_train)} of {full_sizes[0]} training and {len(data.X_test)} of "
+             f"{full_sizes[1]} test examples (a seeded random subset)")
+    config = {"command": "demo", "data": source_name, "standardised": rescaled, "budget": budget.name,
+              "quick": budget.name == "quick", "seed": seed, "n_components": k, "n_train": len(data.X_train),
+              "n_test": len(data.X_test), "image_shape": data.image_shape, "stages": [s.name for s in stages]}
     report = Report(f"latentspace demo on {data.name}", data.describe())
-    ctx = DemoContext(data, out, quick, seed, k, report, echo=echo, show_progress=show_progress)
+    claims = report.section("Verdicts", "Each claim of the tutorial, judged on this run's measurements "
+                            "(the sections below hold the numbers).")
+    ctx = DemoContext(data, out, budget, seed, k, report, echo=echo, show_progress=show_progress)
     result = DemoResult(tables=ctx.tables, out=out)
-    for stage in stages:
-        ctx.stage_name = stage.name
-        started = time.perf_counter()
-        stage.run(ctx)
-        result.stage_seconds[stage.name] = time.perf_counter() - started
+    try:
+        for stage in stages:
+            ctx.stage_name = stage.name
+            started = time.perf_counter()
+            stage.run(ctx)
+            result.stage_seconds[stage.name] = time.perf_counter() - started
+    except KeyboardInterrupt:
+        result.interrupted_in = ctx.stage_name
+        echo(f"\nstopped during stage {ctx.stage_name!r}: writing the report of the stages that finished")
+        config["interrupted_in"] = ctx.stage_name
+    found = verdicts(ctx.tables)
+    result.verdicts = [v.line() for v in found]
+    for line in result.verdicts:
+        claims.text(line)
+    if not found:
+        claims.text("No claim was measured: the stages that measure them did not run.", note=True)
+    if result.interrupted_in:
+        claims.text(f"The demo was stopped during stage '{result.interrupted_in}': later sections are missing.",
+                    note=True)
     config["models"] = {name: describe_model(m) for name, m in ctx.models.items()}
     report.configuration(config)
     timing = [{"stage": name, "seconds": s} for name, s in result.stage_seconds.items()]
     report.section("Configuration").table(timing, "wall time per stage (seconds)", name="stage-seconds")
-    atomic_write_json(out / "metrics.json", {"data": source_name, **ctx.tables, "stage_seconds": result.stage_seconds})
+    atomic_write_json(out / "metrics.json", {"data": source_name, **ctx.tables, "stage_seconds": result.stage_seconds,
+                                             "verdicts": [v.to_dict() for v in found]})
     atomic_write_json(out / "config.json", config)
     atomic_write_bytes(out / "summary.txt", (result.table() + "\n").encode())
     result.report_path = report.write(out / REPORT_FILE)
@@ -272,4 +315,14 @@ def describe_model(model) -> dict[str, Any]:
     return {"class": type(model).__name__, "params": {k: v for k, v in params.items() if k != "verbose"}}
 
 
-__all__ = ["run_demo", "DemoContext", "DemoResult", "Stage", "STAGES", "stage_index", "demo_models"]
+__all__ = [
+    "BUDGETS",
+    "STAGES",
+    "DemoBudget",
+    "DemoContext",
+    "DemoResult",
+    "Stage",
+    "demo_models",
+    "run_demo",
+    "stage_index",
+]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -12,6 +13,40 @@ from tqdm.auto import tqdm
 
 from ..data import Dataset
 from ..report import Report, Section, text_table
+from ..training.budget import steps_per_epoch
+
+
+@dataclass(frozen=True)
+class DemoBudget:
+    """How much the demo measures: the knobs that set its run time, per preset (``BUDGETS``).
+
+    ``train_rows``/``test_rows`` cap the data (a seeded subsample; None: all of it). ``steps`` are
+    the optimiser steps of the deep AE and the VAE (None: their own data-scaled "auto" budget);
+    ``sweep_steps`` those of each model in the latent-size sweep.
+    """
+
+    name: str
+    train_rows: int | None
+    test_rows: int | None
+    steps: int | None
+    sweep_ks: tuple[int, ...]
+    sweep_steps: int | None
+    samples: int  # decoded samples per model and sampler in the regularity stage
+    sweep_samples: int
+    iw_samples: int  # importance samples per example of the VAE's IW-NLL
+    iw_rows: int  # held-out examples it is measured on
+    memorize_epochs: int
+
+
+#: "quick": a first look (minutes, even on Fashion-MNIST); "full": everything, as documented
+BUDGETS = {
+    "quick": DemoBudget("quick", train_rows=5000, test_rows=2000, steps=1000, sweep_ks=(1, 2, 4),
+                        sweep_steps=300, samples=300, sweep_samples=200, iw_samples=100, iw_rows=500,
+                        memorize_epochs=600),
+    "full": DemoBudget("full", train_rows=None, test_rows=None, steps=None, sweep_ks=(1, 2, 4, 8, 16),
+                       sweep_steps=3000, samples=1000, sweep_samples=500, iw_samples=1000, iw_rows=1000,
+                       memorize_epochs=3000),
+}
 
 
 @dataclass
@@ -20,7 +55,7 @@ class DemoContext:
 
     data: Dataset
     out: Path
-    quick: bool
+    budget: DemoBudget
     seed: int
     k: int
     report: Report
@@ -36,6 +71,17 @@ class DemoContext:
     def autoencoders(self) -> dict[str, Any]:
         """The fitted latentspace estimators (everything but PCA), by name."""
         return {name: m for name, m in self.models.items() if hasattr(m, "history_")}
+
+    @property
+    def quick(self) -> bool:
+        return self.budget.name == "quick"
+
+    def epochs_for(self, steps: int | None, n_train: int | None = None, batch_size: int = 128) -> int | str:
+        """Epochs that give ``steps`` optimiser steps on the training part ("auto" for None)."""
+        if steps is None:
+            return "auto"
+        n = len(self.data.X_train) if n_train is None else n_train
+        return max(1, math.ceil(steps / steps_per_epoch(n, batch_size)))
 
     @property
     def image_shape(self):
@@ -69,6 +115,10 @@ class DemoResult:
     out: Path | None = None
     report_path: Path | None = None
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    #: one line per tutorial claim measured (analysis/claims.py)
+    verdicts: list[str] = field(default_factory=list)
+    #: the stage that was running when the demo was stopped (Ctrl-C), or None
+    interrupted_in: str | None = None
 
     @property
     def rows(self) -> list[dict]:
@@ -76,4 +126,6 @@ class DemoResult:
         return self.tables.get("reconstruction", [])
 
     def table(self) -> str:
-        return "\n\n".join(text_table(rows, key) for key, rows in self.tables.items())
+        """The verdicts, then every table."""
+        head = "\n".join(["verdicts on the tutorial's claims, measured on this run:", *self.verdicts])
+        return "\n\n".join([head, *(text_table(rows, key) for key, rows in self.tables.items())])

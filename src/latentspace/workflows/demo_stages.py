@@ -1,4 +1,4 @@
-"""Demo stages that measure the seed's specific claims (linear AE = PCA; lack of regularity; latent size).
+"""Demo stages that measure the tutorial's specific claims (linear AE = PCA; lack of regularity; latent size).
 
 Each stage takes the demo's shared context (see ``demo.py``) and adds tables and figures; they are
 appended to ``demo.STAGES`` there.
@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..analysis import SAMPLERS, evaluate_regularity, feature_space
 from ..analysis.memorize import run_memorization
 from ..analysis.pca import compare_with_pca
+from ..analysis.protocol import HELDOUT_MSE
 from ..analysis.sweep import latent_sweep
 from ..report import plot_latent_sweep, plot_memorising_line
 from ..report.explorer import EXPLORER_INTRO, add_explorer
@@ -51,7 +52,7 @@ def demo_features(ctx: DemoContext):
 def regularity_stage(ctx: DemoContext) -> None:
     """Sample quality by sampler, interpolation midpoints, and the VAE's KL split (issue: regularity)."""
     features = demo_features(ctx)
-    n = 300 if ctx.quick else 1000
+    n = ctx.budget.samples
     results = {name: evaluate_regularity(model, ctx.data, n_samples=n, random_state=ctx.seed, features=features)
                for name, model in ctx.steps(ctx.models.items())}
     sample_rows, interp_rows = [], []
@@ -70,7 +71,7 @@ def regularity_stage(ctx: DemoContext) -> None:
         "Regularity, measured",
         f"Decoded samples judged in the feature space of a small classifier trained on the labels "
         f"({features.name}; not Inception FID). Lower Fréchet distance and higher precision (samples on the "
-        "data manifold) and recall (the manifold covered) are better. The seed says an AE cannot generate from "
+        "data manifold) and recall (the manifold covered) are better. The tutorial says an AE cannot generate from "
         "random codes and a VAE can: compare the AE's 'box' and 'gaussian' rows with the VAE's 'prior' row, and "
         "see how much a 10-Gaussian mixture fitted to the codes (gmm10) recovers: that part of the AE's failure "
         "is the sampler, not the space.",
@@ -89,15 +90,15 @@ def regularity_stage(ctx: DemoContext) -> None:
 
 
 def memorize_stage(ctx: DemoContext) -> None:
-    """The seed's section 1.3: a 1-D AE that memorises 50 examples, and a same-size VAE beside it."""
+    """The tutorial's section 1.3: a 1-D AE that memorises 50 examples, and a same-size VAE beside it."""
     result = None
     for _ in ctx.steps([0]):
-        result = run_memorization(ctx.data, n_train=50, epochs=600 if ctx.quick else 3000,
+        result = run_memorization(ctx.data, n_train=50, epochs=ctx.budget.memorize_epochs,
                                   random_state=ctx.seed, features=demo_features(ctx))
     section = ctx.section(
         "The memorising autoencoder",
         "An AE with a 1-D code trained on 50 examples until it reconstructs them: its codes spread on a line. "
-        "The seed says points between the codes decode to nonsense; compare the midpoints' and the "
+        "The tutorial says points between the codes decode to nonsense; compare the midpoints' and the "
         "past-the-ends points' precision with the reconstructions'.",
     )
     columns = ("model", "train_mse_per_feature", "recon_frechet", "recon_precision", "midpoint_frechet",
@@ -115,22 +116,22 @@ def memorize_stage(ctx: DemoContext) -> None:
 
 def sweep_stage(ctx: DemoContext) -> None:
     """The latent size trade-off: reconstruction and sample quality against k for every model."""
-    ks = (1, 2, 4) if ctx.quick else (1, 2, 4, 8, 16)
+    ks = [k for k in ctx.budget.sweep_ks if k <= ctx.data.n_features]
     rows = []
     for k in ctx.steps(ks):
-        rows += latent_sweep(ctx.data, ks=(k,), epochs=20 if ctx.quick else 50,
-                             n_samples=200 if ctx.quick else 500, random_state=ctx.seed,
+        rows += latent_sweep(ctx.data, ks=(k,), epochs=ctx.epochs_for(ctx.budget.sweep_steps),
+                             n_samples=ctx.budget.sweep_samples, random_state=ctx.seed,
                              features=demo_features(ctx))
     section = ctx.section(
         "Latent size",
-        "The seed's 1-D vs 2-D example made real: reconstruction error falls with k for every model, while "
+        "The tutorial's 1-D vs 2-D example made real: reconstruction error falls with k for every model, while "
         "sample quality need not improve. Look for where the deep AE stops beating PCA and where the VAE's "
         "samples are best.",
     )
-    columns = ("model", "k", "heldout_mse_per_feature", "sampler", "sample_frechet", "sample_precision",
+    columns = ("model", "k", HELDOUT_MSE, "sampler", "sample_frechet", "sample_precision",
                "gmm10_frechet")
     ctx.add_table(section, "sweep", [{c: r[c] for c in columns} for r in rows], "held-out error and sample quality by k")
-    section.figure(plot_latent_sweep(rows, ["heldout_mse_per_feature", "sample_frechet", "gmm10_frechet"]),
+    section.figure(plot_latent_sweep(rows, [HELDOUT_MSE, "sample_frechet", "gmm10_frechet"]),
                    "Against k: reconstruction error (left) and the Fréchet distance of samples (the model's "
                    "own sampler, then a mixture fitted to its codes).", name="latent-sweep")
 

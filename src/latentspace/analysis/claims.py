@@ -1,0 +1,122 @@
+"""The tutorial's claims, each judged on one run's measured tables: holds, does not hold, or holds
+only against a named baseline.
+
+Every judge takes the demo's tables (``{key: rows}``, as in its metrics.json) and returns a
+``Verdict``, or None when the stage that measures the claim did not run. Thresholds are stated in
+each judge; they are loose on purpose: a verdict says which way the numbers point, the tables say
+by how much.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .protocol import HELDOUT_MSE
+
+HOLDS = "holds"
+FAILS = "does not hold"
+#: a linear AE "finds PCA's subspace" within this largest principal angle, degrees
+MAX_ANGLE_DEG = 2.0
+
+
+@dataclass
+class Verdict:
+    claim: str
+    verdict: str  # HOLDS, FAILS, or "holds only against <baseline>"
+    evidence: str
+
+    def line(self) -> str:
+        return f"{self.verdict.upper()}: {self.claim} ({self.evidence})"
+
+    def to_dict(self) -> dict[str, str]:
+        return {"claim": self.claim, "verdict": self.verdict, "evidence": self.evidence}
+
+
+def rows_by(rows: list[dict], *keys: str) -> dict:
+    return {tuple(r[k] for k in keys) if len(keys) > 1 else r[keys[0]]: r for r in rows}
+
+
+def linear_ae_is_pca(tables: dict) -> Verdict | None:
+    rows = rows_by(tables.get("pca_check", []), "model")
+    linear = rows.get("linear AE")
+    if linear is None or linear.get("max_principal_angle_deg") is None:
+        return None
+    angle, ratio = linear["max_principal_angle_deg"], linear["test_mse_ratio"]
+    holds = angle <= MAX_ANGLE_DEG and ratio <= 1.01
+    return Verdict("a linear autoencoder finds PCA's subspace", HOLDS if holds else FAILS,
+                   f"largest principal angle {angle:.2f} deg, held-out error {ratio:.4f} x PCA's")
+
+
+def deep_ae_beats_pca(tables: dict) -> Verdict | None:
+    rows = tables.get("reconstruction", [])
+    pca = next((r for r in rows if r["model"].startswith("PCA")), None)
+    deep = next((r for r in rows if r["model"] == "deep AE"), None)
+    if pca is None or deep is None:
+        return None
+    ratio = deep[HELDOUT_MSE] / pca[HELDOUT_MSE]
+    return Verdict("a non-linear autoencoder reconstructs better than PCA at the same latent size",
+                   HOLDS if ratio < 1 else FAILS, f"deep AE's held-out error {ratio:.3f} x PCA's")
+
+
+def vae_generates_ae_does_not(tables: dict) -> Verdict | None:
+    rows = rows_by(tables.get("sample_quality", []), "model", "sampler")
+    prior = rows.get(("VAE", "prior"))
+    box = rows.get(("deep AE", "box"))
+    if prior is None or box is None:
+        return None
+    vae, ae_box = prior["frechet"], box["frechet"]
+    claim = "an autoencoder cannot generate by decoding random codes, a VAE can (from its prior)"
+    if vae >= ae_box:
+        return Verdict(claim, FAILS, f"Fréchet: VAE prior {vae:.3g}, deep AE random codes {ae_box:.3g}")
+    fitted = {s: rows[("deep AE", s)]["frechet"] for s in ("gaussian", "gmm10") if ("deep AE", s) in rows}
+    better = {s: f for s, f in fitted.items() if f <= vae}
+    evidence = f"Fréchet: VAE prior {vae:.3g}, deep AE random codes {ae_box:.3g}"
+    if better:
+        best = min(better, key=better.get)
+        return Verdict(claim, "holds only against random codes (box)",
+                       f"{evidence}; but a {best} density fitted to the AE's codes gives {better[best]:.3g}")
+    return Verdict(claim, HOLDS, evidence + "".join(f", AE {s} {f:.3g}" for s, f in fitted.items()))
+
+
+def memorising_ae_has_holes(tables: dict) -> Verdict | None:
+    rows = rows_by(tables.get("memorize", []), "model")
+    ae = rows.get("ae")
+    if ae is None:
+        return None
+    recon, mid = ae["recon_precision"], ae["midpoint_precision"]
+    claim = "between the codes of a memorising 1-D autoencoder lie points that decode to nothing plausible"
+    evidence = f"AE precision: reconstructions {recon:.2f}, midpoints {mid:.2f}"
+    if mid >= recon:
+        return Verdict(claim, FAILS, evidence)
+    vae = rows.get("vae")
+    if vae is not None and vae["midpoint_precision"] <= mid:
+        return Verdict(claim, "holds only against its own reconstructions",
+                       f"{evidence}; the same-size VAE's midpoints: {vae['midpoint_precision']:.2f}")
+    return Verdict(claim, HOLDS, evidence + ("" if vae is None else f"; VAE midpoints {vae['midpoint_precision']:.2f}"))
+
+
+def error_falls_with_k(tables: dict) -> Verdict | None:
+    rows = tables.get("sweep", [])
+    if len({r["k"] for r in rows}) < 2:
+        return None
+    failing = []
+    for model in dict.fromkeys(r["model"] for r in rows):
+        errors = [r[HELDOUT_MSE] for r in sorted((r for r in rows if r["model"] == model), key=lambda r: r["k"])]
+        if any(b > a * 1.02 for a, b in zip(errors, errors[1:])):
+            failing.append(model)
+    ks = sorted({r["k"] for r in rows})
+    claim = "a larger latent space reconstructs better, for every model"
+    if failing:
+        return Verdict(claim, FAILS, f"held-out error rises with k (by over 2%) for {', '.join(failing)}; k = {ks}")
+    return Verdict(claim, HOLDS, f"held-out error falls from k={ks[0]} to k={ks[-1]} for every model")
+
+
+JUDGES: list[Callable[[dict], Verdict | None]] = [
+    linear_ae_is_pca, deep_ae_beats_pca, vae_generates_ae_does_not, memorising_ae_has_holes, error_falls_with_k,
+]
+
+
+def verdicts(tables: dict) -> list[Verdict]:
+    """A verdict for every claim whose measurements are in ``tables``."""
+    return [v for v in (judge(tables) for judge in JUDGES) if v is not None]
