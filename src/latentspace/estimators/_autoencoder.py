@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
+from torch import nn
 
 from ..nn.likelihoods import make_likelihood
 from ..nn.models import Autoencoder
@@ -34,8 +35,17 @@ class AutoEncoder(BaseAutoEncoder):
     lr_schedule : "constant" or "cosine".
     grad_clip : max global gradient norm, or None.
     scaling : "none", "center", "standard" or "minmax"; kept with the model and applied to new data.
-    device : torch device for the network ("cpu", "cuda", ...).
-    verbose : show a progress bar.
+    encoder, decoder : your own ``torch.nn.Module`` s in place of the built networks (either or both):
+        the encoder maps rows ``(batch, n_features)`` to codes ``(batch, n_components)``, the decoder
+        codes to ``(batch, n_features)`` (the likelihood's parameters: means for "mse", logits for
+        "bce"); images arrive flattened. Checked on the first batch; trained as a copy; their initial
+        weights are kept. See ``latentspace.estimators._modules`` and README "Bring your own networks".
+    device : "auto" (CUDA when present, else the CPU), "cpu", "cuda", "cuda:N", ...
+    verbose : show a progress bar (optimiser steps, with the last epoch's losses).
+    callbacks : objects with ``on_train_begin`` / ``on_step`` / ``on_epoch_end`` / ``on_train_end``
+        hooks (``latentspace.training.callbacks``), e.g. ``TensorBoardLogger``, ``MLflowLogger``.
+    warm_start : when True, ``fit`` on a fitted estimator trains the fitted model ``epochs`` more
+        epochs (same scaling, history continued, Adam's state carried over) instead of starting anew.
     random_state : seed for initialisation, shuffling and the split.
 
     Layouts: ``transform`` takes rows or images; ``reconstruct`` returns its input's layout;
@@ -47,6 +57,7 @@ class AutoEncoder(BaseAutoEncoder):
     image_shape_ : ``(C, H, W)`` of the images, or None.
     example_shape_ : shape of one example as given to ``fit`` (e.g. ``(1, 28, 28)``), None for rows.
     history_ : list of per-epoch dicts (train_* and val_* loss terms, seconds).
+    device_ : the torch device the model is on.
     n_features_in_, n_iter_, best_epoch_, offset_, scale_.
     """
 
@@ -60,6 +71,8 @@ class AutoEncoder(BaseAutoEncoder):
         image_shape: tuple[int, ...] | None = None,
         channels: tuple[int, ...] = (32, 64),
         norm: str = "none",
+        encoder: nn.Module | None = None,
+        decoder: nn.Module | None = None,
         loss: str = "mse",
         epochs: int = 50,
         batch_size: int = 128,
@@ -70,8 +83,10 @@ class AutoEncoder(BaseAutoEncoder):
         lr_schedule: str = "constant",
         grad_clip: float | None = None,
         scaling: str = "none",
-        device: str = "cpu",
+        device: str = "auto",
         verbose: bool = False,
+        callbacks: list | None = None,
+        warm_start: bool = False,
         random_state=None,
     ):
         self.n_components = n_components
@@ -81,6 +96,8 @@ class AutoEncoder(BaseAutoEncoder):
         self.image_shape = image_shape
         self.channels = channels
         self.norm = norm
+        self.encoder = encoder
+        self.decoder = decoder
         self.loss = loss
         self.epochs = epochs
         self.batch_size = batch_size
@@ -93,6 +110,8 @@ class AutoEncoder(BaseAutoEncoder):
         self.scaling = scaling
         self.device = device
         self.verbose = verbose
+        self.callbacks = callbacks
+        self.warm_start = warm_start
         self.random_state = random_state
 
     def _build_model(self, n_features: int) -> Autoencoder:
@@ -126,6 +145,8 @@ class LinearAutoEncoder(AutoEncoder):
     activation = "identity"
     architecture = "mlp"
     image_shape = None
+    encoder = None
+    decoder = None
 
     def __init__(
         self,
@@ -141,8 +162,10 @@ class LinearAutoEncoder(AutoEncoder):
         lr_schedule: str = "cosine",
         grad_clip: float | None = None,
         scaling: str = "center",
-        device: str = "cpu",
+        device: str = "auto",
         verbose: bool = False,
+        callbacks: list | None = None,
+        warm_start: bool = False,
         random_state=None,
     ):
         self.n_components = n_components
@@ -158,6 +181,8 @@ class LinearAutoEncoder(AutoEncoder):
         self.scaling = scaling
         self.device = device
         self.verbose = verbose
+        self.callbacks = callbacks
+        self.warm_start = warm_start
         self.random_state = random_state
 
     def decoder_weight(self, data_units: bool = True) -> np.ndarray:

@@ -19,6 +19,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._files import json_default
 from ..errors import DataError, LatentspaceError
 from ..nn.conv import conv_encoder_decoder, normalize_image_shape, resolve_image_shape
+from ..nn.devices import resolve_device
 from ..nn.mlp import init_parameters, mlp_encoder_decoder
 from ..nn.models import LatentModel
 from ..training import distributed
@@ -28,8 +29,9 @@ from ..training.batches import (
     column_stats,
     default_chunk_rows,
 )
-from ..training.loop import TrainConfig, train
-from ._checkpoint import save_estimator
+from ..training.loop import TrainConfig, as_batches, train
+from ._checkpoint import jsonable_params, save_estimator
+from ._modules import check_contract, custom_parts, fresh_copy
 
 SCALINGS = ("none", "center", "standard", "minmax")
 ARCHITECTURES = ("mlp", "conv")
@@ -66,13 +68,33 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
     def _encoder_decoder(self, n_features: int, n_latent: int, **sizes):
         """The encoder/decoder pair of ``architecture``; ``sizes`` are ``encoder_out``/``decoder_out``.
 
-        Both kinds take and return flat rows, so the models never know which one they hold.
+        Both kinds take and return flat rows, so the models never know which one they hold. A module
+        passed as ``encoder=`` / ``decoder=`` takes the place of the built one (a copy of it does).
         """
+        custom = custom_parts(self)
+        if len(custom) == 2:
+            return fresh_copy(custom["encoder"]), fresh_copy(custom["decoder"])
         if getattr(self, "architecture", "mlp") == "conv":
-            return conv_encoder_decoder(
+            built = conv_encoder_decoder(
                 self.image_shape_, n_latent, self.channels, self.hidden, self.activation, self.norm, **sizes
             )
-        return mlp_encoder_decoder(n_features, n_latent, self.hidden, self.activation, **sizes)
+        else:
+            built = mlp_encoder_decoder(n_features, n_latent, self.hidden, self.activation, **sizes)
+        encoder, decoder = built
+        return (fresh_copy(custom["encoder"]) if "encoder" in custom else encoder,
+                fresh_copy(custom["decoder"]) if "decoder" in custom else decoder)
+
+    def _initialise(self, model: LatentModel, generator: torch.Generator) -> None:
+        """Draw the built parts' weights from ``generator``; the user's own modules keep theirs."""
+        custom = custom_parts(self)
+        for name, part in model.named_children():
+            if name not in custom:
+                init_parameters(part, generator)
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """The output columns of ``transform``: ``latent0, latent1, ...`` (``n_components`` names)."""
+        check_is_fitted(self)
+        return np.asarray([f"latent{i}" for i in range(self.model_.n_latent)], dtype=object)
 
     # ---- images in, rows inside ------------------------------------------------------------------
     @staticmethod
@@ -100,10 +122,13 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
     def _fitted_rows(self, X):
         """``_rows`` for an already fitted estimator: images must have the fitted ``image_shape_``."""
         X, example = self._rows(X)
+        self._check_example_shape(example)
+        return X
+
+    def _check_example_shape(self, example: tuple[int, ...] | None) -> None:
         fitted = getattr(self, "image_shape_", None)
         if example is not None and normalize_image_shape(example) != fitted:
             raise LatentspaceError(f"images of shape {example} do not match the fitted image shape {fitted}")
-        return X
 
     def _fit_image_shape(self, n_features: int, example: tuple[int, ...] | None) -> None:
         """Set ``image_shape_`` ``(C, H, W)`` (or None) from the images seen or the ``image_shape`` parameter,
@@ -152,65 +177,90 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         process calls ``fit`` on the same ``X`` and trains on its shard (DistributedDataParallel).
         """
         self._check_params()
-        world = distributed.setup(self.device)  # under torchrun: joins the group, picks this rank's GPU
-        seed = seed_from(self.random_state)
+        warm = bool(getattr(self, "warm_start", False)) and hasattr(self, "model_")
+        self.device_ = resolve_device(self.device)
+        world = distributed.setup(self.device_)  # under torchrun: joins the group, picks this rank's GPU
+        seed = seed_from(self.random_state) + (self.n_iter_ if warm else 0)  # a warm start draws new orders
         if isinstance(X, np.memmap) and X.ndim == 2:
-            train_data, val_data, n_features, low, high, data_sum = self._streamed(X, seed)
-            self._fit_image_shape(n_features, None)
+            train_data, val_data, n_features, low, high, data_sum = self._streamed(X, seed, warm)
+            if not warm:
+                self._fit_image_shape(n_features, None)
         else:
             X, example = self._rows(X)
-            X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=1)
-            self._fit_image_shape(X.shape[1], example)
+            if warm:
+                self._check_example_shape(example)
+            X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=1, reset=not warm)
+            if not warm:
+                self._fit_image_shape(X.shape[1], example)
             X_train, X_val = self._split(X, seed)
-            self._fit_scaling(X_train)
+            if not warm:
+                self._fit_scaling(X_train)
             scaled = self._scale(X_train)
             n_features, low, high = X.shape[1], float(scaled.min()), float(scaled.max())
             data_sum = float(np.sum(X_train, dtype=np.float64))
             train_data = self._to_tensor(scaled)
             val_data = None if X_val is None else self._to_tensor(self._scale(X_val))
-        model = self._new_model(n_features)
-        self._check_range(low, high, model)
         generator = torch.Generator().manual_seed(seed)
-        init_parameters(model, generator)
-        self.model_ = model.to(self.device)
+        if warm:
+            model = self.model_.to(self.device_)
+            self._check_range(low, high, model)
+        else:
+            model = self._new_model(n_features)
+            self._check_range(low, high, model)
+            self._initialise(model, generator)
+            self.model_ = model = model.to(self.device_)
+            check_contract(model, as_batches(train_data).head(2), custom_parts(self))
         config = self._train_config()
+        config.callbacks, config.params = tuple(getattr(self, "callbacks", None) or ()), jsonable_params(self)
+        if warm:
+            config.initial_epoch = self.n_iter_
+            config.epochs = self.n_iter_ + int(self.epochs)
+            config.optimizer_state = getattr(self, "_optimizer_state", None)
         if checkpoint_dir is not None:
             config.checkpoint_dir, config.checkpoint_every, config.resume = checkpoint_dir, checkpoint_every, resume
             config.resume_hint = resume_hint
             config.fingerprint = self._fingerprint(n_features, data_sum, seed, world)
         history = train(self.model_, train_data, config, generator, X_val=val_data)
-        self.history_ = history.records
-        self.n_iter_ = len(history.records)
+        self.history_ = list(self.history_) + history.records if warm else history.records
+        self.n_iter_ = len(self.history_)
         self.best_epoch_ = history.best_epoch
+        # Adam's moments are twice the weights: kept (in memory, not in saved files) only when asked to.
+        self._optimizer_state = history.optimizer_state if getattr(self, "warm_start", False) else None
         return self
 
     def _fingerprint(self, n_features: int, data_sum: float, seed: int, world) -> dict:
         """What a resumed run must share with the one that wrote the checkpoint (JSON-normalised)."""
-        params = {k: v for k, v in self.get_params(deep=False).items() if k != "verbose"}
+        # epochs may grow (a finished run extended); callbacks and verbosity do not change the result
+        ignored = ("verbose", "epochs", "callbacks", "warm_start")
+        params = {k: v for k, v in jsonable_params(self).items() if k not in ignored}
         facts = {"estimator": type(self).__name__, "n_features": n_features, "data_sum": round(data_sum, 3),
                  "seed": seed, "params": params}
         return json.loads(json.dumps(facts, default=json_default))
 
-    def _streamed(self, X: np.memmap, seed: int):
-        """Batch sources over a memory-mapped array; scaling statistics computed chunk by chunk."""
+    def _streamed(self, X: np.memmap, seed: int, warm: bool = False):
+        """Batch sources over a memory-mapped array; scaling statistics computed chunk by chunk
+        (kept from the earlier fit on a warm start)."""
         reader = RowReader(X)
         if reader.n_rows < 1 or reader.n_features < 1:
             raise DataError(f"memory-mapped array has shape {X.shape}; need at least one row and column")
         if not np.issubdtype(X.dtype, np.number):
             raise DataError(f"memory-mapped array has dtype {X.dtype}; need numbers")
+        if warm and reader.n_features != self.n_features_in_:
+            raise DataError(f"X has {reader.n_features} features, but the fitted model has {self.n_features_in_}")
         self.n_features_in_ = reader.n_features
-        if hasattr(self, "feature_names_in_"):
+        if hasattr(self, "feature_names_in_") and not warm:
             del self.feature_names_in_
         train_ranges, val_ranges = self._split_ranges(reader.n_rows, seed)
         chunk = default_chunk_rows(reader.row_bytes, 1) // 4  # float64 copies: keep them small
         stats = column_stats(reader, train_ranges, chunk)
         if val_ranges:
             column_stats(reader, val_ranges, chunk)  # finiteness of the held-out rows
-        self._set_scaling(stats.mean, stats.std, stats.min, stats.max)
+        if not warm:
+            self._set_scaling(stats.mean, stats.std, stats.min, stats.max)
         low = float(np.min((stats.min - self.offset_) / self.scale_))
         high = float(np.max((stats.max - self.offset_) / self.scale_))
-        train_data = MemmapBatches(reader, train_ranges, self.offset_, self.scale_, self.device)
-        val_data = MemmapBatches(reader, val_ranges, self.offset_, self.scale_, self.device) if val_ranges else None
+        train_data = MemmapBatches(reader, train_ranges, self.offset_, self.scale_, self.device_)
+        val_data = MemmapBatches(reader, val_ranges, self.offset_, self.scale_, self.device_) if val_ranges else None
         return train_data, val_data, reader.n_features, low, high, float(stats.mean.sum() * stats.count)
 
     def _split_ranges(self, n: int, seed: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
@@ -226,7 +276,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         """``transform(X)``, streaming a memory-mapped ``X`` chunk by chunk."""
         if not isinstance(X, np.memmap):
             return self.transform(X)
-        source = MemmapBatches(RowReader(X), [(0, X.shape[0])], self.offset_, self.scale_, self.device)
+        source = MemmapBatches(RowReader(X), [(0, X.shape[0])], self.offset_, self.scale_, self.device_)
         self.model_.eval()
         with torch.inference_mode():
             return np.concatenate([self.model_.encode(x).cpu().numpy() for x in source.chunks(INFERENCE_CHUNK)])
@@ -286,7 +336,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
 
     # ---- inference -----------------------------------------------------------------------------
     def _to_tensor(self, X: np.ndarray) -> torch.Tensor:
-        return torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32), device=self.device)
+        return torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32), device=self.device_)
 
     def _map_chunks(self, fn: Callable[[torch.Tensor], torch.Tensor], X: np.ndarray) -> np.ndarray:
         """Apply a tensor function to ``X`` in chunks under inference mode; returns float32 numpy."""

@@ -8,6 +8,8 @@ crash leaves either the old file or the new one, never half of one.
 
 from __future__ import annotations
 
+import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -16,12 +18,15 @@ import torch
 from .._files import (
     atomic_write_bytes,
     atomic_write_json,
+    json_default,
     read_checksummed_safetensors,
     read_json_document,
     safetensors_bytes,
 )
 from .._version import __version__
-from ..errors import CheckpointError
+from ..errors import CheckpointError, LatentspaceError
+from ..nn.devices import device_missing, resolve_device
+from ._modules import PARTS, describe, rebuild
 
 FORMAT = "latentspace-checkpoint"
 FORMAT_VERSION = 1
@@ -31,6 +36,14 @@ FITTED_ARRAYS = ("offset_", "scale_")
 FITTED_SCALARS = ("n_features_in_", "n_iter_", "best_epoch_", "active_units_")
 #: Fitted tuples or None; JSON turns tuples into lists, so they are turned back on loading.
 FITTED_SHAPES = ("image_shape_", "example_shape_")
+#: parameters that are not part of a model: not saved (None in config.json), not restored
+RUNTIME_PARAMS = ("callbacks",)
+
+
+def jsonable_params(estimator) -> dict:
+    """The estimator's parameters as JSON: modules by their class's import path, callbacks left out."""
+    params = {k: (None if k in RUNTIME_PARAMS else describe(v)) for k, v in estimator.get_params(deep=False).items()}
+    return json.loads(json.dumps(params, default=json_default))
 
 
 def save_estimator(estimator, path) -> None:
@@ -45,7 +58,7 @@ def save_estimator(estimator, path) -> None:
         "format_version": FORMAT_VERSION,
         "library_version": __version__,
         "estimator": type(estimator).__name__,
-        "params": estimator.get_params(deep=False),
+        "params": jsonable_params(estimator),
         "fitted": {
             name: getattr(estimator, name) for name in FITTED_SCALARS + FITTED_SHAPES if hasattr(estimator, name)
         },
@@ -69,9 +82,17 @@ def read_weights(path: Path, expected_sha256: str | None) -> dict[str, torch.Ten
     return read_checksummed_safetensors(Path(path) / WEIGHTS_FILE, expected_sha256)
 
 
-def load_estimator(path, classes: dict[str, type]):
+def load_estimator(path, classes: dict[str, type], *, device=None, encoder=None, decoder=None,
+                   allow_import: bool = False):
     """Load an estimator saved by ``save_estimator`` (or the ``model/`` of a run folder); its class is
-    looked up by name in ``classes``, never unpickled."""
+    looked up by name in ``classes``, never unpickled.
+
+    ``device``: where the model goes ("auto", "cpu", "cuda", ...); None keeps the saved ``device``
+    parameter when this machine has that device, and otherwise loads on the CPU with a warning (the
+    weights are stored device-free, so a GPU-trained model loads anywhere). ``encoder``/``decoder``:
+    for a model saved with its own modules, an instance (or class) of each saved module's class;
+    ``allow_import=True`` instead imports the recorded class and builds it with no arguments.
+    """
     path = Path(path)
     if not path.exists():
         raise CheckpointError(f"{path}: no such checkpoint folder")
@@ -82,6 +103,11 @@ def load_estimator(path, classes: dict[str, type]):
     if cls is None:
         raise CheckpointError(f"{path}: unknown estimator {config.get('estimator')!r}")
     params = {k: tuple(v) if isinstance(v, list) else v for k, v in config.get("params", {}).items()}
+    given = {"encoder": encoder, "decoder": decoder}
+    for part in PARTS:
+        if part in params or given[part] is not None:
+            params[part] = rebuild(part, params.get(part), given[part], allow_import, path)
+    params["device"] = load_device(params.get("device"), device, path)
     try:
         estimator = cls(**params)
     except TypeError as e:
@@ -89,6 +115,28 @@ def load_estimator(path, classes: dict[str, type]):
     tensors = read_weights(path, config.get("weights_sha256"))
     restore_fitted(estimator, config, tensors, path)
     return estimator
+
+
+def load_device(saved, asked, path: Path) -> str:
+    """The ``device`` parameter of a loaded estimator: ``asked`` if given (checked here: one line if this
+    machine lacks it); else the saved one if this machine has it; else "cpu", with a warning."""
+    if asked is not None:
+        try:
+            resolve_device(asked)
+        except LatentspaceError as e:
+            raise CheckpointError(f"{path}: cannot load on {e}") from None
+        return str(asked)
+    if saved is None or saved == "auto":
+        return "auto"
+    try:
+        missing = device_missing(torch.device(saved))
+    except (RuntimeError, TypeError, ValueError):
+        missing = "unknown device"
+    if missing is None:
+        return str(saved)
+    warnings.warn(f"{path}: saved for device {saved!r}, which is not available here ({missing}); loaded on the CPU",
+                  stacklevel=3)
+    return "cpu"
 
 
 def restore_shape(value, name: str, path: Path) -> tuple[int, ...] | None:
@@ -123,5 +171,6 @@ def restore_fitted(estimator, config: dict, tensors: dict[str, torch.Tensor], pa
     except RuntimeError as e:
         first = str(e).strip().splitlines()[0]
         raise CheckpointError(f"{path}: weights do not fit the model ({first})") from None
-    estimator.model_ = model.to(estimator.device).eval()
+    estimator.device_ = resolve_device(estimator.device)
+    estimator.model_ = model.to(estimator.device_).eval()
     estimator.history_ = config.get("history", [])

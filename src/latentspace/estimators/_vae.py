@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
+from torch import nn
 
 from ..data.binarize import BINARIZE_MODES, binarize, dynamic_binarizer
 from ..errors import LatentspaceError
@@ -33,6 +34,8 @@ class VAE(BaseAutoEncoder):
     sigma : the Gaussian likelihoods' standard deviation (fixed, or the learned one's start).
     beta : weight of the KL term (beta-VAE; 1 is the ELBO).
     architecture, image_shape, channels, norm : "mlp" or "conv" networks, as in :class:`AutoEncoder`.
+    encoder, decoder : your own modules, as in :class:`AutoEncoder`, except that the encoder returns
+        ``(batch, 2 * n_components)``: the posterior's means, then its log-variances.
     warmup_epochs : KL weight ramps linearly from 0 to ``beta`` over this many epochs.
     binarize : None, or "dynamic": each training batch is redrawn as Bernoulli(pixel) every time it is
         used (the literature's dynamically binarised MNIST protocol; data must be in [0, 1]). The
@@ -54,6 +57,8 @@ class VAE(BaseAutoEncoder):
         image_shape: tuple[int, ...] | None = None,
         channels: tuple[int, ...] = (32, 64),
         norm: str = "none",
+        encoder: nn.Module | None = None,
+        decoder: nn.Module | None = None,
         likelihood: str = "bernoulli",
         sigma: float = 1.0,
         beta: float = 1.0,
@@ -68,8 +73,10 @@ class VAE(BaseAutoEncoder):
         lr_schedule: str = "constant",
         grad_clip: float | None = None,
         scaling: str = "none",
-        device: str = "cpu",
+        device: str = "auto",
         verbose: bool = False,
+        callbacks: list | None = None,
+        warm_start: bool = False,
         random_state=None,
     ):
         self.n_components = n_components
@@ -79,6 +86,8 @@ class VAE(BaseAutoEncoder):
         self.image_shape = image_shape
         self.channels = channels
         self.norm = norm
+        self.encoder = encoder
+        self.decoder = decoder
         self.likelihood = likelihood
         self.sigma = sigma
         self.beta = beta
@@ -95,6 +104,8 @@ class VAE(BaseAutoEncoder):
         self.scaling = scaling
         self.device = device
         self.verbose = verbose
+        self.callbacks = callbacks
+        self.warm_start = warm_start
         self.random_state = random_state
 
     # ---- fitting -------------------------------------------------------------------------------
@@ -144,7 +155,7 @@ class VAE(BaseAutoEncoder):
 
     # ---- the latent space ----------------------------------------------------------------------
     def _generator(self, random_state) -> torch.Generator:
-        return torch.Generator(device=self.device).manual_seed(seed_from(random_state))
+        return torch.Generator(device=self.device_).manual_seed(seed_from(random_state))
 
     def posterior(self, X) -> tuple[np.ndarray, np.ndarray]:
         """q(z|x) = N(mean, diag(var)): ``(mean, var)``, each ``(n_samples, n_components)``."""
@@ -192,7 +203,7 @@ class VAE(BaseAutoEncoder):
             raise LatentspaceError(f"n_samples must be >= 1, got {n_samples}")
         X = self._validated(X)
         g = self._generator(random_state)
-        eps = torch.randn((int(n_samples), self.model_.n_latent), generator=g, device=self.device)
+        eps = torch.randn((int(n_samples), self.model_.n_latent), generator=g, device=self.device_)
         return self._map_chunks(lambda x: self.model_.elbo_common_noise(x, eps), self._scale(X)).astype(np.float64)
 
     def log_likelihood(self, X, k: int = 1000, random_state=0) -> np.ndarray:

@@ -6,8 +6,12 @@
     state.py        resumable training checkpoints (safetensors + JSON)
     distributed.py  DistributedDataParallel under torchrun
     interrupts.py   SIGINT/SIGTERM: checkpoint, then stop
+    callbacks.py    the hooks: on_train_begin, on_step, on_epoch_end, on_train_end
+    tracking.py     TensorBoard and MLflow loggers built on the hooks (optional extras)
 """
 
+from .callbacks import Callback
 from .loop import History, TrainConfig, train
+from .tracking import MLflowLogger, TensorBoardLogger
 
-__all__ = ["train", "TrainConfig", "History"]
+__all__ = ["train", "TrainConfig", "History", "Callback", "TensorBoardLogger", "MLflowLogger"]

@@ -31,6 +31,7 @@ from ..nn.models import LatentModel
 from . import distributed
 from . import state as train_state
 from .batches import MemmapBatches, TensorBatches
+from .callbacks import StepHook, call_all, step_hook
 from .distributed import World
 from .interrupts import InterruptFlag, catch_interrupts
 from .state import TrainingState
@@ -63,6 +64,14 @@ class TrainConfig:
     resume_hint: str | None = None
     #: JSON facts about the data and parameters that a resumed run must match
     fingerprint: dict[str, Any] | None = None
+    #: objects with on_train_begin / on_step / on_epoch_end / on_train_end (see ``callbacks``)
+    callbacks: tuple = ()
+    #: the estimator's parameters (JSON), handed to the callbacks' on_train_begin
+    params: dict[str, Any] | None = None
+    #: warm start: the epoch to start at (epochs before it were run by an earlier fit)
+    initial_epoch: int = 0
+    #: warm start: the optimiser state of the earlier fit, when it was kept
+    optimizer_state: dict[str, Any] | None = None
 
 
 @dataclass
@@ -74,6 +83,8 @@ class History:
     stopped_early: bool = False
     #: training steps this process ran (resumed steps are not counted)
     steps_run: int = 0
+    #: the optimiser's state at the end (for a warm start)
+    optimizer_state: dict[str, Any] | None = None
 
     def column(self, name: str) -> list[float]:
         return [r[name] for r in self.records if name in r]
@@ -149,6 +160,10 @@ class Loop:
     seeds: dict[str, int]
     flag: InterruptFlag = field(default_factory=InterruptFlag)
     steps_run: int = 0
+    #: called after every optimiser step, or None (then the hot loop makes no call at all)
+    on_step: StepHook | None = None
+    #: (1-based epoch, global steps before this epoch's step 0), for the step hook's record
+    step_base: tuple[int, int] = (1, 0)
 
 
 def train(
@@ -172,6 +187,8 @@ def train(
     noise = torch.Generator(device=device).manual_seed(seeds["noise_seed"] + NOISE_RANK_STRIDE * world.rank)
     steps_per_epoch = math.ceil(math.ceil(data.n / world.size) / config.batch_size)
     optimizer = make_optimizer(model, config)
+    if config.optimizer_state is not None:
+        optimizer.load_state_dict(config.optimizer_state)
     loop = Loop(
         model=model,
         step_fn=wrap_for_ddp(model, world, device),
@@ -186,22 +203,53 @@ def train(
         device=device,
         seeds=seeds,
     )
-    state = TrainingState(terms=loss_terms(model, data))
+    state = TrainingState(terms=loss_terms(model, data), epoch=config.initial_epoch)
     if config.resume and config.checkpoint_dir is not None and train_state.exists(config.checkpoint_dir):
         state = resume(loop, state)
     model.train()
-    show = config.verbose and world.is_main
-    with catch_interrupts(world, enabled=config.checkpoint_dir is not None) as loop.flag:
-        progress = tqdm(total=config.epochs, initial=state.epoch, desc="epochs", unit="ep", disable=not show, leave=False)
-        while not state.finished and state.epoch < config.epochs:
-            record = run_epoch(loop, state)
-            progress.update(1)
-            progress.set_postfix({k: f"{v:.4g}" for k, v in record.items() if k.endswith("_loss")})
-        progress.close()
+    callbacks = tuple(config.callbacks) if world.is_main else ()
+    progress = step_progress(config, state, steps_per_epoch, show=config.verbose and world.is_main)
+    loop.on_step = step_hook(callbacks + ((progress,) if progress is not None else ()))
+    info = {"params": config.params or {}, "epochs": config.epochs, "initial_epoch": state.epoch,
+            "steps_per_epoch": steps_per_epoch}
+    call_all(callbacks, "on_train_begin", info)
+    try:
+        with catch_interrupts(world, enabled=config.checkpoint_dir is not None) as loop.flag:
+            while not state.finished and state.epoch < config.epochs:
+                record = run_epoch(loop, state)
+                call_all(callbacks + ((progress,) if progress is not None else ()), "on_epoch_end", record)
+    finally:
+        call_all(callbacks + ((progress,) if progress is not None else ()), "on_train_end", state.records)
     if state.best_state is not None:
         model.load_state_dict(state.best_state)
     model.eval()
-    return History(state.records, state.best_epoch, state.stopped_early, loop.steps_run)
+    return History(state.records, state.best_epoch, state.stopped_early, loop.steps_run, optimizer.state_dict())
+
+
+class StepProgress:
+    """The progress bar, counting optimiser steps (an epoch of Fashion-MNIST is hundreds of them), the
+    last epoch's losses beside it; a callback like any other, so a quiet run pays nothing for it."""
+
+    def __init__(self, total: int, initial: int, epoch: int, epochs: int):
+        self.bar = tqdm(total=total, initial=initial, desc=f"epoch {epoch}/{epochs}", unit="step", leave=False)
+        self.epochs = epochs
+
+    def on_step(self, record: dict[str, Any]) -> None:
+        self.bar.update(1)
+        self.bar.set_description(f"epoch {record['epoch']}/{self.epochs}", refresh=False)
+
+    def on_epoch_end(self, record: dict[str, float]) -> None:
+        self.bar.set_postfix({k: f"{v:.4g}" for k, v in record.items() if k.endswith("_loss")})
+
+    def on_train_end(self, records) -> None:
+        self.bar.close()
+
+
+def step_progress(config: TrainConfig, state: TrainingState, steps_per_epoch: int, show: bool) -> StepProgress | None:
+    if not show:
+        return None
+    done = state.epoch * steps_per_epoch + state.step
+    return StepProgress(config.epochs * steps_per_epoch, done, min(state.epoch + 1, config.epochs), config.epochs)
 
 
 def wrap_for_ddp(model: LatentModel, world: World, device: torch.device):
@@ -239,7 +287,10 @@ def resume(loop: Loop, fresh: TrainingState) -> TrainingState:
     if meta.get("terms") != fresh.terms:
         raise CheckpointError(f"{folder}: checkpoint's loss terms {meta.get('terms')} differ from the model's {fresh.terms}")
     loop.seeds = {k: int(meta[k]) for k in loop.seeds}
-    return train_state.restore(meta, tensors, loop.model, loop.optimizer, loop.scheduler, loop.noise)
+    state = train_state.restore(meta, tensors, loop.model, loop.optimizer, loop.scheduler, loop.noise)
+    if state.finished and not state.stopped_early and state.epoch < loop.config.epochs:
+        state.finished = False  # a finished run given more epochs: it goes on
+    return state
 
 
 def next_pause(state: TrainingState, steps: int, every: int | None) -> int:
@@ -261,6 +312,7 @@ def run_epoch(loop: Loop, state: TrainingState) -> dict[str, float]:
         rows[: state.step] = state.rows[: state.step]
     state.rows = rows
     batches = plan.batches(state.step)
+    loop.step_base = (epoch + 1, state.global_step - state.step)
     while state.step < plan.steps:
         reached = run_steps(loop, batches, state.step, next_pause(state, plan.steps, config.checkpoint_every), rows, state.terms)
         loop.steps_run += reached - state.step
@@ -294,7 +346,7 @@ def run_steps(loop: Loop, batches: Iterator[torch.Tensor], start: int, stop: int
     step_fn, params, optimizer, scheduler, noise, flag = (
         loop.step_fn, loop.params, loop.optimizer, loop.scheduler, loop.noise, loop.flag
     )
-    transform, clip = loop.config.batch_transform, loop.config.grad_clip
+    transform, clip, on_step = loop.config.batch_transform, loop.config.grad_clip, loop.on_step
     for step, xb in zip(range(start, stop), batches):
         if transform is not None:
             xb = transform(xb, noise)
@@ -308,9 +360,17 @@ def run_steps(loop: Loop, batches: Iterator[torch.Tensor], start: int, stop: int
             scheduler.step()
         with torch.no_grad():
             torch.stack([losses[name] for name in terms], out=rows[step])
+        if on_step is not None:
+            report_step(loop, step, losses)
         if flag.now:
             return step + 1
     return stop
+
+
+def report_step(loop: Loop, step: int, losses: dict[str, torch.Tensor]) -> None:
+    """The step hook's record: 1-based epoch and global step, and the step's loss terms (device tensors)."""
+    epoch, base = loop.step_base
+    loop.on_step({"epoch": epoch, "step": base + step + 1, **{k: v.detach() for k, v in losses.items()}})
 
 
 def validation_loss(loop: Loop) -> dict[str, float]:
