@@ -15,7 +15,7 @@ from ..estimators import VAE, AutoEncoder, LinearAutoEncoder
 
 MODELS = {"ae": AutoEncoder, "linear": LinearAutoEncoder, "vae": VAE}
 # Parameters the CLI sets itself rather than through a generated flag.
-NOT_FLAGS = {"verbose"}
+NOT_FLAGS = {"verbose", "encoder", "decoder", "callbacks", "warm_start"}
 
 
 def add_data_arguments(parser: argparse.ArgumentParser, default: str | None = "digits", required: bool | None = None) -> None:
