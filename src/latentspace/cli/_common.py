@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import re
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,14 @@ def add_data_arguments(parser: argparse.ArgumentParser, default: str | None = "d
     )
     parser.add_argument("--data-dir", default=None, metavar="DIR", help="folder holding a named set's files")
     parser.add_argument("--seed", type=int, default=0, help="seed of the train/test split (default: 0)")
-    group = parser.add_argument_group("data file options")
+    group = add_file_arguments(parser)
     group.add_argument("--test-fraction", type=float, default=0.2, metavar="F",
                        help="held-out part of a file without a stored split (default: 0.2)")
+
+
+def add_file_arguments(parser: argparse.ArgumentParser):
+    """How to read a data file: CSV columns, .npz arrays, image folders, memory-mapping."""
+    group = parser.add_argument_group("data file options")
     group.add_argument("--label-column", default=None, metavar="NAME|INDEX", help="CSV: the column holding labels")
     group.add_argument("--no-header", dest="header", action="store_false", default=None,
                        help="CSV: the first row is data (default: a non-numeric first row is a header)")
@@ -40,6 +46,12 @@ def add_data_arguments(parser: argparse.ArgumentParser, default: str | None = "d
                        help="image folder: colour mode (default: auto, grey when every image is grey)")
     group.add_argument("--mmap", action=argparse.BooleanOptionalAction, default=None,
                        help=".npy / raw IDX: memory-map the file (default: when larger than 1 GiB)")
+    return group
+
+
+def file_options(args: argparse.Namespace) -> dict:
+    """The data file options given on the command line, as ``read_data_file`` keywords."""
+    return {name: getattr(args, name) for name in ("mmap", "x_key", "label_column", "header", "image_size", "color")}
 
 
 def parse_image_size(text: str) -> tuple[int, int]:
@@ -134,13 +146,64 @@ def flag_type(name: str, default: Any):
     return str
 
 
+def flag_choices(name: str) -> tuple[str, ...] | None:
+    """The allowed values of a parameter with a fixed set of them (the library's own tuples)."""
+    from ..data.binarize import BINARIZE_MODES
+    from ..estimators._base import ARCHITECTURES, SCALINGS
+    from ..estimators._vae import VAE_LIKELIHOODS
+    from ..nn.conv import NORMS
+    from ..nn.mlp import ACTIVATIONS
+
+    return {
+        "likelihood": VAE_LIKELIHOODS, "loss": ("mse", "bce"), "scaling": SCALINGS, "architecture": ARCHITECTURES,
+        "norm": NORMS, "activation": tuple(ACTIVATIONS), "lr_schedule": ("constant", "cosine"),
+        "binarize": (None, *BINARIZE_MODES),
+    }.get(name)
+
+
+PARAM_LINE = re.compile(r"^    ([a-z_][a-z0-9_, ]*) : (.*)$")
+
+
+def parameter_docs() -> dict[str, str]:
+    """``name -> meaning`` from the estimators' numpydoc "Parameters" entries (one place to write them)."""
+    docs: dict[str, str] = {}
+    for cls in (AutoEncoder, VAE, LinearAutoEncoder):
+        for name, text in docstring_entries(cls.__doc__ or "").items():
+            docs.setdefault(name, text)
+    return docs
+
+
+def docstring_entries(doc: str) -> dict[str, str]:
+    """``name : text`` entries (continued on deeper-indented lines) of one docstring, markup removed."""
+    entries: dict[str, str] = {}
+    names: list[str] = []
+    for line in doc.splitlines():
+        found = PARAM_LINE.match(line)
+        if found:
+            names = [n.strip() for n in found.group(1).split(",")]
+            for name in names:
+                entries[name] = found.group(2).strip()
+        elif line.startswith("        ") and names:
+            for name in names:
+                entries[name] += " " + line.strip()
+        else:
+            names = []
+    return {k: re.sub(r":class:`([^`]*)`", r"\1", v).replace("``", "") for k, v in entries.items()}
+
+
 def add_estimator_arguments(parser: argparse.ArgumentParser) -> None:
-    """One flag per estimator parameter, named like it (``n_components`` -> ``--n-components``)."""
+    """One flag per estimator parameter, named like it (``n_components`` -> ``--n-components``), with its
+    meaning from the estimator's docstring, its allowed values and each model's default."""
     group = parser.add_argument_group("model parameters (as in the estimators; defaults per model)")
+    docs = parameter_docs()
     for name, defaults in estimator_parameters().items():
+        choices = flag_choices(name)
+        meaning = docs.get(name, "").replace("%", "%%")
+        metavar = "{" + ",".join("none" if c is None else c for c in choices) + "}" if choices else name.upper()
         group.add_argument(
             "--" + name.replace("_", "-"), dest=f"param_{name}", type=flag_type(name, next(iter(defaults.values()))),
-            default=argparse.SUPPRESS, metavar=name.upper(), help=describe_defaults(defaults),
+            default=argparse.SUPPRESS, metavar=metavar, choices=choices,
+            help=f"{meaning} ({describe_defaults(defaults)})" if meaning else describe_defaults(defaults),
         )
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .._files import atomic_write_bytes, atomic_write_json
+from ..data import Dataset, load_dataset
 from ..errors import CheckpointError, LatentspaceError
 from ..estimators import load
 
@@ -63,3 +64,11 @@ def read_run_config(path: str | Path) -> dict[str, Any]:
 def load_run_model(path: str | Path):
     """The estimator saved in a run folder (or in a bare checkpoint folder)."""
     return load(path)
+
+
+def load_run_data(path: str | Path, config: dict[str, Any] | None = None) -> Dataset:
+    """The data set a run was trained on, split as it was (named in its config.json)."""
+    config = read_run_config(path) if config is None else config
+    if not config.get("data"):
+        raise LatentspaceError(f"{path}: the run's config.json does not name its data set")
+    return load_dataset(config["data"], data_dir=config.get("data_dir"), seed=int(config.get("split_seed") or 0))
