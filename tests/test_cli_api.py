@@ -31,7 +31,8 @@ def test_did_you_mean(capsys):
     assert caught.value.code == 2
     assert "invalid choice: 'trian'" in capsys.readouterr().err
     for argv, suggestion in ((["trian"], "did you mean 'train'?"),
-                             (["train", "vae", "--likelihood", "bernouli"], "did you mean 'bernoulli'?")):
+                             (["train", "vae", "--likelihood", "bernouli"], "did you mean 'bernoulli'?"),
+                             (["train", "vae", "--binarize", "dynamc"], "did you mean 'dynamic'?")):
         with pytest.raises(SystemExit):
             main(argv)
         assert suggestion in capsys.readouterr().err
@@ -43,7 +44,7 @@ def test_model_flags_have_meaning_and_choices(capsys):
     text = " ".join(capsys.readouterr().out.split())
     assert "--likelihood {bernoulli,continuous_bernoulli,gaussian,gaussian_learned}" in text
     assert "--scaling {none,center,standard,minmax}" in text
-    assert "weight of the KL term (beta-VAE; 1 is the ELBO). (default 1.0 [vae only])" in text
+    assert "weight of the KL term (1: the ELBO; beta-VAE otherwise) (default 1.0; vae only)" in text
     assert "--log {tensorboard,mlflow}" in text and "--keep-checkpoint" in text
 
 

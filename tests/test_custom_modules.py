@@ -63,7 +63,7 @@ def test_shape_contract_names_expected_and_actual(small_digits):
         AutoEncoder(2, decoder=nn.Linear(2, 32), epochs=1).fit(X)
     with pytest.raises(LatentspaceError, match=r"encoder failed on a batch of shape \(2, 64\): .*mat1 and mat2"):
         AutoEncoder(2, encoder=nn.Linear(10, 2), epochs=1).fit(X)
-    with pytest.raises(LatentspaceError, match="encoder must be a torch.nn.Module or None, got str"):
+    with pytest.raises(LatentspaceError, match=r"encoder must be a torch.nn.Module or None, got 'mine' \(str\)"):
         AutoEncoder(2, encoder="mine", epochs=1).fit(X)
 
 

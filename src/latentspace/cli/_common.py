@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import argparse
 import inspect
-import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..data import Dataset, load_dataset, read_npy
+from ..data import Dataset, load_dataset
 from ..errors import LatentspaceError
 from ..estimators import VAE, AutoEncoder, LinearAutoEncoder
+from ..estimators._params import Param
 
 MODELS = {"ae": AutoEncoder, "linear": LinearAutoEncoder, "vae": VAE}
 # Parameters the CLI sets itself rather than through a generated flag.
@@ -100,21 +101,49 @@ def parse_image_shape(text: str) -> tuple[int, ...] | None:
     return values
 
 
-def optional_number(kind):
-    def parse(text: str):
-        return None if text.lower() == "none" else kind(text)
+def optional(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """``parse``, but 'none' means None."""
+    def parse_optional(text: str):
+        return None if text.strip().lower() == "none" else parse(text)
 
-    parse.__name__ = kind.__name__
-    return parse
+    parse_optional.__name__ = getattr(parse, "__name__", "value")
+    return parse_optional
 
 
-def estimator_parameters() -> dict[str, dict[str, Any]]:
-    """Every estimator parameter with its default in each model that has it."""
-    params: dict[str, dict[str, Any]] = {}
+def one_of(choices: tuple[str, ...]) -> Callable[[str], str]:
+    def parse_choice(text: str) -> str:
+        if text not in choices:
+            raise argparse.ArgumentTypeError(f"invalid choice: {text!r} (choose from {', '.join(choices)}, none)")
+        return text
+
+    return parse_choice
+
+
+def parse_bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value not in ("1", "true", "yes", "0", "false", "no"):
+        raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+    return value in ("1", "true", "yes")
+
+
+#: How the command line reads each kind of parameter (see estimators._params.KINDS).
+PARSERS: dict[str, Callable[[str], Any]] = {
+    "int": int, "float": float, "str": str, "bool": parse_bool, "ints": parse_int_tuple,
+    "shape": parse_image_shape, "seed": int, "device": str,
+}
+
+
+METAVARS = {"int": "N", "float": "X", "str": "NAME", "bool": "BOOL", "ints": "N,N,...", "shape": "C,H,W",
+            "seed": "N", "device": "DEVICE"}
+
+
+def estimator_parameters() -> dict[str, dict[str, tuple[Param, Any]]]:
+    """Every estimator parameter: for each model that has it, its constraint and its default."""
+    params: dict[str, dict[str, tuple[Param, Any]]] = {}
     for model, cls in MODELS.items():
         for name, p in inspect.signature(cls.__init__).parameters.items():
             if name != "self" and name not in NOT_FLAGS:
-                params.setdefault(name, {})[model] = p.default
+                params.setdefault(name, {})[model] = (cls._parameter_constraints[name], p.default)
     return params
 
 
@@ -123,87 +152,28 @@ def describe_defaults(defaults: dict[str, Any]) -> str:
     text = f"default {next(iter(values))}" if len(values) == 1 else "default " + ", ".join(
         f"{m} {v!r}" for m, v in defaults.items()
     )
-    return text if len(defaults) == len(MODELS) else f"{text} [{', '.join(defaults)} only]"
-
-
-def flag_type(name: str, default: Any):
-    if name == "image_shape":
-        return parse_image_shape
-    if name == "hidden" or isinstance(default, tuple):
-        return parse_int_tuple
-    if name in ("patience", "random_state"):
-        return optional_number(int)
-    if name == "grad_clip":
-        return optional_number(float)
-    if name == "binarize":
-        return optional_number(str)
-    if isinstance(default, bool):
-        return lambda s: s.lower() in ("1", "true", "yes")
-    if isinstance(default, int):
-        return int
-    if isinstance(default, float):
-        return float
-    return str
-
-
-def flag_choices(name: str) -> tuple[str, ...] | None:
-    """The allowed values of a parameter with a fixed set of them (the library's own tuples)."""
-    from ..data.binarize import BINARIZE_MODES
-    from ..estimators._base import ARCHITECTURES, SCALINGS
-    from ..estimators._vae import VAE_LIKELIHOODS
-    from ..nn.conv import NORMS
-    from ..nn.mlp import ACTIVATIONS
-
-    return {
-        "likelihood": VAE_LIKELIHOODS, "loss": ("mse", "bce"), "scaling": SCALINGS, "architecture": ARCHITECTURES,
-        "norm": NORMS, "activation": tuple(ACTIVATIONS), "lr_schedule": ("constant", "cosine"),
-        "binarize": (None, *BINARIZE_MODES),
-    }.get(name)
-
-
-PARAM_LINE = re.compile(r"^    ([a-z_][a-z0-9_, ]*) : (.*)$")
-
-
-def parameter_docs() -> dict[str, str]:
-    """``name -> meaning`` from the estimators' numpydoc "Parameters" entries (one place to write them)."""
-    docs: dict[str, str] = {}
-    for cls in (AutoEncoder, VAE, LinearAutoEncoder):
-        for name, text in docstring_entries(cls.__doc__ or "").items():
-            docs.setdefault(name, text)
-    return docs
-
-
-def docstring_entries(doc: str) -> dict[str, str]:
-    """``name : text`` entries (continued on deeper-indented lines) of one docstring, markup removed."""
-    entries: dict[str, str] = {}
-    names: list[str] = []
-    for line in doc.splitlines():
-        found = PARAM_LINE.match(line)
-        if found:
-            names = [n.strip() for n in found.group(1).split(",")]
-            for name in names:
-                entries[name] = found.group(2).strip()
-        elif line.startswith("        ") and names:
-            for name in names:
-                entries[name] += " " + line.strip()
-        else:
-            names = []
-    return {k: re.sub(r":class:`([^`]*)`", r"\1", v).replace("``", "") for k, v in entries.items()}
+    return text if len(defaults) == len(MODELS) else f"{text}; {', '.join(defaults)} only"
 
 
 def add_estimator_arguments(parser: argparse.ArgumentParser) -> None:
-    """One flag per estimator parameter, named like it (``n_components`` -> ``--n-components``), with its
-    meaning from the estimator's docstring, its allowed values and each model's default."""
+    """One flag per estimator parameter, named like it (``n_components`` -> ``--n-components``), its type,
+    choices and help taken from the estimators' constraint tables."""
     group = parser.add_argument_group("model parameters (as in the estimators; defaults per model)")
-    docs = parameter_docs()
-    for name, defaults in estimator_parameters().items():
-        choices = flag_choices(name)
-        meaning = docs.get(name, "").replace("%", "%%")
-        metavar = "{" + ",".join("none" if c is None else c for c in choices) + "}" if choices else name.upper()
+    for name, per_model in estimator_parameters().items():
+        spec = next(iter(per_model.values()))[0]
+        parse = optional(PARSERS[spec.kind]) if spec.optional else PARSERS[spec.kind]
+        choices = None
+        metavar = METAVARS[spec.kind]
+        if spec.choices:
+            metavar = "{" + ",".join(spec.choices + (("none",) if spec.optional else ())) + "}"
+            if spec.optional:  # argparse checks choices after parsing, where None is not one of them
+                parse = optional(one_of(spec.choices))
+            else:
+                choices = spec.choices
+        defaults = {model: default for model, (_, default) in per_model.items()}
         group.add_argument(
-            "--" + name.replace("_", "-"), dest=f"param_{name}", type=flag_type(name, next(iter(defaults.values()))),
-            default=argparse.SUPPRESS, metavar=metavar, choices=choices,
-            help=f"{meaning} ({describe_defaults(defaults)})" if meaning else describe_defaults(defaults),
+            "--" + name.replace("_", "-"), dest=f"param_{name}", type=parse, choices=choices,
+            default=argparse.SUPPRESS, metavar=metavar, help=f"{spec.help} ({describe_defaults(defaults)})",
         )
 
 
@@ -226,11 +196,6 @@ def use_data_image_shape(estimator, data: Dataset) -> None:
     params = estimator.get_params(deep=False)
     if "image_shape" in params and params["image_shape"] is None and data.image_shape is not None:
         estimator.set_params(image_shape=tuple(data.image_shape))
-
-
-def read_array(path: str | Path) -> np.ndarray:
-    """A .npy file through the data layer's checked reader (header, size and dtype checked first)."""
-    return read_npy(path)
 
 
 def write_array(path: str | Path, X: np.ndarray) -> None:

@@ -110,8 +110,11 @@ def load_estimator(path, classes: dict[str, type], *, device=None, encoder=None,
     params["device"] = load_device(params.get("device"), device, path)
     try:
         estimator = cls(**params)
+        estimator._validate_params()
     except TypeError as e:
         raise CheckpointError(f"{path}: parameters do not match {cls.__name__} ({e})") from None
+    except LatentspaceError as e:
+        raise CheckpointError(f"{path}: {e}") from None
     tensors = read_weights(path, config.get("weights_sha256"))
     restore_fitted(estimator, config, tensors, path)
     return estimator

@@ -1,7 +1,7 @@
 """The one training loop and what it stands on: batch sources, resumable state, DDP, signals.
 
     loop.py         ``train(model, X, config, generator)``: epochs, steps, validation, early stopping
-    config.py       ``TrainConfig``: the optimiser's and the loop's settings
+    config.py       ``TrainConfig`` (how to optimise) and ``CheckpointPlan`` (where to keep checkpoints)
     batches.py      in-memory and memory-mapped batch sources
     state.py        resumable training checkpoints (safetensors + JSON)
     distributed.py  DistributedDataParallel under torchrun
@@ -11,7 +11,9 @@
 """
 
 from .callbacks import Callback
-from .loop import History, TrainConfig, train
+from .config import CheckpointPlan, TrainConfig, WarmStart
+from .loop import History, train
 from .tracking import MLflowLogger, TensorBoardLogger
 
-__all__ = ["train", "TrainConfig", "History", "Callback", "TensorBoardLogger", "MLflowLogger"]
+__all__ = ["train", "TrainConfig", "CheckpointPlan", "WarmStart", "History", "Callback", "TensorBoardLogger",
+           "MLflowLogger"]

@@ -18,7 +18,7 @@ import copy
 import json
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,46 +32,10 @@ from . import distributed
 from . import state as train_state
 from .batches import MemmapBatches, TensorBatches
 from .callbacks import StepHook, call_all, step_hook
+from .config import CheckpointPlan, TrainConfig, WarmStart
 from .distributed import World
 from .interrupts import InterruptFlag, catch_interrupts
 from .state import TrainingState
-
-BatchTransform = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
-
-
-@dataclass
-class TrainConfig:
-    epochs: int = 50
-    batch_size: int = 128
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    #: stop when the validation loss has not improved for this many epochs (None: never)
-    patience: int | None = None
-    #: "constant" or "cosine" (cosine decay to 0 over ``epochs``)
-    lr_schedule: str = "constant"
-    #: clip the global gradient norm to this value (None: no clipping)
-    grad_clip: float | None = None
-    verbose: bool = False
-    #: applied to every training batch, e.g. dynamic binarisation; gets the loop's noise generator
-    batch_transform: BatchTransform | None = None
-    #: folder for resumable checkpoints, written at the end of every epoch (None: no checkpoints)
-    checkpoint_dir: str | Path | None = None
-    #: also checkpoint (and check for NaN/inf) every this many optimiser steps
-    checkpoint_every: int | None = None
-    #: continue from the checkpoint in ``checkpoint_dir`` (a fresh start if there is none yet)
-    resume: bool = False
-    #: how a user resumes this run, quoted in interrupt and divergence messages
-    resume_hint: str | None = None
-    #: JSON facts about the data and parameters that a resumed run must match
-    fingerprint: dict[str, Any] | None = None
-    #: objects with on_train_begin / on_step / on_epoch_end / on_train_end (see ``callbacks``)
-    callbacks: tuple = ()
-    #: the estimator's parameters (JSON), handed to the callbacks' on_train_begin
-    params: dict[str, Any] | None = None
-    #: warm start: the epoch to start at (epochs before it were run by an earlier fit)
-    initial_epoch: int = 0
-    #: warm start: the optimiser state of the earlier fit, when it was kept
-    optimizer_state: dict[str, Any] | None = None
 
 
 @dataclass
@@ -152,6 +116,7 @@ class Loop:
     data: TensorBatches | MemmapBatches
     val: TensorBatches | MemmapBatches | None
     config: TrainConfig
+    checkpoints: CheckpointPlan
     optimizer: torch.optim.Optimizer
     scheduler: Any
     noise: torch.Generator
@@ -172,13 +137,21 @@ def train(
     config: TrainConfig,
     generator: torch.Generator,
     X_val=None,
+    checkpoints: CheckpointPlan | None = None,
+    callbacks: Sequence[Any] = (),
+    params: dict[str, Any] | None = None,
+    warm: WarmStart | None = None,
 ) -> History:
     """Fit ``model`` on ``X`` (a tensor ``(n, n_features)`` or a batch source); return the history.
 
     Under torchrun this joins the process group and trains with DistributedDataParallel: ``X`` is the
     whole data set on every rank, each rank trains on its shard. With ``X_val`` and
-    ``config.patience``, the weights of the best validation epoch are restored.
+    ``config.patience``, the weights of the best validation epoch are restored. ``checkpoints`` says
+    where resumable checkpoints go and whether to continue from one (None: no checkpoints).
+    ``callbacks`` get the hooks of ``callbacks.py`` (rank 0 only), ``params`` is what their
+    ``on_train_begin`` reports; ``warm`` continues an earlier fit (epoch numbering, optimiser state).
     """
+    checkpoints = checkpoints or CheckpointPlan()
     device = next(model.parameters()).device
     world = distributed.setup(device)
     data = as_batches(X)
@@ -187,8 +160,8 @@ def train(
     noise = torch.Generator(device=device).manual_seed(seeds["noise_seed"] + NOISE_RANK_STRIDE * world.rank)
     steps_per_epoch = math.ceil(math.ceil(data.n / world.size) / config.batch_size)
     optimizer = make_optimizer(model, config)
-    if config.optimizer_state is not None:
-        optimizer.load_state_dict(config.optimizer_state)
+    if warm is not None and warm.optimizer_state is not None:
+        optimizer.load_state_dict(warm.optimizer_state)
     loop = Loop(
         model=model,
         step_fn=wrap_for_ddp(model, world, device),
@@ -196,6 +169,7 @@ def train(
         data=data,
         val=None if val is None or val.n == 0 else val,
         config=config,
+        checkpoints=checkpoints,
         optimizer=optimizer,
         scheduler=make_scheduler(optimizer, config, steps_per_epoch),
         noise=noise,
@@ -203,23 +177,22 @@ def train(
         device=device,
         seeds=seeds,
     )
-    state = TrainingState(terms=loss_terms(model, data), epoch=config.initial_epoch)
-    if config.resume and config.checkpoint_dir is not None and train_state.exists(config.checkpoint_dir):
+    state = TrainingState(terms=loss_terms(model, data), epoch=warm.epoch if warm else 0)
+    if checkpoints.resume and checkpoints.folder is not None and train_state.exists(checkpoints.folder):
         state = resume(loop, state)
     model.train()
-    callbacks = tuple(config.callbacks) if world.is_main else ()
     progress = step_progress(config, state, steps_per_epoch, show=config.verbose and world.is_main)
-    loop.on_step = step_hook(callbacks + ((progress,) if progress is not None else ()))
-    info = {"params": config.params or {}, "epochs": config.epochs, "initial_epoch": state.epoch,
+    hooks = (tuple(callbacks) if world.is_main else ()) + ((progress,) if progress is not None else ())
+    loop.on_step = step_hook(hooks)
+    info = {"params": params or {}, "epochs": config.epochs, "initial_epoch": state.epoch,
             "steps_per_epoch": steps_per_epoch}
-    call_all(callbacks, "on_train_begin", info)
+    call_all(hooks, "on_train_begin", info)
     try:
-        with catch_interrupts(world, enabled=config.checkpoint_dir is not None) as loop.flag:
+        with catch_interrupts(world, enabled=checkpoints.folder is not None) as loop.flag:
             while not state.finished and state.epoch < config.epochs:
-                record = run_epoch(loop, state)
-                call_all(callbacks + ((progress,) if progress is not None else ()), "on_epoch_end", record)
+                call_all(hooks, "on_epoch_end", run_epoch(loop, state))
     finally:
-        call_all(callbacks + ((progress,) if progress is not None else ()), "on_train_end", state.records)
+        call_all(hooks, "on_train_end", state.records)
     if state.best_state is not None:
         model.load_state_dict(state.best_state)
     model.eval()
@@ -274,10 +247,10 @@ def loss_terms(model: LatentModel, data: TensorBatches | MemmapBatches) -> list[
 
 
 def resume(loop: Loop, fresh: TrainingState) -> TrainingState:
-    folder = loop.config.checkpoint_dir
+    folder = loop.checkpoints.folder
     meta, tensors = train_state.read(folder)
-    if loop.config.fingerprint is not None and meta.get("fingerprint") not in (None, loop.config.fingerprint):
-        old, new = meta["fingerprint"], loop.config.fingerprint
+    if loop.checkpoints.fingerprint is not None and meta.get("fingerprint") not in (None, loop.checkpoints.fingerprint):
+        old, new = meta["fingerprint"], loop.checkpoints.fingerprint
         diff = ", ".join(f"{k} {old.get(k)!r} -> {new.get(k)!r}" for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k))
         raise CheckpointError(f"{folder}: the checkpoint was made with other data or parameters ({diff})")
     if meta.get("world_size", 1) != loop.world.size and meta.get("step", 0) != 0:
@@ -314,7 +287,7 @@ def run_epoch(loop: Loop, state: TrainingState) -> dict[str, float]:
     batches = plan.batches(state.step)
     loop.step_base = (epoch + 1, state.global_step - state.step)
     while state.step < plan.steps:
-        reached = run_steps(loop, batches, state.step, next_pause(state, plan.steps, config.checkpoint_every), rows, state.terms)
+        reached = run_steps(loop, batches, state.step, next_pause(state, plan.steps, loop.checkpoints.every), rows, state.terms)
         loop.steps_run += reached - state.step
         state.global_step += reached - state.step
         state.step = reached
@@ -395,21 +368,18 @@ def update_early_stopping(loop: Loop, state: TrainingState, record: dict[str, fl
 
 def pause(loop: Loop, state: TrainingState) -> None:
     """A checkpoint boundary: save (rank 0), then stop here if a signal arrived on any rank."""
-    config, world = loop.config, loop.world
+    world = loop.world
     interrupted = distributed.any_across(loop.flag.pending, world, loop.device)
-    if config.checkpoint_dir is not None and world.is_main:
-        extra = {**loop.seeds, "world_size": world.size, "fingerprint": config.fingerprint}
-        train_state.save(config.checkpoint_dir, state, loop.model, loop.optimizer, loop.scheduler, loop.noise, extra)
+    plan = loop.checkpoints
+    if plan.folder is not None and world.is_main:
+        extra = {**loop.seeds, "world_size": world.size, "fingerprint": plan.fingerprint}
+        train_state.save(plan.folder, state, loop.model, loop.optimizer, loop.scheduler, loop.noise, extra)
     if interrupted and not state.finished:
         where = f"epoch {state.epoch + 1}, step {state.step}" if state.step else f"the end of epoch {state.epoch}"
         raise TrainingInterrupted(
             f"{loop.flag.signal_name or 'interrupt'}: stopped at {where}; checkpoint saved in "
-            f"{config.checkpoint_dir}; resume with: {resume_hint(config)}"
+            f"{plan.folder}; resume with: {plan.how_to_resume()}"
         )
-
-
-def resume_hint(config: TrainConfig) -> str:
-    return config.resume_hint or f"fit(X, checkpoint_dir={str(config.checkpoint_dir)!r}, resume=True)"
 
 
 def stop_for_bad_loss(loop: Loop, state: TrainingState, steps: int) -> None:
@@ -432,10 +402,11 @@ def stop_for_bad_loss(loop: Loop, state: TrainingState, steps: int) -> None:
         step_number = state.global_step - state.step + first + 1
         where = f"at step {step_number} (epoch {state.epoch + 1}, step {first + 1} of {steps})"
     kept = "no checkpoint was kept (pass checkpoint_dir, or train from the CLI, to keep one)"
-    if config.checkpoint_dir is not None and train_state.exists(config.checkpoint_dir):
-        meta = json_state(config.checkpoint_dir)
+    folder = loop.checkpoints.folder
+    if folder is not None and train_state.exists(folder):
+        meta = json_state(folder)
         epoch = meta["epoch"] + (1 if meta["step"] else 0)
-        kept = f"the last good checkpoint (after step {meta['global_step']}, epoch {epoch}) is kept in {config.checkpoint_dir}"
+        kept = f"the last good checkpoint (after step {meta['global_step']}, epoch {epoch}) is kept in {folder}"
     clip = f"grad_clip (now {config.grad_clip:g})" if config.grad_clip is not None else "grad_clip=1.0"
     raise TrainingDivergedError(
         f"training diverged: loss term {term!r} became {value} {where}; {kept}; "
