@@ -16,7 +16,7 @@ from ..data import Dataset, binarize, load_dataset
 from ..errors import LatentspaceError
 from ..workflows import runs
 
-EVALUATION_FILE = "evaluation.json"
+EVALUATION_FILE = runs.EVALUATION_FILE
 
 
 def register(subparsers) -> None:

@@ -4,6 +4,7 @@
     RUN/history.csv    one row per epoch, every loss term on train and validation
     RUN/metrics.json   held-out measurements
     RUN/model/         the checkpoint (see ``checkpoint``)
+    RUN/evaluation.json  what ``latentspace evaluate`` measured, once it has run
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from ..errors import CheckpointError, LatentspaceError
 from ..estimators import load
 
 MODEL_DIR = "model"
+#: what ``latentspace evaluate`` writes into a run folder (the report shows it)
+EVALUATION_FILE = "evaluation.json"
 
 
 def prepare_run_dir(path: str | Path, overwrite: bool = False) -> Path:
