@@ -5,11 +5,10 @@ import json
 import numpy as np
 import pytest
 import torch
+from conftest import run_cli
 
 from latentspace import AutoEncoder, CheckpointError, LatentspaceError, load
 from latentspace.nn.devices import resolve_device
-
-from conftest import run_cli
 
 no_cuda = pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 
@@ -67,6 +66,6 @@ def test_cli_encodes_with_a_gpu_saved_model(cuda_checkpoint, small_digits, tmp_p
     ae, path = cuda_checkpoint
     _, X_test = small_digits
     np.save(tmp_path / "x.npy", X_test)
-    code, out, err = run_cli("encode", path, tmp_path / "x.npy", "--out", tmp_path / "z.npy")
+    code, _, err = run_cli("encode", path, tmp_path / "x.npy", "--out", tmp_path / "z.npy")
     assert code == 0, err
     np.testing.assert_array_equal(np.load(tmp_path / "z.npy"), ae.transform(X_test))

@@ -14,12 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import run_cli
 
 from latentspace import VAE, AutoEncoder, load
 from latentspace.errors import TrainingDivergedError
 from latentspace.training import state as train_state
-
-from conftest import run_cli
 
 # A run long enough (~400 steps) to be killed at many points, small enough for a fast test.
 CHILD = """

@@ -1,12 +1,11 @@
 """Training hooks, and the TensorBoard / MLflow loggers read back with each tool's own reader."""
 
 import pytest
+from conftest import run_cli
 
 from latentspace import VAE, AutoEncoder
 from latentspace.training import Callback, MLflowLogger, TensorBoardLogger
 from latentspace.training.callbacks import step_hook
-
-from conftest import run_cli
 
 
 class Recorder(Callback):
@@ -94,7 +93,7 @@ def test_cli_log_tensorboard_and_mlflow(tmp_path, monkeypatch):
     store = (tmp_path / "store").as_uri()
     monkeypatch.setenv("MLFLOW_TRACKING_URI", store)
     monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
-    code, out, err = run_cli("train", "ae", "--epochs", "2", "--out", tmp_path / "run", "--quiet",
+    code, _, err = run_cli("train", "ae", "--epochs", "2", "--out", tmp_path / "run", "--quiet",
                              "--log", "tensorboard", "--log", "mlflow")
     assert code == 0, err
     events = EventAccumulator(str(tmp_path / "run" / "tensorboard"))

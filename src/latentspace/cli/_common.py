@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -204,3 +206,20 @@ def write_array(path: str | Path, X: np.ndarray) -> None:
         raise LatentspaceError(f"{path}: output must end in .npy")
     path.parent.mkdir(parents=True, exist_ok=True)
     np.save(path, X)
+
+
+class Stages:
+    """Stage lines on stderr (``command [12.3 s] what``), so that a command that runs for minutes says
+    what it is doing; stdout stays for results."""
+
+    def __init__(self, command: str, quiet: bool = False):
+        self.command, self.quiet, self.started = command, quiet, time.perf_counter()
+
+    def __call__(self, what: str) -> None:
+        if not self.quiet:
+            print(f"{self.command} [{time.perf_counter() - self.started:6.1f} s] {what}", file=sys.stderr, flush=True)
+
+
+def wrote(*paths) -> None:
+    """The last line of a command: the files it wrote."""
+    print("wrote " + ", ".join(str(p) for p in paths))

@@ -75,13 +75,14 @@ def run(args: argparse.Namespace) -> int:
     print(data.describe())
     linear = LinearAutoEncoder(
         args.n_components, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
-        weight_decay=args.weight_decay, random_state=args.random_state,
+        weight_decay=args.weight_decay, random_state=args.random_state, verbose=True,  # a steps bar on stderr
     )
     comparison = fit_and_compare(linear, data)
     print(comparison.table())
     others = []
     for name in also:
-        other = fit_and_compare(nonlinear_model(name, args.n_components, data, args.random_state), data)
+        model = nonlinear_model(name, args.n_components, data, args.random_state).set_params(verbose=True)
+        other = fit_and_compare(model, data)
         print(other.table())
         others.append(other)
     write_outputs(out, data, comparison, others, args)
