@@ -68,3 +68,12 @@ def test_encode_reads_csv_npz_and_npy(ae_run, digits, tmp_path):
         np.testing.assert_allclose(np.load(out), expected, atol=1e-5)
     code, _, err = run_cli("encode", ae_run, tmp_path / "x.csv", "--out", tmp_path / "bad.npy")
     assert code == 2 and "65 features" in err, err  # the label column left in
+
+
+def test_stage_lines_go_to_a_terminal_only(capsys):
+    from latentspace.cli._common import Stages
+
+    Stages("evaluate", quiet=False)("measuring")
+    Stages("evaluate")("measuring")  # stderr captured: not a terminal, so errors stay one line
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("evaluate [") and err[0].endswith("s] measuring")

@@ -210,10 +210,12 @@ def write_array(path: str | Path, X: np.ndarray) -> None:
 
 class Stages:
     """Stage lines on stderr (``command [12.3 s] what``), so that a command that runs for minutes says
-    what it is doing; stdout stays for results."""
+    what it is doing; stdout stays for results. Like a progress bar they are for a person at a terminal:
+    when stderr is a file or a pipe it keeps only errors, one line each."""
 
-    def __init__(self, command: str, quiet: bool = False):
-        self.command, self.quiet, self.started = command, quiet, time.perf_counter()
+    def __init__(self, command: str, quiet: bool | None = None):
+        self.command, self.started = command, time.perf_counter()
+        self.quiet = not sys.stderr.isatty() if quiet is None else quiet
 
     def __call__(self, what: str) -> None:
         if not self.quiet:
