@@ -87,7 +87,7 @@ def test_wrong_feature_count_for_encode(run_dir, tmp_path):
 def test_help_lists_every_command():
     code, out, _ = run_cli("--help")
     assert code == 0
-    for command in ("demo", "train", "encode", "decode", "reconstruct", "sample", "evaluate", "report", "datasets"):
+    for command in ("demo", "train", "encode", "decode", "reconstruct", "sample", "evaluate", "report", "explore", "datasets"):
         assert command in out
 
 

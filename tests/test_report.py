@@ -235,8 +235,8 @@ def test_report_command_compares_two_runs(two_runs, tmp_path, capsys):
     assert capsys.readouterr().out.strip() == str(out)
     text = out.read_text()
     parsed = parse_report_html(text)
-    assert parsed["sections"] == ["Runs", "Training", "Reconstructions", "Latent spaces", "Generating",
-                                  "Interpolation and traversals", "Configuration"]
+    assert parsed["sections"] == ["Runs", "Training", "Reconstructions", "Latent spaces", "Latent explorer",
+                                  "Generating", "Interpolation and traversals", "Configuration"]
     assert parsed["tables"] == ["runs"]
     assert {"training-curves", "reconstructions", "latent-scatter", "manifold-ae", "samples", "interpolations",
             "traversal-ae", "traversal-vae"} == set(parsed["figures"])
@@ -258,7 +258,7 @@ def test_report_command_errors_are_one_line(tmp_path, capsys):
 
 # ---- the demo ------------------------------------------------------------------------------------
 DEMO_SECTIONS = ["Reconstruction", "Linear AE = PCA, in another basis", "Training", "The VAE's likelihood",
-                 "Latent spaces", "Generating", "Regularity, measured", "Interpolation and traversals",
+                 "Latent spaces", "Latent explorer", "Generating", "Regularity, measured", "Interpolation and traversals",
                  "The memorising autoencoder", "Latent size", "Configuration"]
 DEMO_FIGURES = {"reconstructions", "pca-check", "training-curves", "latent-scatter", "manifold-linear-AE", "manifold-deep-AE",
                 "manifold-VAE", "samples", "interpolations", "traversal-deep-AE", "traversal-VAE", "memorize-ae",

@@ -14,10 +14,11 @@ import re
 import sys
 
 from .._version import __version__
-from ..errors import TrainingDivergedError, TrainingInterrupted
+from ..errors import LatentspaceError, TrainingDivergedError, TrainingInterrupted
 
 #: command modules, in the order ``--help`` lists them; imported when the parser is built
-COMMAND_MODULES = ("demo", "train", "codec", "sample", "evaluate", "pca_check", "memorize", "sweep", "report", "datasets")
+COMMAND_MODULES = ("demo", "train", "codec", "sample", "evaluate", "pca_check", "memorize", "sweep", "report", "explore",
+                   "datasets")
 INVALID_CHOICE = re.compile(r"invalid choice: '([^']*)' \(choose from (.*)\)")
 
 
@@ -56,8 +57,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     parser = build_parser()
     args = parser.parse_args(argv)
+    from ..training.threads import pinned_threads  # torch: after --version has had its chance
+
     try:
-        return int(args.run(args) or 0)
+        threads = getattr(args, "threads", None)
+        if threads is not None and threads < 1:
+            raise LatentspaceError(f"--threads must be >= 1, got {threads}")
+        with pinned_threads(threads):  # train's --threads is an estimator parameter instead
+            return int(args.run(args) or 0)
     except (ValueError, OSError, TrainingDivergedError) as e:
         message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         print(f"latentspace {args.command}: error: {message}", file=sys.stderr)

@@ -6,7 +6,7 @@ import argparse
 
 from ..data import read_data_file
 from ..workflows import runs
-from ._common import add_file_arguments, file_options, write_array
+from ._common import add_file_arguments, add_threads_argument, file_options, write_array
 
 ACTIONS = {
     "encode": ("transform", "data (n, n_features) -> codes (n, n_components)"),
@@ -23,6 +23,7 @@ def register(subparsers) -> None:
                        "every row (or image) is one example")
         p.add_argument("--out", required=True, metavar="OUT.npy", help="where to write the result")
         add_file_arguments(p)
+        add_threads_argument(p)
         p.set_defaults(run=run, method=method)
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from .._files import atomic_write_bytes, atomic_write_json
 from ..analysis.memorize import MemorizationResult, run_memorization
 from ..workflows.runs import history_csv
-from ._common import Stages, add_data_arguments, load_data, parse_int_tuple, wrote
+from ._common import Stages, add_data_arguments, add_threads_argument, load_data, parse_int_tuple, wrote
 
 
 def register(subparsers) -> None:
@@ -26,6 +26,7 @@ def register(subparsers) -> None:
     p.add_argument("--random-state", type=int, default=0, help="seed (default: 0)")
     p.add_argument("--no-vae", action="store_true", help="skip the VAE beside the AE")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for memorize.csv/.json/strip.npz/strip.png")
+    add_threads_argument(p)
     p.set_defaults(run=run)
 
 

@@ -15,7 +15,7 @@ from ..analysis.samplers import SAMPLERS, draw_codes, is_vae, samplers_for
 from ..errors import LatentspaceError
 from ..report.images import save_image_grid
 from ..workflows import runs
-from ._common import write_array
+from ._common import add_threads_argument, write_array
 
 SUFFIXES = (".npy", ".png")
 
@@ -36,6 +36,7 @@ def register(subparsers) -> None:
         "the training codes; box = uniform over their bounding box; gmm10 = a 10-component Gaussian mixture "
         "fitted to them (an autoencoder's default). All but prior re-read the run's training data",
     )
+    add_threads_argument(p)
     p.set_defaults(run=run)
 
 

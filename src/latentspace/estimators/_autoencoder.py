@@ -49,6 +49,11 @@ class AutoEncoder(BaseAutoEncoder):
         "bce"); images arrive flattened. Checked on the first batch; trained as a copy; their initial
         weights are kept. See ``latentspace.estimators._modules`` and README "Bring your own networks".
     device : "auto" (CUDA when present, else the CPU), "cpu", "cuda", "cuda:N", ...
+    threads : torch CPU threads while this estimator computes (restored afterwards). None: one for
+        small networks, else the CPUs this process may use that other processes leave idle.
+    precision : "32" (float32) or "bf16": bfloat16 matrix products in training, with float32
+        weights, optimiser state, loss terms and checkpoints; refused where the hardware has no
+        native bfloat16 (CPUs without AVX512_BF16/AMX). Inference stays float32.
     verbose : show a progress bar (optimiser steps, with the last epoch's losses).
     callbacks : objects with ``on_train_begin`` / ``on_step`` / ``on_epoch_end`` / ``on_train_end``
         hooks (``latentspace.training.callbacks``), e.g. ``TensorBoardLogger``, ``MLflowLogger``.
@@ -92,6 +97,8 @@ class AutoEncoder(BaseAutoEncoder):
         grad_clip: float | None = None,
         scaling: str = "none",
         device: str = "auto",
+        threads: int | None = None,
+        precision: str = "32",
         verbose: bool = False,
         callbacks: list | None = None,
         warm_start: bool = False,
@@ -117,6 +124,8 @@ class AutoEncoder(BaseAutoEncoder):
         self.grad_clip = grad_clip
         self.scaling = scaling
         self.device = device
+        self.threads = threads
+        self.precision = precision
         self.verbose = verbose
         self.callbacks = callbacks
         self.warm_start = warm_start
@@ -165,6 +174,8 @@ class LinearAutoEncoder(BaseAutoEncoder):
         grad_clip: float | None = None,
         scaling: str = "center",
         device: str = "auto",
+        threads: int | None = None,
+        precision: str = "32",
         verbose: bool = False,
         callbacks: list | None = None,
         warm_start: bool = False,
@@ -182,6 +193,8 @@ class LinearAutoEncoder(BaseAutoEncoder):
         self.grad_clip = grad_clip
         self.scaling = scaling
         self.device = device
+        self.threads = threads
+        self.precision = precision
         self.verbose = verbose
         self.callbacks = callbacks
         self.warm_start = warm_start

@@ -7,8 +7,9 @@ validation split, seeding, chunked inference, and the fitted attributes.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import ClassVar
 
 import numpy as np
@@ -19,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._files import json_default
 from ..errors import DataError, LatentspaceError
+from ..nn import backend
 from ..nn.conv import (
     NORMS,
     conv_encoder_decoder,
@@ -36,7 +38,8 @@ from ..training.batches import (
     default_chunk_rows,
 )
 from ..training.config import WarmStart
-from ..training.loop import as_batches
+from ..training.loop import as_batches, preload_optimizer
+from ..training.threads import resolve_threads, using_threads
 from ._checkpoint import jsonable_params, save_estimator
 from ._modules import check_contract, custom_parts, fresh_copy
 from ._params import Param, validate_params
@@ -68,6 +71,10 @@ COMMON_PARAMS: dict[str, Param] = {
                      "or minmax (to [0, 1])", choices=SCALINGS),
     "device": Param("device", "torch device of the network: auto (CUDA when present, else the CPU), cpu, cuda, "
                     "cuda:1, ..."),
+    "threads": Param("int", "torch CPU threads while the estimator computes (None: one for small networks, "
+                     "else the CPUs other processes leave idle)", low=1, high=4096, optional=True),
+    "precision": Param("str", "matrix products in float32 (32) or bfloat16 (bf16; float32 weights, optimiser "
+                       "state and checkpoints; needs native bf16 hardware)", choices=backend.PRECISIONS),
     "verbose": Param("bool", "show a progress bar while training (optimiser steps, with the last epoch's losses)"),
     "callbacks": Param("callbacks", "objects with on_train_begin / on_step / on_epoch_end / on_train_end hooks "
                        "(latentspace.training.callbacks), e.g. TensorBoardLogger, MLflowLogger", optional=True),
@@ -93,6 +100,11 @@ NETWORK_PARAMS: dict[str, Param] = {
     "decoder": Param("module", "your own torch.nn.Module in place of the built decoder: codes "
                      "(batch, n_components) -> (batch, n_features)", optional=True),
 }
+
+
+def spaced_rows(n: int, at_most: int) -> np.ndarray:
+    """Indices of at most ``at_most`` rows spread evenly over ``n``, sorted and distinct."""
+    return np.unique(np.linspace(0, n - 1, min(n, at_most)).astype(np.int64))
 
 
 def seed_from(random_state) -> int:
@@ -228,6 +240,8 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         self._validate_params()
         warm = bool(getattr(self, "warm_start", False)) and hasattr(self, "model_")
         self.device_ = resolve_device(self.device)
+        backend.check_precision(self.precision, self.device_)  # the hardware, beyond the table
+        preload_optimizer()  # overlaps torch.optim's first-use import with the data preparation below
         world = distributed.setup(self.device_)  # under torchrun: joins the group, picks this rank's GPU
         seed = seed_from(self.random_state) + (self.n_iter_ if warm else 0)  # a warm start draws new orders
         if isinstance(X, np.memmap) and X.ndim == 2:
@@ -245,17 +259,18 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
             if not warm:
                 self._fit_scaling(X_train)
             scaled = self._scale(X_train)
-            n_features, low, high = X.shape[1], float(scaled.min()), float(scaled.max())
-            data_sum = float(np.sum(X_train, dtype=np.float64))
+            n_features = X.shape[1]
+            low = high = None  # the range is scanned only when the likelihood needs it
+            data_sum = float(np.sum(X_train, dtype=np.float64)) if checkpoint_dir is not None else 0.0
             train_data = self._to_tensor(scaled)
             val_data = None if X_val is None else self._to_tensor(self._scale(X_val))
         generator = torch.Generator().manual_seed(seed)
-        if warm:
-            model = self.model_.to(self.device_)
+        model = self.model_.to(self.device_) if warm else self._new_model(n_features)
+        if self._needs_range(model):
+            if low is None:
+                low, high = float(scaled.min()), float(scaled.max())
             self._check_range(low, high, model)
-        else:
-            model = self._new_model(n_features)
-            self._check_range(low, high, model)
+        if not warm:
             self._initialise(model, generator)
             self.model_ = model = model.to(self.device_)
             check_contract(model, as_batches(train_data).head(2), custom_parts(self))
@@ -267,15 +282,25 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         checkpoints = None if checkpoint_dir is None else CheckpointPlan(
             checkpoint_dir, checkpoint_every, resume, resume_hint, self._fingerprint(n_features, data_sum, seed, world)
         )
-        history = train(self.model_, train_data, config, generator, X_val=val_data, checkpoints=checkpoints,
-                        callbacks=tuple(getattr(self, "callbacks", None) or ()), params=jsonable_params(self),
-                        warm=warm_start)
+        with self._compute(config.batch_size):
+            history = train(self.model_, train_data, config, generator, X_val=val_data, checkpoints=checkpoints,
+                            callbacks=tuple(getattr(self, "callbacks", None) or ()), params=jsonable_params(self),
+                            warm=warm_start)
         self.history_ = list(self.history_) + history.records if warm else history.records
         self.n_iter_ = len(self.history_)
         self.best_epoch_ = history.best_epoch
+        self.compute_ = history.compute
         # Adam's moments are twice the weights: kept (in memory, not in saved files) only when asked to.
         self._optimizer_state = history.optimizer_state if getattr(self, "warm_start", False) else None
         return self
+
+    @contextlib.contextmanager
+    def _compute(self, rows: int) -> Iterator[int]:
+        """torch's CPU threads for this estimator's work on ``rows`` examples at a time (the
+        ``threads`` parameter, or the default for the network's size), restored afterwards."""
+        flops = backend.matmul_flops(self.model_, rows)
+        with using_threads(resolve_threads(self.threads, flops)) as threads:
+            yield threads
 
     def _fingerprint(self, n_features: int, data_sum: float, seed: int, world) -> dict:
         """What a resumed run must share with the one that wrote the checkpoint (JSON-normalised)."""
@@ -321,13 +346,18 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         train = [(a, b) for a, b in ((0, start), (start + n_val, n)) if b > a]
         return train, [(start, start + n_val)]
 
-    def _encode_training_data(self, X) -> np.ndarray:
-        """``transform(X)``, streaming a memory-mapped ``X`` chunk by chunk."""
+    def _encode_training_data(self, X, max_rows: int) -> np.ndarray:
+        """``transform`` of at most ``max_rows`` evenly spaced rows of ``X`` (a DataFrame keeps its column
+        names; a memory-mapped ``X`` is read row by row, never whole)."""
+        if hasattr(X, "iloc"):
+            return self.transform(X.iloc[spaced_rows(len(X), max_rows)])
         if not isinstance(X, np.memmap):
-            return self.transform(X)
-        source = MemmapBatches(RowReader(X), [(0, X.shape[0])], self.offset_, self.scale_, self.device_)
+            X = np.asarray(X)
+            return self.transform(X[spaced_rows(X.shape[0], max_rows)])
+        rows = spaced_rows(X.shape[0], max_rows)
+        source = MemmapBatches(RowReader(X), [(int(i), int(i) + 1) for i in rows], self.offset_, self.scale_, self.device_)
         self.model_.eval()
-        with torch.inference_mode():
+        with torch.inference_mode(), self._compute(INFERENCE_CHUNK):
             return np.concatenate([self.model_.encode(x).cpu().numpy() for x in source.chunks(INFERENCE_CHUNK)])
 
     def _train_config(self) -> TrainConfig:
@@ -340,6 +370,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
             lr_schedule=self.lr_schedule,
             grad_clip=self.grad_clip,
             verbose=bool(self.verbose),
+            precision=str(self.precision),
         )
 
     def _split(self, X: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
@@ -370,10 +401,16 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         self.offset_, self.scale_ = offset.astype(np.float32), scale.astype(np.float32)
 
     def _scale(self, X: np.ndarray) -> np.ndarray:
-        return (np.asarray(X, dtype=np.float32) - self.offset_) / self.scale_
+        """``X`` as float32 in the model's scale; float32 data with scaling="none" pass without a copy."""
+        X = np.asarray(X, dtype=np.float32)
+        return X if self.scaling == "none" else (X - self.offset_) / self.scale_
 
     def _unscale(self, X: np.ndarray) -> np.ndarray:
         return X * self.scale_ + self.offset_
+
+    def _needs_range(self, model: LatentModel) -> bool:
+        """Whether ``_check_range`` has anything to check (else the data are not scanned for it)."""
+        return bool(getattr(model.likelihood, "needs_unit_interval", False))
 
     def _check_range(self, low: float, high: float, model: LatentModel) -> None:
         """``low``/``high``: the smallest and largest value of the scaled training data."""
@@ -391,7 +428,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         """Apply a tensor function to ``X`` in chunks under inference mode; returns float32 numpy."""
         self.model_.eval()
         outputs = []
-        with torch.inference_mode():
+        with torch.inference_mode(), self._compute(INFERENCE_CHUNK):
             for start in range(0, X.shape[0], INFERENCE_CHUNK):
                 outputs.append(fn(self._to_tensor(X[start : start + INFERENCE_CHUNK])).cpu().numpy())
         return np.concatenate(outputs)

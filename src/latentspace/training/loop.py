@@ -17,6 +17,8 @@ from __future__ import annotations
 import copy
 import json
 import math
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +29,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ..errors import CheckpointError, TrainingDivergedError, TrainingInterrupted
+from ..nn import backend
 from ..nn.models import LatentModel
 from . import distributed
 from . import state as train_state
@@ -47,6 +50,8 @@ class History:
     stopped_early: bool = False
     #: training steps this process ran (resumed steps are not counted)
     steps_run: int = 0
+    #: how the products ran: kernel, precision, how chosen, timings (ms), threads (nn.backend.Choice)
+    compute: dict[str, Any] = field(default_factory=dict)
     #: the optimiser's state at the end (for a warm start)
     optimizer_state: dict[str, Any] | None = None
 
@@ -54,7 +59,25 @@ class History:
         return [r[name] for r in self.records if name in r]
 
 
+_optimizer_import: threading.Thread | None = None
+
+
+def _import_optimizer_machinery() -> None:
+    import torch._dynamo  # noqa: F401  (torch.optim's param-group code imports it on first use)
+
+
+def preload_optimizer() -> None:
+    """Start importing what the first optimiser construction needs (torch._dynamo: 1-10 s, once per
+    process) in the background, so that it overlaps a fit's data preparation instead of following it."""
+    global _optimizer_import
+    if _optimizer_import is None and "torch._dynamo" not in sys.modules:
+        _optimizer_import = threading.Thread(target=_import_optimizer_machinery, daemon=True)
+        _optimizer_import.start()
+
+
 def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    if _optimizer_import is not None:
+        _optimizer_import.join()
     params = [p for p in model.parameters() if p.requires_grad]
     # Adam's coupled weight decay adds lambda * w to the gradient, so its fixed points minimise
     # loss + lambda/2 ||w||^2: a true L2 penalty, which the linear-AE theory (Kunin et al.) assumes.
@@ -159,6 +182,8 @@ def train(
     seeds = {"shuffle_seed": draw_seed(generator), "noise_seed": draw_seed(generator)}
     noise = torch.Generator(device=device).manual_seed(seeds["noise_seed"] + NOISE_RANK_STRIDE * world.rank)
     steps_per_epoch = math.ceil(math.ceil(data.n / world.size) / config.batch_size)
+    backend.check_precision(config.precision, device)
+    choice = backend.choose_kernels(model, config.batch_size, config.precision)
     optimizer = make_optimizer(model, config)
     if warm is not None and warm.optimizer_state is not None:
         optimizer.load_state_dict(warm.optimizer_state)
@@ -188,7 +213,7 @@ def train(
             "steps_per_epoch": steps_per_epoch}
     call_all(hooks, "on_train_begin", info)
     try:
-        with catch_interrupts(world, enabled=checkpoints.folder is not None) as loop.flag:
+        with backend.using(choice.kernels), catch_interrupts(world, enabled=checkpoints.folder is not None) as loop.flag:
             while not state.finished and state.epoch < config.epochs:
                 call_all(hooks, "on_epoch_end", run_epoch(loop, state))
     finally:
@@ -196,7 +221,8 @@ def train(
     if state.best_state is not None:
         model.load_state_dict(state.best_state)
     model.eval()
-    return History(state.records, state.best_epoch, state.stopped_early, loop.steps_run, optimizer.state_dict())
+    return History(state.records, state.best_epoch, state.stopped_early, loop.steps_run, choice.record(),
+                   optimizer_state=optimizer.state_dict())
 
 
 class StepProgress:
