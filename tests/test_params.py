@@ -8,6 +8,7 @@ import pytest
 
 from latentspace import VAE, AutoEncoder, CheckpointError, LatentspaceError, LinearAutoEncoder, load
 from latentspace.cli import build_parser
+from latentspace.cli._common import NOT_FLAGS
 from latentspace.estimators import BaseAutoEncoder
 
 CLASSES = [AutoEncoder, LinearAutoEncoder, VAE]
@@ -64,7 +65,7 @@ def test_cli_flags_take_types_choices_and_help_from_the_table(capsys):
     assert flags["param_likelihood"].choices == VAE._parameter_constraints["likelihood"].choices
     assert VAE._parameter_constraints["beta"].help in flags["param_beta"].help
     for name in inspect.signature(VAE.__init__).parameters:
-        if name not in ("self", "verbose"):
+        if name != "self" and name not in NOT_FLAGS:  # modules and callbacks have no command-line form
             assert flags[f"param_{name}"].help, name
     with pytest.raises(SystemExit) as exit_info:
         parser.parse_args(["train", "vae", "--likelihood", "poisson"])

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import run_cli
 
 from latentspace import VAE, AutoEncoder, load
 from latentspace.errors import TrainingDivergedError
@@ -169,10 +170,33 @@ def test_cli_resume_finishes_a_killed_run(tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL and not (run / "model").exists()
-    refused = subprocess.run([sys.executable, "-m", "latentspace", "train", "--resume", str(run), "--epochs", "5"],
+    refused = subprocess.run([sys.executable, "-m", "latentspace", "train", "--resume", str(run), "--lr", "0.5"],
                              capture_output=True, text=True, env=child_env(), timeout=120)
     assert refused.returncode == 2 and "--resume continues a run with its own settings" in refused.stderr
     resumed = subprocess.run([sys.executable, "-m", "latentspace", "train", "--resume", str(run), "--quiet"],
                              capture_output=True, text=True, env=child_env(), timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     assert [r["epoch"] for r in load(run).history_] == list(range(1, 21))
+
+
+@pytest.mark.slow  # five CLI runs: minutes on the shared machine
+def test_cli_resume_with_epochs_extends_a_finished_run(tmp_path):
+    """--resume RUN --epochs N trains a finished run on to N epochs: from its training checkpoint when kept
+    (the same run as one of N epochs), else from the saved model; checkpoint/ goes unless kept."""
+    kept, dropped, straight = tmp_path / "kept", tmp_path / "dropped", tmp_path / "straight"
+    common = ["--hidden", "32", "--n-components", "2", "--quiet"]
+    for run, epochs, extra in ((kept, 2, ["--keep-checkpoint"]), (dropped, 2, []), (straight, 4, [])):
+        code, _, err = run_cli("train", "ae", "--epochs", epochs, "--out", run, *common, *extra)
+        assert code == 0, err
+    assert (kept / "checkpoint").is_dir() and not (dropped / "checkpoint").exists()
+    code, _, err = run_cli("train", "--resume", dropped)
+    assert code == 2 and "already finished (2 epochs); pass --epochs N" in err
+    for run in (kept, dropped):
+        code, out, err = run_cli("train", "--resume", run, "--epochs", 4, "--quiet")
+        assert code == 0, err
+        assert "epochs_run" in out  # --quiet hides the progress bar, not the result
+    curves = {run: [r["train_loss"] for r in load(run).history_] for run in (kept, dropped, straight)}
+    assert curves[kept] == curves[straight]  # the kept checkpoint continues the very same run
+    assert curves[dropped][:2] == curves[straight][:2] and len(curves[dropped]) == 4
+    assert curves[dropped][2] < curves[dropped][1] * 1.05  # from the saved weights, not from scratch
+    assert json.loads((dropped / "config.json").read_text())["params"]["epochs"] == 4

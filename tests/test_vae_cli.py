@@ -27,7 +27,7 @@ def ae_run(tmp_path_factory):
 
 def test_train_vae_takes_the_new_parameters(vae_run):
     params = json.loads((vae_run / "config.json").read_text())["params"]
-    assert params["binarize"] == "dynamic" and params["warmup_epochs"] == 3 and params["likelihood"] == "bernoulli"
+    assert params["binarize"] == "dynamic" and params["warmup_epochs"] == 3 and params["likelihood"] == "auto"
 
 
 def test_sample_npy_is_reproducible_with_a_seed(vae_run, tmp_path):
@@ -45,8 +45,24 @@ def test_sample_png_is_a_grid_of_the_runs_images(vae_run, tmp_path):
 
     assert main(["sample", str(vae_run), "-n", "16", "--out", str(tmp_path / "grid.png")]) == 0
     image = mpimg.imread(tmp_path / "grid.png")
-    # 4 x 4 digits of 8 x 8 pixels with 1-pixel gaps, each pixel enlarged 3x for legibility
-    assert image.shape[:2] == (3 * (4 * 9 + 1), 3 * (4 * 9 + 1))
+    # 4 x 4 digits of 8 x 8 pixels with 1-pixel gaps, each pixel enlarged 8x (64-pixel tiles) for legibility
+    assert image.shape[:2] == (8 * (4 * 9 + 1), 8 * (4 * 9 + 1))
+
+
+def test_sample_an_autoencoder_with_a_density_fitted_to_its_codes(ae_run, tmp_path, digits):
+    from latentspace import load
+    from latentspace.analysis.samplers import draw_codes
+
+    code, out, err = run_cli("sample", ae_run, "-n", "12", "--seed", "3", "--out", tmp_path / "ae.npy")
+    assert code == 0, err
+    assert out.strip() == f"wrote {tmp_path / 'ae.npy'} (12 samples, sampler gmm10)"
+    ae = load(ae_run)
+    codes = ae.transform(digits.X_train).astype(np.float64)
+    expected = ae.inverse_transform(draw_codes("gmm10", codes, 12, np.random.default_rng(3)).astype(np.float32))
+    np.testing.assert_allclose(np.load(tmp_path / "ae.npy"), expected, atol=1e-6)
+    assert main(["sample", str(ae_run), "--sampler", "box", "-n", "4", "--out", str(tmp_path / "box.npy")]) == 0
+    box = np.load(tmp_path / "box.npy")
+    assert box.shape == (4, 64) and not np.allclose(box, expected[:4])
 
 
 def test_evaluate_prints_and_stores_the_vae_measurements(vae_run):
@@ -84,7 +100,7 @@ def test_evaluate_can_skip_the_regularity_metrics(ae_run):
     [
         (["sample", "{vae}", "--out", "x.txt"], "output must end in .npy or .png"),
         (["sample", "{vae}", "-n", "0", "--out", "x.npy"], "-n must be >= 1"),
-        (["sample", "{ae}", "--out", "x.npy"], "a AutoEncoder cannot sample; train a vae"),
+        (["sample", "{ae}", "--sampler", "prior", "--out", "x.npy"], "a AutoEncoder has no prior; choose --sampler"),
         (["sample", "nowhere", "--out", "x.npy"], "nowhere: no such checkpoint folder"),
         (["evaluate", "nowhere"], "nowhere: not a run folder"),
         (["evaluate", "{vae}", "--iw-samples", "-1"], "--iw-samples must be >= 0"),

@@ -2,10 +2,17 @@
 
     from latentspace import AutoEncoder, LinearAutoEncoder, VAE, load
     ae = AutoEncoder(n_components=2, random_state=0).fit(X)
+
+The names below are imported on first use (PEP 562), so that ``latentspace --version`` and other
+work that needs no network does not pay for importing torch.
 """
 
+from __future__ import annotations
+
+import importlib
 import os as _os
 import sys as _sys
+from typing import TYPE_CHECKING
 
 from ._version import __version__
 from .errors import CheckpointError, DataError, LatentspaceError, TrainingDivergedError
@@ -27,7 +34,10 @@ def _quiet_interrupt_hook(previous):
 if _sys.argv and (_sys.argv[0] == "-m" or _os.path.basename(_sys.argv[0]) == "latentspace"):
     _sys.excepthook = _quiet_interrupt_hook(_sys.excepthook)
 
-from .estimators import VAE, AutoEncoder, LinearAutoEncoder, load  # after the hook
+if TYPE_CHECKING:  # for type checkers and IDEs; at run time __getattr__ imports them
+    from .estimators import VAE, AutoEncoder, LinearAutoEncoder, load
+
+_LAZY = {"AutoEncoder": ".estimators", "LinearAutoEncoder": ".estimators", "VAE": ".estimators", "load": ".estimators"}
 
 __all__ = [
     "AutoEncoder",
@@ -40,3 +50,15 @@ __all__ = [
     "TrainingDivergedError",
     "__version__",
 ]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'latentspace' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,38 +1,41 @@
 """The ``latentspace`` command-line program: a thin layer over the library.
 
 Each command lives in its own module with ``register(subparsers)``; errors in the user's input print
-one line on stderr and exit with status 2.
+one line on stderr and exit with status 2. ``--version`` answers before anything heavy (torch) is
+imported; a mistyped command gets a "did you mean".
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
+import importlib
+import re
 import sys
 import warnings
 
 from .._version import __version__
 from ..errors import LatentspaceError, LatentspaceWarning, TrainingDivergedError, TrainingInterrupted, first_line
-from ..training.threads import pinned_threads
-from . import (
-    codec,
-    datasets,
-    demo,
-    evaluate,
-    explore,
-    memorize,
-    pca_check,
-    report,
-    sample,
-    sweep,
-    train,
-)
 
-COMMANDS = [demo, train, codec, sample, evaluate, pca_check, memorize, sweep, report, explore, datasets]
+#: command modules, in the order ``--help`` lists them; imported when the parser is built
+COMMAND_MODULES = ("demo", "train", "codec", "sample", "evaluate", "pca_check", "memorize", "sweep", "report", "explore",
+                   "datasets")
+INVALID_CHOICE = re.compile(r"invalid choice: '([^']*)' \(choose from (.*)\)")
 
 
 class ArgumentParser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, status 2, like every other error
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+        self.exit(2, f"{self.prog}: error: {did_you_mean(message)} (see --help)\n")
+
+
+def did_you_mean(message: str) -> str:
+    """argparse's "invalid choice" message, with the closest allowed value suggested."""
+    found = INVALID_CHOICE.search(message)
+    if not found:
+        return message
+    choices = re.findall(r"'([^']*)'", found.group(2)) or [c.strip() for c in found.group(2).split(",")]
+    close = difflib.get_close_matches(found.group(1), choices, n=1, cutoff=0.6)
+    return f"{message}; did you mean {close[0]!r}?" if close else message
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,8 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"latentspace {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     subparsers.required = True
-    for command in COMMANDS:
-        command.register(subparsers)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f".{name}", __name__).register(subparsers)
     return parser
 
 
@@ -62,9 +65,14 @@ def warning_printer(command: str):
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv in (["--version"], ["-V"]):  # no torch import: answers in well under a second
+        print(f"latentspace {__version__}")
+        return 0
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
+        from ..training.threads import pinned_threads  # torch: after --version has had its chance
     except KeyboardInterrupt:
         print("latentspace: interrupted", file=sys.stderr)
         return 130

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,14 +13,14 @@ from typing import Any
 import numpy as np
 
 from .._files import atomic_write_npy
-from ..data import Dataset, load_dataset, read_npy
+from ..data import Dataset, load_dataset
 from ..errors import LatentspaceError
 from ..estimators import VAE, AutoEncoder, LinearAutoEncoder
 from ..estimators._params import Param
 
 MODELS = {"ae": AutoEncoder, "linear": LinearAutoEncoder, "vae": VAE}
 # Parameters the CLI sets itself rather than through a generated flag.
-NOT_FLAGS = {"verbose"}
+NOT_FLAGS = {"verbose", "encoder", "decoder", "callbacks", "warm_start"}
 
 
 def add_data_arguments(parser: argparse.ArgumentParser, default: str | None = "digits", required: bool | None = None) -> None:
@@ -29,9 +31,14 @@ def add_data_arguments(parser: argparse.ArgumentParser, default: str | None = "d
     )
     parser.add_argument("--data-dir", default=None, metavar="DIR", help="folder holding a named set's files")
     parser.add_argument("--seed", type=int, default=0, help="seed of the train/test split (default: 0)")
-    group = parser.add_argument_group("data file options")
+    group = add_file_arguments(parser)
     group.add_argument("--test-fraction", type=float, default=0.2, metavar="F",
                        help="held-out part of a file without a stored split (default: 0.2)")
+
+
+def add_file_arguments(parser: argparse.ArgumentParser):
+    """How to read a data file: CSV columns, .npz arrays, image folders, memory-mapping."""
+    group = parser.add_argument_group("data file options")
     group.add_argument("--label-column", default=None, metavar="NAME|INDEX", help="CSV: the column holding labels")
     group.add_argument("--no-header", dest="header", action="store_false", default=None,
                        help="CSV: the first row is data (default: a non-numeric first row is a header)")
@@ -43,6 +50,12 @@ def add_data_arguments(parser: argparse.ArgumentParser, default: str | None = "d
                        help="image folder: colour mode (default: auto, grey when every image is grey)")
     group.add_argument("--mmap", action=argparse.BooleanOptionalAction, default=None,
                        help=".npy / raw IDX: memory-map the file (default: when larger than 1 GiB)")
+    return group
+
+
+def file_options(args: argparse.Namespace) -> dict:
+    """The data file options given on the command line, as ``read_data_file`` keywords."""
+    return {name: getattr(args, name) for name in ("mmap", "x_key", "label_column", "header", "image_size", "color")}
 
 
 def parse_image_size(text: str) -> tuple[int, int]:
@@ -218,14 +231,28 @@ def use_data_image_shape(estimator, data: Dataset) -> None:
         estimator.set_params(image_shape=tuple(data.image_shape))
 
 
-def read_array(path: str | Path) -> np.ndarray:
-    """A .npy file through the data layer's checked reader (header, size and dtype checked first)."""
-    return read_npy(path)
-
-
 def write_array(path: str | Path, X: np.ndarray) -> None:
     """``X`` as a .npy file, written atomically: on any failure the old file stays and the error names it."""
     path = Path(path)
     if path.suffix != ".npy":
         raise LatentspaceError(f"{path}: output must end in .npy")
     atomic_write_npy(path, X)
+
+
+class Stages:
+    """Stage lines on stderr (``command [12.3 s] what``), so that a command that runs for minutes says
+    what it is doing; stdout stays for results. Like a progress bar they are for a person at a terminal:
+    when stderr is a file or a pipe it keeps only errors, one line each."""
+
+    def __init__(self, command: str, quiet: bool | None = None):
+        self.command, self.started = command, time.perf_counter()
+        self.quiet = not sys.stderr.isatty() if quiet is None else quiet
+
+    def __call__(self, what: str) -> None:
+        if not self.quiet:
+            print(f"{self.command} [{time.perf_counter() - self.started:6.1f} s] {what}", file=sys.stderr, flush=True)
+
+
+def wrote(*paths) -> None:
+    """The last line of a command: the files it wrote."""
+    print("wrote " + ", ".join(str(p) for p in paths))

@@ -1,11 +1,12 @@
-"""``latentspace encode | decode | reconstruct``: a run folder and a .npy in, a .npy out."""
+"""``latentspace encode | decode | reconstruct``: a run folder and a data file in, a .npy out."""
 
 from __future__ import annotations
 
 import argparse
 
+from ..data import read_data_file
 from ..workflows import runs
-from ._common import add_threads_argument, read_array, write_array
+from ._common import add_file_arguments, add_threads_argument, file_options, write_array
 
 ACTIONS = {
     "encode": ("transform", "data (n, n_features) -> codes (n, n_components)"),
@@ -18,17 +19,19 @@ def register(subparsers) -> None:
     for name, (method, what) in ACTIONS.items():
         p = subparsers.add_parser(name, help=what, description=f"{name}: {what}, with a trained run's model.")
         p.add_argument("run_dir", metavar="RUN", help="run folder (or checkpoint folder) of a trained model")
-        p.add_argument("input", metavar="IN.npy", help="input array")
+        p.add_argument("input", metavar="IN", help="input: .npy, .npz, .csv/.tsv, IDX (.gz) or a folder of images; "
+                       "every row (or image) is one example")
         p.add_argument("--out", required=True, metavar="OUT.npy", help="where to write the result")
+        add_file_arguments(p)
         add_threads_argument(p)
         p.set_defaults(run=run, method=method)
 
 
 def run(args: argparse.Namespace) -> int:
     estimator = runs.load_run_model(args.run_dir)
-    X = read_array(args.input)
+    X = read_data_file(args.input, **file_options(args))
     if X.ndim > 2:
         X = X.reshape(X.shape[0], -1)
     write_array(args.out, getattr(estimator, args.method)(X))
-    print(args.out)
+    print(f"wrote {args.out}")
     return 0

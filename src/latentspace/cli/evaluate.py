@@ -15,9 +15,9 @@ from ..analysis.heldout import evaluation_metrics
 from ..data import Dataset, binarize, load_dataset
 from ..errors import LatentspaceError
 from ..workflows import runs
-from ._common import add_threads_argument
+from ._common import Stages, add_threads_argument, wrote
 
-EVALUATION_FILE = "evaluation.json"
+EVALUATION_FILE = runs.EVALUATION_FILE
 #: beyond this the estimate's bound no longer tightens measurably, while the run takes hours
 MAX_IW_SAMPLES = 100_000
 
@@ -65,10 +65,15 @@ def heldout_array(args: argparse.Namespace, data: Dataset) -> np.ndarray:
     return X
 
 
-def collect_metrics(estimator, data: Dataset, X: np.ndarray, args: argparse.Namespace) -> dict[str, Any]:
+def collect_metrics(estimator, data: Dataset, X: np.ndarray, args: argparse.Namespace,
+                    say=lambda what: None) -> dict[str, Any]:
     """Every measurement ``evaluate`` reports, as one flat dict: likelihoods, then regularity."""
+    iw = f", IW-NLL with {args.iw_samples} importance samples each (the long part)" if args.iw_samples else ""
+    say(f"reconstruction and likelihoods on {len(X)} held-out examples{iw if hasattr(estimator, 'log_likelihood') else ''}")
     metrics = evaluation_metrics(estimator, X, iw_samples=args.iw_samples)
     if args.regularity_samples > 0:
+        say(f"regularity: {args.regularity_samples} samples per sampler, Fréchet distance, precision/recall, "
+            "interpolations, holes")
         heldout = dataclasses.replace(data, X_test=X, y_test=None)
         regularity = evaluate_regularity(estimator, heldout, n_samples=args.regularity_samples, random_state=0)
         metrics.update({k: v for k, v in regularity.items() if k not in metrics})
@@ -85,11 +90,13 @@ def run(args: argparse.Namespace) -> int:
         )
     if 0 < args.regularity_samples < 4:
         raise LatentspaceError(f"--regularity-samples must be 0 or >= 4, got {args.regularity_samples}")
+    say = Stages("evaluate")
     config = runs.read_run_config(args.run_dir)
     estimator = runs.load_run_model(args.run_dir)
+    say(f"loading the data ({args.data or config.get('data')})")
     data = heldout_data(args, config)
     X = heldout_array(args, data)
-    metrics = collect_metrics(estimator, data, X, args)
+    metrics = collect_metrics(estimator, data, X, args, say)
     metrics["data"] = {"name": data.name, "binarize_test_seed": args.binarize_test}
     atomic_write_json(Path(args.run_dir) / EVALUATION_FILE, metrics)
     width = max(len(name) for name in metrics)
@@ -98,4 +105,5 @@ def run(args: argparse.Namespace) -> int:
             print(f"{name:>{width}}  {value:.6g}")
         elif not isinstance(value, dict):
             print(f"{name:>{width}}  {value}")
+    wrote(Path(args.run_dir) / EVALUATION_FILE)
     return 0

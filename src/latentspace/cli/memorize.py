@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import io
-import sys
 from pathlib import Path
 
 from .._files import atomic_write_bytes, atomic_write_json, atomic_write_npz
 from ..analysis.memorize import MemorizationResult, run_memorization
 from ..workflows.runs import history_csv
-from ._common import add_data_arguments, add_threads_argument, load_data, parse_int_tuple
+from ._common import Stages, add_data_arguments, add_threads_argument, load_data, parse_int_tuple, wrote
 
 
 def register(subparsers) -> None:
@@ -56,7 +55,11 @@ def write_strip_png(path: Path, result: MemorizationResult) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    say = Stages("memorize")
+    say(f"loading {args.data}")
     data = load_data(args)
+    say(f"training a 1-D autoencoder{'' if args.no_vae else ' and a 1-D VAE'} on {args.n_train} examples for "
+        f"{args.epochs} epochs, then decoding its code line")
     result = run_memorization(
         data, n_train=args.n_train, hidden=args.hidden, epochs=args.epochs, random_state=args.random_state,
         include_vae=not args.no_vae,
@@ -76,5 +79,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"{row['model']:>4}: train mse/feature {row['train_mse_per_feature']:.4g}  "
               f"recon precision {row['recon_precision']:.3f}  midpoint precision {row['midpoint_precision']:.3f}  "
               f"recon FD {row['recon_frechet']:.3g}  midpoint FD {row['midpoint_frechet']:.3g}")
-    print(out / "memorize.csv", file=sys.stdout)
+    wrote(out / "memorize.csv", out / "memorize.json", out / "strip.npz", out / "strip.png")
     return 0

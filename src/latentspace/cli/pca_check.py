@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     print(data.describe())
     linear = LinearAutoEncoder(
         args.n_components, lr=args.lr, batch_size=args.batch_size,
-        weight_decay=args.weight_decay, random_state=args.random_state,
+        weight_decay=args.weight_decay, random_state=args.random_state, verbose=True,  # a steps bar on stderr
     )
     if args.epochs is not None:
         linear.set_params(epochs=args.epochs)
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     others = []
     for name in also:
         model = comparison_model(name, args.n_components, random_state=args.random_state,
-                                 epochs="auto" if args.epochs is None else args.epochs)
+                                 epochs="auto" if args.epochs is None else args.epochs).set_params(verbose=True)
         other = fit_and_compare(model, data)
         print(other.table())
         others.append(other)

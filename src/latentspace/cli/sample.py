@@ -1,11 +1,18 @@
-"""``latentspace sample``: decode draws of a trained VAE's prior to a .npy array or a PNG grid."""
+"""``latentspace sample``: decode draws of a latent density to a .npy array or a PNG grid.
+
+A VAE's samples come from its prior N(0, I) by default; an autoencoder has no prior, so its codes come
+from a density fitted to the codes of its training data (``--sampler``; see analysis/samplers.py).
+"""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+import numpy as np
+
 from ..analysis.protocol import has_prior
+from ..analysis.samplers import SAMPLERS, draw_codes, samplers_for
 from ..errors import LatentspaceError
 from ..report.images import save_image_grid
 from ..workflows import runs
@@ -16,14 +23,20 @@ SUFFIXES = (".npy", ".png")
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "sample", help="decode samples of a trained VAE's prior to .npy or a .png grid",
-        description="Draw z ~ N(0, I), decode it with a trained VAE, and write the decoder means: an "
+        "sample", help="decode samples of a trained model to .npy or a .png grid",
+        description="Draw latent codes, decode them with a trained model, and write the decoder means: an "
         "array (n, n_features) as .npy, or a grid of images as .png (uses the run's image shape).",
     )
-    p.add_argument("run_dir", metavar="RUN", help="run folder of a trained VAE")
+    p.add_argument("run_dir", metavar="RUN", help="run folder of a trained model")
     p.add_argument("-n", "--n-samples", type=int, default=64, metavar="N", help="how many samples (default: 64)")
     p.add_argument("--out", required=True, metavar="FILE.npy|FILE.png", help="where to write them")
-    p.add_argument("--seed", type=int, default=0, help="seed of the prior draws (default: 0)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the draws (default: 0)")
+    p.add_argument(
+        "--sampler", choices=SAMPLERS, default=None,
+        help="where codes come from: prior = N(0, I) (VAE only; its default); gaussian = a Gaussian fitted to "
+        "the training codes; box = uniform over their bounding box; gmm10 = a 10-component Gaussian mixture "
+        "fitted to them (an autoencoder's default). All but prior re-read the run's training data",
+    )
     add_threads_argument(p)
     p.set_defaults(run=run)
 
@@ -35,18 +48,30 @@ def run(args: argparse.Namespace) -> int:
     if args.n_samples < 1:
         raise LatentspaceError(f"-n must be >= 1, got {args.n_samples}")
     estimator = runs.load_run_model(args.run_dir)
-    if not has_prior(estimator):
-        raise LatentspaceError(f"{args.run_dir}: a {type(estimator).__name__} cannot sample; train a vae")
+    sampler = args.sampler or ("prior" if has_prior(estimator) else "gmm10")
+    if sampler not in samplers_for(estimator):
+        raise LatentspaceError(
+            f"a {type(estimator).__name__} has no prior; choose --sampler {' or '.join(samplers_for(estimator))}"
+        )
     image_shape = None
     if out.suffix.lower() == ".png":
         # Check the run can be drawn before spending time on sampling.
         image_shape = runs.read_run_config(args.run_dir).get("image_shape")
         if not image_shape:
             raise LatentspaceError(f"{args.run_dir}: the run's data have no image shape; write .npy instead")
-    X = estimator.sample(args.n_samples, random_state=args.seed)
+    X = draw(estimator, sampler, args)
     if image_shape:
-        save_image_grid(out, X, tuple(image_shape))
+        save_image_grid(out, X.reshape(X.shape[0], -1), tuple(image_shape))
     else:
         write_array(out, X)
-    print(out)
+    print(f"wrote {out} ({args.n_samples} samples, sampler {sampler})")
     return 0
+
+
+def draw(estimator, sampler: str, args: argparse.Namespace) -> np.ndarray:
+    if sampler == "prior":
+        return estimator.sample(args.n_samples, random_state=args.seed)
+    data = runs.load_run_data(args.run_dir)
+    codes = np.asarray(estimator.transform(data.X_train), np.float64)
+    Z = draw_codes(sampler, codes, args.n_samples, np.random.default_rng(args.seed))
+    return estimator.inverse_transform(Z.astype(np.float32)).astype(np.float64)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from .._files import atomic_write_bytes, atomic_write_json
 from ..analysis.sweep import DEFAULT_KS, SWEEP_MODELS, latent_sweep
 from ..workflows.runs import history_csv
-from ._common import add_data_arguments, add_threads_argument, int_or_auto, load_data, parse_int_tuple
+from ._common import Stages, add_data_arguments, add_threads_argument, int_or_auto, load_data, parse_int_tuple, wrote
 
 
 def register(subparsers) -> None:
@@ -40,7 +39,12 @@ COLUMNS = ("model", "k", "heldout_mse_per_feature", "sampler", "sample_frechet",
 
 def print_row(row: dict) -> None:
     cells = [f"{row[c]:.4g}" if isinstance(row[c], float) else str(row[c]) for c in COLUMNS]
-    print("  ".join(f"{c:>10}" for c in cells), flush=True)
+    print("  ".join(f"{cell:>{width(c)}}" for c, cell in zip(COLUMNS, cells)), flush=True)
+
+
+def width(column: str) -> int:
+    """A column as wide as its full header (never cut), at least 10."""
+    return max(10, len(column))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,12 +55,14 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if not args.quiet:
-        print("  ".join(f"{c[:10]:>10}" for c in COLUMNS), flush=True)
+        Stages("sweep")(f"fitting {len(models)} model(s) at each of k = {', '.join(map(str, args.ks))}; "
+                        "a row prints as each fit is measured")
+        print("  ".join(f"{c:>{width(c)}}" for c in COLUMNS), flush=True)
     rows = latent_sweep(
         data, args.ks, models=models, epochs=args.epochs, n_samples=args.n_samples,
         random_state=args.random_state, progress=None if args.quiet else print_row,
     )
     atomic_write_bytes(out / "sweep.csv", history_csv(rows).encode())
     atomic_write_json(out / "sweep.json", {"data": args.data, "ks": list(args.ks), "epochs": args.epochs, "rows": rows})
-    print(out / "sweep.csv", file=sys.stdout)
+    wrote(out / "sweep.csv", out / "sweep.json")
     return 0

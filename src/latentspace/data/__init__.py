@@ -94,6 +94,39 @@ def load_dataset(
     return _split_dataset(path.stem, X, y, str(path), test_fraction, seed, image_shape, label_names)
 
 
+def read_data_file(
+    path: str | Path,
+    *,
+    mmap: bool | None = None,
+    x_key: str | None = None,
+    label_column: str | int | None = None,
+    header: bool | None = None,
+    image_size: tuple[int, int] | None = None,
+    color: str = "auto",
+) -> np.ndarray:
+    """Every example in one file or image folder, unsplit (what ``encode`` and its kin read): the same
+    readers and checks as ``load_dataset``. A ``.npz`` gives its data array (``x_key``, or the one
+    ``load_dataset`` would pick; with a stored train/test split, train then test); a CSV drops its
+    ``label_column``."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: file not found")
+    if path.is_dir():
+        if is_idx_folder(path):
+            data = load_idx_folder(path.name, path)
+            return np.concatenate([data.X_train, data.X_test])
+        return read_image_folder(path, size=image_size, color=color)[0]
+    kind = _file_kind(path)
+    if kind == "npy":
+        return read_npy(path, mmap=_wants_mmap(path, mmap))
+    if kind == "npz":
+        X, _, X_test, _ = pick_npz_arrays(read_npz(path), path, x_key, None)
+        return X if X_test is None else np.concatenate([X, X_test])
+    if kind == "csv":
+        return read_csv(path, header=header, label_column=label_column)[0]
+    return read_idx(path, mmap=_wants_mmap(path, mmap))
+
+
 def _file_kind(path: Path) -> str:
     """'npy', 'npz', 'csv' or 'idx', by suffix, else by the file's first bytes."""
     suffix = path.suffix.lower()
@@ -156,6 +189,7 @@ __all__ = [
     "NamedSet",
     "NAMED",
     "load_dataset",
+    "read_data_file",
     "list_datasets",
     "load_digits",
     "load_fashion_mnist",

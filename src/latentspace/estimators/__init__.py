@@ -13,9 +13,15 @@ ESTIMATORS: dict[str, type[BaseAutoEncoder]] = {
 }
 
 
-def load(path: str | Path) -> BaseAutoEncoder:
-    """Load an estimator saved by ``save`` (or the ``model/`` of a run folder)."""
-    return load_estimator(path, ESTIMATORS)
+def load(path: str | Path, *, device=None, encoder=None, decoder=None, allow_import: bool = False) -> BaseAutoEncoder:
+    """Load an estimator saved by ``save`` (or the ``model/`` of a run folder).
+
+    ``device``: "auto", "cpu", "cuda", ... (default: the saved device when this machine has it, else
+    the CPU). ``encoder``/``decoder``: for a model saved with your own modules, an instance (or the
+    class) of each; or ``allow_import=True`` to import the recorded classes and build them with no
+    arguments. Nothing is unpickled.
+    """
+    return load_estimator(path, ESTIMATORS, device=device, encoder=encoder, decoder=decoder, allow_import=allow_import)
 
 
 __all__ = ["AutoEncoder", "LinearAutoEncoder", "VAE", "BaseAutoEncoder", "ESTIMATORS", "load"]

@@ -6,6 +6,7 @@ from typing import ClassVar
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
+from torch import nn
 
 from ..nn.likelihoods import make_likelihood
 from ..nn.mlp import mlp_encoder_decoder
@@ -46,13 +47,22 @@ class AutoEncoder(BaseAutoEncoder):
     lr_schedule : "constant" or "cosine".
     grad_clip : max global gradient norm, or None.
     scaling : "none", "center", "standard" or "minmax"; kept with the model and applied to new data.
-    device : torch device for the network ("cpu", "cuda", ...).
+    encoder, decoder : your own ``torch.nn.Module`` s in place of the built networks (either or both):
+        the encoder maps rows ``(batch, n_features)`` to codes ``(batch, n_components)``, the decoder
+        codes to ``(batch, n_features)`` (the likelihood's parameters: means for "mse", logits for
+        "bce"); images arrive flattened. Checked on the first batch; trained as a copy; their initial
+        weights are kept. See ``latentspace.estimators._modules`` and README "Bring your own networks".
+    device : "auto" (CUDA when present, else the CPU), "cpu", "cuda", "cuda:N", ...
     threads : torch CPU threads while this estimator computes (restored afterwards). None: one for
         small networks, else the CPUs this process may use that other processes leave idle.
     precision : "32" (float32) or "bf16": bfloat16 matrix products in training, with float32
         weights, optimiser state, loss terms and checkpoints; refused where the hardware has no
         native bfloat16 (CPUs without AVX512_BF16/AMX). Inference stays float32.
-    verbose : show a progress bar.
+    verbose : show a progress bar (optimiser steps, with the last epoch's losses).
+    callbacks : objects with ``on_train_begin`` / ``on_step`` / ``on_epoch_end`` / ``on_train_end``
+        hooks (``latentspace.training.callbacks``), e.g. ``TensorBoardLogger``, ``MLflowLogger``.
+    warm_start : when True, ``fit`` on a fitted estimator trains the fitted model ``epochs`` more
+        epochs (same scaling, history continued, Adam's state carried over) instead of starting anew.
     random_state : seed for initialisation, shuffling and the split.
 
     Layouts: ``transform`` takes rows or images; ``reconstruct`` returns its input's layout;
@@ -65,6 +75,7 @@ class AutoEncoder(BaseAutoEncoder):
     example_shape_ : shape of one example as given to ``fit`` (e.g. ``(1, 28, 28)``), None for rows.
     history_ : list of per-epoch dicts (train_* and val_* loss terms, seconds).
     epochs_, patience_ : the epochs and patience used ("auto" resolved).
+    device_ : the torch device the model is on.
     n_features_in_, n_iter_, best_epoch_, offset_, scale_.
     """
 
@@ -78,6 +89,8 @@ class AutoEncoder(BaseAutoEncoder):
         image_shape: tuple[int, ...] | None = None,
         channels: tuple[int, ...] = (32, 64),
         norm: str = "none",
+        encoder: nn.Module | None = None,
+        decoder: nn.Module | None = None,
         loss: str = "mse",
         epochs: int | str = "auto",
         batch_size: int = 128,
@@ -88,10 +101,12 @@ class AutoEncoder(BaseAutoEncoder):
         lr_schedule: str = "constant",
         grad_clip: float | None = None,
         scaling: str = "none",
-        device: str = "cpu",
+        device: str = "auto",
         threads: int | None = None,
         precision: str = "32",
         verbose: bool = False,
+        callbacks: list | None = None,
+        warm_start: bool = False,
         random_state=None,
     ):
         self.n_components = n_components
@@ -101,6 +116,8 @@ class AutoEncoder(BaseAutoEncoder):
         self.image_shape = image_shape
         self.channels = channels
         self.norm = norm
+        self.encoder = encoder
+        self.decoder = decoder
         self.loss = loss
         self.epochs = epochs
         self.batch_size = batch_size
@@ -115,6 +132,8 @@ class AutoEncoder(BaseAutoEncoder):
         self.threads = threads
         self.precision = precision
         self.verbose = verbose
+        self.callbacks = callbacks
+        self.warm_start = warm_start
         self.random_state = random_state
 
     _parameter_constraints: ClassVar[dict[str, Param]] = {**COMMON_PARAMS, **NETWORK_PARAMS, "loss": LOSS}
@@ -159,10 +178,12 @@ class LinearAutoEncoder(BaseAutoEncoder):
         lr_schedule: str = "cosine",
         grad_clip: float | None = None,
         scaling: str = "center",
-        device: str = "cpu",
+        device: str = "auto",
         threads: int | None = None,
         precision: str = "32",
         verbose: bool = False,
+        callbacks: list | None = None,
+        warm_start: bool = False,
         random_state=None,
     ):
         self.n_components = n_components
@@ -180,6 +201,8 @@ class LinearAutoEncoder(BaseAutoEncoder):
         self.threads = threads
         self.precision = precision
         self.verbose = verbose
+        self.callbacks = callbacks
+        self.warm_start = warm_start
         self.random_state = random_state
 
     def _build_model(self, n_features: int) -> Autoencoder:

@@ -28,6 +28,7 @@ from ..nn.conv import (
     normalize_image_shape,
     resolve_image_shape,
 )
+from ..nn.devices import resolve_device
 from ..nn.mlp import ACTIVATIONS, init_parameters, mlp_encoder_decoder
 from ..nn.models import LatentModel
 from ..training import CheckpointPlan, TrainConfig, budget, distributed, train
@@ -37,9 +38,11 @@ from ..training.batches import (
     column_stats,
     default_chunk_rows,
 )
-from ..training.loop import preload_optimizer
+from ..training.config import WarmStart
+from ..training.loop import as_batches, preload_optimizer
 from ..training.threads import resolve_threads, using_threads
-from ._checkpoint import save_estimator
+from ._checkpoint import jsonable_params, save_estimator
+from ._modules import check_contract, custom_parts, fresh_copy
 from ._params import Param, validate_params
 
 SCALINGS = ("none", "center", "standard", "minmax")
@@ -69,12 +72,17 @@ COMMON_PARAMS: dict[str, Param] = {
                        low=0, low_open=True, optional=True),
     "scaling": Param("str", "per-feature scaling kept with the model: none, center, standard (z-scores) "
                      "or minmax (to [0, 1])", choices=SCALINGS),
-    "device": Param("device", "torch device of the network: cpu, cuda, cuda:1, ..."),
+    "device": Param("device", "torch device of the network: auto (CUDA when present, else the CPU), cpu, cuda, "
+                    "cuda:1, ..."),
     "threads": Param("int", "torch CPU threads while the estimator computes (None: one for small networks, "
                      "else the CPUs other processes leave idle)", low=1, high=4096, optional=True),
     "precision": Param("str", "matrix products in float32 (32) or bfloat16 (bf16; float32 weights, optimiser "
                        "state and checkpoints; needs native bf16 hardware)", choices=backend.PRECISIONS),
-    "verbose": Param("bool", "show a progress bar while training"),
+    "verbose": Param("bool", "show a progress bar while training (optimiser steps, with the last epoch's losses)"),
+    "callbacks": Param("callbacks", "objects with on_train_begin / on_step / on_epoch_end / on_train_end hooks "
+                       "(latentspace.training.callbacks), e.g. TensorBoardLogger, MLflowLogger", optional=True),
+    "warm_start": Param("bool", "fit on a fitted estimator trains the fitted model epochs more epochs (same "
+                        "scaling, history and Adam state continued) instead of starting anew"),
     "random_state": Param("seed", "seed of initialisation, shuffling, the split and the noise "
                           "(None: fresh randomness)", optional=True),
 }
@@ -90,6 +98,10 @@ NETWORK_PARAMS: dict[str, Param] = {
     "channels": Param("ints", "feature maps of each conv layer (its length is the depth); conv only",
                       low=1, high=4096, max_len=MAX_LAYERS),
     "norm": Param("str", "normalisation after each conv layer; conv only", choices=NORMS),
+    "encoder": Param("module", "your own torch.nn.Module in place of the built encoder: rows (batch, n_features) "
+                     "-> (batch, n_components), a VAE's (batch, 2 * n_components)", optional=True),
+    "decoder": Param("module", "your own torch.nn.Module in place of the built decoder: codes "
+                     "(batch, n_components) -> (batch, n_features)", optional=True),
 }
 
 
@@ -147,13 +159,33 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
     def _encoder_decoder(self, n_features: int, n_latent: int, **sizes):
         """The encoder/decoder pair of ``architecture``; ``sizes`` are ``encoder_out``/``decoder_out``.
 
-        Both kinds take and return flat rows, so the models never know which one they hold.
+        Both kinds take and return flat rows, so the models never know which one they hold. A module
+        passed as ``encoder=`` / ``decoder=`` takes the place of the built one (a copy of it does).
         """
+        custom = custom_parts(self)
+        if len(custom) == 2:
+            return fresh_copy(custom["encoder"]), fresh_copy(custom["decoder"])
         if getattr(self, "architecture", "mlp") == "conv":
-            return conv_encoder_decoder(
+            built = conv_encoder_decoder(
                 self.image_shape_, n_latent, self.channels, self.hidden, self.activation, self.norm, **sizes
             )
-        return mlp_encoder_decoder(n_features, n_latent, self.hidden, self.activation, **sizes)
+        else:
+            built = mlp_encoder_decoder(n_features, n_latent, self.hidden, self.activation, **sizes)
+        encoder, decoder = built
+        return (fresh_copy(custom["encoder"]) if "encoder" in custom else encoder,
+                fresh_copy(custom["decoder"]) if "decoder" in custom else decoder)
+
+    def _initialise(self, model: LatentModel, generator: torch.Generator) -> None:
+        """Draw the built parts' weights from ``generator``; the user's own modules keep theirs."""
+        custom = custom_parts(self)
+        for name, part in model.named_children():
+            if name not in custom:
+                init_parameters(part, generator)
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """The output columns of ``transform``: ``latent0, latent1, ...`` (``n_components`` names)."""
+        check_is_fitted(self)
+        return np.asarray([f"latent{i}" for i in range(self.model_.n_latent)], dtype=object)
 
     # ---- images in, rows inside ------------------------------------------------------------------
     @staticmethod
@@ -181,10 +213,13 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
     def _fitted_rows(self, X):
         """``_rows`` for an already fitted estimator: images must have the fitted ``image_shape_``."""
         X, example = self._rows(X)
+        self._check_example_shape(example)
+        return X
+
+    def _check_example_shape(self, example: tuple[int, ...] | None) -> None:
         fitted = getattr(self, "image_shape_", None)
         if example is not None and normalize_image_shape(example) != fitted:
             raise LatentspaceError(f"images of shape {example} do not match the fitted image shape {fitted}")
-        return X
 
     def _fit_image_shape(self, n_features: int, example: tuple[int, ...] | None) -> None:
         """Set ``image_shape_`` ``(C, H, W)`` (or None) from the images seen or the ``image_shape`` parameter,
@@ -233,19 +268,26 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         process calls ``fit`` on the same ``X`` and trains on its shard (DistributedDataParallel).
         """
         self._validate_params()
-        backend.check_precision(self.precision, self.device)  # the hardware, beyond the table
+        warm = bool(getattr(self, "warm_start", False)) and hasattr(self, "model_")
+        self.device_ = resolve_device(self.device)
+        backend.check_precision(self.precision, self.device_)  # the hardware, beyond the table
         preload_optimizer()  # overlaps torch.optim's first-use import with the data preparation below
-        world = distributed.setup(self.device)  # under torchrun: joins the group, picks this rank's GPU
-        seed = seed_from(self.random_state)
+        world = distributed.setup(self.device_)  # under torchrun: joins the group, picks this rank's GPU
+        seed = seed_from(self.random_state) + (self.n_iter_ if warm else 0)  # a warm start draws new orders
         if isinstance(X, np.memmap) and X.ndim == 2:
-            train_data, val_data, n_features, low, high = self._streamed(X, seed)
-            self._fit_image_shape(n_features, None)
+            train_data, val_data, n_features, low, high = self._streamed(X, seed, warm)
+            if not warm:
+                self._fit_image_shape(n_features, None)
         else:
             X, example = self._rows(X)
-            X = self._checked_data(X, reset=True)
-            self._fit_image_shape(X.shape[1], example)
+            if warm:
+                self._check_example_shape(example)
+            X = self._checked_data(X, reset=not warm)
+            if not warm:
+                self._fit_image_shape(X.shape[1], example)
             X_train, X_val = self._split(X, seed)
-            self._fit_scaling(X_train)
+            if not warm:
+                self._fit_scaling(X_train)
             scaled = self._scale(X_train)
             n_features = X.shape[1]
             low = high = None  # the range is scanned only when the likelihood needs it
@@ -254,28 +296,39 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         n_val = 0 if val_data is None else int(val_data.n if hasattr(val_data, "n") else val_data.shape[0])
         self._resolve_budget(int(train_data.n if hasattr(train_data, "n") else train_data.shape[0]), n_val > 0,
                              world.size)
-        if self._range_decides_settings() and low is None:
-            low, high = float(scaled.min()), float(scaled.max())
-        self._resolve_for_data(low, high)
-        self._check_model_size(n_features)
-        model = self._new_model(n_features)
+        if not warm:  # a warm start keeps the settings (and the model) its first fit resolved
+            if self._range_decides_settings() and low is None:
+                low, high = float(scaled.min()), float(scaled.max())
+            self._resolve_for_data(low, high)
+            self._check_model_size(n_features)
+        generator = torch.Generator().manual_seed(seed)
+        model = self.model_.to(self.device_) if warm else self._new_model(n_features)
         if self._needs_range(model):
             if low is None:
                 low, high = float(scaled.min()), float(scaled.max())
             self._check_range(low, high, model)
-        generator = torch.Generator().manual_seed(seed)
-        init_parameters(model, generator)
-        self.model_ = model.to(self.device)
+        if not warm:
+            self._initialise(model, generator)
+            self.model_ = model = model.to(self.device_)
+            check_contract(model, as_batches(train_data).head(2), custom_parts(self))
+        config = self._train_config()
+        warm_start = None
+        if warm:  # epochs more, numbered on from the fitted ones
+            config.epochs = self.n_iter_ + int(self.epochs_)
+            warm_start = WarmStart(self.n_iter_, getattr(self, "_optimizer_state", None))
         checkpoints = None if checkpoint_dir is None else CheckpointPlan(
             checkpoint_dir, checkpoint_every, resume, resume_hint, self._fingerprint(n_features, array_digest(X), seed, world)
         )
-        config = self._train_config()
         with self._compute(config.batch_size):
-            history = train(self.model_, train_data, config, generator, X_val=val_data, checkpoints=checkpoints)
-        self.history_ = history.records
-        self.n_iter_ = len(history.records)
+            history = train(self.model_, train_data, config, generator, X_val=val_data, checkpoints=checkpoints,
+                            callbacks=tuple(getattr(self, "callbacks", None) or ()), params=jsonable_params(self),
+                            warm=warm_start)
+        self.history_ = list(self.history_) + history.records if warm else history.records
+        self.n_iter_ = len(self.history_)
         self.best_epoch_ = history.best_epoch
         self.compute_ = history.compute
+        # Adam's moments are twice the weights: kept (in memory, not in saved files) only when asked to.
+        self._optimizer_state = history.optimizer_state if getattr(self, "warm_start", False) else None
         return self
 
     def _resolve_budget(self, n_train: int, has_validation: bool, world_size: int) -> None:
@@ -301,31 +354,37 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
     def _fingerprint(self, n_features: int, data: dict, seed: int, world) -> dict:
         """What a resumed run must share with the one that wrote the checkpoint (JSON-normalised):
         ``data`` is ``array_digest`` of the training array (its bytes' hash, dtype and shape)."""
-        params = {k: v for k, v in self.get_params(deep=False).items() if k != "verbose"}
+        # epochs may grow (a finished run extended); callbacks and verbosity do not change the result
+        ignored = ("verbose", "epochs", "callbacks", "warm_start")
+        params = {k: v for k, v in jsonable_params(self).items() if k not in ignored}
         facts = {"estimator": type(self).__name__, "n_features": n_features, "data": data,
                  "seed": seed, "params": params}
         return json.loads(json.dumps(facts, default=json_default))
 
-    def _streamed(self, X: np.memmap, seed: int):
-        """Batch sources over a memory-mapped array; scaling statistics computed chunk by chunk."""
+    def _streamed(self, X: np.memmap, seed: int, warm: bool = False):
+        """Batch sources over a memory-mapped array; scaling statistics computed chunk by chunk
+        (kept from the earlier fit on a warm start)."""
         reader = RowReader(X)
         if reader.n_rows < 1 or reader.n_features < 1:
             raise DataError(f"memory-mapped array has shape {X.shape}; need at least one row and column")
         if not np.issubdtype(X.dtype, np.number):
             raise DataError(f"memory-mapped array has dtype {X.dtype}; need numbers")
+        if warm and reader.n_features != self.n_features_in_:
+            raise DataError(f"X has {reader.n_features} features, but the fitted model has {self.n_features_in_}")
         self.n_features_in_ = reader.n_features
-        if hasattr(self, "feature_names_in_"):
+        if hasattr(self, "feature_names_in_") and not warm:
             del self.feature_names_in_
         train_ranges, val_ranges = self._split_ranges(reader.n_rows, seed)
         chunk = default_chunk_rows(reader.row_bytes, 1) // 4  # float64 copies: keep them small
         stats = column_stats(reader, train_ranges, chunk)
         if val_ranges:
             column_stats(reader, val_ranges, chunk)  # finiteness of the held-out rows
-        self._set_scaling(stats.mean, stats.std, stats.min, stats.max)
+        if not warm:
+            self._set_scaling(stats.mean, stats.std, stats.min, stats.max)
         low = float(np.min((stats.min - self.offset_) / self.scale_))
         high = float(np.max((stats.max - self.offset_) / self.scale_))
-        train_data = MemmapBatches(reader, train_ranges, self.offset_, self.scale_, self.device)
-        val_data = MemmapBatches(reader, val_ranges, self.offset_, self.scale_, self.device) if val_ranges else None
+        train_data = MemmapBatches(reader, train_ranges, self.offset_, self.scale_, self.device_)
+        val_data = MemmapBatches(reader, val_ranges, self.offset_, self.scale_, self.device_) if val_ranges else None
         return train_data, val_data, reader.n_features, low, high
 
     def _split_ranges(self, n: int, seed: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
@@ -346,7 +405,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
             X = np.asarray(X)
             return self.transform(X[spaced_rows(X.shape[0], max_rows)])
         rows = spaced_rows(X.shape[0], max_rows)
-        source = MemmapBatches(RowReader(X), [(int(i), int(i) + 1) for i in rows], self.offset_, self.scale_, self.device)
+        source = MemmapBatches(RowReader(X), [(int(i), int(i) + 1) for i in rows], self.offset_, self.scale_, self.device_)
         self.model_.eval()
         with torch.inference_mode(), self._compute(INFERENCE_CHUNK):
             return np.concatenate([self.model_.encode(x).cpu().numpy() for x in source.chunks(INFERENCE_CHUNK)])
@@ -413,7 +472,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
 
     # ---- inference -----------------------------------------------------------------------------
     def _to_tensor(self, X: np.ndarray) -> torch.Tensor:
-        return torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32), device=self.device)
+        return torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32), device=self.device_)
 
     def _map_chunks(self, fn: Callable[[torch.Tensor], torch.Tensor], X: np.ndarray) -> np.ndarray:
         """Apply a tensor function to ``X`` in chunks under inference mode; returns float32 numpy."""

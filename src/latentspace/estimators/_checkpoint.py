@@ -8,6 +8,8 @@ crash leaves either the old file or the new one, never half of one.
 
 from __future__ import annotations
 
+import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -17,12 +19,15 @@ from .._files import (
     atomic_write_bytes,
     atomic_write_json,
     check_allocation,
+    json_default,
     read_checksummed_safetensors,
     read_json_document,
     safetensors_bytes,
 )
 from .._version import __version__
 from ..errors import CheckpointError, LatentspaceError, first_line
+from ..nn.devices import device_missing, resolve_device
+from ._modules import PARTS, describe, rebuild
 
 FORMAT = "latentspace-checkpoint"
 FORMAT_VERSION = 1
@@ -35,6 +40,14 @@ FITTED_SCALARS = ("n_features_in_", "n_iter_", "best_epoch_", "active_units_", "
 FITTED_SHAPES = ("image_shape_", "example_shape_")
 #: Fitted values of parameters given as "auto", which the model is built from.
 RESOLVED_SETTINGS = ("likelihood_", "warmup_epochs_")
+#: parameters that are not part of a model: not saved (None in config.json), not restored
+RUNTIME_PARAMS = ("callbacks",)
+
+
+def jsonable_params(estimator) -> dict:
+    """The estimator's parameters as JSON: modules by their class's import path, callbacks left out."""
+    params = {k: (None if k in RUNTIME_PARAMS else describe(v)) for k, v in estimator.get_params(deep=False).items()}
+    return json.loads(json.dumps(params, default=json_default))
 
 
 def save_estimator(estimator, path) -> None:
@@ -49,7 +62,7 @@ def save_estimator(estimator, path) -> None:
         "format_version": FORMAT_VERSION,
         "library_version": __version__,
         "estimator": type(estimator).__name__,
-        "params": estimator.get_params(deep=False),
+        "params": jsonable_params(estimator),
         "fitted": {
             name: getattr(estimator, name) for name in FITTED_SCALARS + FITTED_SHAPES if hasattr(estimator, name)
         },
@@ -118,9 +131,16 @@ def check_config_fields(config: dict, where: Path) -> None:
         raise bad("weights_sha256", "a SHA-256 hex digest", sha)
 
 
-def load_estimator(path, classes: dict[str, type]):
+def load_estimator(path, classes: dict[str, type], *, device=None, encoder=None, decoder=None,
+                   allow_import: bool = False):
     """Load an estimator saved by ``save_estimator`` (or the ``model/`` of a run folder); its class is
     looked up by name in ``classes``, never unpickled.
+
+    ``device``: where the model goes ("auto", "cpu", "cuda", ...); None keeps the saved ``device``
+    parameter when this machine has that device, and otherwise loads on the CPU with a warning (the
+    weights are stored device-free, so a GPU-trained model loads anywhere). ``encoder``/``decoder``:
+    for a model saved with its own modules, an instance (or class) of each saved module's class;
+    ``allow_import=True`` instead imports the recorded class and builds it with no arguments.
 
     Every field is checked before the model is built: types and ranges of the config, the parameters
     through the estimator's constraint table, the model's parameter count (on the meta device) against
@@ -137,6 +157,11 @@ def load_estimator(path, classes: dict[str, type]):
     if cls is None:
         raise CheckpointError(f"{path}: unknown estimator {config.get('estimator')!r}")
     params = {k: tuple(v) if isinstance(v, list) else v for k, v in config.get("params", {}).items()}
+    given = {"encoder": encoder, "decoder": decoder}
+    for part in PARTS:
+        if part in params or given[part] is not None:
+            params[part] = rebuild(part, params.get(part), given[part], allow_import, path)
+    params["device"] = load_device(params.get("device"), device, path)
     try:
         estimator = cls(**params)
     except TypeError as e:
@@ -170,6 +195,26 @@ def check_weights_size(path: Path, estimator, n_features: int) -> None:
             f"{WEIGHTS_FILE} holds {size:,} bytes (a tampered config)"
         )
     check_allocation(4 * n_params * 2, f"{path}: a model of {n_params:,} parameters", CheckpointError)
+def load_device(saved, asked, path: Path) -> str:
+    """The ``device`` parameter of a loaded estimator: ``asked`` if given (checked here: one line if this
+    machine lacks it); else the saved one if this machine has it; else "cpu", with a warning."""
+    if asked is not None:
+        try:
+            resolve_device(asked)
+        except LatentspaceError as e:
+            raise CheckpointError(f"{path}: cannot load on {e}") from None
+        return str(asked)
+    if saved is None or saved == "auto":
+        return "auto"
+    try:
+        missing = device_missing(torch.device(saved))
+    except (RuntimeError, TypeError, ValueError):
+        missing = "unknown device"
+    if missing is None:
+        return str(saved)
+    warnings.warn(f"{path}: saved for device {saved!r}, which is not available here ({missing}); loaded on the CPU",
+                  stacklevel=3)
+    return "cpu"
 
 
 def restore_shape(value, name: str, path: Path) -> tuple[int, ...] | None:
@@ -208,5 +253,6 @@ def restore_fitted(estimator, config: dict, tensors: dict[str, torch.Tensor], pa
         raise CheckpointError(f"{path}: weights do not fit the model ({first_line(e)})") from None
     if not all(bool(torch.isfinite(v).all()) for v in state.values() if v.is_floating_point()):
         raise CheckpointError(f"{path}: the model's weights hold NaN or infinite values")
-    estimator.model_ = model.to(estimator.device).eval()
+    estimator.device_ = resolve_device(estimator.device)
+    estimator.model_ = model.to(estimator.device_).eval()
     estimator.history_ = config.get("history", [])

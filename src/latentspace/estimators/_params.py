@@ -19,13 +19,14 @@ import numpy as np
 import torch
 
 from ..errors import LatentspaceError
+from ..nn.devices import resolve_device
 
 #: The value of a parameter with ``auto=True`` that ``fit`` resolves from the data.
 AUTO = "auto"
 #: Largest image side accepted for an image shape (pixels).
 MAX_SIDE = 16_384
 #: Kinds of value a parameter takes (what the CLI parses and what validation checks).
-KINDS = ("int", "float", "str", "bool", "ints", "shape", "seed", "device")
+KINDS = ("int", "float", "str", "bool", "ints", "shape", "seed", "device", "module", "callbacks")
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,11 @@ class Param:
         elif self.kind == "seed":
             text = "an int or a numpy RandomState"
         elif self.kind == "device":
-            text = "a torch device this machine has (cpu" + (", cuda" if torch.cuda.is_available() else "") + ")"
+            text = "auto or a torch device this machine has (cpu" + (", cuda" if torch.cuda.is_available() else "") + ")"
+        elif self.kind == "module":
+            text = "a torch.nn.Module"
+        elif self.kind == "callbacks":
+            text = "a list of callbacks"
         elif self.kind == "bool":
             text = "True or False"
         else:
@@ -172,23 +177,28 @@ def _check_device(p: Param, value: Any) -> str | None:
     if not isinstance(value, (str, torch.device)):
         return f" ({type(value).__name__})"
     try:
-        device = torch.device(value)
-    except (RuntimeError, ValueError):
-        return " (not a torch device)"
-    if device.type == "cuda" and not torch.cuda.is_available():
-        return " (this machine has no CUDA device)"
-    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
-        return f" (this machine has {torch.cuda.device_count()} CUDA devices)"
-    if device.type == "mps" and not torch.backends.mps.is_available():
-        return " (MPS is not available on this machine)"
-    if device.type not in ("cpu", "cuda", "mps"):
-        return f" ({device.type} devices are not supported)"
+        resolve_device(value)
+    except LatentspaceError as e:  # "device 'cuda' is not available here: this machine has no CUDA GPU; ..."
+        return f" ({str(e).split(': ', 1)[-1].split(';')[0]})"
     return None
+
+
+def _check_module(p: Param, value: Any) -> str | None:
+    return None if isinstance(value, torch.nn.Module) else f" ({type(value).__name__})"
+
+
+def _check_callbacks(p: Param, value: Any) -> str | None:
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        return f" ({type(value).__name__})"
+    hooks = ("on_train_begin", "on_step", "on_epoch_end", "on_train_end")
+    bad = [cb for cb in value if not any(callable(getattr(cb, h, None)) for h in hooks)]
+    return f" ({type(bad[0]).__name__} has none of {', '.join(hooks)})" if bad else None
 
 
 CHECKS: dict[str, Callable[[Param, Any], str | None]] = {
     "int": _check_int, "float": _check_float, "str": _check_str, "bool": _check_bool,
     "ints": _check_ints, "shape": _check_shape, "seed": _check_seed, "device": _check_device,
+    "module": _check_module, "callbacks": _check_callbacks,
 }
 
 

@@ -10,6 +10,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
+from torch import nn
 from tqdm.auto import tqdm
 
 from .._files import check_allocation
@@ -47,6 +48,8 @@ class VAE(BaseAutoEncoder):
     sigma : the Gaussian likelihoods' standard deviation (fixed, or the learned/calibrated one's start).
     beta : weight of the KL term (beta-VAE; 1 is the ELBO).
     architecture, image_shape, channels, norm : "mlp" or "conv" networks, as in :class:`AutoEncoder`.
+    encoder, decoder : your own modules, as in :class:`AutoEncoder`, except that the encoder returns
+        ``(batch, 2 * n_components)``: the posterior's means, then its log-variances.
     warmup_epochs : KL weight ramps linearly from 0 to ``beta`` over this many epochs; "auto"
         (default): the first tenth of the epochs. Early stopping does not count the warm-up epochs,
         and the validation loss is always the negative ELBO at the full weight ``beta``.
@@ -92,6 +95,8 @@ class VAE(BaseAutoEncoder):
         image_shape: tuple[int, ...] | None = None,
         channels: tuple[int, ...] = (32, 64),
         norm: str = "none",
+        encoder: nn.Module | None = None,
+        decoder: nn.Module | None = None,
         likelihood: str = "auto",
         sigma: float = 1.0,
         beta: float = 1.0,
@@ -106,10 +111,12 @@ class VAE(BaseAutoEncoder):
         lr_schedule: str = "constant",
         grad_clip: float | None = None,
         scaling: str = "none",
-        device: str = "cpu",
+        device: str = "auto",
         threads: int | None = None,
         precision: str = "32",
         verbose: bool = False,
+        callbacks: list | None = None,
+        warm_start: bool = False,
         random_state=None,
     ):
         self.n_components = n_components
@@ -119,6 +126,8 @@ class VAE(BaseAutoEncoder):
         self.image_shape = image_shape
         self.channels = channels
         self.norm = norm
+        self.encoder = encoder
+        self.decoder = decoder
         self.likelihood = likelihood
         self.sigma = sigma
         self.beta = beta
@@ -137,6 +146,8 @@ class VAE(BaseAutoEncoder):
         self.threads = threads
         self.precision = precision
         self.verbose = verbose
+        self.callbacks = callbacks
+        self.warm_start = warm_start
         self.random_state = random_state
 
     # ---- fitting -------------------------------------------------------------------------------
@@ -192,7 +203,7 @@ class VAE(BaseAutoEncoder):
 
     # ---- the latent space ----------------------------------------------------------------------
     def _generator(self, random_state) -> torch.Generator:
-        return torch.Generator(device=self.device).manual_seed(seed_from(random_state))
+        return torch.Generator(device=self.device_).manual_seed(seed_from(random_state))
 
     def posterior(self, X) -> tuple[np.ndarray, np.ndarray]:
         """q(z|x) = N(mean, diag(var)): ``(mean, var)``, each ``(n_samples, n_components)``."""

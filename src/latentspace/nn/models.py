@@ -25,6 +25,8 @@ class LatentModel(nn.Module):
     """What the training loop and the estimators rely on."""
 
     n_latent: int
+    #: numbers the encoder outputs per latent dimension (the code itself: 1)
+    code_outputs = 1
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """``(n, n_features) -> (n, n_latent)``: the code (posterior mean for a VAE)."""
@@ -72,6 +74,8 @@ class VariationalAutoencoder(LatentModel):
     The encoder network outputs ``2 * n_latent`` numbers per example: mean, then log-variance.
     """
 
+    #: the encoder's outputs per latent dimension: a mean and a log-variance
+    code_outputs = 2
     #: log-variance is soft-clamped to (-LOGVAR_LIMIT, LOGVAR_LIMIT) so exp() cannot overflow or vanish.
     LOGVAR_LIMIT = 10.0
 

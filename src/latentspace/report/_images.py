@@ -17,7 +17,8 @@ from ..errors import LatentspaceError
 
 PAD = 1  # pixels of separator between tiles
 STRIP_HEIGHT = 4  # pixels per row of non-image data, so that a 1-pixel separator stays thin
-SEPARATOR = "#5a7fa8"  # tiles are grey; a blue-grey gap reads as a frame, not as ink
+SEPARATOR = "#9aa5b1"  # tiles are grey; a light blue-grey gap reads as a frame, not as ink
+MIN_TILE_PIXELS = 32  # tiles are drawn at least this many pixels a side (see show_tiles)
 
 
 def as_images(X: np.ndarray, image_shape: Sequence[int] | None) -> np.ndarray:
@@ -78,6 +79,12 @@ def show_tiles(
 ) -> None:
     """Draw tiles ``(rows, cols, H, W[, 3])`` on ``ax``, with optional labels at each row and column."""
     rows, cols, h, w = grid.shape[:4]
+    # Small tiles (8x8 digits) are enlarged by whole pixels first, so the one-pixel separator is a thin
+    # line between them instead of a ninth of every tile.
+    zoom = max(1, -(-MIN_TILE_PIXELS // max(1, min(h, w))))
+    if zoom > 1:
+        grid = grid.repeat(zoom, axis=2).repeat(zoom, axis=3)
+        h, w = h * zoom, w * zoom
     image = mosaic(grid)
     if image.ndim == 3:  # colour: scale into [0, 1] and paint separators by hand
         lo, hi = vrange

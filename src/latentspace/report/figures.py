@@ -36,3 +36,13 @@ def save_figure(fig: Figure, path: str | Path) -> Path:
     path = Path(path)
     atomic_write_bytes(path, figure_png(fig))
     return path
+
+
+def plain_log_axis(axis) -> None:
+    """Label a log-scaled axis with plain numbers (34, 0.5) instead of 3.4x10^1 mathtext."""
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    plain = FuncFormatter(lambda value, _: f"{value:.3g}")
+    axis.set_major_formatter(plain)
+    axis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
+    axis.set_minor_formatter(plain)

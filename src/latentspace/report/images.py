@@ -11,6 +11,8 @@ import numpy as np
 from .._files import atomic_write_bytes
 from ..errors import LatentspaceError
 
+MIN_TILE_PIXELS = 64
+
 
 def image_grid(X: np.ndarray, image_shape: tuple[int, ...], n_cols: int | None = None, pad: int = 1) -> np.ndarray:
     """Tile rows of ``X`` ``(n, prod(image_shape))`` into one ``(H', W')`` (or ``(H', W', C)``) array.
@@ -42,8 +44,9 @@ def save_image_grid(path: str | Path, X: np.ndarray, image_shape: tuple[int, ...
     from matplotlib import image as mpimg
 
     grid = np.clip(image_grid(np.asarray(X, np.float64), image_shape, n_cols), 0.0, 1.0)
-    # Small images (8x8 digits) are enlarged by whole pixels so the grid is legible.
-    zoom = max(1, 28 // max(1, min(image_shape[-2:])))
+    # Small images are enlarged by whole pixels to at least MIN_TILE_PIXELS a side, so that a grid of
+    # 8x8 digits is legible (64 of them: 584 pixels wide rather than 219).
+    zoom = max(1, math.ceil(MIN_TILE_PIXELS / max(1, min(image_shape[-2:]))))
     grid = grid.repeat(zoom, axis=0).repeat(zoom, axis=1)
     if grid.ndim == 3 and grid.shape[-1] == 1:
         grid = grid[..., 0]

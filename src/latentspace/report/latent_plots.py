@@ -34,9 +34,11 @@ def principal_directions(Z: np.ndarray, n: int = 2) -> tuple[np.ndarray, np.ndar
 
 
 def plot_latent_scatter(
-    models: Mapping[str, object], X: np.ndarray, y: np.ndarray | None = None, max_points: int = 2000
+    models: Mapping[str, object], X: np.ndarray, y: np.ndarray | None = None, max_points: int = 2000,
+    label_names: Sequence[str] | None = None,
 ) -> Figure:
-    """One panel per model: codes of ``X`` coloured by label ``y``.
+    """One panel per model: codes of ``X`` coloured by label ``y``; the colour bar names the classes
+    (``label_names[i]`` for class ``i``) when their names are known.
 
     2-D codes are drawn as they are; for k > 2 the codes' first two principal axes are drawn (and the
     axes say so, with the share of variance each carries); 1-D codes are drawn against the label.
@@ -53,7 +55,10 @@ def plot_latent_scatter(
     if y is not None and scatter is not None:
         labels = np.unique(y)
         bar = fig.colorbar(scatter, ax=list(axes), ticks=labels if len(labels) <= 20 else None, shrink=0.9)
-        bar.set_label("label")
+        named = label_names is not None and len(labels) <= 20 and all(0 <= int(v) < len(label_names) for v in labels)
+        if named:
+            bar.set_ticklabels([str(label_names[int(v)]) for v in labels])
+        bar.set_label("class" if named else "label")
     return fig
 
 

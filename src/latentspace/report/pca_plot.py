@@ -13,9 +13,13 @@ from pathlib import Path
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .._files import atomic_write_bytes
 from ..analysis.pca import PCAComparison
+
+#: the report's names for the estimator classes (the tables say "deep AE", not "AutoEncoder")
+DISPLAY_NAMES = {"AutoEncoder": "deep AE", "LinearAutoEncoder": "linear AE", "VAE": "VAE"}
 
 #: Components shown per row at most; the rest are counted in the row's title.
 MAX_SHOWN = 16
@@ -116,6 +120,10 @@ def draw_heatmap_rows(subfig, rows) -> None:
 def draw_angles(ax, c: PCAComparison) -> None:
     angles = c.principal_angles_deg
     ax.bar(np.arange(1, len(angles) + 1), angles, color="tab:blue")
+    if len(angles) <= 20:  # angles are counted: ticks 1, 2, 3, never 0.75 or 1.25
+        ax.set_xticks(np.arange(1, len(angles) + 1))
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.axhline(1.0, color="grey", linestyle="--", linewidth=1, label="1 degree")
     ax.set_xlabel("principal angle (largest first)")
     ax.set_ylabel("degrees")
@@ -124,7 +132,7 @@ def draw_angles(ax, c: PCAComparison) -> None:
 
 
 def draw_errors(ax, c: PCAComparison, others: Sequence[PCAComparison]) -> None:
-    labels = [f"PCA({c.n_components})", "linear AE"] + [o.model for o in others]
+    labels = [f"PCA({c.n_components})", "linear AE"] + [DISPLAY_NAMES.get(o.model, o.model) for o in others]
     values = [c.pca_test_mse, c.model_test_mse] + [o.model_test_mse for o in others]
     ratios = [1.0, c.test_mse_ratio] + [o.test_mse_ratio for o in others]
     bars = ax.bar(labels, values, color=["grey", "tab:blue"] + ["tab:orange"] * len(others))

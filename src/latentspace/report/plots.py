@@ -16,7 +16,7 @@ from matplotlib.ticker import MaxNLocator
 from ..analysis.protocol import reconstruct
 from ..errors import LatentspaceError
 from ._images import as_images, display_range, grid_of, show_tiles
-from .figures import new_figure
+from .figures import new_figure, plain_log_axis
 
 #: keys of a history record that are not loss terms
 NOT_TERMS = {"epoch", "seconds"}
@@ -84,6 +84,7 @@ def plot_history(ax, history: list[dict[str, float]]) -> None:
             ax.plot(epochs, values, style, color=colours[term], label=f"{split} {term}", linewidth=1.4)
     if all_positive:
         ax.set_yscale("log")
+        plain_log_axis(ax.yaxis)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss per example")
@@ -144,11 +145,13 @@ def plot_memorising_line(
     positions: Sequence[float],
     image_shape: Sequence[int] | None,
     training_positions: Sequence[float] | None = None,
+    model: str = "memorising AE",
 ) -> Figure:
-    """The memorising AE's 1-D code line: ``decoded`` ``(n_points, n_features)`` at code ``positions``.
+    """A 1-D code line: ``decoded`` ``(n_points, n_features)`` at code ``positions``, for ``model``.
 
-    Tiles are ordered by position and labelled with it; positions that are training codes (by
-    default the integers) are marked with a ``*`` so the nonsense in between stands out.
+    Tiles are ordered by position; positions that are training codes (by default the integers) are
+    marked with a ``*`` so the nonsense in between stands out. With many tiles only every few are
+    labelled (rotated), so the labels stay legible.
     """
     decoded = np.asarray(decoded)
     positions = np.asarray(positions, dtype=np.float64)
@@ -160,13 +163,16 @@ def plot_memorising_line(
         is_training = np.isclose(positions, np.round(positions))
     else:
         is_training = np.isin(np.round(positions, 6), np.round(np.asarray(training_positions, float), 6))
-    labels = [f"{p:g}" + ("*" if t else "") for p, t in zip(positions, is_training)]
+    every = max(1, -(-len(positions) // 24))  # at most ~24 labels across the strip
+    labels = [f"{p:.3g}" + ("*" if t else "") if i % every == 0 or t else "" for i, (p, t) in
+              enumerate(zip(positions, is_training))]
     images = as_images(decoded, image_shape)[None]
     fig = new_figure(min(1.0 + 0.7 * len(positions), 14), 1.9)
     ax = fig.add_subplot()
     show_tiles(ax, images, display_range(decoded), col_labels=labels)
+    ax.tick_params(axis="x", labelrotation=90)
     ax.set_xlabel("code on the line (* = a training example's code)")
-    ax.set_title("decoding points along the memorising AE's 1-D latent line")
+    ax.set_title(f"decoding points along the {model}'s 1-D latent line")
     return fig
 
 
@@ -206,6 +212,7 @@ def plot_latent_sweep(rows: list[dict], metrics: Sequence[str] | None = None) ->
         values = [r[metric] for r in rows if r.get(metric) is not None]
         if values and min(values) > 0 and max(values) / min(values) > 20:
             ax.set_yscale("log")
+            plain_log_axis(ax.yaxis)
         ks = sorted({r["k"] for r in rows})
         if len(ks) > 2 and ks[0] > 0:  # latent sizes usually double: 1, 2, 4, 8...
             ax.set_xscale("log", base=2)

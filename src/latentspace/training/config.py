@@ -53,3 +53,12 @@ class CheckpointPlan:
 
     def how_to_resume(self) -> str:
         return self.hint or f"fit(X, checkpoint_dir={str(self.folder)!r}, resume=True)"
+
+
+@dataclass(frozen=True)
+class WarmStart:
+    """Training on from an earlier fit (``warm_start=True``): its epoch count and, when it was kept,
+    its optimiser state. The loop numbers the new epochs from ``epoch`` on."""
+
+    epoch: int = 0
+    optimizer_state: dict[str, Any] | None = None

@@ -20,7 +20,7 @@ import math
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,8 @@ from ..nn.models import LatentModel
 from . import distributed
 from . import state as train_state
 from .batches import MemmapBatches, TensorBatches
-from .config import CheckpointPlan, TrainConfig
+from .callbacks import StepHook, call_all, step_hook
+from .config import CheckpointPlan, TrainConfig, WarmStart
 from .distributed import World
 from .interrupts import InterruptFlag, catch_interrupts
 from .state import TrainingState
@@ -51,6 +52,8 @@ class History:
     steps_run: int = 0
     #: how the products ran: kernel, precision, how chosen, timings (ms), threads (nn.backend.Choice)
     compute: dict[str, Any] = field(default_factory=dict)
+    #: the optimiser's state at the end (for a warm start)
+    optimizer_state: dict[str, Any] | None = None
 
     def column(self, name: str) -> list[float]:
         return [r[name] for r in self.records if name in r]
@@ -147,6 +150,10 @@ class Loop:
     seeds: dict[str, int]
     flag: InterruptFlag = field(default_factory=InterruptFlag)
     steps_run: int = 0
+    #: called after every optimiser step, or None (then the hot loop makes no call at all)
+    on_step: StepHook | None = None
+    #: (1-based epoch, global steps before this epoch's step 0), for the step hook's record
+    step_base: tuple[int, int] = (1, 0)
 
 
 def train(
@@ -156,6 +163,9 @@ def train(
     generator: torch.Generator,
     X_val=None,
     checkpoints: CheckpointPlan | None = None,
+    callbacks: Sequence[Any] = (),
+    params: dict[str, Any] | None = None,
+    warm: WarmStart | None = None,
 ) -> History:
     """Fit ``model`` on ``X`` (a tensor ``(n, n_features)`` or a batch source); return the history.
 
@@ -163,6 +173,8 @@ def train(
     whole data set on every rank, each rank trains on its shard. With ``X_val`` and
     ``config.patience``, the weights of the best validation epoch are restored. ``checkpoints`` says
     where resumable checkpoints go and whether to continue from one (None: no checkpoints).
+    ``callbacks`` get the hooks of ``callbacks.py`` (rank 0 only), ``params`` is what their
+    ``on_train_begin`` reports; ``warm`` continues an earlier fit (epoch numbering, optimiser state).
     """
     checkpoints = checkpoints or CheckpointPlan()
     device = next(model.parameters()).device
@@ -175,6 +187,8 @@ def train(
     backend.check_precision(config.precision, device)
     choice = backend.choose_kernels(model, config.batch_size, config.precision)
     optimizer = make_optimizer(model, config)
+    if warm is not None and warm.optimizer_state is not None:
+        optimizer.load_state_dict(warm.optimizer_state)
     loop = Loop(
         model=model,
         step_fn=wrap_for_ddp(model, world, device),
@@ -190,23 +204,54 @@ def train(
         device=device,
         seeds=seeds,
     )
-    state = TrainingState(terms=loss_terms(model, data))
+    state = TrainingState(terms=loss_terms(model, data), epoch=warm.epoch if warm else 0)
     if checkpoints.resume and checkpoints.folder is not None and train_state.exists(checkpoints.folder):
         state, kernel = resume(loop, state)
         choice = backend.resumed_choice(choice, kernel)
     model.train()
-    show = config.verbose and world.is_main
-    with backend.using(choice.kernels), catch_interrupts(world, enabled=checkpoints.folder is not None) as loop.flag:
-        progress = tqdm(total=config.epochs, initial=state.epoch, desc="epochs", unit="ep", disable=not show, leave=False)
-        while not state.finished and state.epoch < config.epochs:
-            record = run_epoch(loop, state)
-            progress.update(1)
-            progress.set_postfix({k: f"{v:.4g}" for k, v in record.items() if k.endswith("_loss")})
-        progress.close()
+    progress = step_progress(config, state, steps_per_epoch, show=config.verbose and world.is_main)
+    hooks = (tuple(callbacks) if world.is_main else ()) + ((progress,) if progress is not None else ())
+    loop.on_step = step_hook(hooks)
+    info = {"params": params or {}, "epochs": config.epochs, "initial_epoch": state.epoch,
+            "steps_per_epoch": steps_per_epoch}
+    call_all(hooks, "on_train_begin", info)
+    try:
+        with backend.using(choice.kernels), catch_interrupts(world, enabled=checkpoints.folder is not None) as loop.flag:
+            while not state.finished and state.epoch < config.epochs:
+                call_all(hooks, "on_epoch_end", run_epoch(loop, state))
+    finally:
+        call_all(hooks, "on_train_end", state.records)
     if state.best_state is not None:
         model.load_state_dict(state.best_state)
     model.eval()
-    return History(state.records, state.best_epoch, state.stopped_early, loop.steps_run, choice.record())
+    return History(state.records, state.best_epoch, state.stopped_early, loop.steps_run, choice.record(),
+                   optimizer_state=optimizer.state_dict())
+
+
+class StepProgress:
+    """The progress bar, counting optimiser steps (an epoch of Fashion-MNIST is hundreds of them), the
+    last epoch's losses beside it; a callback like any other, so a quiet run pays nothing for it."""
+
+    def __init__(self, total: int, initial: int, epoch: int, epochs: int):
+        self.bar = tqdm(total=total, initial=initial, desc=f"epoch {epoch}/{epochs}", unit="step", leave=False)
+        self.epochs = epochs
+
+    def on_step(self, record: dict[str, Any]) -> None:
+        self.bar.update(1)
+        self.bar.set_description(f"epoch {record['epoch']}/{self.epochs}", refresh=False)
+
+    def on_epoch_end(self, record: dict[str, float]) -> None:
+        self.bar.set_postfix({k: f"{v:.4g}" for k, v in record.items() if k.endswith("_loss")})
+
+    def on_train_end(self, records) -> None:
+        self.bar.close()
+
+
+def step_progress(config: TrainConfig, state: TrainingState, steps_per_epoch: int, show: bool) -> StepProgress | None:
+    if not show:
+        return None
+    done = state.epoch * steps_per_epoch + state.step
+    return StepProgress(config.epochs * steps_per_epoch, done, min(state.epoch + 1, config.epochs), config.epochs)
 
 
 def wrap_for_ddp(model: LatentModel, world: World, device: torch.device):
@@ -246,7 +291,10 @@ def resume(loop: Loop, fresh: TrainingState) -> tuple[TrainingState, str | None]
         raise CheckpointError(f"{folder}: checkpoint's loss terms {meta.get('terms')} differ from the model's {fresh.terms}")
     loop.seeds = {k: int(meta[k]) for k in loop.seeds}
     kernel = meta.get("kernel") if isinstance(meta.get("kernel"), str) else None
-    return train_state.restore(meta, tensors, loop.model, loop.optimizer, loop.scheduler, loop.noise), kernel
+    state = train_state.restore(meta, tensors, loop.model, loop.optimizer, loop.scheduler, loop.noise)
+    if state.finished and not state.stopped_early and state.epoch < loop.config.epochs:
+        state.finished = False  # a finished run given more epochs: it goes on
+    return state, kernel
 
 
 def next_pause(state: TrainingState, steps: int, every: int | None) -> int:
@@ -268,6 +316,7 @@ def run_epoch(loop: Loop, state: TrainingState) -> dict[str, float]:
         rows[: state.step] = state.rows[: state.step]
     state.rows = rows
     batches = plan.batches(state.step)
+    loop.step_base = (epoch + 1, state.global_step - state.step)
     while state.step < plan.steps:
         reached = run_steps(loop, batches, state.step, next_pause(state, plan.steps, loop.checkpoints.every), rows, state.terms)
         loop.steps_run += reached - state.step
@@ -308,7 +357,7 @@ def run_steps(loop: Loop, batches: Iterator[torch.Tensor], start: int, stop: int
     step_fn, params, optimizer, scheduler, noise, flag = (
         loop.step_fn, loop.params, loop.optimizer, loop.scheduler, loop.noise, loop.flag
     )
-    transform, clip = loop.config.batch_transform, loop.config.grad_clip
+    transform, clip, on_step = loop.config.batch_transform, loop.config.grad_clip, loop.on_step
     for step, xb in zip(range(start, stop), batches):
         if transform is not None:
             xb = transform(xb, noise)
@@ -322,9 +371,17 @@ def run_steps(loop: Loop, batches: Iterator[torch.Tensor], start: int, stop: int
             scheduler.step()
         with torch.no_grad():
             torch.stack([losses[name] for name in terms], out=rows[step])
+        if on_step is not None:
+            report_step(loop, step, losses)
         if flag.now:
             return step + 1
     return stop
+
+
+def report_step(loop: Loop, step: int, losses: dict[str, torch.Tensor]) -> None:
+    """The step hook's record: 1-based epoch and global step, and the step's loss terms (device tensors)."""
+    epoch, base = loop.step_base
+    loop.on_step({"epoch": epoch, "step": base + step + 1, **{k: v.detach() for k, v in losses.items()}})
 
 
 def validation_loss(loop: Loop) -> dict[str, float]:

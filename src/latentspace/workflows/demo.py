@@ -151,7 +151,7 @@ def latent_stage(ctx: DemoContext) -> None:
     grids = {n: m for n, m in ctx.autoencoders.items() if int(getattr(m, "n_components", 0)) == 2}
     for item in ctx.steps(["scatter", *grids]):
         if item == "scatter":
-            section.figure(plot_latent_scatter(ctx.models, X, y),
+            section.figure(plot_latent_scatter(ctx.models, X, y, label_names=ctx.data.label_names or None),
                            "Codes of held-out data coloured by label: look for separated clusters and for gaps.",
                            name="latent-scatter")
         else:
@@ -169,8 +169,10 @@ def samples_stage(ctx: DemoContext) -> None:
     ctx.shared["samples"] = samples
     section = ctx.section(
         "Generating",
-        "An AE has no prior: decoding random codes gives blurs or nonsense unless the codes happen to land "
-        "where training put data. The VAE's prior samples should look like data.",
+        "An AE has no prior, so its samples here come from densities fitted to its training codes (a "
+        "Gaussian, their bounding box, a 10-Gaussian mixture): these often decode to plausible images, and "
+        "the box, which puts mass where no code lies, is where blurs appear. The VAE samples its own prior "
+        "N(0, I); the regularity table measures how close each sampler's images come to the data.",
     )
     section.figure(plot_samples(samples, ctx.image_shape, n_cols=8, reference=ctx.data.X_train),
                    "Decoded random codes, per model and sampler.", name="samples")

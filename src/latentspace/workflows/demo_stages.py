@@ -108,7 +108,7 @@ def memorize_stage(ctx: DemoContext) -> None:
     for name, line in result.lines.items():
         section.figure(
             plot_memorising_line(line.strip, line.strip_codes, ctx.image_shape,
-                                 training_positions=line.strip_codes[line.strip_is_training]),
+                                 training_positions=line.strip_codes[line.strip_is_training], model=name),
             f"{name}: decoded points along its 1-D code line; * marks a training example's code.",
             name=f"memorize-{name}",
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from ..report.latent_plots import (
 from ..report.plots import plot_reconstructions, plot_samples, plot_training_curves
 from ..report.samplers import model_samples
 from . import runs
+from .runs import EVALUATION_FILE
 
 
 @dataclass
@@ -40,6 +41,8 @@ class RunRecord:
     metrics: dict[str, Any]
     history: list[dict[str, float]]
     model: Any
+    #: what ``latentspace evaluate`` wrote (RUN/evaluation.json), or empty
+    evaluation: dict[str, Any] = field(default_factory=dict)
 
     @property
     def data_key(self) -> tuple:
@@ -62,14 +65,30 @@ def read_run(path: str | Path) -> RunRecord:
     if not path.is_dir():
         raise CheckpointError(f"{path}: no such run folder")
     config = runs.read_run_config(path)
-    metrics_path = path / "metrics.json"
-    try:
-        metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise CheckpointError(f"{metrics_path}: corrupt JSON ({e})") from None
+    metrics = read_json_if_present(path / "metrics.json")
+    evaluation = read_json_if_present(path / EVALUATION_FILE)
     model = runs.load_run_model(path)
     history = read_history(path / "history.csv") or list(getattr(model, "history_", []))
-    return RunRecord(path, path.name, config, metrics, history, model)
+    return RunRecord(path, path.name, config, metrics, history, model, evaluation)
+
+
+def read_json_if_present(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text()) if path.is_file() else {}
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CheckpointError(f"{path}: corrupt JSON ({e})") from None
+
+
+def evaluation_rows(records: list[RunRecord]) -> list[dict[str, Any]]:
+    """One row per run that ``latentspace evaluate`` measured: its numbers, and the data they are on."""
+    rows = []
+    for r in records:
+        if r.evaluation:
+            data = r.evaluation.get("data") if isinstance(r.evaluation.get("data"), dict) else {}
+            row = {"run": r.name, "data": data.get("name", r.config.get("data"))}
+            row.update({k: v for k, v in r.evaluation.items() if isinstance(v, (int, float)) and not isinstance(v, bool)})
+            rows.append(row)
+    return rows
 
 
 def unique_names(records: list[RunRecord]) -> None:
@@ -105,6 +124,12 @@ def build_runs_report(paths: list[str | Path], n_examples: int = 10, seed: int =
     overview = report.section("Runs", "One row per run: compare the held-out metrics across models "
                               "(MSE per feature: lower is better; a VAE's negative ELBO is in nats).")
     overview.table(summary_rows(records), "held-out metrics of each run", name="runs")
+    evaluated = evaluation_rows(records)
+    if evaluated:
+        report.section("Evaluation", "What `latentspace evaluate` measured on held-out data: negative ELBO and "
+                       "importance-weighted NLL in nats per example (lower is better), Fréchet distances (lower "
+                       "is better), precision and recall of samples (higher is better).").table(
+            evaluated, "RUN/evaluation.json of each evaluated run", name="evaluation")
     with_history = {r.name: r.history for r in records if r.history}
     if with_history:
         report.section("Training", "Train (solid) and validation (dashed) losses per epoch: they should fall "
@@ -148,7 +173,8 @@ def add_data_set_sections(report: Report, group: list[RunRecord], key: tuple, n_
         plot_reconstructions(models, X, shape, n=n_examples), "Originals above, one row per run.", name=f"reconstructions{suffix}")
     latent = report.section(f"Latent spaces{suffix}", "Held-out codes coloured by label; for k > 2 the codes' first "
                             "two principal axes. Decoded grids show what each region of a 2-D latent space holds.")
-    latent.figure(plot_latent_scatter(models, X, data.y_test), "Codes of held-out data, one panel per run.",
+    latent.figure(plot_latent_scatter(models, X, data.y_test, label_names=data.label_names or None),
+                  "Codes of held-out data, one panel per run.",
                   name=f"latent-scatter{suffix}")
     for name, model in models.items():
         if int(model.n_components) == 2:
@@ -159,8 +185,9 @@ def add_data_set_sections(report: Report, group: list[RunRecord], key: tuple, n_
     samples: dict[str, np.ndarray] = {}
     for name, model in models.items():
         samples.update(model_samples(name, model, data.X_train, n=16, seed=seed))
-    report.section(f"Generating{suffix}", "Decoded random codes: a VAE's prior samples should look like data; an AE "
-                   "has no prior, so its random codes often decode to nonsense.").figure(
+    report.section(f"Generating{suffix}", "Decoded random codes: a VAE's from its prior N(0, I); an AE has no prior, "
+                   "so its codes come from densities fitted to its training codes (Gaussian, bounding box, 10-Gaussian "
+                   "mixture), which often decode to plausible images; the box reaches where no code lies.").figure(
         plot_samples(samples, shape, reference=data.X_train), "Samples per run and sampler.", name=f"samples{suffix}")
     add_interpolations(report.section(f"Interpolation and traversals{suffix}", "A regular latent space decodes the "
                        "straight line between two codes to a smooth morph."), models, data, seed, suffix)

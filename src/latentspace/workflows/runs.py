@@ -8,6 +8,7 @@
     RUN/checkpoint/    the resumable training state; ``checkpoint/run.json`` is the config of a run
                        still in progress (what ``--resume`` reads), removed once the run is finished
     RUN/.lock          held (``flock``) by the process training in the folder; holds its pid
+    RUN/evaluation.json  what ``latentspace evaluate`` measured, once it has run
 
 A run folder therefore holds the old model or the new one, never a mix: a fresh run (``--overwrite``
 included) writes nothing outside ``checkpoint/`` until its model is complete, the model folder is
@@ -34,6 +35,7 @@ from .._files import (
     replace_folder,
     temporary_folder_for,
 )
+from ..data import Dataset, load_dataset
 from ..errors import CheckpointError, LatentspaceError
 from ..estimators import load
 from ..estimators._checkpoint import CONFIG_FILE, read_config
@@ -43,6 +45,8 @@ MODEL_DIR = "model"
 CHECKPOINT_DIR = "checkpoint"
 PENDING_CONFIG = "run.json"
 LOCK_FILE = ".lock"
+#: what ``latentspace evaluate`` writes into a run folder (the report shows it)
+EVALUATION_FILE = "evaluation.json"
 
 
 @contextmanager
@@ -200,3 +204,11 @@ def load_run_model(path: str | Path):
     except OSError:
         pass
     return load(path)
+
+
+def load_run_data(path: str | Path, config: dict[str, Any] | None = None) -> Dataset:
+    """The data set a run was trained on, split as it was (named in its config.json)."""
+    config = read_run_config(path) if config is None else config
+    if not config.get("data"):
+        raise LatentspaceError(f"{path}: the run's config.json does not name its data set")
+    return load_dataset(config["data"], data_dir=config.get("data_dir"), seed=int(config.get("split_seed") or 0))

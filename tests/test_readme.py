@@ -1,0 +1,40 @@
+"""The README's library examples run as written (each ```python block under the named sections)."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def python_blocks(section: str) -> list[str]:
+    text = README.read_text()
+    body = text.split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", body, re.S)
+
+
+def run_blocks(section: str, tmp_path, monkeypatch) -> dict:
+    blocks = python_blocks(section)
+    assert blocks, f"README section {section!r} has no python example"
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {"__name__": "readme_example"}
+    for block in blocks:
+        exec(compile(block, f"README.md ({section})", "exec"), namespace)
+    return namespace
+
+
+def test_bring_your_own_networks(tmp_path, monkeypatch):
+    space = run_blocks("Bring your own networks", tmp_path, monkeypatch)
+    assert (tmp_path / "byo" / "model" / "weights.safetensors").is_file()
+    assert type(space["same"].model_.encoder).__name__ == "Encoder"
+
+
+def test_tracking(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("tensorboard")
+    pytest.importorskip("mlflow")
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    space = run_blocks("Tracking", tmp_path, monkeypatch)
+    assert capsys.readouterr().out.count("epoch ") == 2  # epochs 2 and 4
+    assert list((tmp_path / "tracking" / "tb").glob("events.out.tfevents.*"))
+    assert (tmp_path / "mlruns").is_dir() and space["loggers"][2].run_id_
