@@ -15,9 +15,6 @@ from torch import nn
 
 from .likelihoods import Likelihood
 
-LOG_2PI = math.log(2 * math.pi)
-
-
 class LatentModel(nn.Module):
     """What the training loop and the estimators rely on."""
 

@@ -17,10 +17,6 @@ from ..errors import LatentspaceError
 from ._images import as_images, display_range, grid_of, show_tiles
 from .figures import new_figure
 
-#: keys of a history record that are not loss terms
-NOT_TERMS = {"epoch", "seconds"}
-
-
 def reconstruct(model, X: np.ndarray) -> np.ndarray:
     """``decode(encode(X))`` for a latentspace estimator or any transformer with an inverse (PCA)."""
     if hasattr(model, "reconstruct"):

@@ -71,12 +71,6 @@ class History:
 
     records: list[dict[str, float]] = field(default_factory=list)
     best_epoch: int | None = None
-    stopped_early: bool = False
-    #: training steps this process ran (resumed steps are not counted)
-    steps_run: int = 0
-
-    def column(self, name: str) -> list[float]:
-        return [r[name] for r in self.records if name in r]
 
 
 def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
@@ -148,7 +142,6 @@ class Loop:
     device: torch.device
     seeds: dict[str, int]
     flag: InterruptFlag = field(default_factory=InterruptFlag)
-    steps_run: int = 0
 
 
 def train(
@@ -201,7 +194,7 @@ def train(
     if state.best_state is not None:
         model.load_state_dict(state.best_state)
     model.eval()
-    return History(state.records, state.best_epoch, state.stopped_early, loop.steps_run)
+    return History(state.records, state.best_epoch)
 
 
 def wrap_for_ddp(model: LatentModel, world: World, device: torch.device):
@@ -263,7 +256,6 @@ def run_epoch(loop: Loop, state: TrainingState) -> dict[str, float]:
     batches = plan.batches(state.step)
     while state.step < plan.steps:
         reached = run_steps(loop, batches, state.step, next_pause(state, plan.steps, config.checkpoint_every), rows, state.terms)
-        loop.steps_run += reached - state.step
         state.global_step += reached - state.step
         state.step = reached
         if reached < plan.steps:  # a checkpoint boundary, or an interrupt
