@@ -108,9 +108,9 @@ def test_conv_needs_an_image_shape(small_digits):
         AutoEncoder(architecture="conv", epochs=1).fit(small_digits[0])
     with pytest.raises(LatentspaceError, match="does not match the images' shape"):
         AutoEncoder(architecture="conv", image_shape=(4, 16), epochs=1).fit(small_digits[0].reshape(-1, 8, 8))
-    with pytest.raises(LatentspaceError, match="unknown architecture"):
+    with pytest.raises(LatentspaceError, match="architecture must be one of"):
         AutoEncoder(architecture="cnn", epochs=1).fit(small_digits[0])
-    with pytest.raises(LatentspaceError, match="unknown norm"):
+    with pytest.raises(LatentspaceError, match="norm must be one of"):
         AutoEncoder(architecture="conv", image_shape=(8, 8), norm="instance", epochs=1).fit(small_digits[0])
 
 

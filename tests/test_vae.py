@@ -148,10 +148,10 @@ def test_every_likelihood_trains_and_round_trips(likelihood, small_digits, tmp_p
 @pytest.mark.parametrize(
     "params, message",
     [
-        (dict(likelihood="mse"), "unknown likelihood 'mse'"),
-        (dict(binarize="static"), "unknown binarize 'static'"),
-        (dict(beta=-1.0), "beta must be >= 0"),
-        (dict(likelihood="gaussian", sigma=-1.0), "sigma must be a positive number"),
+        (dict(likelihood="mse"), "likelihood must be one of .*got 'mse'"),
+        (dict(binarize="static"), "binarize must be one of 'dynamic' or None, got 'static'"),
+        (dict(beta=-1.0), "beta must be a number >= 0, got -1.0"),
+        (dict(likelihood="gaussian", sigma=-1.0), "sigma must be a number > 0, got -1.0"),
     ],
 )
 def test_bad_parameters_are_one_line_errors(params, message, small_digits):

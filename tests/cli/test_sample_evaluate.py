@@ -77,7 +77,7 @@ def test_evaluate_can_skip_the_regularity_metrics(ae_run, tmp_path):
         (["evaluate", "{vae}", "--iw-samples", "-1"], "--iw-samples must be >= 0"),
         (["evaluate", "{vae}", "--data", "nosuchset"], "unknown data set 'nosuchset'"),
         (["evaluate", "{vae}", "--iw-samples", "lots"], "invalid int value"),
-        (["train", "vae", "--binarize", "sometimes", "--epochs", "1"], "unknown binarize 'sometimes'"),
+        (["train", "vae", "--binarize", "sometimes", "--epochs", "1"], "invalid choice: 'sometimes'"),
     ],
 )
 def test_bad_input_is_one_line_with_status_2(args, message, vae_run, ae_run, tmp_path, monkeypatch, cli):

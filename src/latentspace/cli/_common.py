@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import numpy as np
 from ..data import Dataset, load_dataset, read_npy
 from ..errors import LatentspaceError
 from ..estimators import VAE, AutoEncoder, LinearAutoEncoder
+from ..estimators._params import Param
 
 MODELS = {"ae": AutoEncoder, "linear": LinearAutoEncoder, "vae": VAE}
 # Parameters the CLI sets itself rather than through a generated flag.
@@ -88,21 +90,49 @@ def parse_image_shape(text: str) -> tuple[int, ...] | None:
     return values
 
 
-def optional_number(kind):
-    def parse(text: str):
-        return None if text.lower() == "none" else kind(text)
+def optional(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """``parse``, but 'none' means None."""
+    def parse_optional(text: str):
+        return None if text.strip().lower() == "none" else parse(text)
 
-    parse.__name__ = kind.__name__
-    return parse
+    parse_optional.__name__ = getattr(parse, "__name__", "value")
+    return parse_optional
 
 
-def estimator_parameters() -> dict[str, dict[str, Any]]:
-    """Every estimator parameter with its default in each model that has it."""
-    params: dict[str, dict[str, Any]] = {}
+def one_of(choices: tuple[str, ...]) -> Callable[[str], str]:
+    def parse_choice(text: str) -> str:
+        if text not in choices:
+            raise argparse.ArgumentTypeError(f"invalid choice: {text!r} (choose from {', '.join(choices)}, none)")
+        return text
+
+    return parse_choice
+
+
+def parse_bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value not in ("1", "true", "yes", "0", "false", "no"):
+        raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+    return value in ("1", "true", "yes")
+
+
+#: How the command line reads each kind of parameter (see estimators._params.KINDS).
+PARSERS: dict[str, Callable[[str], Any]] = {
+    "int": int, "float": float, "str": str, "bool": parse_bool, "ints": parse_int_tuple,
+    "shape": parse_image_shape, "seed": int, "device": str,
+}
+
+
+METAVARS = {"int": "N", "float": "X", "str": "NAME", "bool": "BOOL", "ints": "N,N,...", "shape": "C,H,W",
+            "seed": "N", "device": "DEVICE"}
+
+
+def estimator_parameters() -> dict[str, dict[str, tuple[Param, Any]]]:
+    """Every estimator parameter: for each model that has it, its constraint and its default."""
+    params: dict[str, dict[str, tuple[Param, Any]]] = {}
     for model, cls in MODELS.items():
         for name, p in inspect.signature(cls.__init__).parameters.items():
             if name != "self" and name not in NOT_FLAGS:
-                params.setdefault(name, {})[model] = p.default
+                params.setdefault(name, {})[model] = (cls._parameter_constraints[name], p.default)
     return params
 
 
@@ -111,36 +141,28 @@ def describe_defaults(defaults: dict[str, Any]) -> str:
     text = f"default {next(iter(values))}" if len(values) == 1 else "default " + ", ".join(
         f"{m} {v!r}" for m, v in defaults.items()
     )
-    return text if len(defaults) == len(MODELS) else f"{text} [{', '.join(defaults)} only]"
-
-
-def flag_type(name: str, default: Any):
-    if name == "image_shape":
-        return parse_image_shape
-    if name == "hidden" or isinstance(default, tuple):
-        return parse_int_tuple
-    if name in ("patience", "random_state"):
-        return optional_number(int)
-    if name == "grad_clip":
-        return optional_number(float)
-    if name == "binarize":
-        return optional_number(str)
-    if isinstance(default, bool):
-        return lambda s: s.lower() in ("1", "true", "yes")
-    if isinstance(default, int):
-        return int
-    if isinstance(default, float):
-        return float
-    return str
+    return text if len(defaults) == len(MODELS) else f"{text}; {', '.join(defaults)} only"
 
 
 def add_estimator_arguments(parser: argparse.ArgumentParser) -> None:
-    """One flag per estimator parameter, named like it (``n_components`` -> ``--n-components``)."""
+    """One flag per estimator parameter, named like it (``n_components`` -> ``--n-components``), its type,
+    choices and help taken from the estimators' constraint tables."""
     group = parser.add_argument_group("model parameters (as in the estimators; defaults per model)")
-    for name, defaults in estimator_parameters().items():
+    for name, per_model in estimator_parameters().items():
+        spec = next(iter(per_model.values()))[0]
+        parse = optional(PARSERS[spec.kind]) if spec.optional else PARSERS[spec.kind]
+        choices = None
+        metavar = METAVARS[spec.kind]
+        if spec.choices:
+            metavar = "{" + ",".join(spec.choices + (("none",) if spec.optional else ())) + "}"
+            if spec.optional:  # argparse checks choices after parsing, where None is not one of them
+                parse = optional(one_of(spec.choices))
+            else:
+                choices = spec.choices
+        defaults = {model: default for model, (_, default) in per_model.items()}
         group.add_argument(
-            "--" + name.replace("_", "-"), dest=f"param_{name}", type=flag_type(name, next(iter(defaults.values()))),
-            default=argparse.SUPPRESS, metavar=name.upper(), help=describe_defaults(defaults),
+            "--" + name.replace("_", "-"), dest=f"param_{name}", type=parse, choices=choices,
+            default=argparse.SUPPRESS, metavar=metavar, help=f"{spec.help} ({describe_defaults(defaults)})",
         )
 
 

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ..nn.likelihoods import make_likelihood
+from ..nn.mlp import mlp_encoder_decoder
 from ..nn.models import Autoencoder
-from ._base import BaseAutoEncoder
+from ._base import COMMON_PARAMS, NETWORK_PARAMS, BaseAutoEncoder
+from ._params import Param
+
+#: A deterministic autoencoder's reconstruction loss.
+LOSS = Param("str", "reconstruction loss: mse (summed squared error) or bce (binary cross-entropy, data in [0, 1])",
+             choices=("mse", "bce"))
 
 
 class AutoEncoder(BaseAutoEncoder):
@@ -95,14 +103,14 @@ class AutoEncoder(BaseAutoEncoder):
         self.verbose = verbose
         self.random_state = random_state
 
+    _parameter_constraints: ClassVar[dict[str, Param]] = {**COMMON_PARAMS, **NETWORK_PARAMS, "loss": LOSS}
+
     def _build_model(self, n_features: int) -> Autoencoder:
-        if self.loss not in ("mse", "bce"):
-            raise ValueError(f"unknown loss {self.loss!r}; choose 'mse' or 'bce'")
         encoder, decoder = self._encoder_decoder(n_features, int(self.n_components))
         return Autoencoder(encoder, decoder, make_likelihood(self.loss, n_features), int(self.n_components))
 
 
-class LinearAutoEncoder(AutoEncoder):
+class LinearAutoEncoder(BaseAutoEncoder):
     """One linear layer each side, no nonlinearity: finds PCA's subspace, in a basis of its own.
 
     Same parameters as :class:`AutoEncoder` minus ``hidden``/``activation``; data are centred by
@@ -121,11 +129,7 @@ class LinearAutoEncoder(AutoEncoder):
     ``latentspace.analysis.compare_with_pca`` measures both.
     """
 
-    # Fixed by the model's definition, so class constants rather than parameters.
-    hidden: tuple[int, ...] = ()
-    activation = "identity"
-    architecture = "mlp"
-    image_shape = None
+    _parameter_constraints: ClassVar[dict[str, Param]] = {**COMMON_PARAMS, "loss": LOSS}
 
     def __init__(
         self,
@@ -159,6 +163,11 @@ class LinearAutoEncoder(AutoEncoder):
         self.device = device
         self.verbose = verbose
         self.random_state = random_state
+
+    def _build_model(self, n_features: int) -> Autoencoder:
+        k = int(self.n_components)
+        encoder, decoder = mlp_encoder_decoder(n_features, k, hidden=(), activation="identity")
+        return Autoencoder(encoder, decoder, make_likelihood(self.loss, n_features), k)
 
     def decoder_weight(self, data_units: bool = True) -> np.ndarray:
         """The decoder's matrix ``D`` ``(n_features, n_components)``: ``x_hat = D @ z + constant``.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -18,22 +19,67 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._files import json_default
 from ..errors import DataError, LatentspaceError
-from ..nn.conv import conv_encoder_decoder, normalize_image_shape, resolve_image_shape
-from ..nn.mlp import init_parameters, mlp_encoder_decoder
+from ..nn.conv import (
+    NORMS,
+    conv_encoder_decoder,
+    normalize_image_shape,
+    resolve_image_shape,
+)
+from ..nn.mlp import ACTIVATIONS, init_parameters, mlp_encoder_decoder
 from ..nn.models import LatentModel
-from ..training import distributed
+from ..training import CheckpointPlan, TrainConfig, distributed, train
 from ..training.batches import (
     MemmapBatches,
     RowReader,
     column_stats,
     default_chunk_rows,
 )
-from ..training.loop import TrainConfig, train
 from ._checkpoint import save_estimator
+from ._params import Param, validate_params
 
 SCALINGS = ("none", "center", "standard", "minmax")
 ARCHITECTURES = ("mlp", "conv")
 INFERENCE_CHUNK = 8192
+#: Upper bounds on sizes, so that a typo is refused instead of allocating the machine away.
+MAX_WIDTH = 65_536
+MAX_LAYERS = 32
+
+#: The optimiser's and the data handling's parameters, shared by every estimator.
+COMMON_PARAMS: dict[str, Param] = {
+    "n_components": Param("int", "size of the code: the number of latent dimensions", low=1, high=MAX_WIDTH),
+    "epochs": Param("int", "passes over the training data", low=1, high=10**7),
+    "batch_size": Param("int", "examples per optimiser step", low=1, high=10**8),
+    "lr": Param("float", "Adam's learning rate", low=0, low_open=True),
+    "weight_decay": Param("float", "L2 penalty weight_decay/2 * ||W||^2 on every weight", low=0),
+    "validation_fraction": Param(
+        "float", "share of the training data held out for the val_* history and early stopping",
+        low=0, high=1, high_open=True),
+    "patience": Param("int", "stop after this many epochs without a better validation loss (None: never)",
+                      low=1, optional=True),
+    "lr_schedule": Param("str", "learning-rate schedule: constant, or cosine decay to 0 over the epochs",
+                         choices=("constant", "cosine")),
+    "grad_clip": Param("float", "clip the global gradient norm to this value (None: no clipping)",
+                       low=0, low_open=True, optional=True),
+    "scaling": Param("str", "per-feature scaling kept with the model: none, center, standard (z-scores) "
+                     "or minmax (to [0, 1])", choices=SCALINGS),
+    "device": Param("device", "torch device of the network: cpu, cuda, cuda:1, ..."),
+    "verbose": Param("bool", "show a progress bar while training"),
+    "random_state": Param("seed", "seed of initialisation, shuffling, the split and the noise "
+                          "(None: fresh randomness)", optional=True),
+}
+#: The network's shape: MLP or convolutional, widths, activation.
+NETWORK_PARAMS: dict[str, Param] = {
+    "hidden": Param("ints", "widths of the encoder's hidden layers; the decoder mirrors them (conv: the dense "
+                    "layers after the feature maps)", low=1, high=MAX_WIDTH, max_len=MAX_LAYERS),
+    "activation": Param("str", "nonlinearity between layers", choices=tuple(ACTIVATIONS)),
+    "architecture": Param("str", "mlp (fully connected) or conv (strided convolutions; needs images)",
+                          choices=ARCHITECTURES),
+    "image_shape": Param("shape", "(C, H, W) or (H, W) of one image when X comes as rows (None: from the "
+                         "data)", optional=True),
+    "channels": Param("ints", "feature maps of each conv layer (its length is the depth); conv only",
+                      low=1, high=4096, max_len=MAX_LAYERS),
+    "norm": Param("str", "normalisation after each conv layer; conv only", choices=NORMS),
+}
 
 
 def seed_from(random_state) -> int:
@@ -44,24 +90,16 @@ def seed_from(random_state) -> int:
 class BaseAutoEncoder(TransformerMixin, BaseEstimator):
     """Base class; not for direct use."""
 
+    #: What each parameter may be (see ``_params``): subclasses merge their own over this one.
+    _parameter_constraints: ClassVar[dict[str, Param]] = COMMON_PARAMS
+
     # ---- what subclasses provide -------------------------------------------------------------
     def _build_model(self, n_features: int) -> LatentModel:
         raise NotImplementedError
 
-    def _check_params(self) -> None:
-        if int(self.n_components) < 1:
-            raise LatentspaceError(f"n_components must be >= 1, got {self.n_components}")
-        for name in ("epochs", "batch_size"):
-            if int(getattr(self, name)) < 1:
-                raise LatentspaceError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if not 0.0 <= float(self.validation_fraction) < 1.0:
-            raise LatentspaceError(f"validation_fraction must be in [0, 1), got {self.validation_fraction}")
-        if self.scaling not in SCALINGS:
-            raise LatentspaceError(f"unknown scaling {self.scaling!r}; choose one of {', '.join(SCALINGS)}")
-        if getattr(self, "architecture", "mlp") not in ARCHITECTURES:
-            raise LatentspaceError(
-                f"unknown architecture {self.architecture!r}; choose one of {', '.join(ARCHITECTURES)}"
-            )
+    def _validate_params(self) -> None:
+        """Check every parameter against the class's ``_parameter_constraints``; LatentspaceError if not."""
+        validate_params(self.get_params(deep=False), self._parameter_constraints)
 
     def _encoder_decoder(self, n_features: int, n_latent: int, **sizes):
         """The encoder/decoder pair of ``architecture``; ``sizes`` are ``encoder_out``/``decoder_out``.
@@ -151,7 +189,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         continues from it, ending with the same weights as an uninterrupted run. Under torchrun, every
         process calls ``fit`` on the same ``X`` and trains on its shard (DistributedDataParallel).
         """
-        self._check_params()
+        self._validate_params()
         world = distributed.setup(self.device)  # under torchrun: joins the group, picks this rank's GPU
         seed = seed_from(self.random_state)
         if isinstance(X, np.memmap) and X.ndim == 2:
@@ -173,12 +211,11 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         generator = torch.Generator().manual_seed(seed)
         init_parameters(model, generator)
         self.model_ = model.to(self.device)
-        config = self._train_config()
-        if checkpoint_dir is not None:
-            config.checkpoint_dir, config.checkpoint_every, config.resume = checkpoint_dir, checkpoint_every, resume
-            config.resume_hint = resume_hint
-            config.fingerprint = self._fingerprint(n_features, data_sum, seed, world)
-        history = train(self.model_, train_data, config, generator, X_val=val_data)
+        checkpoints = None if checkpoint_dir is None else CheckpointPlan(
+            checkpoint_dir, checkpoint_every, resume, resume_hint, self._fingerprint(n_features, data_sum, seed, world)
+        )
+        history = train(self.model_, train_data, self._train_config(), generator, X_val=val_data,
+                        checkpoints=checkpoints)
         self.history_ = history.records
         self.n_iter_ = len(history.records)
         self.best_epoch_ = history.best_epoch

@@ -21,7 +21,7 @@ from .._files import (
     safetensors_bytes,
 )
 from .._version import __version__
-from ..errors import CheckpointError
+from ..errors import CheckpointError, LatentspaceError
 
 FORMAT = "latentspace-checkpoint"
 FORMAT_VERSION = 1
@@ -84,8 +84,11 @@ def load_estimator(path, classes: dict[str, type]):
     params = {k: tuple(v) if isinstance(v, list) else v for k, v in config.get("params", {}).items()}
     try:
         estimator = cls(**params)
+        estimator._validate_params()
     except TypeError as e:
         raise CheckpointError(f"{path}: parameters do not match {cls.__name__} ({e})") from None
+    except LatentspaceError as e:
+        raise CheckpointError(f"{path}: {e}") from None
     tensors = read_weights(path, config.get("weights_sha256"))
     restore_fitted(estimator, config, tensors, path)
     return estimator

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -12,8 +13,9 @@ from ..data.binarize import BINARIZE_MODES, binarize, dynamic_binarizer
 from ..errors import LatentspaceError
 from ..nn.likelihoods import make_likelihood
 from ..nn.models import VariationalAutoencoder
-from ..training.loop import TrainConfig
-from ._base import BaseAutoEncoder, seed_from
+from ..training import TrainConfig
+from ._base import COMMON_PARAMS, NETWORK_PARAMS, BaseAutoEncoder, seed_from
+from ._params import Param
 
 VAE_LIKELIHOODS = ("bernoulli", "continuous_bernoulli", "gaussian", "gaussian_learned")
 #: a latent dimension is "active" when its posterior mean varies across the data by more than this
@@ -43,6 +45,19 @@ class VAE(BaseAutoEncoder):
     active_units_ : number of latent dimensions whose posterior mean varies across the training data
         with variance above 0.01.
     """
+
+    _parameter_constraints: ClassVar[dict[str, Param]] = {
+        **COMMON_PARAMS,
+        **NETWORK_PARAMS,
+        "likelihood": Param("str", "p(x|z): bernoulli or continuous_bernoulli (data in [0, 1]), gaussian (fixed "
+                            "sigma) or gaussian_learned (per-feature sigma, learned)", choices=VAE_LIKELIHOODS),
+        "sigma": Param("float", "the Gaussian likelihoods' standard deviation (fixed, or the learned one's start)",
+                       low=0, low_open=True),
+        "beta": Param("float", "weight of the KL term (1: the ELBO; beta-VAE otherwise)", low=0),
+        "warmup_epochs": Param("int", "epochs over which the KL weight ramps linearly from 0 to beta", low=0),
+        "binarize": Param("str", "dynamic: redraw each training batch as Bernoulli(pixel) on every use "
+                          "(None: use the data as they are)", choices=BINARIZE_MODES, optional=True),
+    }
 
     def __init__(
         self,
@@ -98,18 +113,6 @@ class VAE(BaseAutoEncoder):
         self.random_state = random_state
 
     # ---- fitting -------------------------------------------------------------------------------
-    def _check_params(self) -> None:
-        super()._check_params()
-        if self.likelihood not in VAE_LIKELIHOODS:
-            choices = ", ".join(VAE_LIKELIHOODS)
-            raise LatentspaceError(f"unknown likelihood {self.likelihood!r}; choose one of {choices}")
-        if self.binarize is not None and self.binarize not in BINARIZE_MODES:
-            raise LatentspaceError(f"unknown binarize {self.binarize!r}; choose None or {', '.join(BINARIZE_MODES)}")
-        if float(self.beta) < 0:
-            raise LatentspaceError(f"beta must be >= 0, got {self.beta}")
-        if int(self.warmup_epochs) < 0:
-            raise LatentspaceError(f"warmup_epochs must be >= 0, got {self.warmup_epochs}")
-
     def _build_model(self, n_features: int) -> VariationalAutoencoder:
         k = int(self.n_components)
         encoder, decoder = self._encoder_decoder(n_features, k, encoder_out=2 * k)

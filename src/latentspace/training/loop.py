@@ -31,38 +31,10 @@ from ..nn.models import LatentModel
 from . import distributed
 from . import state as train_state
 from .batches import MemmapBatches, TensorBatches
+from .config import CheckpointPlan, TrainConfig
 from .distributed import World
 from .interrupts import InterruptFlag, catch_interrupts
 from .state import TrainingState
-
-BatchTransform = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
-
-
-@dataclass
-class TrainConfig:
-    epochs: int = 50
-    batch_size: int = 128
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    #: stop when the validation loss has not improved for this many epochs (None: never)
-    patience: int | None = None
-    #: "constant" or "cosine" (cosine decay to 0 over ``epochs``)
-    lr_schedule: str = "constant"
-    #: clip the global gradient norm to this value (None: no clipping)
-    grad_clip: float | None = None
-    verbose: bool = False
-    #: applied to every training batch, e.g. dynamic binarisation; gets the loop's noise generator
-    batch_transform: BatchTransform | None = None
-    #: folder for resumable checkpoints, written at the end of every epoch (None: no checkpoints)
-    checkpoint_dir: str | Path | None = None
-    #: also checkpoint (and check for NaN/inf) every this many optimiser steps
-    checkpoint_every: int | None = None
-    #: continue from the checkpoint in ``checkpoint_dir`` (a fresh start if there is none yet)
-    resume: bool = False
-    #: how a user resumes this run, quoted in interrupt and divergence messages
-    resume_hint: str | None = None
-    #: JSON facts about the data and parameters that a resumed run must match
-    fingerprint: dict[str, Any] | None = None
 
 
 @dataclass
@@ -135,6 +107,7 @@ class Loop:
     data: TensorBatches | MemmapBatches
     val: TensorBatches | MemmapBatches | None
     config: TrainConfig
+    checkpoints: CheckpointPlan
     optimizer: torch.optim.Optimizer
     scheduler: Any
     noise: torch.Generator
@@ -150,13 +123,16 @@ def train(
     config: TrainConfig,
     generator: torch.Generator,
     X_val=None,
+    checkpoints: CheckpointPlan | None = None,
 ) -> History:
     """Fit ``model`` on ``X`` (a tensor ``(n, n_features)`` or a batch source); return the history.
 
     Under torchrun this joins the process group and trains with DistributedDataParallel: ``X`` is the
     whole data set on every rank, each rank trains on its shard. With ``X_val`` and
-    ``config.patience``, the weights of the best validation epoch are restored.
+    ``config.patience``, the weights of the best validation epoch are restored. ``checkpoints`` says
+    where resumable checkpoints go and whether to continue from one (None: no checkpoints).
     """
+    checkpoints = checkpoints or CheckpointPlan()
     device = next(model.parameters()).device
     world = distributed.setup(device)
     data = as_batches(X)
@@ -172,6 +148,7 @@ def train(
         data=data,
         val=None if val is None or val.n == 0 else val,
         config=config,
+        checkpoints=checkpoints,
         optimizer=optimizer,
         scheduler=make_scheduler(optimizer, config, steps_per_epoch),
         noise=noise,
@@ -180,11 +157,11 @@ def train(
         seeds=seeds,
     )
     state = TrainingState(terms=loss_terms(model, data))
-    if config.resume and config.checkpoint_dir is not None and train_state.exists(config.checkpoint_dir):
+    if checkpoints.resume and checkpoints.folder is not None and train_state.exists(checkpoints.folder):
         state = resume(loop, state)
     model.train()
     show = config.verbose and world.is_main
-    with catch_interrupts(world, enabled=config.checkpoint_dir is not None) as loop.flag:
+    with catch_interrupts(world, enabled=checkpoints.folder is not None) as loop.flag:
         progress = tqdm(total=config.epochs, initial=state.epoch, desc="epochs", unit="ep", disable=not show, leave=False)
         while not state.finished and state.epoch < config.epochs:
             record = run_epoch(loop, state)
@@ -219,10 +196,10 @@ def loss_terms(model: LatentModel, data: TensorBatches | MemmapBatches) -> list[
 
 
 def resume(loop: Loop, fresh: TrainingState) -> TrainingState:
-    folder = loop.config.checkpoint_dir
+    folder = loop.checkpoints.folder
     meta, tensors = train_state.read(folder)
-    if loop.config.fingerprint is not None and meta.get("fingerprint") not in (None, loop.config.fingerprint):
-        old, new = meta["fingerprint"], loop.config.fingerprint
+    if loop.checkpoints.fingerprint is not None and meta.get("fingerprint") not in (None, loop.checkpoints.fingerprint):
+        old, new = meta["fingerprint"], loop.checkpoints.fingerprint
         diff = ", ".join(f"{k} {old.get(k)!r} -> {new.get(k)!r}" for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k))
         raise CheckpointError(f"{folder}: the checkpoint was made with other data or parameters ({diff})")
     if meta.get("world_size", 1) != loop.world.size and meta.get("step", 0) != 0:
@@ -255,7 +232,7 @@ def run_epoch(loop: Loop, state: TrainingState) -> dict[str, float]:
     state.rows = rows
     batches = plan.batches(state.step)
     while state.step < plan.steps:
-        reached = run_steps(loop, batches, state.step, next_pause(state, plan.steps, config.checkpoint_every), rows, state.terms)
+        reached = run_steps(loop, batches, state.step, next_pause(state, plan.steps, loop.checkpoints.every), rows, state.terms)
         state.global_step += reached - state.step
         state.step = reached
         if reached < plan.steps:  # a checkpoint boundary, or an interrupt
@@ -327,21 +304,18 @@ def update_early_stopping(loop: Loop, state: TrainingState, record: dict[str, fl
 
 def pause(loop: Loop, state: TrainingState) -> None:
     """A checkpoint boundary: save (rank 0), then stop here if a signal arrived on any rank."""
-    config, world = loop.config, loop.world
+    world = loop.world
     interrupted = distributed.any_across(loop.flag.pending, world, loop.device)
-    if config.checkpoint_dir is not None and world.is_main:
-        extra = {**loop.seeds, "world_size": world.size, "fingerprint": config.fingerprint}
-        train_state.save(config.checkpoint_dir, state, loop.model, loop.optimizer, loop.scheduler, loop.noise, extra)
+    plan = loop.checkpoints
+    if plan.folder is not None and world.is_main:
+        extra = {**loop.seeds, "world_size": world.size, "fingerprint": plan.fingerprint}
+        train_state.save(plan.folder, state, loop.model, loop.optimizer, loop.scheduler, loop.noise, extra)
     if interrupted and not state.finished:
         where = f"epoch {state.epoch + 1}, step {state.step}" if state.step else f"the end of epoch {state.epoch}"
         raise TrainingInterrupted(
             f"{loop.flag.signal_name or 'interrupt'}: stopped at {where}; checkpoint saved in "
-            f"{config.checkpoint_dir}; resume with: {resume_hint(config)}"
+            f"{plan.folder}; resume with: {plan.how_to_resume()}"
         )
-
-
-def resume_hint(config: TrainConfig) -> str:
-    return config.resume_hint or f"fit(X, checkpoint_dir={str(config.checkpoint_dir)!r}, resume=True)"
 
 
 def stop_for_bad_loss(loop: Loop, state: TrainingState, steps: int) -> None:
@@ -364,10 +338,11 @@ def stop_for_bad_loss(loop: Loop, state: TrainingState, steps: int) -> None:
         step_number = state.global_step - state.step + first + 1
         where = f"at step {step_number} (epoch {state.epoch + 1}, step {first + 1} of {steps})"
     kept = "no checkpoint was kept (pass checkpoint_dir, or train from the CLI, to keep one)"
-    if config.checkpoint_dir is not None and train_state.exists(config.checkpoint_dir):
-        meta = json_state(config.checkpoint_dir)
+    folder = loop.checkpoints.folder
+    if folder is not None and train_state.exists(folder):
+        meta = json_state(folder)
         epoch = meta["epoch"] + (1 if meta["step"] else 0)
-        kept = f"the last good checkpoint (after step {meta['global_step']}, epoch {epoch}) is kept in {config.checkpoint_dir}"
+        kept = f"the last good checkpoint (after step {meta['global_step']}, epoch {epoch}) is kept in {folder}"
     clip = f"grad_clip (now {config.grad_clip:g})" if config.grad_clip is not None else "grad_clip=1.0"
     raise TrainingDivergedError(
         f"training diverged: loss term {term!r} became {value} {where}; {kept}; "
