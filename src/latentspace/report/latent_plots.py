@@ -14,7 +14,7 @@ from scipy.stats import norm
 
 from ..analysis.samplers import is_vae
 from ..errors import LatentspaceError
-from ._images import as_images, display_range, show_tiles
+from .images import as_images, display_range, show_tiles
 from .figures import new_figure
 
 

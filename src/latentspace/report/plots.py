@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from ..errors import LatentspaceError
-from ._images import as_images, display_range, grid_of, show_tiles
+from .images import as_images, display_range, grid_of, show_tiles
 from .figures import new_figure
 
 def reconstruct(model, X: np.ndarray) -> np.ndarray:
