@@ -1,4 +1,4 @@
-"""The memorising autoencoder (seed section 1.3), made real and measured.
+"""The memorising autoencoder, made real and measured: do points between its codes decode to nonsense?
 
 A high-capacity AE with a 1-D latent space, trained on a small set until it reconstructs it almost
 exactly, spreads the training codes on a line. Decoding points *between* neighbouring codes, and

@@ -1,4 +1,4 @@
-"""The linear autoencoder against PCA: the same subspace, in a basis of its own (the seed's claim, measured).
+"""The linear autoencoder against PCA: the same subspace, in a basis of its own (a classic claim, measured).
 
 ``compare_with_pca(model, X_train, X_test)`` fits PCA with the model's number of components on the same
 training data and measures, on held-out data, how close the model comes. For a linear autoencoder it

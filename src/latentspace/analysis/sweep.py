@@ -1,6 +1,6 @@
 """Latent-size sweep: PCA, linear AE, deep AE and VAE at each k, on held-out data.
 
-The seed's 1-D vs 2-D example made real: for each k, held-out reconstruction error and the quality
+How large should the code be? For each k, held-out reconstruction error and the quality
 of generated samples (VAE: its prior; the others: a Gaussian fitted to their training codes, and the
 10-component mixture), all in one feature space so rows compare.
 """

@@ -1,4 +1,4 @@
-"""``latentspace demo``: the seed's story on one data set, measured and pictured in report.html."""
+"""``latentspace demo``: the classic AE and VAE claims on one data set, measured and pictured in report.html."""
 
 from __future__ import annotations
 

@@ -14,8 +14,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from ..errors import LatentspaceError
-from .images import as_images, display_range, grid_of, show_tiles
 from .figures import new_figure
+from .images import as_images, display_range, grid_of, show_tiles
+
 
 def reconstruct(model, X: np.ndarray) -> np.ndarray:
     """``decode(encode(X))`` for a latentspace estimator or any transformer with an inverse (PCA)."""
@@ -141,6 +142,9 @@ def plot_samples(
     return fig
 
 
+MEMORISING_TITLE = "decoding points along the memorising AE's 1-D latent line"
+
+
 def plot_memorising_line(
     decoded: np.ndarray,
     positions: Sequence[float],
@@ -152,6 +156,33 @@ def plot_memorising_line(
     Tiles are ordered by position and labelled with it; positions that are training codes (by
     default the integers) are marked with a ``*`` so the nonsense in between stands out.
     """
+    fig = new_figure(min(1.0 + 0.7 * len(positions), 14), 1.9)
+    ax = fig.add_subplot()
+    draw_memorising_line(ax, decoded, positions, image_shape, training_positions)
+    ax.set_title(MEMORISING_TITLE)
+    return fig
+
+
+def plot_memorising_lines(lines: Mapping[str, object], image_shape: Sequence[int] | None) -> Figure:
+    """One row per model of :func:`plot_memorising_line`; ``lines`` maps a model's name to its
+    ``analysis.memorize.ModelLine`` (``strip``, ``strip_codes``, ``strip_is_training``)."""
+    n_points = max(len(line.strip_codes) for line in lines.values())
+    fig = new_figure(min(1.0 + 0.7 * n_points, 14), 1.9 * len(lines))
+    for i, (name, line) in enumerate(lines.items()):
+        ax = fig.add_subplot(len(lines), 1, i + 1)
+        training = np.asarray(line.strip_codes)[np.asarray(line.strip_is_training, bool)]
+        draw_memorising_line(ax, line.strip, line.strip_codes, image_shape, training)
+        ax.set_title(f"{name}: {MEMORISING_TITLE}")
+    return fig
+
+
+def draw_memorising_line(
+    ax,
+    decoded: np.ndarray,
+    positions: Sequence[float],
+    image_shape: Sequence[int] | None,
+    training_positions: Sequence[float] | None = None,
+) -> None:
     decoded = np.asarray(decoded)
     positions = np.asarray(positions, dtype=np.float64)
     if decoded.shape[0] != positions.shape[0]:
@@ -163,13 +194,8 @@ def plot_memorising_line(
     else:
         is_training = np.isin(np.round(positions, 6), np.round(np.asarray(training_positions, float), 6))
     labels = [f"{p:g}" + ("*" if t else "") for p, t in zip(positions, is_training)]
-    images = as_images(decoded, image_shape)[None]
-    fig = new_figure(min(1.0 + 0.7 * len(positions), 14), 1.9)
-    ax = fig.add_subplot()
-    show_tiles(ax, images, display_range(decoded), col_labels=labels)
+    show_tiles(ax, as_images(decoded, image_shape)[None], display_range(decoded), col_labels=labels)
     ax.set_xlabel("code on the line (* = a training example's code)")
-    ax.set_title("decoding points along the memorising AE's 1-D latent line")
-    return fig
 
 
 def numeric_columns(rows: list[dict], skip: set[str]) -> list[str]:

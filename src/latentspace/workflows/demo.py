@@ -1,4 +1,4 @@
-"""The main job: the seed's claims, measured and pictured on one data set.
+"""The main job: the classic claims about autoencoders and VAEs, measured and pictured on one data set.
 
 The demo is a list of stages. A stage is a small function ``stage(ctx: DemoContext) -> None`` that
 reads what earlier stages left in the context (fitted models, data, shared values) and adds tables

@@ -1,4 +1,5 @@
-"""Demo stages that measure the seed's specific claims (linear AE = PCA; lack of regularity; latent size).
+"""Demo stages that measure specific claims: a linear AE finds PCA's subspace; an AE's latent space is
+irregular, so it cannot generate by decoding random codes; the latent size must suit the purpose.
 
 Each stage takes the demo's shared context (see ``demo.py``) and adds tables and figures; they are
 appended to ``demo.STAGES`` there.
@@ -10,7 +11,7 @@ from ..analysis import SAMPLERS, evaluate_regularity, feature_space
 from ..analysis.memorize import run_memorization
 from ..analysis.pca import compare_with_pca
 from ..analysis.sweep import latent_sweep
-from ..report import plot_latent_sweep, plot_memorising_line
+from ..report import plot_latent_sweep, plot_memorising_lines
 from ..report.pca_plot import pca_figure
 from .demo_context import DemoContext
 
@@ -69,8 +70,8 @@ def regularity_stage(ctx: DemoContext) -> None:
         "Regularity, measured",
         f"Decoded samples judged in the feature space of a small classifier trained on the labels "
         f"({features.name}; not Inception FID). Lower Fréchet distance and higher precision (samples on the "
-        "data manifold) and recall (the manifold covered) are better. The seed says an AE cannot generate from "
-        "random codes and a VAE can: compare the AE's 'box' and 'gaussian' rows with the VAE's 'prior' row, and "
+        "data manifold) and recall (the manifold covered) are better. The claim under test: an AE cannot generate by "
+        "decoding random codes and a VAE can: compare the AE's 'box' and 'gaussian' rows with the VAE's 'prior' row, and "
         "see how much a 10-Gaussian mixture fitted to the codes (gmm10) recovers: that part of the AE's failure "
         "is the sampler, not the space.",
     )
@@ -88,7 +89,7 @@ def regularity_stage(ctx: DemoContext) -> None:
 
 
 def memorize_stage(ctx: DemoContext) -> None:
-    """The seed's section 1.3: a 1-D AE that memorises 50 examples, and a same-size VAE beside it."""
+    """The memorising AE: a 1-D AE that memorises 50 examples, and a same-size VAE beside it."""
     result = None
     for _ in ctx.steps([0]):
         result = run_memorization(ctx.data, n_train=50, epochs=600 if ctx.quick else 3000,
@@ -96,7 +97,7 @@ def memorize_stage(ctx: DemoContext) -> None:
     section = ctx.section(
         "The memorising autoencoder",
         "An AE with a 1-D code trained on 50 examples until it reconstructs them: its codes spread on a line. "
-        "The seed says points between the codes decode to nonsense; compare the midpoints' and the "
+        "The claim under test: points between the codes decode to nonsense; compare the midpoints' and the "
         "past-the-ends points' precision with the reconstructions'.",
     )
     columns = ("model", "train_mse_per_feature", "recon_frechet", "recon_precision", "midpoint_frechet",
@@ -105,8 +106,7 @@ def memorize_stage(ctx: DemoContext) -> None:
                   "50 training examples, 1-D latent space; 'beyond' = codes past the ends of the line")
     for name, line in result.lines.items():
         section.figure(
-            plot_memorising_line(line.strip, line.strip_codes, ctx.image_shape,
-                                 training_positions=line.strip_codes[line.strip_is_training]),
+            plot_memorising_lines({name: line}, ctx.image_shape),
             f"{name}: decoded points along its 1-D code line; * marks a training example's code.",
             name=f"memorize-{name}",
         )
@@ -122,7 +122,7 @@ def sweep_stage(ctx: DemoContext) -> None:
                              features=demo_features(ctx))
     section = ctx.section(
         "Latent size",
-        "The seed's 1-D vs 2-D example made real: reconstruction error falls with k for every model, while "
+        "How large should the code be? Reconstruction error falls with k for every model, while "
         "sample quality need not improve. Look for where the deep AE stops beating PCA and where the VAE's "
         "samples are best.",
     )
