@@ -17,7 +17,7 @@ def reconstruction_metrics(estimator, X: np.ndarray) -> dict[str, float]:
     return {"recon_mse_per_feature": float(squared.mean()), "recon_sse_per_example": float(squared.sum(1).mean())}
 
 
-def vae_metrics(vae, X: np.ndarray, iw_samples: int = 1000, random_state: int = 0) -> dict[str, float]:
+def likelihood_metrics(vae, X: np.ndarray, iw_samples: int = 1000, random_state: int = 0) -> dict[str, float]:
     """-ELBO, the importance-weighted NLL with ``iw_samples`` samples (0: skip), active units; nats.
 
     Each NLL comes with the standard error of its mean over the examples of ``X``.
@@ -46,5 +46,5 @@ def evaluation_metrics(estimator, X: np.ndarray, iw_samples: int = 1000, random_
     metrics: dict[str, float] = {"n_examples": int(X.shape[0])}
     metrics.update(reconstruction_metrics(estimator, X))
     if hasattr(estimator, "log_likelihood"):
-        metrics.update(vae_metrics(estimator, X, iw_samples, random_state))
+        metrics.update(likelihood_metrics(estimator, X, iw_samples, random_state))
     return metrics

@@ -156,7 +156,7 @@ def elbo_surgery(mu: np.ndarray, logvar: np.ndarray, n_draws: int, rng: np.rando
     }
 
 
-def vae_metrics(estimator, dataset: Dataset, n_draws: int, rng: np.random.Generator) -> dict[str, float]:
+def posterior_metrics(estimator, dataset: Dataset, n_draws: int, rng: np.random.Generator) -> dict[str, float]:
     """Active units and KL per dimension on held-out data; ELBO surgery on (up to 5,000) training rows."""
     mu, logvar = vae_posterior(estimator, dataset.X_test)
     kl_dim = (0.5 * (mu**2 + np.exp(logvar) - 1.0 - logvar)).mean(0)
@@ -211,5 +211,5 @@ def evaluate_regularity(
         out.update(sample_quality(estimator, sampler, codes, judge, int(n_samples), rng))
     out.update(interpolation_metrics(estimator, X_test, judge, int(n_samples), rng))
     if kind == "vae":
-        out.update(vae_metrics(estimator, dataset, int(n_samples), rng))
+        out.update(posterior_metrics(estimator, dataset, int(n_samples), rng))
     return out

@@ -32,7 +32,7 @@ def history_of(model_or_history) -> list[dict[str, float]]:
     return list(model_or_history) if isinstance(model_or_history, (list, tuple)) else []
 
 
-def loss_terms(history: list[dict[str, float]]) -> list[str]:
+def recorded_terms(history: list[dict[str, float]]) -> list[str]:
     """Loss terms in a history, in order of first appearance: ``loss``, ``recon``, ``kl``..."""
     terms: list[str] = []
     for record in history:
@@ -72,7 +72,7 @@ def redundant_loss(history: list[dict[str, float]], terms: list[str]) -> bool:
 def plot_history(ax, history: list[dict[str, float]]) -> None:
     colours = {}
     all_positive = True
-    terms = loss_terms(history)
+    terms = recorded_terms(history)
     if redundant_loss(history, terms):
         terms.remove("loss")
     for i, term in enumerate(terms):
