@@ -58,6 +58,17 @@ def mse(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2))
 
 
+# ---- how xdist shares out the tests ----------------------------------------------------------------
+def pytest_collection_modifyitems(config, items):
+    """Group the tests for ``pytest -n N --dist loadgroup`` (the Makefile's): a module's tests run on one
+    worker, so its module-scoped fixtures (fitted models) are built once, and every test of the quick
+    demo runs on the worker that builds it rather than waiting for another's. Harmless without xdist."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            group = "quick_demo" if "quick_demo" in getattr(item, "fixturenames", ()) else item.nodeid.split("::")[0]
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
 # ---- the command line -----------------------------------------------------------------------------
 def run_cli(*args, cwd=None, env=None) -> tuple[int, str, str]:
     """Run ``python -m latentspace ARGS`` in a new process, as a user would; (exit status, stdout, stderr).
