@@ -20,6 +20,7 @@ from latentspace.report import (
     plot_latent_sweep,
     plot_manifold_grid,
     plot_memorising_line,
+    plot_memorising_lines,
     plot_reconstructions,
     plot_samples,
     plot_training_curves,
@@ -164,6 +165,22 @@ def test_memorising_line_marks_training_codes(models):
     assert tick_labels(fig.axes[0], "x") == ["0*", "0.5", "1*", "1.5", "2*"]
     with pytest.raises(LatentspaceError, match="5 decoded points but 4 positions"):
         plot_memorising_line(decoded, positions[:4], SHAPE)
+
+
+
+def test_memorising_lines_draw_one_row_per_model_marking_its_training_codes(models):
+    from types import SimpleNamespace
+
+    positions = np.array([0.0, 0.25, 0.5, 1.0])
+    lines = {
+        name: SimpleNamespace(strip=models[name].inverse_transform(np.column_stack([positions, -positions]).astype(np.float32)),
+                              strip_codes=positions, strip_is_training=np.array([True, False, False, True]))
+        for name in ("deep AE", "VAE")
+    }
+    fig = plot_memorising_lines(lines, SHAPE)
+    decoded_png(fig)
+    assert [ax.get_title().split(":")[0] for ax in fig.axes] == ["deep AE", "VAE"]
+    assert tick_labels(fig.axes[1], "x") == ["0*", "0.25", "0.5", "1*"]
 
 
 def test_latent_sweep_one_line_per_model_per_metric():
