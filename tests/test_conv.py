@@ -5,8 +5,7 @@ import json
 import numpy as np
 import pytest
 import torch
-from conftest import mse
-from sklearn.utils.estimator_checks import parametrize_with_checks
+from conftest import ROUNDING, mse, parametrize_sklearn_checks
 
 from latentspace import VAE, AutoEncoder, LatentspaceError, LinearAutoEncoder, load
 from latentspace.nn.conv import conv_encoder_decoder, encoder_sizes, resolve_image_shape
@@ -184,22 +183,12 @@ def test_image_shape_parameter_round_trips(tmp_path, small_digits):
 # image_shape=(1, 1, -1) reads every row as a 1-pixel-high image of width n_features (the -1 is
 # inferred as in numpy's reshape), which runs the whole conv path on every check's data.
 CONV_FAST = dict(architecture="conv", image_shape=(1, 1, -1), channels=(4, 8), hidden=(8,), epochs=5, batch_size=64)
-# As for the MLP estimators (test_sklearn_contract.py): float32 networks round differently for
-# different batch sizes (~1e-6) where the check demands atol=1e-7.
-ROUNDING = {"check_methods_subset_invariance": "float32 networks: batch-size-dependent rounding (~1e-6)"}
-# Each estimator with the checks it is expected to fail (xfail_strict: a listed check that passes
-# fails the run). The plain conv AE was measured to round identically for every batch size.
-CONV_ESTIMATORS = [
+# Each estimator with the checks it is expected to fail (see tests/conftest.py's ROUNDING). The plain
+# conv AE was measured to round identically for every batch size, so it passes them all.
+@parametrize_sklearn_checks([
     (AutoEncoder(**CONV_FAST), {}),
     (AutoEncoder(norm="group", **CONV_FAST), ROUNDING),
     (VAE(n_components=2, likelihood="gaussian", **CONV_FAST), ROUNDING),
-]
-
-
-def expected_failures(estimator) -> dict[str, str]:
-    return next(failures for listed, failures in CONV_ESTIMATORS if listed is estimator)
-
-
-@parametrize_with_checks([estimator for estimator, _ in CONV_ESTIMATORS], expected_failed_checks=expected_failures)
+])
 def test_conv_sklearn_compatible(estimator, check):
     check(estimator)
