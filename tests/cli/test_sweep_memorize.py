@@ -18,4 +18,4 @@ def test_cli_sweep_and_memorize_write_tables(tmp_path, cli, features):  # featur
 
 
 def test_cli_sweep_rejects_a_latent_size_larger_than_the_data(tmp_path, cli):
-    assert_one_line_error(cli("sweep", "--ks", 100, "--out", tmp_path / "bad"), "every k must be in 1..64, got (100,)")
+    assert_one_line_error(cli("sweep", "--ks", 100, "--out", tmp_path / "bad"), "every k must be in 1..64, got [100]")
