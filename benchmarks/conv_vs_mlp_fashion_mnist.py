@@ -19,6 +19,7 @@ comparable with the binarised-data numbers in the literature.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -110,6 +111,7 @@ def main() -> None:
         args.epochs, args.train_size, args.test_size, args.k, args.iw_images = 2, 5000, 1000, 50, 500
     if args.threads:
         torch.set_num_threads(args.threads)
+        os.environ["LATENTSPACE_THREADS"] = str(args.threads)  # estimators' threads=None follow it
     if not fashion_mnist_available():
         raise SystemExit("Fashion-MNIST IDX files not found (apt-get install dataset-fashion-mnist)")
     data = load_fashion_mnist()

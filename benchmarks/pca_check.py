@@ -8,6 +8,7 @@ Fit times are wall-clock on this machine: compare rows of one run only.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import torch
@@ -48,6 +49,7 @@ def main() -> None:
     parser.add_argument("--fashion-epochs", type=int, default=60)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    os.environ["LATENTSPACE_THREADS"] = str(args.threads)  # estimators' threads=None follow it
     threadpool_limits(args.threads)  # PCA's BLAS gets the same cores as torch
     print(HEADER)
     print("-" * len(HEADER))

@@ -10,6 +10,7 @@ two CPU cores with the defaults.
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import sys
 import time
@@ -55,6 +56,7 @@ def main() -> int:
         print("Fashion-MNIST not found (apt-get install dataset-fashion-mnist)", file=sys.stderr)
         return 2
     torch.set_num_threads(args.threads)
+    os.environ["LATENTSPACE_THREADS"] = str(args.threads)  # estimators' threads=None follow it
     data = load_fashion_mnist() if args.data == "fashion-mnist" else load_dataset(args.data)
     started = time.perf_counter()
     features = feature_space(data)

@@ -11,6 +11,7 @@ columns should stay flat if cost grows linearly.
 from __future__ import annotations
 
 import argparse
+import os
 
 import torch
 from _common import (
@@ -47,6 +48,7 @@ def main() -> None:
     if args.quick:
         args.sizes, args.epochs = "1200,6000,12000", 2
     torch.set_num_threads(args.threads)
+    os.environ["LATENTSPACE_THREADS"] = str(args.threads)  # estimators' threads=None follow it
     X_train, _ = load_reference_data()
 
     rows = []

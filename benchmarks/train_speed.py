@@ -8,6 +8,7 @@ Prints one row per epoch. The machine is shared, so compare two code versions in
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import torch
@@ -23,6 +24,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=128)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    os.environ["LATENTSPACE_THREADS"] = str(args.threads)  # estimators' threads=None follow it
     X = load_fashion_mnist().X_train
     vae = VAE(n_components=16, hidden=(512, 256), epochs=args.epochs, batch_size=args.batch_size,
               validation_fraction=0.0, random_state=0)

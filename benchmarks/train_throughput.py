@@ -2,8 +2,12 @@
 
 MLP VAE 784-512-256-16, Bernoulli, Fashion-MNIST 60,000, batch 128, Adam lr 1e-3, float32. Contenders:
 
-- ``latentspace``: ``latentspace.training.train`` on the model ``VAE(hidden=(512, 256))`` builds;
-- ``latentspace-aten``: the same with ``LATENTSPACE_LINEAR=aten`` (PyTorch's default matmul kernels);
+- ``latentspace``: ``latentspace.training.train`` on the model ``VAE(hidden=(512, 256))`` builds, with
+  the kernels it measures fastest at the start of the fit (``nn.backend.choose_kernels``);
+- ``latentspace-onednn`` / ``latentspace-aten``: the same with the kernels forced (``LATENTSPACE_LINEAR``);
+- ``latentspace-bf16``: the same with ``precision="bf16"`` (skipped with a message where refused);
+- ``latentspace-fit``: the public estimator, ``VAE(16, hidden=(512, 256), ...).fit(X)`` on a numpy
+  array; its row also gives fit's time beyond its epochs ("fit overhead s");
 - ``plain``: the hand-written loop of ``baseline_loop.py`` (pytorch/examples style, default Adam);
 - ``plain-fused``: the same with ``Adam(fused=True)``;
 - ``pythae``: pythae 0.1.2's VAE and BaseTrainer, when it imports (skipped with a message otherwise).
@@ -40,13 +44,16 @@ from _common import (
     test_nelbo,
 )
 
-CONTENDERS = ("latentspace", "latentspace-aten", "plain", "plain-fused", "pythae")
+CONTENDERS = ("latentspace", "latentspace-onednn", "latentspace-aten", "latentspace-bf16", "latentspace-fit",
+              "plain", "plain-fused", "pythae")
 
 
 class LatentspaceRun:
-    def __init__(self, X: torch.Tensor, linear_backend: str = "auto", seed: int = 0):
+    def __init__(self, X: torch.Tensor, linear_backend: str = "auto", seed: int = 0, precision: str = "32"):
         self.model = build_latentspace_vae(X.shape[1], HIDDEN, N_LATENT, seed)
-        self.X, self.linear_backend, self.seed = X, linear_backend, seed
+        self.X, self.linear_backend, self.seed, self.precision = X, linear_backend, seed, precision
+        self.compute: dict = {}
+        self.overhead = float("nan")
 
     def run_epochs(self, epochs: int) -> list[float]:
         from latentspace.nn.backend import set_linear_backend
@@ -54,10 +61,11 @@ class LatentspaceRun:
 
         previous = set_linear_backend(self.linear_backend)
         try:
-            config = TrainConfig(epochs=epochs, batch_size=BATCH, lr=LR)
+            config = TrainConfig(epochs=epochs, batch_size=BATCH, lr=LR, precision=self.precision)
             history = train(self.model, self.X, config, torch.Generator().manual_seed(self.seed))
         finally:
             set_linear_backend(previous)
+        self.compute = history.compute
         return [r["seconds"] for r in history.records]
 
     def posterior(self, x):
@@ -65,6 +73,33 @@ class LatentspaceRun:
 
     def decoder_logits(self, z):
         return self.model.decoder(z)
+
+
+class EstimatorRun:
+    """The public estimator on a numpy array, as a user calls it; ``overhead``: fit's seconds beyond its epochs."""
+
+    def __init__(self, X: torch.Tensor, seed: int = 0):
+        self.X, self.seed, self.compute, self.overhead = X.numpy(), seed, {}, float("nan")
+
+    def run_epochs(self, epochs: int) -> list[float]:
+        import time
+
+        from latentspace import VAE
+
+        self.vae = VAE(N_LATENT, hidden=HIDDEN, epochs=epochs, batch_size=BATCH, lr=LR, validation_fraction=0.0,
+                       random_state=self.seed, threads=torch.get_num_threads())
+        start = time.perf_counter()
+        self.vae.fit(self.X)
+        wall = time.perf_counter() - start
+        seconds = [r["seconds"] for r in self.vae.history_]
+        self.overhead, self.compute = wall - sum(seconds), self.vae.compute_
+        return seconds
+
+    def posterior(self, x):
+        return self.vae.model_.posterior(x)
+
+    def decoder_logits(self, z):
+        return self.vae.model_.decoder(z)
 
 
 class PlainRun:
@@ -93,8 +128,12 @@ class PlainRun:
 def make_run(name: str, X: torch.Tensor, seed: int = 0):
     if name == "latentspace":
         return LatentspaceRun(X, "auto", seed)
-    if name == "latentspace-aten":
-        return LatentspaceRun(X, "aten", seed)
+    if name in ("latentspace-onednn", "latentspace-aten"):
+        return LatentspaceRun(X, name.split("-")[1], seed)
+    if name == "latentspace-bf16":
+        return LatentspaceRun(X, "auto", seed, precision="bf16")
+    if name == "latentspace-fit":
+        return EstimatorRun(X, seed)
     if name in ("plain", "plain-fused"):
         return PlainRun(X, fused=name == "plain-fused", seed=seed)
     if name == "pythae":
@@ -141,16 +180,29 @@ def main() -> None:
         if reason is not None:
             print(f"pythae skipped (not importable here: {reason}); see benchmarks/requirements-pythae.txt")
             names.remove("pythae")
+    if "latentspace-bf16" in names:
+        from latentspace.nn.backend import bf16_problem
+
+        problem = bf16_problem("cpu")
+        if problem is not None:
+            print(f"latentspace-bf16 skipped: {problem}")
+            names.remove("latentspace-bf16")
     seconds: dict[str, list[float]] = {n: [] for n in names}
     nelbo: dict[str, list[float]] = {n: [] for n in names}
+    overhead: dict[str, list[float]] = {n: [] for n in names}
+    kernels: dict[str, str] = {}
     for r in range(args.rounds):
         for name in names:
             run = make_run(name, X_train, seed=r)
             per_epoch = run.run_epochs(args.epochs)
             seconds[name] += per_epoch[1:] if len(per_epoch) > 1 else per_epoch
             nelbo[name].append(test_nelbo(run.posterior, run.decoder_logits, X_test))
-            print(f"round {r + 1} {name:17s} s/epoch {' '.join(f'{s:.2f}' for s in per_epoch)}  "
-                  f"test -ELBO {nelbo[name][-1]:.2f}", flush=True)
+            overhead[name].append(getattr(run, "overhead", float("nan")))
+            compute = getattr(run, "compute", {})
+            if compute:
+                kernels[name] = f"{compute['kernel']} {compute['precision']} ({compute['how']})"
+            print(f"round {r + 1} {name:18s} s/epoch {' '.join(f'{s:.2f}' for s in per_epoch)}  "
+                  f"test -ELBO {nelbo[name][-1]:.2f}  {compute or ''}  load {os.getloadavg()[0]:.1f}", flush=True)
     memory = {n: float("nan") if args.no_memory else child_memory(n, X_train.shape[0], args.threads) for n in names}
 
     ours = median(seconds.get("latentspace", [float("nan")]))
@@ -158,14 +210,14 @@ def main() -> None:
     rows = []
     for n in names:
         s = median(seconds[n])
-        rows.append([n, s, X_train.shape[0] / s, s / ours, median(nelbo[n]), median(nelbo[n]) - ref_nelbo,
-                     memory[n]])
+        rows.append([n, kernels.get(n, ""), s, X_train.shape[0] / s, s / ours, median(nelbo[n]),
+                     median(nelbo[n]) - ref_nelbo, median(overhead[n]), memory[n]])
     print_table(
         f"Training throughput: VAE 784-512-256-16, Bernoulli, {X_train.shape[0]:,} Fashion-MNIST images, batch "
         f"{BATCH}; {args.epochs} epochs x {args.rounds} alternating rounds, medians, warm-up epoch dropped. "
         f"{machine()}",
-        ["contender", "s/epoch", "samples/s", "latentspace speed-up", "test -ELBO", "vs latentspace",
-         "peak RSS MB (alone)"],
+        ["contender", "kernels", "s/epoch", "samples/s", "latentspace speed-up", "test -ELBO", "vs latentspace",
+         "fit overhead s", "peak RSS MB (alone)"],
         rows,
     )
 

@@ -49,7 +49,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--iw-examples", type=int, default=None, help="test images for the IW-NLL (default all)")
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch threads (default: the estimator's choice from the idle CPUs)")
+    p.add_argument("--precision", choices=("32", "bf16"), default="32",
+                   help="matrix products in float32 or bfloat16 (bf16 needs native hardware support)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--skip-digits", action="store_true")
     p.add_argument("--skip-fashion", action="store_true")
@@ -67,7 +70,7 @@ def make_vae(epochs: int, args: argparse.Namespace, **overrides) -> VAE:
     params = dict(
         hidden=HIDDEN, likelihood="bernoulli", binarize="dynamic", epochs=epochs, batch_size=args.batch_size,
         lr=args.lr, lr_schedule="cosine", warmup_epochs=epochs // 5, validation_fraction=0.0,
-        random_state=args.seed,
+        random_state=args.seed, threads=args.threads, precision=args.precision,
     )
     params.update(overrides)
     return VAE(Z_DIM, **params)

@@ -29,8 +29,10 @@ if "LATENTSPACE_CACHE" not in os.environ:
 
     os.environ["LATENTSPACE_CACHE"] = tempfile.mkdtemp(prefix="latentspace-test-cache-")
 
-# Two pytest-xdist workers share two cores: one thread each avoids oversubscription.
+# Two pytest-xdist workers share two cores: one thread each avoids oversubscription (estimators with
+# threads=None and the CLI in subprocesses read LATENTSPACE_THREADS).
 torch.set_num_threads(int(os.environ.get("LATENTSPACE_TEST_THREADS", "1")))
+os.environ.setdefault("LATENTSPACE_THREADS", os.environ.get("LATENTSPACE_TEST_THREADS", "1"))
 
 from latentspace.cli import main  # noqa: E402
 from latentspace.data import fashion_mnist_available, load_digits  # noqa: E402

@@ -14,8 +14,8 @@ def test_report_command_compares_two_runs(ae_run, vae_run, tmp_path, cli):
     assert printed.strip() == str(out)
     text = out.read_text()
     parsed = parse_report_html(text)
-    assert parsed["sections"] == ["Runs", "Training", "Reconstructions", "Latent spaces", "Generating",
-                                  "Interpolation and traversals", "Configuration"]
+    assert parsed["sections"] == ["Runs", "Training", "Reconstructions", "Latent spaces", "Latent explorer",
+                                  "Generating", "Interpolation and traversals", "Configuration"]
     assert parsed["tables"] == ["runs"]
     assert {"training-curves", "reconstructions", "latent-scatter", "manifold-ae", "samples", "interpolations",
             "traversal-ae", "traversal-vae"} == set(parsed["figures"])

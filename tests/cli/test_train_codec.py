@@ -54,7 +54,7 @@ def test_existing_model_is_not_overwritten(ae_run, tmp_path, cli):
 def test_help_lists_every_command(cli):
     code, out, _ = cli("--help")
     assert code == 0
-    for command in ("demo", "train", "encode", "decode", "reconstruct", "sample", "evaluate", "report", "datasets",
+    for command in ("demo", "train", "encode", "decode", "reconstruct", "sample", "evaluate", "report", "explore", "datasets",
                     "pca-check", "memorize", "sweep"):
         assert command in out
 

@@ -45,10 +45,15 @@ def draw_codes(sampler: str, codes: np.ndarray, n: int, rng: np.random.Generator
     if sampler == "box":
         return rng.uniform(codes.min(0), codes.max(0), size=(n, k))
     if sampler == "gmm10":
-        gmm = GaussianMixture(
-            n_components=min(GMM_COMPONENTS, codes.shape[0]), covariance_type="full", reg_covar=1e-6,
-            random_state=int(rng.integers(2**31 - 1)),
-        ).fit(codes)
+        gmm = fit_code_mixture(codes, int(rng.integers(2**31 - 1)))
         samples, _ = gmm.sample(n)  # grouped by component; order does not matter to the metrics
         return samples
     raise LatentspaceError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
+
+
+def fit_code_mixture(codes: np.ndarray, seed: int) -> GaussianMixture:
+    """The ``gmm10`` sampler's density: a full-covariance mixture of up to 10 Gaussians fitted to ``codes`` ``(m, k)``."""
+    codes = np.asarray(codes, np.float64)
+    return GaussianMixture(
+        n_components=min(GMM_COMPONENTS, codes.shape[0]), covariance_type="full", reg_covar=1e-6, random_state=seed,
+    ).fit(codes)

@@ -10,12 +10,14 @@ import argparse
 import sys
 
 from .._version import __version__
-from ..errors import TrainingDivergedError, TrainingInterrupted
+from ..errors import LatentspaceError, TrainingDivergedError, TrainingInterrupted
+from ..training.threads import pinned_threads
 from . import (
     codec,
     datasets,
     demo,
     evaluate,
+    explore,
     memorize,
     pca_check,
     report,
@@ -24,7 +26,7 @@ from . import (
     train,
 )
 
-COMMANDS = [demo, train, codec, sample, evaluate, pca_check, memorize, sweep, report, datasets]
+COMMANDS = [demo, train, codec, sample, evaluate, pca_check, memorize, sweep, report, explore, datasets]
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -49,7 +51,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.run(args) or 0)
+        threads = getattr(args, "threads", None)
+        if threads is not None and threads < 1:
+            raise LatentspaceError(f"--threads must be >= 1, got {threads}")
+        with pinned_threads(threads):  # train's --threads is an estimator parameter instead
+            return int(args.run(args) or 0)
     except (ValueError, OSError, TrainingDivergedError) as e:
         message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         print(f"latentspace {args.command}: error: {message}", file=sys.stderr)

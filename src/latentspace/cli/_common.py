@@ -67,6 +67,14 @@ def load_data(args: argparse.Namespace) -> Dataset:
     return load_dataset(args.data, data_dir=args.data_dir, seed=args.seed, **options)
 
 
+def add_threads_argument(parser: argparse.ArgumentParser) -> None:
+    """``--threads N``: torch CPU threads for the whole command (``main`` pins them; see training.threads)."""
+    parser.add_argument(
+        "--threads", type=int, default=None, metavar="N",
+        help="torch CPU threads (default: one for small networks, else the CPUs left idle by other processes)",
+    )
+
+
 def parse_int_tuple(text: str) -> tuple[int, ...]:
     """'256,64' -> (256, 64); '' or 'none' -> ()."""
     if text.strip().lower() in ("", "none", "()"):

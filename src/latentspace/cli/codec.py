@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..workflows import runs
-from ._common import read_array, write_array
+from ._common import add_threads_argument, read_array, write_array
 
 ACTIONS = {
     "encode": ("transform", "data (n, n_features) -> codes (n, n_components)"),
@@ -20,6 +20,7 @@ def register(subparsers) -> None:
         p.add_argument("run_dir", metavar="RUN", help="run folder (or checkpoint folder) of a trained model")
         p.add_argument("input", metavar="IN.npy", help="input array")
         p.add_argument("--out", required=True, metavar="OUT.npy", help="where to write the result")
+        add_threads_argument(p)
         p.set_defaults(run=run, method=method)
 
 

@@ -6,7 +6,7 @@ import argparse
 import time
 
 from ..workflows.demo import run_demo
-from ._common import add_data_arguments, load_data
+from ._common import add_data_arguments, add_threads_argument, load_data
 
 
 def register(subparsers) -> None:
@@ -20,8 +20,7 @@ def register(subparsers) -> None:
     p.add_argument("--quick", action="store_true", help="fewer epochs: a first look in seconds")
     p.add_argument("--n-components", type=int, default=2, metavar="K",
                    help="latent size of every model (default: 2, which allows the decoded grids)")
-    p.add_argument("--threads", type=int, default=1, metavar="N",
-                   help="torch CPU threads (default: 1, the fastest for these small networks)")
+    add_threads_argument(p)
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(run=run)
 
@@ -29,13 +28,11 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.n_components < 1:
         raise ValueError(f"--n-components must be >= 1, got {args.n_components}")
-    if args.threads < 1:
-        raise ValueError(f"--threads must be >= 1, got {args.threads}")
     started = time.perf_counter()
     data = load_data(args)
     print(data.describe())
     result = run_demo(data, args.out, quick=args.quick, seed=args.seed, k=args.n_components,
-                      show_progress=not args.quiet, threads=args.threads)
+                      show_progress=not args.quiet)
     print(f"\ndemo finished in {time.perf_counter() - started:.1f} s")
     print(f"report: {result.report_path}")
     return 0

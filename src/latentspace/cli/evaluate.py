@@ -15,6 +15,7 @@ from ..analysis.heldout import evaluation_metrics
 from ..data import Dataset, binarize, load_dataset
 from ..errors import LatentspaceError
 from ..workflows import runs
+from ._common import add_threads_argument
 
 EVALUATION_FILE = "evaluation.json"
 
@@ -37,6 +38,7 @@ def register(subparsers) -> None:
     p.add_argument("--regularity-samples", type=int, default=1000, metavar="N",
                    help="generated samples per sampler for the regularity metrics (Fréchet distance, "
                    "precision/recall, interpolation, holes); 0 skips them (default: 1000)")
+    add_threads_argument(p)
     p.set_defaults(run=run)
 
 

@@ -12,7 +12,7 @@ from .._files import atomic_write_bytes, atomic_write_json
 from ..analysis.memorize import run_memorization
 from ..report import plot_memorising_lines, save_figure
 from ..workflows.runs import history_csv
-from ._common import add_data_arguments, load_data, parse_int_tuple
+from ._common import add_data_arguments, add_threads_argument, load_data, parse_int_tuple
 
 
 def register(subparsers) -> None:
@@ -29,6 +29,7 @@ def register(subparsers) -> None:
     p.add_argument("--random-state", type=int, default=0, help="seed (default: 0)")
     p.add_argument("--no-vae", action="store_true", help="skip the VAE beside the AE")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for memorize.csv/.json/strip.npz/strip.png")
+    add_threads_argument(p)
     p.set_defaults(run=run)
 
 

@@ -14,7 +14,7 @@ from ..analysis.pca import PCAComparison, compare_with_pca
 from ..data import Dataset
 from ..errors import LatentspaceError
 from ..estimators import VAE, AutoEncoder, LinearAutoEncoder
-from ._common import add_data_arguments, load_data
+from ._common import add_data_arguments, add_threads_argument, load_data
 
 NONLINEAR = ("ae", "vae")
 
@@ -41,6 +41,7 @@ def register(subparsers) -> None:
                    "ae, vae or ae,vae (default: none)")
     p.add_argument("--random-state", type=int, default=0, help="seed of the models (default: 0)")
     p.add_argument("--out", default=None, metavar="DIR", help="output folder (default: runs/pca-check-TIMESTAMP)")
+    add_threads_argument(p)
     p.set_defaults(run=run)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..workflows.run_report import build_runs_report
+from ._common import add_threads_argument
 
 
 def register(subparsers) -> None:
@@ -16,6 +17,7 @@ def register(subparsers) -> None:
     p.add_argument("run_dirs", nargs="+", metavar="RUN", help="run folder(s) written by `latentspace train`")
     p.add_argument("--out", default="report.html", metavar="FILE.html", help="where to write (default: report.html)")
     p.add_argument("--examples", type=int, default=10, metavar="N", help="held-out examples per figure (default: 10)")
+    add_threads_argument(p)
     p.set_defaults(run=run)
 
 

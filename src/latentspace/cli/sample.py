@@ -8,7 +8,7 @@ from pathlib import Path
 from ..errors import LatentspaceError
 from ..report.images import save_image_grid
 from ..workflows import runs
-from ._common import write_array
+from ._common import add_threads_argument, write_array
 
 SUFFIXES = (".npy", ".png")
 
@@ -23,6 +23,7 @@ def register(subparsers) -> None:
     p.add_argument("-n", "--n-samples", type=int, default=64, metavar="N", help="how many samples (default: 64)")
     p.add_argument("--out", required=True, metavar="FILE.npy|FILE.png", help="where to write them")
     p.add_argument("--seed", type=int, default=0, help="seed of the prior draws (default: 0)")
+    add_threads_argument(p)
     p.set_defaults(run=run)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from .._files import atomic_write_bytes, atomic_write_json
 from ..analysis.sweep import DEFAULT_KS, SWEEP_MODELS, latent_sweep
 from ..workflows.runs import history_csv
-from ._common import add_data_arguments, load_data, parse_int_tuple
+from ._common import add_data_arguments, add_threads_argument, load_data, parse_int_tuple
 
 
 def register(subparsers) -> None:
@@ -28,6 +28,7 @@ def register(subparsers) -> None:
     p.add_argument("--random-state", type=int, default=0, help="seed of models and samplers (default: 0)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for sweep.csv and sweep.json")
     p.add_argument("--quiet", action="store_true", help="do not print rows as they finish")
+    add_threads_argument(p)
     p.set_defaults(run=run)
 
 

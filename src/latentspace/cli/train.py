@@ -98,9 +98,12 @@ def train_and_write(args: argparse.Namespace, model: str, estimator, world: dist
         return 0
     metrics = {"fit_seconds": fit_seconds, "epochs_run": estimator.n_iter_, "processes": world.size}
     metrics.update(heldout_metrics(estimator, data))
+    metrics["compute"] = estimator.compute_  # kernels, precision and threads the products ran with
     runs.write_run(run_dir, estimator, config, metrics)
     if not args.quiet:
         for name, value in metrics.items():
+            if isinstance(value, dict):
+                value = ", ".join(f"{k} {v}" for k, v in value.items() if k != "ms")
             print(f"{name:>28}  {value:.6g}" if isinstance(value, float) else f"{name:>28}  {value}")
     print(run_dir, file=sys.stdout)
     return 0

@@ -43,6 +43,11 @@ class AutoEncoder(BaseAutoEncoder):
     grad_clip : max global gradient norm, or None.
     scaling : "none", "center", "standard" or "minmax"; kept with the model and applied to new data.
     device : torch device for the network ("cpu", "cuda", ...).
+    threads : torch CPU threads while this estimator computes (restored afterwards). None: one for
+        small networks, else the CPUs this process may use that other processes leave idle.
+    precision : "32" (float32) or "bf16": bfloat16 matrix products in training, with float32
+        weights, optimiser state, loss terms and checkpoints; refused where the hardware has no
+        native bfloat16 (CPUs without AVX512_BF16/AMX). Inference stays float32.
     verbose : show a progress bar.
     random_state : seed for initialisation, shuffling and the split.
 
@@ -79,6 +84,8 @@ class AutoEncoder(BaseAutoEncoder):
         grad_clip: float | None = None,
         scaling: str = "none",
         device: str = "cpu",
+        threads: int | None = None,
+        precision: str = "32",
         verbose: bool = False,
         random_state=None,
     ):
@@ -100,6 +107,8 @@ class AutoEncoder(BaseAutoEncoder):
         self.grad_clip = grad_clip
         self.scaling = scaling
         self.device = device
+        self.threads = threads
+        self.precision = precision
         self.verbose = verbose
         self.random_state = random_state
 
@@ -146,6 +155,8 @@ class LinearAutoEncoder(BaseAutoEncoder):
         grad_clip: float | None = None,
         scaling: str = "center",
         device: str = "cpu",
+        threads: int | None = None,
+        precision: str = "32",
         verbose: bool = False,
         random_state=None,
     ):
@@ -161,6 +172,8 @@ class LinearAutoEncoder(BaseAutoEncoder):
         self.grad_clip = grad_clip
         self.scaling = scaling
         self.device = device
+        self.threads = threads
+        self.precision = precision
         self.verbose = verbose
         self.random_state = random_state
 

@@ -7,8 +7,9 @@ validation split, seeding, chunked inference, and the fitted attributes.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import ClassVar
 
 import numpy as np
@@ -19,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._files import json_default
 from ..errors import DataError, LatentspaceError
+from ..nn import backend
 from ..nn.conv import (
     NORMS,
     conv_encoder_decoder,
@@ -34,6 +36,8 @@ from ..training.batches import (
     column_stats,
     default_chunk_rows,
 )
+from ..training.loop import preload_optimizer
+from ..training.threads import resolve_threads, using_threads
 from ._checkpoint import save_estimator
 from ._params import Param, validate_params
 
@@ -63,6 +67,10 @@ COMMON_PARAMS: dict[str, Param] = {
     "scaling": Param("str", "per-feature scaling kept with the model: none, center, standard (z-scores) "
                      "or minmax (to [0, 1])", choices=SCALINGS),
     "device": Param("device", "torch device of the network: cpu, cuda, cuda:1, ..."),
+    "threads": Param("int", "torch CPU threads while the estimator computes (None: one for small networks, "
+                     "else the CPUs other processes leave idle)", low=1, high=4096, optional=True),
+    "precision": Param("str", "matrix products in float32 (32) or bfloat16 (bf16; float32 weights, optimiser "
+                       "state and checkpoints; needs native bf16 hardware)", choices=backend.PRECISIONS),
     "verbose": Param("bool", "show a progress bar while training"),
     "random_state": Param("seed", "seed of initialisation, shuffling, the split and the noise "
                           "(None: fresh randomness)", optional=True),
@@ -80,6 +88,11 @@ NETWORK_PARAMS: dict[str, Param] = {
                       low=1, high=4096, max_len=MAX_LAYERS),
     "norm": Param("str", "normalisation after each conv layer; conv only", choices=NORMS),
 }
+
+
+def spaced_rows(n: int, at_most: int) -> np.ndarray:
+    """Indices of at most ``at_most`` rows spread evenly over ``n``, sorted and distinct."""
+    return np.unique(np.linspace(0, n - 1, min(n, at_most)).astype(np.int64))
 
 
 def seed_from(random_state) -> int:
@@ -190,6 +203,8 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         process calls ``fit`` on the same ``X`` and trains on its shard (DistributedDataParallel).
         """
         self._validate_params()
+        backend.check_precision(self.precision, self.device)  # the hardware, beyond the table
+        preload_optimizer()  # overlaps torch.optim's first-use import with the data preparation below
         world = distributed.setup(self.device)  # under torchrun: joins the group, picks this rank's GPU
         seed = seed_from(self.random_state)
         if isinstance(X, np.memmap) and X.ndim == 2:
@@ -202,24 +217,38 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
             X_train, X_val = self._split(X, seed)
             self._fit_scaling(X_train)
             scaled = self._scale(X_train)
-            n_features, low, high = X.shape[1], float(scaled.min()), float(scaled.max())
-            data_sum = float(np.sum(X_train, dtype=np.float64))
+            n_features = X.shape[1]
+            low = high = None  # the range is scanned only when the likelihood needs it
+            data_sum = float(np.sum(X_train, dtype=np.float64)) if checkpoint_dir is not None else 0.0
             train_data = self._to_tensor(scaled)
             val_data = None if X_val is None else self._to_tensor(self._scale(X_val))
         model = self._new_model(n_features)
-        self._check_range(low, high, model)
+        if self._needs_range(model):
+            if low is None:
+                low, high = float(scaled.min()), float(scaled.max())
+            self._check_range(low, high, model)
         generator = torch.Generator().manual_seed(seed)
         init_parameters(model, generator)
         self.model_ = model.to(self.device)
         checkpoints = None if checkpoint_dir is None else CheckpointPlan(
             checkpoint_dir, checkpoint_every, resume, resume_hint, self._fingerprint(n_features, data_sum, seed, world)
         )
-        history = train(self.model_, train_data, self._train_config(), generator, X_val=val_data,
-                        checkpoints=checkpoints)
+        config = self._train_config()
+        with self._compute(config.batch_size):
+            history = train(self.model_, train_data, config, generator, X_val=val_data, checkpoints=checkpoints)
         self.history_ = history.records
         self.n_iter_ = len(history.records)
         self.best_epoch_ = history.best_epoch
+        self.compute_ = history.compute
         return self
+
+    @contextlib.contextmanager
+    def _compute(self, rows: int) -> Iterator[int]:
+        """torch's CPU threads for this estimator's work on ``rows`` examples at a time (the
+        ``threads`` parameter, or the default for the network's size), restored afterwards."""
+        flops = backend.matmul_flops(self.model_, rows)
+        with using_threads(resolve_threads(self.threads, flops)) as threads:
+            yield threads
 
     def _fingerprint(self, n_features: int, data_sum: float, seed: int, world) -> dict:
         """What a resumed run must share with the one that wrote the checkpoint (JSON-normalised)."""
@@ -259,13 +288,18 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         train = [(a, b) for a, b in ((0, start), (start + n_val, n)) if b > a]
         return train, [(start, start + n_val)]
 
-    def _encode_training_data(self, X) -> np.ndarray:
-        """``transform(X)``, streaming a memory-mapped ``X`` chunk by chunk."""
+    def _encode_training_data(self, X, max_rows: int) -> np.ndarray:
+        """``transform`` of at most ``max_rows`` evenly spaced rows of ``X`` (a DataFrame keeps its column
+        names; a memory-mapped ``X`` is read row by row, never whole)."""
+        if hasattr(X, "iloc"):
+            return self.transform(X.iloc[spaced_rows(len(X), max_rows)])
         if not isinstance(X, np.memmap):
-            return self.transform(X)
-        source = MemmapBatches(RowReader(X), [(0, X.shape[0])], self.offset_, self.scale_, self.device)
+            X = np.asarray(X)
+            return self.transform(X[spaced_rows(X.shape[0], max_rows)])
+        rows = spaced_rows(X.shape[0], max_rows)
+        source = MemmapBatches(RowReader(X), [(int(i), int(i) + 1) for i in rows], self.offset_, self.scale_, self.device)
         self.model_.eval()
-        with torch.inference_mode():
+        with torch.inference_mode(), self._compute(INFERENCE_CHUNK):
             return np.concatenate([self.model_.encode(x).cpu().numpy() for x in source.chunks(INFERENCE_CHUNK)])
 
     def _train_config(self) -> TrainConfig:
@@ -278,6 +312,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
             lr_schedule=self.lr_schedule,
             grad_clip=self.grad_clip,
             verbose=bool(self.verbose),
+            precision=str(self.precision),
         )
 
     def _split(self, X: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
@@ -308,10 +343,16 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         self.offset_, self.scale_ = offset.astype(np.float32), scale.astype(np.float32)
 
     def _scale(self, X: np.ndarray) -> np.ndarray:
-        return (np.asarray(X, dtype=np.float32) - self.offset_) / self.scale_
+        """``X`` as float32 in the model's scale; float32 data with scaling="none" pass without a copy."""
+        X = np.asarray(X, dtype=np.float32)
+        return X if self.scaling == "none" else (X - self.offset_) / self.scale_
 
     def _unscale(self, X: np.ndarray) -> np.ndarray:
         return X * self.scale_ + self.offset_
+
+    def _needs_range(self, model: LatentModel) -> bool:
+        """Whether ``_check_range`` has anything to check (else the data are not scanned for it)."""
+        return bool(getattr(model.likelihood, "needs_unit_interval", False))
 
     def _check_range(self, low: float, high: float, model: LatentModel) -> None:
         """``low``/``high``: the smallest and largest value of the scaled training data."""
@@ -329,7 +370,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         """Apply a tensor function to ``X`` in chunks under inference mode; returns float32 numpy."""
         self.model_.eval()
         outputs = []
-        with torch.inference_mode():
+        with torch.inference_mode(), self._compute(INFERENCE_CHUNK):
             for start in range(0, X.shape[0], INFERENCE_CHUNK):
                 outputs.append(fn(self._to_tensor(X[start : start + INFERENCE_CHUNK])).cpu().numpy())
         return np.concatenate(outputs)

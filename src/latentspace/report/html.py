@@ -133,6 +133,11 @@ class Section:
         )
         return self
 
+    def markup(self, fragment: str) -> Section:
+        """Append trusted, self-contained HTML written by this package (e.g. the latent explorer)."""
+        self.parts.append(fragment)
+        return self
+
     def preformatted(self, text: str, summary: str | None = None) -> Section:
         block = f"<pre>{html.escape(text)}</pre>"
         if summary:

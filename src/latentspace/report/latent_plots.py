@@ -20,10 +20,17 @@ from .figures import new_figure
 
 def principal_axes(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Project codes ``(n, k)`` on their first two principal axes: ``(n, 2)`` and the variance shares."""
-    centred = Z - Z.mean(axis=0)
-    _, s, vt = np.linalg.svd(centred, full_matrices=False)
+    center, axes, share = principal_directions(Z)
+    return (Z - center) @ axes.T, share
+
+
+def principal_directions(Z: np.ndarray, n: int = 2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The mean code ``(k,)``, the first ``n`` principal axes ``(n, k)`` (orthonormal rows) and their
+    shares of the variance ``(n,)`` of codes ``Z`` ``(m, k)``."""
+    center = Z.mean(axis=0)
+    _, s, vt = np.linalg.svd(Z - center, full_matrices=False)
     share = s**2 / max(float(np.sum(s**2)), 1e-300)
-    return centred @ vt[:2].T, share[:2]
+    return center, vt[:n], share[:n]
 
 
 def plot_latent_scatter(

@@ -32,6 +32,8 @@ class TrainConfig:
     verbose: bool = False
     #: applied to every training batch, e.g. dynamic binarisation; gets the loop's noise generator
     batch_transform: BatchTransform | None = None
+    #: "32" or "bf16": the precision of the dense layers' matrix products (see nn.backend)
+    precision: str = "32"
 
 
 @dataclass(frozen=True)

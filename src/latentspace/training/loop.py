@@ -17,6 +17,8 @@ from __future__ import annotations
 import copy
 import json
 import math
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -27,6 +29,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ..errors import CheckpointError, TrainingDivergedError, TrainingInterrupted
+from ..nn import backend
 from ..nn.models import LatentModel
 from . import distributed
 from . import state as train_state
@@ -43,9 +46,29 @@ class History:
 
     records: list[dict[str, float]] = field(default_factory=list)
     best_epoch: int | None = None
+    #: how the products ran: kernel, precision, how chosen, timings (ms), threads (nn.backend.Choice)
+    compute: dict[str, Any] = field(default_factory=dict)
+
+
+_optimizer_import: threading.Thread | None = None
+
+
+def _import_optimizer_machinery() -> None:
+    import torch._dynamo  # noqa: F401  (torch.optim's param-group code imports it on first use)
+
+
+def preload_optimizer() -> None:
+    """Start importing what the first optimiser construction needs (torch._dynamo: 1-10 s, once per
+    process) in the background, so that it overlaps a fit's data preparation instead of following it."""
+    global _optimizer_import
+    if _optimizer_import is None and "torch._dynamo" not in sys.modules:
+        _optimizer_import = threading.Thread(target=_import_optimizer_machinery, daemon=True)
+        _optimizer_import.start()
 
 
 def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    if _optimizer_import is not None:
+        _optimizer_import.join()
     params = [p for p in model.parameters() if p.requires_grad]
     # Adam's coupled weight decay adds lambda * w to the gradient, so its fixed points minimise
     # loss + lambda/2 ||w||^2: a true L2 penalty, which the linear-AE theory (Kunin et al.) assumes.
@@ -140,6 +163,8 @@ def train(
     seeds = {"shuffle_seed": draw_seed(generator), "noise_seed": draw_seed(generator)}
     noise = torch.Generator(device=device).manual_seed(seeds["noise_seed"] + NOISE_RANK_STRIDE * world.rank)
     steps_per_epoch = math.ceil(math.ceil(data.n / world.size) / config.batch_size)
+    backend.check_precision(config.precision, device)
+    choice = backend.choose_kernels(model, config.batch_size, config.precision)
     optimizer = make_optimizer(model, config)
     loop = Loop(
         model=model,
@@ -161,7 +186,7 @@ def train(
         state = resume(loop, state)
     model.train()
     show = config.verbose and world.is_main
-    with catch_interrupts(world, enabled=checkpoints.folder is not None) as loop.flag:
+    with backend.using(choice.kernels), catch_interrupts(world, enabled=checkpoints.folder is not None) as loop.flag:
         progress = tqdm(total=config.epochs, initial=state.epoch, desc="epochs", unit="ep", disable=not show, leave=False)
         while not state.finished and state.epoch < config.epochs:
             record = run_epoch(loop, state)
@@ -171,7 +196,7 @@ def train(
     if state.best_state is not None:
         model.load_state_dict(state.best_state)
     model.eval()
-    return History(state.records, state.best_epoch)
+    return History(state.records, state.best_epoch, choice.record())
 
 
 def wrap_for_ddp(model: LatentModel, world: World, device: torch.device):

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from sklearn.decomposition import PCA
 
 from .._files import atomic_write_json
@@ -38,8 +37,9 @@ from ..report import (
     reconstruct,
 )
 from ..report.samplers import model_samples
+from ..training.threads import pinned_threads
 from .demo_context import DemoContext, DemoResult, Stage
-from .demo_stages import memorize_stage, pca_stage, regularity_stage, sweep_stage
+from .demo_stages import explorer_stage, memorize_stage, pca_stage, regularity_stage, sweep_stage
 
 REPORT_FILE = "report.html"
 
@@ -198,6 +198,7 @@ STAGES: list[Stage] = [
     Stage("training curves", curves_stage),
     Stage("vae", vae_stage),
     Stage("latent spaces", latent_stage),
+    Stage("latent explorer", explorer_stage),
     Stage("samples", samples_stage),
     Stage("regularity", regularity_stage),
     Stage("interpolation", interpolation_stage),
@@ -224,20 +225,15 @@ def run_demo(
     stages: list[Stage] | None = None,
     echo: Callable[[str], None] = print,
     show_progress: bool = True,
-    threads: int | None = 1,
+    threads: int | None = None,
 ) -> DemoResult:
     """Run every stage on ``data``; write models, metrics.json, config.json, summary.txt and report.html.
 
-    ``threads``: torch CPU threads while the demo runs (restored afterwards). One is fastest for these
-    small networks: on a busy 2-core machine two threads made training ~20x slower. None: leave as is.
+    ``threads``: torch CPU threads for every model while the demo runs (restored afterwards). None:
+    each model's default (one thread for these small networks, see ``training.threads``).
     """
-    previous_threads = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(int(threads))
-    try:
+    with pinned_threads(threads):
         return run_stages(data, Path(out), quick, seed, k, STAGES if stages is None else stages, echo, show_progress)
-    finally:
-        torch.set_num_threads(previous_threads)
 
 
 def run_stages(data: Dataset, out: Path, quick: bool, seed: int, k: int, stages: list[Stage],

@@ -12,6 +12,7 @@ from ..analysis.memorize import run_memorization
 from ..analysis.pca import compare_with_pca
 from ..analysis.sweep import latent_sweep
 from ..report import plot_latent_sweep, plot_memorising_lines
+from ..report.explorer import EXPLORER_INTRO, add_explorer
 from ..report.pca_plot import pca_figure
 from .demo_context import DemoContext
 
@@ -132,3 +133,10 @@ def sweep_stage(ctx: DemoContext) -> None:
     section.figure(plot_latent_sweep(rows, ["heldout_mse_per_feature", "sample_frechet", "gmm10_frechet"]),
                    "Against k: reconstruction error (left) and the Fréchet distance of samples (the model's "
                    "own sampler, then a mixture fitted to its codes).", name="latent-sweep")
+
+
+def explorer_stage(ctx: DemoContext) -> None:
+    """Every model's decoder in the page: walk each latent space live (PCA decodes by its linear map)."""
+    section = ctx.section("Latent explorer", EXPLORER_INTRO)
+    for _ in ctx.steps([0]):
+        add_explorer(section, ctx.models, ctx.data, seed=ctx.seed)

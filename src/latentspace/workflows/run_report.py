@@ -17,6 +17,7 @@ import numpy as np
 
 from ..data import Dataset, load_dataset
 from ..errors import CheckpointError, LatentspaceError
+from ..report.explorer import EXPLORER_INTRO, add_explorer
 from ..report.html import Report, Section
 from ..report.latent_plots import (
     plot_interpolations,
@@ -154,6 +155,7 @@ def add_data_set_sections(report: Report, group: list[RunRecord], key: tuple, n_
             latent.figure(plot_manifold_grid(model, shape, X=data.X_train, title=name),
                           f"{name}: decoded grid. Look for garbled tiles: latent regions that decode to nothing plausible.",
                           name=f"manifold-{name}")
+    add_explorer(report.section(f"Latent explorer{suffix}", EXPLORER_INTRO), models, data, seed=seed)
     samples: dict[str, np.ndarray] = {}
     for name, model in models.items():
         samples.update(model_samples(name, model, data.X_train, n=16, seed=seed))

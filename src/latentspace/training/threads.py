@@ -1,0 +1,127 @@
+"""How many CPU threads torch uses while latentspace computes: one setting, one implementation.
+
+OpenMP threads that share busy cores wait on each other at every parallel region, and a training
+step is hundreds of small regions: on a 2-core machine shared with other jobs, torch's default of 2
+threads trained 8-36x slower than 1 (measured; see benchmarks/README.md). The default here therefore
+takes as many threads as there are CPUs this process may use (``os.sched_getaffinity``) that are
+idle by the 1-minute load average (this process's own recent use not counted), and one thread for
+networks whose step is too small to share out. An explicit ``threads`` always wins.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Iterator
+
+import torch
+
+from ..errors import LatentspaceError
+
+#: environment variable: what threads=None means when set (a positive integer), e.g. for a test run
+THREADS_ENV = "LATENTSPACE_THREADS"
+#: below this many matrix-product FLOPs per step one thread is fastest: splitting a small product
+#: costs more in thread hand-offs than it saves
+SMALL_STEP_FLOPS = 50e6
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask), not the machine's count."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+class _OwnUse:
+    """This process's CPU use (CPUs' worth) since it was last asked, so that its own work is not read
+    as others' load (the load average counts it too)."""
+
+    def __init__(self) -> None:
+        self.wall, self.cpu, self.use = time.monotonic(), time.process_time(), 0.0
+
+    def recent(self) -> float:
+        wall, cpu = time.monotonic(), time.process_time()
+        if wall - self.wall >= 1.0:  # shorter spans say little
+            self.use = max(0.0, (cpu - self.cpu) / (wall - self.wall))
+            self.wall, self.cpu = wall, cpu
+        return self.use
+
+
+_own = _OwnUse()
+
+
+def idle_cpus() -> float:
+    """Usable CPUs minus the 1-minute load average of other processes (never below 0)."""
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return float(usable_cpus())
+    return max(0.0, usable_cpus() - max(0.0, load - _own.recent()))
+
+
+def default_threads(step_flops: float | None = None) -> int:
+    """Threads for a computation whose step does ``step_flops`` matrix-product FLOPs (None: unknown).
+
+    One for small steps; otherwise the idle usable CPUs (rounded, at least one).
+    """
+    if step_flops is not None and step_flops < SMALL_STEP_FLOPS:
+        return 1
+    return max(1, min(usable_cpus(), int(idle_cpus() + 0.5)))
+
+
+_pinned: int | None = None  # set by pinned_threads: what threads=None means inside the block
+
+
+def check_threads(threads) -> None:
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise LatentspaceError(f"threads must be a positive integer or None, got {threads!r}")
+
+
+def resolve_threads(threads: int | None, step_flops: float | None = None) -> int:
+    """``threads`` checked (a positive int); for None the count pinned by an enclosing
+    :func:`pinned_threads` (a command's ``--threads``), else ``LATENTSPACE_THREADS``, else the
+    default for this machine and step."""
+    check_threads(threads)
+    if threads is not None:
+        return threads
+    if _pinned is not None:
+        return _pinned
+    env = os.environ.get(THREADS_ENV, "").strip()
+    if env:
+        if not env.isdigit() or int(env) < 1:
+            raise LatentspaceError(f"{THREADS_ENV} must be a positive integer, got {env!r}")
+        return int(env)
+    return default_threads(step_flops)
+
+
+@contextlib.contextmanager
+def pinned_threads(threads: int | None) -> Iterator[None]:
+    """Within the block torch uses ``threads`` and estimators with ``threads=None`` use it too (a
+    command's ``--threads``, the demo's ``threads``); None changes nothing. Restored afterwards."""
+    global _pinned
+    check_threads(threads)
+    if threads is None:
+        yield
+        return
+    previous = _pinned
+    _pinned = threads
+    try:
+        with using_threads(threads):
+            yield
+    finally:
+        _pinned = previous
+
+
+@contextlib.contextmanager
+def using_threads(threads: int) -> Iterator[int]:
+    """torch's intra-op threads set to ``threads`` for the block, restored afterwards."""
+    previous = torch.get_num_threads()
+    if threads != previous:
+        torch.set_num_threads(threads)
+    try:
+        yield threads
+    finally:
+        if torch.get_num_threads() != previous:
+            torch.set_num_threads(previous)

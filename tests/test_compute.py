@@ -1,0 +1,154 @@
+"""Threads, precision and the measured kernel choice: honoured, refused in one line, recorded."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from conftest import run_cli
+
+from latentspace import VAE, AutoEncoder, LatentspaceError, load
+from latentspace.nn import backend
+from latentspace.training import threads as threads_mod
+
+NATIVE_BF16 = backend.bf16_problem("cpu") is None
+
+
+@pytest.fixture
+def emulated_bf16(monkeypatch):
+    """bf16 runs on any CPU (slowly where emulated): the numerics are what these tests check."""
+    monkeypatch.setenv(backend.EMULATED_BF16_ENV, "1")
+
+
+@pytest.mark.parametrize("kernel", ["onednn", "aten"])
+def test_bf16_linear_keeps_float32_outputs_and_gradients_close_to_float32(kernel, emulated_bf16):
+    torch.manual_seed(0)
+    layer = backend.Linear(784, 96)
+    x = torch.rand(128, 784)
+
+    def run(kernels):
+        with backend.using(kernels):
+            xi = x.clone().requires_grad_(True)
+            layer.zero_grad(set_to_none=True)
+            y = layer(xi)
+            y.square().sum().backward()
+        return y.detach(), xi.grad, layer.weight.grad, layer.bias.grad
+
+    low = run(backend.Kernels(kernel, "bf16"))
+    full = run(backend.Kernels("aten", "32"))
+    for a, b in zip(low, full):
+        assert a.dtype == torch.float32
+        # bf16 keeps 8 bits of mantissa: relative error of a 784-term product is ~1e-2
+        assert float((a - b).norm() / b.norm()) < 2e-2
+    assert layer.weight.dtype == torch.float32
+
+
+def test_bf16_fit_trains_and_saves_float32(small_digits, tmp_path, emulated_bf16):
+    X_train, X_test = small_digits
+    fits = {p: VAE(n_components=4, hidden=(64, 32), epochs=8, validation_fraction=0.0, random_state=0,
+                   threads=1, precision=p).fit(X_train) for p in ("32", "bf16")}
+    low = fits["bf16"]
+    assert low.compute_["precision"] == "bf16"
+    losses = [r["train_loss"] for r in low.history_]
+    assert losses[-1] < 0.8 * losses[0]
+    scores = {p: float(np.mean(f.score_samples(X_test))) for p, f in fits.items()}
+    assert abs(scores["bf16"] - scores["32"]) < 0.03 * abs(scores["32"])
+    low.save(tmp_path / "m")
+    loaded = load(tmp_path / "m")
+    assert all(t.dtype == torch.float32 for t in loaded.model_.state_dict().values())
+    assert all(p.dtype == torch.float32 for p in low.model_.parameters())
+    np.testing.assert_allclose(loaded.transform(X_test), low.transform(X_test), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.skipif(NATIVE_BF16, reason="this CPU has native bf16: nothing to refuse")
+def test_bf16_without_native_support_is_refused_in_one_line(small_digits, tmp_path):
+    with pytest.raises(LatentspaceError, match="precision='bf16' refused: this CPU has no native bfloat16") as e:
+        VAE(n_components=2, epochs=1, precision="bf16").fit(small_digits[0])
+    assert "\n" not in str(e.value)
+    code, out, err = run_cli("train", "vae", "--data", "digits", "--epochs", "1", "--precision", "bf16",
+                             "--out", tmp_path / "run", "--quiet")
+    assert code == 2 and err.count("\n") == 1 and "precision='bf16' refused" in err
+    assert not (tmp_path / "run" / "model").exists()
+
+
+def test_unknown_precision_and_bad_threads_are_one_line_errors(small_digits):
+    with pytest.raises(LatentspaceError, match="precision must be one of '32', 'bf16', got '16'"):
+        AutoEncoder(2, epochs=1, precision="16").fit(small_digits[0])
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(LatentspaceError, match=r"threads must be an int in \[1, 4096\] or None"):
+            AutoEncoder(2, epochs=1, threads=bad).fit(small_digits[0])
+
+
+def test_threads_parameter_is_honoured_and_restored(small_digits):
+    before = torch.get_num_threads()
+    other = 2 if before == 1 else 1
+    ae = AutoEncoder(2, hidden=(32,), epochs=2, threads=other, random_state=0).fit(small_digits[0])
+    assert ae.compute_["threads"] == other  # what torch ran with during the fit
+    assert torch.get_num_threads() == before
+    seen = []
+    ae.model_.encoder.register_forward_hook(lambda *a: seen.append(torch.get_num_threads()))
+    ae.transform(small_digits[1])
+    assert seen and set(seen) == {other} and torch.get_num_threads() == before
+
+
+def test_default_threads_one_for_small_networks_and_pinned_by_a_command(small_digits, monkeypatch):
+    monkeypatch.delenv(threads_mod.THREADS_ENV, raising=False)
+    assert threads_mod.default_threads(step_flops=1e5) == 1
+    assert 1 <= threads_mod.default_threads() <= threads_mod.usable_cpus()
+    ae = AutoEncoder(2, hidden=(32,), epochs=1, random_state=0).fit(small_digits[0])
+    assert ae.compute_["threads"] == 1  # 64-32-2: a tiny step
+    before = torch.get_num_threads()
+    with threads_mod.pinned_threads(2):
+        assert torch.get_num_threads() == 2
+        ae.fit(small_digits[0])
+        assert ae.compute_["threads"] == 2
+    assert torch.get_num_threads() == before
+    monkeypatch.setenv(threads_mod.THREADS_ENV, "2")
+    assert ae.fit(small_digits[0]).compute_["threads"] == 2
+    monkeypatch.setenv(threads_mod.THREADS_ENV, "many")
+    with pytest.raises(LatentspaceError, match="LATENTSPACE_THREADS must be a positive integer"):
+        ae.fit(small_digits[0])
+
+
+def test_kernel_choice_is_measured_and_recorded(small_digits, tmp_path):
+    ae = AutoEncoder(2, hidden=(64, 32), epochs=1, random_state=0, threads=1).fit(small_digits[0])
+    record = ae.compute_
+    assert record["precision"] == "32" and record["kernel"] in ("onednn", "aten")
+    if backend.onednn_available() and backend.get_linear_backend() == "auto":
+        assert record["how"] == "measured" and set(record["ms"]) == {"onednn", "aten"}
+        assert record["kernel"] == min(record["ms"], key=record["ms"].get)
+    previous = backend.set_linear_backend("aten")
+    try:
+        forced = AutoEncoder(2, hidden=(64, 32), epochs=1, random_state=0, threads=1).fit(small_digits[0]).compute_
+    finally:
+        backend.set_linear_backend(previous)
+    assert forced["kernel"] == "aten" and forced["how"] == "set"
+    code, out, err = run_cli("train", "ae", "--data", "digits", "--epochs", "1", "--hidden", "32",
+                             "--threads", "1", "--out", tmp_path / "run", "--quiet")
+    assert code == 0, err
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["compute"]["threads"] == 1 and metrics["compute"]["kernel"] in ("onednn", "aten")
+    # every command takes --threads: checked in one line, honoured for the models it runs
+    np.save(tmp_path / "x.npy", small_digits[1])
+    code, out, err = run_cli("encode", tmp_path / "run", tmp_path / "x.npy", "--out", tmp_path / "z.npy", "--threads", "1")
+    assert code == 0, err
+    assert np.load(tmp_path / "z.npy").shape == (len(small_digits[1]), 2)
+    code, out, err = run_cli("encode", tmp_path / "run", tmp_path / "x.npy", "--out", tmp_path / "z.npy", "--threads", "0")
+    assert code == 2 and err.count("\n") == 1 and "--threads must be >= 1" in err
+
+
+def test_iw_log_likelihood_shows_progress_and_restores_threads(small_digits, capsys):
+    vae = VAE(n_components=2, hidden=(16,), epochs=1, random_state=0, threads=1).fit(small_digits[0])
+    before = torch.get_num_threads()
+    ll = vae.log_likelihood(small_digits[1][:20], k=50, progress=True)
+    assert ll.shape == (20,) and np.all(np.isfinite(ll))
+    assert "IW-NLL k=50" in capsys.readouterr().err
+    assert torch.get_num_threads() == before
+
+
+def test_fit_does_not_copy_float32_unscaled_data(small_digits):
+    X = np.ascontiguousarray(small_digits[0], dtype=np.float32)
+    ae = AutoEncoder(2, hidden=(16,), epochs=1, random_state=0).fit(X)
+    assert np.shares_memory(ae._scale(X), X)
+    scaled = AutoEncoder(2, hidden=(16,), epochs=1, random_state=0, scaling="standard").fit(X)
+    assert not np.shares_memory(scaled._scale(X), X)

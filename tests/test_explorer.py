@@ -1,0 +1,238 @@
+"""The live latent explorer: the page's JavaScript decoder against torch, and the page in a real browser.
+
+Browser tests drive headless Chromium through the DevTools protocol (tests/cdp.py, over a pipe) with
+real mouse and keyboard events. The screenshot is saved under $LATENTSPACE_ARTIFACTS (default: a
+folder in the system's temp directory) and its path printed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from cdp import CHROMIUM, Chromium
+from sklearn.decomposition import PCA
+
+from latentspace import VAE, AutoEncoder, LinearAutoEncoder
+from latentspace.cli import main
+from latentspace.nn.mlp import ACTIVATIONS
+from latentspace.report.explorer import add_explorer, dequantized
+from latentspace.report.html import Report
+
+browser = pytest.mark.browser
+needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium)")
+ARTIFACTS = Path(os.environ.get("LATENTSPACE_ARTIFACTS", Path(tempfile.gettempdir()) / "latentspace-artifacts"))
+
+
+def tiny(cls, **params):
+    return cls(**{"epochs": 2, "batch_size": 64, "random_state": 0, **params})
+
+
+@pytest.fixture(scope="module")
+def required_models(digits):
+    """The three decoders the issue names, each with a different head: an MLP AE (elu, standard scaling:
+    the output affine map), an MLP VAE (gelu, continuous Bernoulli mean), a conv VAE (batch norm, eval
+    mode; sigmoid mean); plus PCA and the linear AE, as in the demo."""
+    X = digits.X_train
+    return {
+        "MLP AE": tiny(AutoEncoder, n_components=2, hidden=(32,), activation="elu", scaling="standard").fit(X),
+        "MLP VAE": tiny(VAE, n_components=3, hidden=(32, 16), activation="gelu",
+                        likelihood="continuous_bernoulli").fit(X),
+        "conv VAE": tiny(VAE, n_components=2, architecture="conv", image_shape=(8, 8), channels=(4, 8), hidden=(16,),
+                         norm="batch").fit(X),
+        "PCA": PCA(2).fit(X),
+        "linear AE": tiny(LinearAutoEncoder, n_components=2, epochs=20).fit(X),
+    }
+
+
+@pytest.fixture(scope="module")
+def activation_models(digits):
+    """One tiny decoder per supported activation, and a conv AE with group norm."""
+    X = digits.X_train
+    models = {a: tiny(AutoEncoder, n_components=2, hidden=(16,), activation=a, epochs=1).fit(X) for a in ACTIVATIONS}
+    models["k=1"] = tiny(AutoEncoder, n_components=1, hidden=(16,), epochs=1).fit(X)
+    models["conv group-norm"] = tiny(AutoEncoder, n_components=3, architecture="conv", image_shape=(8, 8),
+                                     channels=(4, 8), hidden=(), norm="group", activation="silu", epochs=1).fit(X)
+    return models
+
+
+def write_page(path: Path, parts: list[tuple[dict, object, str]]) -> list[dict]:
+    """A page with one explorer per (models, data set, precision); returns their payloads."""
+    report = Report("explorer test")
+    payloads = [add_explorer(report.section(f"Latent explorer {i}"), models, data, precision)
+                for i, (models, data, precision) in enumerate(parts)]
+    report.write(path)
+    return payloads
+
+
+def latent_points(model, X: np.ndarray, n: int = 50) -> np.ndarray:
+    """Codes of held-out data plus noise of the codes' own scale: on and off the data."""
+    codes = np.asarray(model.transform(X[:n]), np.float64)
+    noise = np.random.default_rng(0).standard_normal(codes.shape) * codes.std(0)
+    return (codes + 0.5 * noise).astype(np.float32)
+
+
+def page_decodes(chromium: Chromium, explorer: int, model: int, Z: np.ndarray) -> np.ndarray:
+    return np.array(chromium.evaluate(
+        f"window.latentExplorers[{explorer}].decodeCodes({model}, {json.dumps(Z.astype(float).tolist())})"))
+
+
+def torch_decodes(model, Z: np.ndarray) -> np.ndarray:
+    return np.asarray(model.inverse_transform(Z), np.float64).reshape(len(Z), -1)
+
+
+def numpy_nearest(payload: dict, x: np.ndarray) -> tuple[int, float, float]:
+    """(training index, distance, gap to the runner-up) of the stored row nearest to ``x``."""
+    reference = payload["data"]["reference"]
+    d = np.sqrt(((dequantized(reference) - x) ** 2).sum(1))
+    first, second = np.argsort(d)[:2]
+    return reference["index"][first], float(d[first]), float(d[second] - d[first])
+
+
+@pytest.fixture(scope="module")
+def chromium(tmp_path_factory):
+    with Chromium(tmp_path_factory.mktemp("chromium-profile")) as c:
+        yield c
+
+
+@browser
+@needs_chromium
+def test_page_decodes_like_torch_with_float32_weights(chromium, required_models, activation_models, digits, tmp_path):
+    """Every decoder and activation, float32 weights: max abs error 1e-5; every model's map, sliders and
+    strip draw without an error (k = 1, 2, 3). The second explorer of the page shows the same data as
+    rows (no image shape): a bar strip."""
+    rows = replace(digits, image_shape=None)
+    page = tmp_path / "f32.html"
+    write_page(page, [({**required_models, **activation_models}, digits, "float32"),
+                      ({"MLP AE": required_models["MLP AE"]}, rows, "float32")])
+    chromium.open(page.as_uri())
+    assert chromium.evaluate("window.latentExplorers.length") == 2
+    for i, (name, model) in enumerate({**required_models, **activation_models}.items()):
+        Z = latent_points(model, digits.X_test)
+        err = np.abs(page_decodes(chromium, 0, i, Z) - torch_decodes(model, Z)).max()
+        assert err < 1e-5, (name, err)
+    n_models = len(required_models) + len(activation_models)
+    chromium.evaluate(f"for (let i = 0; i < {n_models}; i++) {{ const e = window.latentExplorers[0];"
+                      " e.select(i); e.sample(); e.pin(); e.sample(); e.pin(); }")  # every model's map, sliders, strip
+    assert chromium.evaluate("window.latentExplorers[0].state().strip.length") == 10
+    Z = latent_points(required_models["MLP AE"], digits.X_test)
+    assert np.abs(page_decodes(chromium, 1, 0, Z) - torch_decodes(required_models["MLP AE"], Z)).max() < 1e-5
+    strip = chromium.evaluate("(() => { const c = document.querySelectorAll('[data-role=decoded]')[1];"
+                              " return [c.width, c.height]; })()")
+    assert strip[0] > 2 * strip[1] > 0  # a wide strip of bars, not a square image
+    assert chromium.errors == []
+
+
+@browser
+@needs_chromium
+def test_explorer_in_the_browser(chromium, required_models, digits, tmp_path):
+    """float16 weights (max abs error 2e-3); a real drag changes the decoded image, two clicks draw the
+    interpolation strip, the nearest-example panel names numpy's nearest, keys and buttons work, no
+    console errors; a screenshot is kept."""
+    page = tmp_path / "f16.html"
+    (payload,) = write_page(page, [(required_models, digits, "float16")])
+    chromium.open(page.as_uri())
+    for i, (name, model) in enumerate(required_models.items()):
+        Z = latent_points(model, digits.X_test)
+        err = np.abs(page_decodes(chromium, 0, i, Z) - torch_decodes(model, Z)).max()
+        assert err < 2e-3, (name, err)
+
+    x0, y0, w, h = chromium.evaluate("(() => { const m = document.querySelector('[data-role=map]');"
+                                     " m.scrollIntoView(); const r = m.getBoundingClientRect();"
+                                     " return [r.left, r.top, r.width, r.height]; })()")
+    decoded = "document.querySelector('[data-role=decoded]').toDataURL()"
+    state = "window.latentExplorers[0].state()"
+    before, z_before = chromium.evaluate(decoded), chromium.evaluate(state)["z"]
+    chromium.mouse("mousePressed", x0 + 0.25 * w, y0 + 0.5 * h)
+    for t in np.linspace(0, 1, 6)[1:]:
+        chromium.mouse("mouseMoved", x0 + (0.25 + 0.5 * t) * w, y0 + (0.5 - 0.2 * t) * h, buttons=1)
+    chromium.mouse("mouseReleased", x0 + 0.75 * w, y0 + 0.3 * h)
+    after = chromium.evaluate(state)
+    assert chromium.evaluate(decoded) != before and after["z"] != z_before and after["pins"] == []
+
+    for fx, fy in ((0.3, 0.3), (0.7, 0.7)):
+        chromium.mouse("mousePressed", x0 + fx * w, y0 + fy * h)
+        chromium.mouse("mouseReleased", x0 + fx * w, y0 + fy * h)
+    after = chromium.evaluate(state)
+    assert len(after["pins"]) == 2 and len(after["strip"]) == 10
+    assert chromium.evaluate("document.querySelectorAll('[data-role=strip-tile] canvas').length") == 20
+
+    model = required_models["MLP AE"]
+    index, distance, gap = numpy_nearest(payload, torch_decodes(model, np.array([after["z"]]))[0])
+    assert gap > 1e-2, "the nearest example is nearly tied; choose another point"
+    assert after["nearest"]["index"] == index and abs(after["nearest"]["distance"] - distance) < 1e-2
+    caption = chromium.evaluate("document.querySelector('[data-role=nearest-caption]').textContent")
+    assert f"#{index} " in caption
+    a, b = (np.array(p) for p in after["pins"])
+    path = np.array([(1 - t) * a + t * b for t in np.linspace(0, 1, 10)])
+    for tile, x in zip(after["strip"], torch_decodes(model, path)):
+        index, _, gap = numpy_nearest(payload, x)
+        assert tile == index or gap < 1e-2
+
+    chromium.evaluate("document.querySelector('[data-role=map]').focus()")
+    u_before = chromium.evaluate(state)["z"]
+    chromium.key("ArrowRight")
+    assert chromium.evaluate(state)["z"][0] > u_before[0]  # k = 2: the map's x axis is z1
+    chromium.evaluate("document.querySelector('[data-role=sample]').click()")
+    assert chromium.evaluate(state)["z"] != u_before
+
+    chromium.evaluate("(() => { const s = document.querySelector('[data-role=model]'); s.value = '2';"
+                      " s.dispatchEvent(new Event('change')); })()")
+    assert chromium.evaluate(state)["model"] == "conv VAE"
+    chromium.evaluate("window.latentExplorers[0].select(1)")
+    for fx, fy in ((0.35, 0.4), (0.65, 0.6)):
+        chromium.mouse("mousePressed", x0 + fx * w, y0 + fy * h)
+        chromium.mouse("mouseReleased", x0 + fx * w, y0 + fy * h)
+    assert chromium.errors == []
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "explorer.png"
+    shot.write_bytes(chromium.screenshot())
+    print(f"explorer screenshot: {shot}")
+    assert shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 20_000
+
+
+@pytest.fixture(scope="module")
+def ae_run(tmp_path_factory):
+    run = tmp_path_factory.mktemp("explore") / "ae"
+    assert main(["train", "ae", "--n-components", "2", "--epochs", "1", "--hidden", "16", "--out", str(run),
+                 "--quiet"]) == 0
+    return run
+
+
+def test_explore_command_writes_one_offline_page(ae_run, tmp_path, capsys):
+    out, out32 = tmp_path / "explorer.html", tmp_path / "explorer32.html"
+    assert main(["explore", str(ae_run), "--out", str(out), "--references", "300"]) == 0
+    assert capsys.readouterr().out.strip() == str(out)
+    assert main(["explore", str(ae_run), "--out", str(out32), "--references", "300", "--float32"]) == 0
+    text = out.read_text()
+    # Nothing is fetched: no src/href but data: URIs and in-page anchors, no URL to load.
+    assert not re.search(r"""(?:src|href)=["'](?!data:|#)""", text)
+    assert "http://" not in text and "https://" not in text and "fetch(" not in text
+    payload = json.loads(re.search(r'class="ls-explorer-data">(.*?)</script>', text, re.DOTALL).group(1))
+    assert [m["name"] for m in payload["models"]] == ["ae"] and len(payload["data"]["reference"]["index"]) == 300
+    kinds = {op["w"]["dtype"] for op in payload["models"][0]["ops"] if op["op"] == "linear"}
+    assert kinds == {"f32"}  # these layers are below the float16 threshold; the big ones are checked below
+    assert out32.stat().st_size >= out.stat().st_size
+
+
+def test_float16_halves_the_weights(required_models, digits):
+    from latentspace.report.explorer import decoder_program
+
+    vae = VAE(4, hidden=(128,), epochs=1, random_state=0).fit(digits.X_train[:200])
+    sizes = {p: len(json.dumps(decoder_program(vae, p))) for p in ("float16", "float32")}
+    assert sizes["float16"] < 0.6 * sizes["float32"]
+
+
+def test_explore_command_errors_are_one_line(ae_run, tmp_path, capsys):
+    assert main(["explore", str(ae_run), "--out", str(tmp_path / "e.png")]) == 2
+    assert main(["explore", str(tmp_path), "--out", str(tmp_path / "e.html")]) == 2
+    assert main(["explore", str(ae_run), "--out", str(tmp_path / "e.html"), "--data", "digits", "--points", "0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 3 and "ending in .html" in err[0] and "not a run folder" in err[1] and "--points" in err[2]
+    assert not (tmp_path / "e.html").exists()
