@@ -31,7 +31,7 @@ from ..data import Dataset
 from ..errors import LatentspaceError
 from ..nn.conv import ConvDecoder
 from ..nn.likelihoods import Bernoulli, ContinuousBernoulli, Gaussian, Likelihood, SquaredError
-from ._images import display_range
+from .images import display_range
 from .html import Section
 from .latent_plots import principal_directions
 
