@@ -61,6 +61,7 @@ def mse(a: np.ndarray, b: np.ndarray) -> float:
 
 
 # ---- how xdist shares out the tests ----------------------------------------------------------------
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups
 def pytest_collection_modifyitems(config, items):
     """Group the tests for ``pytest -n N --dist loadgroup`` (the Makefile's): a module's tests run on one
     worker, so its module-scoped fixtures (fitted models) are built once, and every test of the quick
