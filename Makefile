@@ -20,13 +20,12 @@ venv: $(VENV)/.installed
 demo: venv
 	$(VENV)/bin/latentspace demo
 
-# --dist loadgroup: tests/conftest.py groups each module's tests (and the quick demo's) on one worker.
 test: venv
-	$(PY) -m pytest -n 2 --dist loadgroup -q
+	$(PY) -m pytest -n 2 -q
 
 # Everything, slow tests included.
 test-all: venv
-	$(PY) -m pytest -n 2 --dist loadgroup -q -m 'slow or not slow'
+	$(PY) -m pytest -n 2 -q -m 'slow or not slow'
 
 system-deps:
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

@@ -60,18 +60,6 @@ def mse(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2))
 
 
-# ---- how xdist shares out the tests ----------------------------------------------------------------
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups
-def pytest_collection_modifyitems(config, items):
-    """Group the tests for ``pytest -n N --dist loadgroup`` (the Makefile's): a module's tests run on one
-    worker, so its module-scoped fixtures (fitted models) are built once, and every test of the quick
-    demo runs on the worker that builds it rather than waiting for another's. Harmless without xdist."""
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            group = "quick_demo" if "quick_demo" in getattr(item, "fixturenames", ()) else item.nodeid.split("::")[0]
-            item.add_marker(pytest.mark.xdist_group(group))
-
-
 # ---- scikit-learn's estimator checks -----------------------------------------------------------------
 # The networks compute in float32 and the matrix kernels block differently for different batch sizes,
 # so encoding a subset differs from the subset of the full encoding by ~1e-6 (measured: 9.5e-7
