@@ -19,3 +19,8 @@ class TrainingDivergedError(RuntimeError):
 
 class TrainingInterrupted(KeyboardInterrupt):
     """SIGINT or SIGTERM stopped training after a checkpoint was saved; the message says how to resume."""
+
+
+def first_line(e: BaseException) -> str:
+    """The first line of an exception's message (or its type's name): errors here are one line."""
+    return (str(e).strip().splitlines() or [type(e).__name__])[0].rstrip(":")

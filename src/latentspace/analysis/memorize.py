@@ -135,8 +135,11 @@ def run_memorization(
     """
     from ..estimators import VAE, AutoEncoder
 
-    if not 3 <= int(n_train) <= dataset.X_train.shape[0]:
-        raise LatentspaceError(f"n_train must be between 3 and {dataset.X_train.shape[0]}, got {n_train}")
+    available = dataset.X_train.shape[0]
+    if available < 3:
+        raise LatentspaceError(f"the data set has {available} training examples; memorisation needs at least 3")
+    if not 3 <= int(n_train) <= available:
+        raise LatentspaceError(f"n_train must be between 3 and {available} (the training examples), got {n_train}")
     rng = np.random.default_rng(random_state)
     X_small = dataset.X_train[np.sort(rng.choice(dataset.X_train.shape[0], int(n_train), replace=False))]
     features = features or feature_space(dataset)

@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from .._version import __version__
-from ..errors import LatentspaceError, TrainingDivergedError, TrainingInterrupted
+from ..errors import LatentspaceError, TrainingDivergedError, TrainingInterrupted, first_line
 from ..training.threads import pinned_threads
 from . import (
     codec,
@@ -48,8 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+    except KeyboardInterrupt:
+        print("latentspace: interrupted", file=sys.stderr)
+        return 130
     try:
         threads = getattr(args, "threads", None)
         if threads is not None and threads < 1:
@@ -57,8 +61,11 @@ def main(argv: list[str] | None = None) -> int:
         with pinned_threads(threads):  # train's --threads is an estimator parameter instead
             return int(args.run(args) or 0)
     except (ValueError, OSError, TrainingDivergedError) as e:
-        message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        message = first_line(e)
         print(f"latentspace {args.command}: error: {message}", file=sys.stderr)
+        return 2
+    except MemoryError:  # the budgets should refuse first; this is the backstop
+        print(f"latentspace {args.command}: error: out of memory", file=sys.stderr)
         return 2
     except TrainingInterrupted as e:
         print(f"latentspace {args.command}: {e}", file=sys.stderr)

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .._files import atomic_write_npy
 from ..data import Dataset, load_dataset, read_npy
 from ..errors import LatentspaceError
 from ..estimators import VAE, AutoEncoder, LinearAutoEncoder
@@ -201,8 +202,8 @@ def read_array(path: str | Path) -> np.ndarray:
 
 
 def write_array(path: str | Path, X: np.ndarray) -> None:
+    """``X`` as a .npy file, written atomically: on any failure the old file stays and the error names it."""
     path = Path(path)
     if path.suffix != ".npy":
         raise LatentspaceError(f"{path}: output must end in .npy")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.save(path, X)
+    atomic_write_npy(path, X)

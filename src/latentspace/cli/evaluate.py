@@ -18,6 +18,8 @@ from ..workflows import runs
 from ._common import add_threads_argument
 
 EVALUATION_FILE = "evaluation.json"
+#: beyond this the estimate's bound no longer tightens measurably, while the run takes hours
+MAX_IW_SAMPLES = 100_000
 
 
 def register(subparsers) -> None:
@@ -76,6 +78,11 @@ def collect_metrics(estimator, data: Dataset, X: np.ndarray, args: argparse.Name
 def run(args: argparse.Namespace) -> int:
     if args.iw_samples < 0:
         raise LatentspaceError(f"--iw-samples must be >= 0, got {args.iw_samples}")
+    if args.iw_samples > MAX_IW_SAMPLES:
+        raise LatentspaceError(
+            f"--iw-samples must be <= {MAX_IW_SAMPLES:,}, got {args.iw_samples} "
+            "(each one costs a decoder pass per example; 1000 is the usual)"
+        )
     if 0 < args.regularity_samples < 4:
         raise LatentspaceError(f"--regularity-samples must be 0 or >= 4, got {args.regularity_samples}")
     config = runs.read_run_config(args.run_dir)

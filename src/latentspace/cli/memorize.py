@@ -6,11 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
-
-from .._files import atomic_write_bytes, atomic_write_json
+from .._files import atomic_write_bytes, atomic_write_json, atomic_write_npz
 from ..analysis.memorize import run_memorization
-from ..report import plot_memorising_lines, save_figure
+from ..report import figure_png, plot_memorising_lines
 from ..workflows.runs import history_csv
 from ._common import add_data_arguments, add_threads_argument, load_data, parse_int_tuple
 
@@ -48,8 +46,8 @@ def run(args: argparse.Namespace) -> int:
     for name, line in result.lines.items():
         arrays.update({f"{name}_strip": line.strip, f"{name}_strip_codes": line.strip_codes,
                        f"{name}_strip_is_training": line.strip_is_training, f"{name}_codes": line.codes})
-    np.savez(out / "strip.npz", **arrays)
-    save_figure(plot_memorising_lines(result.lines, result.image_shape), out / "strip.png")
+    atomic_write_npz(out / "strip.npz", **arrays)
+    atomic_write_bytes(out / "strip.png", figure_png(plot_memorising_lines(result.lines, result.image_shape)))
     for row in table:
         print(f"{row['model']:>4}: train mse/feature {row['train_mse_per_feature']:.4g}  "
               f"recon precision {row['recon_precision']:.3f}  midpoint precision {row['midpoint_precision']:.3f}  "

@@ -7,9 +7,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-import numpy as np
-
-from .._files import atomic_write_json
+from .._files import atomic_write_json, atomic_write_npz
 from ..analysis.pca import PCAComparison, compare_with_pca
 from ..data import Dataset
 from ..errors import LatentspaceError
@@ -113,6 +111,6 @@ def write_outputs(out: Path, data: Dataset, comparison: PCAComparison, others: l
     }
     atomic_write_json(out / "pca_check.json", result)
     figure = save_pca_figure(comparison, out / "pca_check.png", data.image_shape, others)
-    np.savez(out / "bases.npz", pca_components=comparison.pca_components,
+    atomic_write_npz(out / "bases.npz", pca_components=comparison.pca_components,
              decoder_columns=comparison.decoder_columns, recovered_directions=comparison.recovered_directions)
     print(f"wrote {out / 'pca_check.json'}, {figure}, {out / 'bases.npz'}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from contextlib import nullcontext
 from datetime import datetime
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from ._common import (
 )
 from .metrics import heldout_metrics
 
-CHECKPOINT_DIR = "checkpoint"
+CHECKPOINT_DIR = runs.CHECKPOINT_DIR
 
 
 def register(subparsers) -> None:
@@ -33,7 +34,9 @@ def register(subparsers) -> None:
     p.add_argument("--model", dest="model_flag", choices=sorted(MODELS), help="which model (default: ae)")
     add_data_arguments(p)
     p.add_argument("--out", default=None, metavar="DIR", help="run folder (default: runs/MODEL-TIMESTAMP)")
-    p.add_argument("--overwrite", action="store_true", help="replace a model already in --out")
+    p.add_argument("--overwrite", action="store_true",
+                   help="start over in a --out that holds a model or an unfinished run (the old model "
+                   "stays until the new one is complete)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument(
         "--resume", default=None, metavar="RUN",
@@ -70,6 +73,12 @@ def train_and_write(args: argparse.Namespace, model: str, estimator, world: dist
     if world.distributed and args.resume is None and args.out is None:
         raise LatentspaceError("under torchrun, give --out so that every process names the same run folder")
     run_dir = Path(out)
+    # Only the process that writes the folder holds it; a second one refuses before loading anything.
+    with runs.run_lock(run_dir) if world.is_main else nullcontext():
+        return train_locked(args, model, estimator, world, run_dir)
+
+
+def train_locked(args: argparse.Namespace, model: str, estimator, world: distributed.World, run_dir: Path) -> int:
     data = load_data(args)
     use_data_image_shape(estimator, data)
     config = {
@@ -83,8 +92,8 @@ def train_and_write(args: argparse.Namespace, model: str, estimator, world: dist
         "params": estimator.get_params(),
     }
     if world.is_main and args.resume is None:
-        run_dir = runs.prepare_run_dir(out, overwrite=args.overwrite)
-        runs.atomic_write_json(run_dir / "config.json", config)  # what --resume reads back
+        runs.prepare_run_dir(run_dir, overwrite=args.overwrite)
+        runs.start_run(run_dir, config)  # what --resume reads back
     started = time.perf_counter()
     estimator.fit(
         data.X_train,
@@ -116,10 +125,8 @@ def resumed_arguments(args: argparse.Namespace) -> argparse.Namespace:
         flags = ", ".join(given + [f for f, v in (("MODEL", args.model or args.model_flag), ("--out", args.out)) if v])
         raise LatentspaceError(f"--resume continues a run with its own settings; drop {flags}")
     run_dir = Path(args.resume)
-    if (run_dir / runs.MODEL_DIR).exists():
-        raise LatentspaceError(f"{run_dir}: this run already finished (its model is saved); nothing to resume")
-    config = runs.read_run_config(run_dir)
-    if config.get("command") != "train" or config.get("model") not in MODELS:
+    config = runs.read_resumable_config(run_dir)
+    if config.get("command") != "train" or config.get("model") not in MODELS or not isinstance(config.get("params"), dict):
         raise LatentspaceError(f"{run_dir}: not a training run folder")
     resumed = argparse.Namespace(**vars(args))
     resumed.model, resumed.model_flag = config["model"], None

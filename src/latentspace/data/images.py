@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
+from .._files import check_allocation, check_regular_file
+from ..errors import DataError, first_line
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 COLOR_MODES = ("auto", "grey", "rgb")
@@ -28,13 +30,52 @@ def read_image_folder(
     if color not in COLOR_MODES:
         raise DataError(f"unknown color mode {color!r}; choose one of {', '.join(COLOR_MODES)}")
     files, labels, class_names = _list_images(folder)
-    images = [_open_image(path) for path in files]
-    grey = color == "grey" or (color == "auto" and all(_is_grey(im.mode) for im in images))
-    arrays = [_to_array(im, grey, size, path) for im, path in zip(images, files)]
-    _check_same_shape(arrays, files, folder)
-    X = np.stack(arrays).reshape(len(arrays), -1)
-    image_shape = arrays[0].shape
+    headers = [_read_header(path) for path in files]  # (mode, (W, H)): nothing decoded yet
+    grey = color == "grey" or (color == "auto" and all(_is_grey(mode) for mode, _ in headers))
+    _check_pixel_budget(headers, files, grey, size, folder)
+    X = None
+    for i, path in enumerate(files):
+        with _open_image(path) as image:
+            array = _to_array(image, grey, size, path)
+        if X is None:
+            image_shape = array.shape
+            X = np.empty((len(files), array.size), dtype=np.float32)
+        elif array.shape != image_shape:
+            _shapes_differ(folder, files[0], image_shape, path, array.shape)
+        X[i] = array.reshape(-1)
     return X, labels, class_names, tuple(int(s) for s in image_shape)
+
+
+#: Most pixels one image may have before it is decoded (PIL's own warning starts at 89M, its refusal
+#: at 179M; a 12000x12000 PNG can be 140 KB on disk and 576 MB decoded).
+MAX_IMAGE_PIXELS = 64_000_000
+
+
+def _read_header(path: Path) -> tuple[str, tuple[int, int]]:
+    """``(mode, (width, height))`` from an image file's header, without decoding its pixels."""
+    from PIL import Image, UnidentifiedImageError
+
+    check_regular_file(path, DataError, "image")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                return image.mode, image.size
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
+        raise DataError(f"{path}: not a readable image ({first_line(e)})") from None
+
+
+def _check_pixel_budget(headers, files: list[Path], grey: bool, size, folder: Path) -> None:
+    """Per image, the decoded pixels are capped; in total, the float32 array is within the memory budget."""
+    channels = 1 if grey else 3
+    for (_, (width, height)), path in zip(headers, files):
+        if width * height > MAX_IMAGE_PIXELS:
+            raise DataError(
+                f"{path}: {width}x{height} pixels is more than the {MAX_IMAGE_PIXELS:,} an image may have"
+            )
+        check_allocation(width * height * 4 * 4, f"{path}: decoding this {width}x{height} image", DataError)
+    pixels = sum(w * h for _, (w, h) in headers) if size is None else len(files) * int(size[0]) * int(size[1])
+    check_allocation(pixels * channels * 4, f"{folder}: {len(files)} images as float32", DataError)
 
 
 def _is_image(path: Path) -> bool:
@@ -67,10 +108,12 @@ def _open_image(path: Path):
     from PIL import Image, UnidentifiedImageError
 
     try:
-        image = Image.open(path)
-        image.load()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # its size was checked
+            image = Image.open(path)
+            image.load()
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
-        raise DataError(f"{path}: not a readable image ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+        raise DataError(f"{path}: not a readable image ({first_line(e)})") from None
     return image
 
 
@@ -97,14 +140,11 @@ def _to_array(image, grey: bool, size: tuple[int, int] | None, path: Path) -> np
     return a if grey else a.transpose(2, 0, 1)
 
 
-def _check_same_shape(arrays: list[np.ndarray], files: list[Path], folder: Path) -> None:
-    first = arrays[0].shape
-    for a, path in zip(arrays, files):
-        if a.shape != first:
-            raise DataError(
-                f"{folder}: image shapes differ: {files[0].name} is {_shape_text(first)}, "
-                f"{path.relative_to(folder)} is {_shape_text(a.shape)}; pass a size to resize them to one"
-            )
+def _shapes_differ(folder: Path, first_path: Path, first: tuple, path: Path, shape: tuple) -> None:
+    raise DataError(
+        f"{folder}: image shapes differ: {first_path.name} is {_shape_text(first)}, "
+        f"{path.relative_to(folder)} is {_shape_text(shape)}; pass a size to resize them to one"
+    )
 
 
 def _shape_text(shape: tuple[int, ...]) -> str:

@@ -15,30 +15,31 @@ from typing import BinaryIO
 
 import numpy as np
 
-from ..errors import DataError
+from .._files import check_allocation, check_regular_file
+from ..errors import DataError, first_line
 
 IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 GZIP_MAGIC = b"\x1f\x8b"
+#: numpy's limit on an array's dimensions
+MAX_DIMENSIONS = 32
 
 
 # ---- files -----------------------------------------------------------------------------------------
 def check_file(path: Path) -> None:
-    """The path exists, is a regular file and is not empty."""
-    if not path.exists():
-        raise DataError(f"{path}: file not found")
-    if not path.is_file():
-        raise DataError(f"{path}: not a file")
-    if path.stat().st_size == 0:
+    """The path exists, is a regular file (not a FIFO, device or /proc file) and is not empty."""
+    if check_regular_file(path, DataError).st_size == 0:
         raise DataError(f"{path}: file is empty")
+
+
+def check_array_size(n_bytes: int, shape: tuple[int, ...], where: Path | str) -> None:
+    """The declared array fits the memory budget: checked before a byte of it is allocated."""
+    check_allocation(n_bytes, f"{where}: the array of shape {shape}", DataError)
 
 
 def read_bytes(path: Path) -> bytes:
     check_file(path)
+    check_allocation(path.stat().st_size, f"{path}: reading the whole file", DataError)
     return path.read_bytes()
-
-
-def first_line(e: BaseException) -> str:
-    return (str(e).strip().splitlines() or [type(e).__name__])[0]
 
 
 # ---- IDX -------------------------------------------------------------------------------------------
@@ -53,23 +54,46 @@ def read_idx(path: str | Path, mmap: bool = False) -> np.ndarray:
     with path.open("rb") as f:
         compressed = f.read(2) == GZIP_MAGIC
     if compressed:
-        raw = _gunzip(path)
-        dtype, shape, header = _idx_header(raw[:1028], path)
-        _check_idx_size(len(raw) - header, dtype, shape, path)
-        return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
+        return _read_gzip_idx(path)
     with path.open("rb") as f:
         dtype, shape, header = _idx_header(f.read(1028), path)
     _check_idx_size(path.stat().st_size - header, dtype, shape, path)
     if mmap and int(np.prod(shape)) > 0:
         return np.memmap(path, dtype=dtype, mode="r", offset=header, shape=shape)
-    return np.frombuffer(path.read_bytes(), dtype=dtype, offset=header).reshape(shape)
+    check_array_size(path.stat().st_size - header, shape, path)
+    return np.fromfile(path, dtype=dtype, offset=header).reshape(shape)
 
 
-def _gunzip(path: Path) -> bytes:
+#: gzip data are decompressed this many bytes at a time, straight into the array.
+GZIP_CHUNK = 1 << 20
+
+
+def _read_gzip_idx(path: Path) -> np.ndarray:
+    """A gzip IDX file streamed into an array of its declared size: the header is read first, the
+    size checked against the memory budget, and decompression stops at the first byte past it, so a
+    small file that expands to gigabytes (a decompression bomb) never allocates more than it declared."""
     try:
-        return gzip.decompress(path.read_bytes())
+        with gzip.open(path, "rb") as f:
+            head = f.read(4)
+            ndim = head[3] if len(head) == 4 else 0
+            dtype, shape, _ = _idx_header(head + f.read(4 * ndim), path)
+            expected = int(np.prod(shape, dtype=object)) * dtype.itemsize
+            check_array_size(expected, shape, path)
+            out = np.empty(expected, dtype=np.uint8)
+            view, filled = memoryview(out), 0
+            while filled < expected:
+                n = f.readinto(view[filled : filled + GZIP_CHUNK])
+                if not n:
+                    break
+                filled += n
+            extra = len(f.read(GZIP_CHUNK))
     except (OSError, EOFError, zlib.error) as e:
         raise DataError(f"{path}: corrupt gzip data ({first_line(e)})") from None
+    if filled < expected:
+        raise DataError(f"{path}: truncated IDX data: {filled} bytes for shape {shape}, expected {expected}")
+    if extra:
+        raise DataError(f"{path}: IDX data go on past the {expected} bytes that shape {shape} needs")
+    return out.view(dtype).reshape(shape)
 
 
 def _idx_header(head: bytes, path: Path) -> tuple[np.dtype, tuple[int, ...], int]:
@@ -80,6 +104,8 @@ def _idx_header(head: bytes, path: Path) -> tuple[np.dtype, tuple[int, ...], int
     header = 4 + 4 * ndim
     if ndim == 0:
         raise DataError(f"{path}: IDX header declares 0 dimensions")
+    if ndim > MAX_DIMENSIONS:
+        raise DataError(f"{path}: IDX header declares {ndim} dimensions; arrays have at most {MAX_DIMENSIONS}")
     if len(head) < header:
         raise DataError(f"{path}: truncated IDX header: {len(head)} bytes, the header needs {header}")
     shape = tuple(int.from_bytes(head[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
@@ -106,6 +132,8 @@ def read_npy(path: str | Path, mmap: bool = False) -> np.ndarray:
             return np.load(path, mmap_mode="r", allow_pickle=False)
         except (ValueError, OSError) as e:
             raise DataError(f"{path}: cannot memory-map ({first_line(e)})") from None
+    check_allocation(int(np.prod(shape, dtype=object)) * dtype.itemsize,
+                     f"{path}: loading the array of shape {shape} (or memory-map it: --mmap / mmap=True)", DataError)
     try:
         return np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as e:
@@ -154,9 +182,14 @@ def _read_npz_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path
     where = f"{path}[{info.filename[:-4]}]"
     try:
         with archive.open(info) as f:
-            _npy_header(f, where, info.file_size)
+            shape, dtype = _npy_header(f, where, info.file_size)
+            # The zip's sizes can lie; the array's own header is what read_array allocates: bound it.
+            check_array_size(int(np.prod(shape, dtype=object)) * dtype.itemsize, shape, where)
         with archive.open(info) as f:
-            return np.lib.format.read_array(f, allow_pickle=False)
+            array = np.lib.format.read_array(f, allow_pickle=False)
+            if len(f.read(1)):
+                raise DataError(f"{where}: the member holds more data than its header's shape {shape} needs")
+            return array
     except DataError:
         raise
     # zipfile and zlib raise many types on a damaged member (BadZipFile, zlib.error, EOFError,

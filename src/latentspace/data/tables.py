@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import csv
-import io
+import itertools
+import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
+from .._files import check_allocation
 from ..errors import DataError
-from .readers import first_line, read_bytes
+from .readers import check_file, first_line
 from .validate import encode_labels
 
 
@@ -28,51 +31,128 @@ def read_csv(
     digits counts as an index when no header has that name). Labels that are whole numbers are kept;
     text labels become 0..k-1 in sorted order and their names are returned in ``label_names``.
     ``delimiter``: default ',' (tab for .tsv files). Blank lines are skipped.
+
+    The file is streamed: each row becomes numbers as it is read (never a list of cells for the whole
+    file), and a very long unquoted row is converted a slice at a time, so memory stays a small
+    multiple of the data's float64 size.
     """
     path = Path(path)
     delimiter = delimiter or ("\t" if path.suffix.lower() == ".tsv" else ",")
     rows = _parse_rows(path, delimiter)
-    names: list[str] | None = None
-    if rows and header is None:
-        header = _looks_like_header(rows[0][1], label_column)
-    if rows and header:
-        names = [c.strip() for c in rows[0][1]]
-        rows = rows[1:]
-    if not rows:
+    first = next(rows, None)
+    if first is None:
         raise DataError(f"{path}: no data rows")
-    width = len(names) if names is not None else len(rows[0][1])
-    for line, row in rows:
+    names: list[str] | None = None
+    if header is None:
+        header = _looks_like_header(first[1], label_column)
+    if header:
+        names = [c.strip() for c in _as_text(first[1])]
+        first = next(rows, None)
+        if first is None:
+            raise DataError(f"{path}: no data rows")
+    width = len(names) if names is not None else len(first[1])
+    label_index = None if label_column is None else _label_index(label_column, names, width, path)
+    if label_index is not None and width == 1:
+        raise DataError(f"{path}: the label column is the only column; no data left")
+    data, labels = [], []
+    for line, row in itertools.chain([first], rows):
         if len(row) != width:
             what = "the header has" if names is not None else "the first row has"
             raise DataError(f"{path}: ragged rows: line {line} has {len(row)} cells, {what} {width}")
-    label_index = None if label_column is None else _label_index(label_column, names, width, path)
+        if label_index is not None:
+            labels.append(_as_text([row[label_index]])[0].strip())
+            row = _without(row, label_index)
+        data.append(_to_numbers(row, line, names, label_index, path))
     y, label_names = None, []
     if label_index is not None:
-        y, label_names = encode_labels([row[label_index].strip() for _, row in rows], f"{path} label column")
-        rows = [(line, row[:label_index] + row[label_index + 1 :]) for line, row in rows]
-        if names is not None:
-            del names[label_index]
-        if width == 1:
-            raise DataError(f"{path}: the label column is the only column; no data left")
-    return _to_numbers(rows, names, path), y, label_names
+        y, label_names = encode_labels(labels, f"{path} label column")
+    X = data[0][None, :] if len(data) == 1 else np.stack(data)
+    return X, y, label_names
 
 
-def _parse_rows(path: Path, delimiter: str) -> list[tuple[int, list[str]]]:
-    """Non-blank rows with their 1-based line numbers."""
-    raw = read_bytes(path)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise DataError(f"{path}: not UTF-8 text (byte {e.start})") from None
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows = []
-    try:
-        for row in reader:
-            if any(cell.strip() for cell in row):
-                rows.append((reader.line_num, row))
-    except csv.Error as e:
-        raise DataError(f"{path}: malformed CSV near line {reader.line_num} ({first_line(e)})") from None
-    return rows
+Row = "list[str] | np.ndarray"
+
+
+def _as_text(row) -> list[str]:
+    return [repr(float(v)) for v in row] if isinstance(row, np.ndarray) else row
+
+
+def _without(row, index: int):
+    if isinstance(row, np.ndarray):
+        return np.delete(row, index)
+    return row[:index] + row[index + 1 :]
+
+
+#: An unquoted row longer than this many characters is converted to numbers a slice at a time:
+#: a list of Python strings costs ~60 bytes per cell, ten times the text.
+LONG_ROW = 1 << 20
+
+
+def _parse_rows(path: Path, delimiter: str) -> Iterator[tuple[int, Row]]:
+    """Non-blank rows with their 1-based line numbers, read one line at a time; a long row of plain
+    numbers comes as a float64 array, any other row as its cells."""
+    check_file(path)
+    for line, text in _records(path):
+        if len(text) > LONG_ROW and '"' not in text:
+            numbers = _long_numeric_row(text, delimiter)
+            if numbers is not None:
+                yield line, numbers
+                continue
+            check_allocation(len(text) * 30, f"{path}: line {line} ({len(text)} characters of text)", DataError)
+        try:
+            row = next(csv.reader([text], delimiter=delimiter), [])
+        except csv.Error as e:
+            raise DataError(f"{path}: malformed CSV near line {line} ({first_line(e)})") from None
+        if any(cell.strip() for cell in row):
+            yield line, row
+
+
+def _records(path: Path) -> Iterator[tuple[int, str]]:
+    """``(first line number, text)`` of each CSV record: one line, or several when a quoted cell
+    holds line breaks. Lines end at \\n, \\r\\n or a lone \\r, as the csv module reads them."""
+    offset, line_number, pending, start = 0, 0, "", 0
+    with path.open("rb") as f:
+        while raw := f.readline():
+            try:
+                text = raw.decode("utf-8-sig" if offset == 0 else "utf-8")
+            except UnicodeDecodeError as e:
+                raise DataError(f"{path}: not UTF-8 text (byte {offset + e.start})") from None
+            offset += len(raw)
+            raw = None  # a long line: do not hold its bytes and its text at once
+            pieces = LONE_CR.split(text) if "\r" in text else [text]
+            text = None
+            for piece in pieces:
+                line_number += 1
+                if not pending:
+                    start = line_number
+                pending += piece
+                if pending.count('"') % 2 == 0:  # not inside a quoted cell
+                    yield start, pending
+                    pending = ""
+    if pending:
+        yield start, pending
+
+
+LONE_CR = re.compile(r"(?<=\r)(?!\n)")
+
+
+def _long_numeric_row(text: str, delimiter: str) -> np.ndarray | None:
+    """The numbers of one long unquoted row, converted a slice of cells at a time; None when a cell
+    is not a number (the caller then names it)."""
+    tail = text[-2:]
+    end = len(text) - (len(tail) - len(tail.rstrip("\r\n")))  # the line break dropped without a copy
+    out = np.empty(text.count(delimiter, 0, end) + 1, dtype=np.float64)
+    start, filled = 0, 0
+    while start <= end:
+        cut = text.find(delimiter, min(start + LONG_ROW, end), end)
+        cut = end if cut < 0 else cut
+        try:
+            cells = np.array(text[start:cut].split(delimiter), dtype=np.float64)
+        except ValueError:
+            return None
+        out[filled : filled + cells.size] = cells
+        filled, start = filled + cells.size, cut + len(delimiter)
+    return out
 
 
 def _label_index(label_column: str | int, names: list[str] | None, width: int, path: Path) -> int:
@@ -88,26 +168,29 @@ def _label_index(label_column: str | int, names: list[str] | None, width: int, p
     return index % width
 
 
-def _to_numbers(rows: list[tuple[int, list[str]]], names: list[str] | None, path: Path) -> np.ndarray:
+def _to_numbers(row: Row, line: int, names: list[str] | None, label_index: int | None, path: Path) -> np.ndarray:
+    if isinstance(row, np.ndarray):
+        return row
     try:  # the fast path; on failure walk the cells to say which one is wrong
-        return np.array([row for _, row in rows], dtype=np.float64)
+        return np.array(row, dtype=np.float64)
     except ValueError:
         pass
-    out = np.empty((len(rows), len(rows[0][1])), dtype=np.float64)
-    for i, (line, row) in enumerate(rows):
-        for j, cell in enumerate(row):
-            try:
-                out[i, j] = float(cell)
-            except ValueError:
-                column = f"column {j + 1}" + (f" ({names[j]!r})" if names else "")
-                raise DataError(f"{path}: non-numeric cell {cell.strip()!r} at line {line}, {column}") from None
-    return out
+    for j, cell in enumerate(row):
+        try:
+            float(cell)
+        except ValueError:
+            k = j + 1 if label_index is not None and j >= label_index else j  # the column in the file
+            column = f"column {k + 1}" + (f" ({names[k]!r})" if names else "")
+            raise DataError(f"{path}: non-numeric cell {cell.strip()!r} at line {line}, {column}") from None
+    raise DataError(f"{path}: line {line} cannot be read as numbers")
 
 
-def _looks_like_header(first: list[str], label_column: str | int | None) -> bool:
+def _looks_like_header(first: Row, label_column: str | int | None) -> bool:
     """A first row is a header when its cells, the label column's aside, are not all numbers."""
     if isinstance(label_column, str) and not label_column.lstrip("-").isdigit():
         return True  # a label column by name needs a header row
+    if isinstance(first, np.ndarray):
+        return False  # a row of numbers
     if label_column is not None and -len(first) <= int(label_column) < len(first):
         first = [c for j, c in enumerate(first) if j != int(label_column) % len(first)]
     return not _is_numeric_row(first)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import mmap
 from collections.abc import Callable
 
@@ -79,6 +80,32 @@ def _release_pages(X: np.ndarray) -> None:
         base = base.base
     if isinstance(base, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
         base.madvise(mmap.MADV_DONTNEED)
+
+
+#: Arrays up to this size are hashed whole; larger ones (memory-mapped files) by sampled blocks.
+DIGEST_FULL_BYTES = 256 << 20
+DIGEST_BLOCKS = 256
+DIGEST_BLOCK_BYTES = 256 << 10
+
+
+def array_digest(X: np.ndarray) -> dict:
+    """``{"sha256", "dtype", "shape", "sampled"}`` of an array's contents: every byte for arrays up to
+    256 MB, else 256 evenly spaced blocks of 256 KB plus the first and last rows (a swapped pair of
+    columns or rows changes it; reading a 100 GB memmap does not take minutes)."""
+    h = hashlib.sha256(f"{X.dtype.str}{X.shape}".encode())
+    n = X.shape[0] if X.ndim else 1
+    row_bytes = max(1, X.nbytes // max(n, 1))
+    block_rows = max(1, DIGEST_BLOCK_BYTES // row_bytes)
+    sampled = X.nbytes > DIGEST_FULL_BYTES
+    if sampled:
+        starts = sorted(set(np.linspace(0, max(n - block_rows, 0), DIGEST_BLOCKS).astype(np.int64).tolist()))
+    else:
+        starts = list(range(0, n, block_rows))
+    for start in starts:
+        h.update(np.ascontiguousarray(X[start : start + block_rows]).tobytes())
+    if sampled:
+        h.update(np.ascontiguousarray(X[-1:]).tobytes())
+    return {"sha256": h.hexdigest(), "dtype": X.dtype.str, "shape": list(X.shape), "sampled": sampled}
 
 
 def check_labels(y: np.ndarray | None, n_samples: int, source: str) -> np.ndarray | None:

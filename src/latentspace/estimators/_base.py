@@ -18,8 +18,9 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._files import json_default
-from ..errors import DataError, LatentspaceError
+from .._files import check_allocation, json_default
+from ..data.validate import array_digest
+from ..errors import DataError, LatentspaceError, first_line
 from ..nn import backend
 from ..nn.conv import (
     NORMS,
@@ -90,6 +91,13 @@ NETWORK_PARAMS: dict[str, Param] = {
 }
 
 
+def without_arrays(e: BaseException) -> str:
+    """sklearn's message on one line, without the array it prints (121 lines for a complex array)."""
+    lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+    kept = [line for line in lines if not line.startswith(("[", "array", "(", "]", "..."))]
+    return " ".join(kept) or first_line(e)
+
+
 def spaced_rows(n: int, at_most: int) -> np.ndarray:
     """Indices of at most ``at_most`` rows spread evenly over ``n``, sorted and distinct."""
     return np.unique(np.linspace(0, n - 1, min(n, at_most)).astype(np.int64))
@@ -113,6 +121,26 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
     def _validate_params(self) -> None:
         """Check every parameter against the class's ``_parameter_constraints``; LatentspaceError if not."""
         validate_params(self.get_params(deep=False), self._parameter_constraints)
+
+    def _parameter_count(self, n_features: int) -> int:
+        """Parameters of the model for ``n_features`` inputs, counted on the meta device (no memory)."""
+        with torch.device("meta"):
+            model = self._build_model(n_features)
+        return sum(p.numel() for p in model.parameters())
+
+    def _check_model_size(self, n_features: int, copies: int = 4) -> None:
+        """The model fits the memory budget: ``copies`` float32 copies of its parameters (weights,
+        gradients and Adam's two moments when training). Checked before any weight is allocated."""
+        n = self._parameter_count(n_features)
+        check_allocation(
+            copies * 4 * n, f"a model of {n:,} parameters (n_features={n_features}, hidden={getattr(self, 'hidden', ())!r}, "
+            f"n_components={self.n_components!r})",
+        )
+
+    def _check_loadable(self, n_features: int) -> None:
+        """What ``load`` checks before allocating: every parameter (device included), and the model's size."""
+        self._validate_params()
+        self._check_model_size(n_features, copies=2)
 
     def _encoder_decoder(self, n_features: int, n_latent: int, **sizes):
         """The encoder/decoder pair of ``architecture``; ``sizes`` are ``encoder_out``/``decoder_out``.
@@ -208,20 +236,20 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         world = distributed.setup(self.device)  # under torchrun: joins the group, picks this rank's GPU
         seed = seed_from(self.random_state)
         if isinstance(X, np.memmap) and X.ndim == 2:
-            train_data, val_data, n_features, low, high, data_sum = self._streamed(X, seed)
+            train_data, val_data, n_features, low, high = self._streamed(X, seed)
             self._fit_image_shape(n_features, None)
         else:
             X, example = self._rows(X)
-            X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=1)
+            X = self._checked_data(X, reset=True)
             self._fit_image_shape(X.shape[1], example)
             X_train, X_val = self._split(X, seed)
             self._fit_scaling(X_train)
             scaled = self._scale(X_train)
             n_features = X.shape[1]
             low = high = None  # the range is scanned only when the likelihood needs it
-            data_sum = float(np.sum(X_train, dtype=np.float64)) if checkpoint_dir is not None else 0.0
             train_data = self._to_tensor(scaled)
             val_data = None if X_val is None else self._to_tensor(self._scale(X_val))
+        self._check_model_size(n_features)
         model = self._new_model(n_features)
         if self._needs_range(model):
             if low is None:
@@ -231,7 +259,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         init_parameters(model, generator)
         self.model_ = model.to(self.device)
         checkpoints = None if checkpoint_dir is None else CheckpointPlan(
-            checkpoint_dir, checkpoint_every, resume, resume_hint, self._fingerprint(n_features, data_sum, seed, world)
+            checkpoint_dir, checkpoint_every, resume, resume_hint, self._fingerprint(n_features, array_digest(X), seed, world)
         )
         config = self._train_config()
         with self._compute(config.batch_size):
@@ -250,10 +278,11 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         with using_threads(resolve_threads(self.threads, flops)) as threads:
             yield threads
 
-    def _fingerprint(self, n_features: int, data_sum: float, seed: int, world) -> dict:
-        """What a resumed run must share with the one that wrote the checkpoint (JSON-normalised)."""
+    def _fingerprint(self, n_features: int, data: dict, seed: int, world) -> dict:
+        """What a resumed run must share with the one that wrote the checkpoint (JSON-normalised):
+        ``data`` is ``array_digest`` of the training array (its bytes' hash, dtype and shape)."""
         params = {k: v for k, v in self.get_params(deep=False).items() if k != "verbose"}
-        facts = {"estimator": type(self).__name__, "n_features": n_features, "data_sum": round(data_sum, 3),
+        facts = {"estimator": type(self).__name__, "n_features": n_features, "data": data,
                  "seed": seed, "params": params}
         return json.loads(json.dumps(facts, default=json_default))
 
@@ -277,7 +306,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         high = float(np.max((stats.max - self.offset_) / self.scale_))
         train_data = MemmapBatches(reader, train_ranges, self.offset_, self.scale_, self.device)
         val_data = MemmapBatches(reader, val_ranges, self.offset_, self.scale_, self.device) if val_ranges else None
-        return train_data, val_data, reader.n_features, low, high, float(stats.mean.sum() * stats.count)
+        return train_data, val_data, reader.n_features, low, high
 
     def _split_ranges(self, n: int, seed: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         """The streamed split: validation is one seeded contiguous range of rows, training the rest."""
@@ -377,7 +406,18 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
 
     def _validated(self, X) -> np.ndarray:
         check_is_fitted(self)
-        return validate_data(self, self._fitted_rows(X), dtype=[np.float64, np.float32], reset=False)
+        return self._checked_data(self._fitted_rows(X), reset=False)
+
+    def _checked_data(self, X, reset: bool) -> np.ndarray:
+        """sklearn's validation with its message cut to one line (it can print the whole array)."""
+        if X is None:
+            raise DataError("X is None; pass an array of shape (n_samples, n_features)")
+        try:
+            return validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=1, reset=reset)
+        except ValueError as e:
+            raise DataError(without_arrays(e)) from None
+        except TypeError as e:
+            raise TypeError(without_arrays(e)) from None
 
     def transform(self, X) -> np.ndarray:
         """Encode: ``(n_samples, n_features)`` or images ``(n_samples, C, H, W)`` / ``(n_samples, H, W)``

@@ -16,12 +16,13 @@ import torch
 from .._files import (
     atomic_write_bytes,
     atomic_write_json,
+    check_allocation,
     read_checksummed_safetensors,
     read_json_document,
     safetensors_bytes,
 )
 from .._version import __version__
-from ..errors import CheckpointError, LatentspaceError
+from ..errors import CheckpointError, LatentspaceError, first_line
 
 FORMAT = "latentspace-checkpoint"
 FORMAT_VERSION = 1
@@ -60,22 +61,73 @@ def save_estimator(estimator, path) -> None:
 
 def read_config(path: Path) -> dict:
     config_path = Path(path) / CONFIG_FILE
-    if not config_path.is_file():
+    if not config_path.exists():
         raise CheckpointError(f"{path}: not a latentspace checkpoint (no {CONFIG_FILE})")
-    return read_json_document(config_path, FORMAT, FORMAT_VERSION, "latentspace checkpoint config")
+    config = read_json_document(config_path, FORMAT, FORMAT_VERSION, "latentspace checkpoint config")
+    check_config_fields(config, config_path)
+    return config
 
 
 def read_weights(path: Path, expected_sha256: str | None) -> dict[str, torch.Tensor]:
     return read_checksummed_safetensors(Path(path) / WEIGHTS_FILE, expected_sha256)
 
 
+#: Bounds on what a checkpoint may declare, far above any real model, far below an allocation bomb.
+MAX_FEATURES = 1 << 31
+MAX_HISTORY = 1_000_000
+
+
+def _is_int(value, low: int = 0, high: int | None = None) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= low and (high is None or value <= high)
+
+
+def check_config_fields(config: dict, where: Path) -> None:
+    """Every field of a checkpoint config has its type and range; one CheckpointError line otherwise."""
+
+    def bad(field: str, expected: str, value) -> CheckpointError:
+        text = repr(value)
+        return CheckpointError(f"{where}: {field} must be {expected}, got {text[:60] + '...' if len(text) > 60 else text}")
+
+    if not isinstance(config.get("estimator"), str):
+        raise bad("estimator", "a class name", config.get("estimator"))
+    if not isinstance(config.get("params", {}), dict):
+        raise bad("params", "an object of parameters", config.get("params"))
+    fitted = config.get("fitted", {})
+    if not isinstance(fitted, dict):
+        raise bad("fitted", "an object", fitted)
+    if not _is_int(fitted.get("n_features_in_"), 1, MAX_FEATURES):
+        raise bad("fitted n_features_in_", f"a whole number in [1, {MAX_FEATURES}]", fitted.get("n_features_in_"))
+    for name in ("n_iter_", "best_epoch_", "active_units_"):
+        if fitted.get(name) is not None and not _is_int(fitted[name]):
+            raise bad(f"fitted {name}", "a whole number >= 0 or null", fitted[name])
+    names = config.get("feature_names_in")
+    if names is not None and (
+        not isinstance(names, list) or len(names) != fitted["n_features_in_"] or not all(isinstance(n, str) for n in names)
+    ):
+        raise bad("feature_names_in", f"null or {fitted['n_features_in_']} strings", names)
+    history = config.get("history", [])
+    if not isinstance(history, list) or len(history) > MAX_HISTORY or not all(
+        isinstance(r, dict) and all(v is None or isinstance(v, (int, float)) for v in r.values()) for r in history
+    ):
+        raise bad("history", "a list of records of numbers", history)
+    sha = config.get("weights_sha256")
+    if sha is not None and not (isinstance(sha, str) and len(sha) == 64 and all(c in "0123456789abcdef" for c in sha)):
+        raise bad("weights_sha256", "a SHA-256 hex digest", sha)
+
+
 def load_estimator(path, classes: dict[str, type]):
     """Load an estimator saved by ``save_estimator`` (or the ``model/`` of a run folder); its class is
-    looked up by name in ``classes``, never unpickled."""
+    looked up by name in ``classes``, never unpickled.
+
+    Every field is checked before the model is built: types and ranges of the config, the parameters
+    through the estimator's constraint table, the model's parameter count (on the meta device) against
+    the memory budget and then against the weights file's size (read only within the budget and
+    checksummed), and the fitted arrays' shapes. Any failure is one CheckpointError line naming the file.
+    """
     path = Path(path)
     if not path.exists():
         raise CheckpointError(f"{path}: no such checkpoint folder")
-    if (path / "model" / CONFIG_FILE).is_file():  # a run folder: its checkpoint is in model/
+    if (path / "model" / CONFIG_FILE).exists():  # a run folder: its checkpoint is in model/
         path = path / "model"
     config = read_config(path)
     cls = classes.get(config.get("estimator"))
@@ -84,47 +136,71 @@ def load_estimator(path, classes: dict[str, type]):
     params = {k: tuple(v) if isinstance(v, list) else v for k, v in config.get("params", {}).items()}
     try:
         estimator = cls(**params)
-        estimator._validate_params()
     except TypeError as e:
-        raise CheckpointError(f"{path}: parameters do not match {cls.__name__} ({e})") from None
-    except LatentspaceError as e:
-        raise CheckpointError(f"{path}: {e}") from None
-    tensors = read_weights(path, config.get("weights_sha256"))
+        raise CheckpointError(f"{path}: parameters do not match {cls.__name__} ({first_line(e)})") from None
+    n_features = config["fitted"]["n_features_in_"]
+    for name in FITTED_SHAPES:  # before the model is built: a conv model is built from image_shape_
+        if name in config["fitted"]:
+            setattr(estimator, name, restore_shape(config["fitted"][name], name, path))
+    try:
+        estimator._check_loadable(n_features)
+    except (LatentspaceError, TypeError, ValueError, OverflowError, RuntimeError) as e:
+        raise CheckpointError(f"{path}: invalid parameters ({first_line(e)})") from None
+    tensors = read_weights(path, config.get("weights_sha256"))  # bounded by the budget; checksummed
+    check_weights_size(path, estimator, n_features)
     restore_fitted(estimator, config, tensors, path)
     return estimator
+
+
+def check_weights_size(path: Path, estimator, n_features: int) -> None:
+    """The model the config describes must be the size of the weights file; checked on a meta-device
+    model, so a tampered ``hidden: [30000, 30000]`` costs nothing before it is refused."""
+    n_params = estimator._parameter_count(n_features)
+    weights = Path(path) / WEIGHTS_FILE
+    size = weights.stat().st_size if weights.is_file() else 0
+    if weights.is_file() and 4 * n_params > size:
+        raise CheckpointError(
+            f"{path}: the config describes a model of {n_params:,} parameters ({4 * n_params:,} bytes) but "
+            f"{WEIGHTS_FILE} holds {size:,} bytes (a tampered config)"
+        )
+    check_allocation(4 * n_params * 2, f"{path}: a model of {n_params:,} parameters", CheckpointError)
 
 
 def restore_shape(value, name: str, path: Path) -> tuple[int, ...] | None:
     if value is None:
         return None
-    if not isinstance(value, list) or not all(isinstance(v, int) and v > 0 for v in value):
+    if not isinstance(value, list) or len(value) > 4 or not all(_is_int(v, 1, MAX_FEATURES) for v in value):
         raise CheckpointError(f"{path}: fitted {name} must be a list of positive ints or null, got {value!r}")
     return tuple(value)
 
 
 def restore_fitted(estimator, config: dict, tensors: dict[str, torch.Tensor], path: Path) -> None:
-    fitted = config.get("fitted", {})
-    n_features = fitted.get("n_features_in_")
-    if not isinstance(n_features, int) or n_features < 1:
-        raise CheckpointError(f"{path}: config has no valid n_features_in_")
+    fitted = config["fitted"]
+    n_features = fitted["n_features_in_"]
     for name in FITTED_SCALARS:
         if name in fitted:
             setattr(estimator, name, fitted[name])
-    for name in FITTED_SHAPES:  # before _new_model: a conv model is built from image_shape_
-        if name in fitted:
-            setattr(estimator, name, restore_shape(fitted[name], name, path))
     if config.get("feature_names_in"):
         estimator.feature_names_in_ = np.asarray(config["feature_names_in"], dtype=object)
     for name in FITTED_ARRAYS:
-        if f"fitted.{name}" not in tensors:
+        tensor = tensors.get(f"fitted.{name}")
+        if tensor is None:
             raise CheckpointError(f"{path}: weights lack fitted array {name}")
-        setattr(estimator, name, tensors[f"fitted.{name}"].numpy())
+        if tuple(tensor.shape) != (n_features,) or not tensor.is_floating_point():
+            raise CheckpointError(
+                f"{path}: fitted array {name} has shape {tuple(tensor.shape)} and dtype {tensor.dtype}; "
+                f"expected ({n_features},) floats"
+            )
+        if not bool(torch.isfinite(tensor).all()) or (name == "scale_" and not bool((tensor != 0).all())):
+            raise CheckpointError(f"{path}: fitted array {name} holds NaN, infinite{' or zero' if name == 'scale_' else ''} values")
+        setattr(estimator, name, tensor.numpy().astype(np.float32, copy=False))
     model = estimator._new_model(n_features)
     state = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as e:
-        first = str(e).strip().splitlines()[0]
-        raise CheckpointError(f"{path}: weights do not fit the model ({first})") from None
+        raise CheckpointError(f"{path}: weights do not fit the model ({first_line(e)})") from None
+    if not all(bool(torch.isfinite(v).all()) for v in state.values() if v.is_floating_point()):
+        raise CheckpointError(f"{path}: the model's weights hold NaN or infinite values")
     estimator.model_ = model.to(estimator.device).eval()
     estimator.history_ = config.get("history", [])

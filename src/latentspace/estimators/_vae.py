@@ -10,6 +10,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
+from .._files import check_allocation
 from ..data.binarize import BINARIZE_MODES, binarize, dynamic_binarizer
 from ..errors import LatentspaceError
 from ..nn import backend
@@ -190,6 +191,9 @@ class VAE(BaseAutoEncoder):
         if int(n_samples) < 1:
             raise LatentspaceError(f"n_samples must be >= 1, got {n_samples}")
         check_is_fitted(self)
+        # codes, float32 means on the device and in numpy, float64 result: ~24 bytes per value
+        check_allocation(int(n_samples) * (self.n_features_in_ + self.model_.n_latent) * 24,
+                         f"{int(n_samples):,} samples of {self.n_features_in_} features")
         g = self._generator(random_state)
         with torch.inference_mode():
             self.model_.eval()

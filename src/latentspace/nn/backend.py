@@ -308,6 +308,16 @@ def matmul_flops(model: nn.Module, rows: int) -> float | None:
     return 6.0 * rows * sum(n_in * n_out for n_in, n_out in layer_shapes(model))
 
 
+def resumed_choice(choice: Choice, kernel: str | None) -> Choice:
+    """``choice``, but computing with ``kernel`` (the one a checkpoint was made with) when it can run here,
+    so that a resumed run continues bit for bit."""
+    if kernel is None or kernel == choice.kernels.kernel or kernel not in ("onednn", "aten"):
+        return choice
+    if kernel == "onednn" and _ONEDNN_LINEAR is None:
+        return choice
+    return Choice(Kernels(kernel, choice.kernels.precision), "as the checkpoint", dict(choice.ms), choice.threads)
+
+
 def _candidates(precision: str, device: torch.device) -> list[str]:
     if device.type != "cpu" or _ONEDNN_LINEAR is None:
         return ["aten"]

@@ -12,6 +12,8 @@ from pathlib import Path
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from .._files import atomic_write_bytes
+
 DPI = 100
 
 
@@ -32,6 +34,5 @@ def figure_png(fig: Figure) -> bytes:
 def save_figure(fig: Figure, path: str | Path) -> Path:
     """Write the figure as a PNG file (folders created as needed); returns the path."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(figure_png(fig))
+    atomic_write_bytes(path, figure_png(fig))
     return path

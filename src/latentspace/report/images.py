@@ -7,6 +7,7 @@ and keeps every tile on the same grey scale.
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +17,7 @@ from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.colors import Colormap
 
+from .._files import atomic_write_bytes
 from ..errors import LatentspaceError
 
 PAD = 1  # pixels of separator between tiles
@@ -125,4 +127,6 @@ def save_image_grid(path: str | Path, X: np.ndarray, image_shape: Sequence[int],
     grid = grid.repeat(zoom, axis=0).repeat(zoom, axis=1)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    mpimg.imsave(path, grid, cmap="gray" if grid.ndim == 2 else None, vmin=0.0, vmax=1.0)
+    buffer = io.BytesIO()
+    mpimg.imsave(buffer, grid, cmap="gray" if grid.ndim == 2 else None, vmin=0.0, vmax=1.0, format="png")
+    atomic_write_bytes(path, buffer.getvalue())

@@ -6,6 +6,7 @@ so it works headless and leaves a user's interactive session alone.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from .._files import atomic_write_bytes
 from ..analysis.pca import PCAComparison
 
 #: Components shown per row at most; the rest are counted in the row's title.
@@ -60,8 +62,9 @@ def save_pca_figure(
 ) -> Path:
     """Draw :func:`pca_figure` and write it as a PNG at ``path``; returns the path."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pca_figure(comparison, image_shape, others).savefig(path, format="png", dpi=100)
+    buffer = io.BytesIO()
+    pca_figure(comparison, image_shape, others).savefig(buffer, format="png", dpi=100)
+    atomic_write_bytes(path, buffer.getvalue())
     return path
 
 

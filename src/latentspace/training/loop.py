@@ -183,7 +183,8 @@ def train(
     )
     state = TrainingState(terms=loss_terms(model, data))
     if checkpoints.resume and checkpoints.folder is not None and train_state.exists(checkpoints.folder):
-        state = resume(loop, state)
+        state, kernel = resume(loop, state)
+        choice = backend.resumed_choice(choice, kernel)
     model.train()
     show = config.verbose and world.is_main
     with backend.using(choice.kernels), catch_interrupts(world, enabled=checkpoints.folder is not None) as loop.flag:
@@ -220,7 +221,8 @@ def loss_terms(model: LatentModel, data: TensorBatches | MemmapBatches) -> list[
     return names
 
 
-def resume(loop: Loop, fresh: TrainingState) -> TrainingState:
+def resume(loop: Loop, fresh: TrainingState) -> tuple[TrainingState, str | None]:
+    """The state saved in the run's checkpoint folder, and the kernel it was computed with (if recorded)."""
     folder = loop.checkpoints.folder
     meta, tensors = train_state.read(folder)
     if loop.checkpoints.fingerprint is not None and meta.get("fingerprint") not in (None, loop.checkpoints.fingerprint):
@@ -234,7 +236,8 @@ def resume(loop: Loop, fresh: TrainingState) -> TrainingState:
     if meta.get("terms") != fresh.terms:
         raise CheckpointError(f"{folder}: checkpoint's loss terms {meta.get('terms')} differ from the model's {fresh.terms}")
     loop.seeds = {k: int(meta[k]) for k in loop.seeds}
-    return train_state.restore(meta, tensors, loop.model, loop.optimizer, loop.scheduler, loop.noise)
+    kernel = meta.get("kernel") if isinstance(meta.get("kernel"), str) else None
+    return train_state.restore(meta, tensors, loop.model, loop.optimizer, loop.scheduler, loop.noise), kernel
 
 
 def next_pause(state: TrainingState, steps: int, every: int | None) -> int:
@@ -262,15 +265,22 @@ def run_epoch(loop: Loop, state: TrainingState) -> dict[str, float]:
         state.step = reached
         if reached < plan.steps:  # a checkpoint boundary, or an interrupt
             stop_for_bad_loss(loop, state, plan.steps)
+            stop_for_bad_weights(loop, state)
             pause(loop, state)
     stop_for_bad_loss(loop, state, plan.steps)
+    stop_for_bad_weights(loop, state)
     sizes = torch.tensor(plan.sizes, dtype=torch.float64, device=loop.device)
     totals = distributed.sum_across(torch.cat([(rows.double() * sizes[:, None]).sum(0), sizes.sum()[None]]), world)
     totals = totals.tolist()
     record: dict[str, float] = {"epoch": float(epoch + 1)}
     record.update({f"train_{name}": total / totals[-1] for name, total in zip(state.terms, totals)})
     if loop.val is not None:
-        record.update({f"val_{k}": v for k, v in validation_loss(loop).items()})
+        val = validation_loss(loop)
+        stop_for_bad_outputs(loop, state, val, "validation loss")
+        record.update({f"val_{k}": v for k, v in val.items()})
+    else:  # finite weights can still give NaN (1e30 * 1e30): score a few training rows instead
+        probe = evaluate_loss(loop.model, loop.data.head(PROBE_ROWS), torch.Generator(loop.device).manual_seed(0))
+        stop_for_bad_outputs(loop, state, probe, "loss")
     record["seconds"] = time.perf_counter() - started
     state.records.append(record)
     update_early_stopping(loop, state, record)
@@ -333,7 +343,10 @@ def pause(loop: Loop, state: TrainingState) -> None:
     interrupted = distributed.any_across(loop.flag.pending, world, loop.device)
     plan = loop.checkpoints
     if plan.folder is not None and world.is_main:
-        extra = {**loop.seeds, "world_size": world.size, "fingerprint": plan.fingerprint}
+        # The kernel is saved so that a resumed run computes with the same one: two kernels round
+        # differently, and a fresh measurement in the resuming process may pick the other.
+        extra = {**loop.seeds, "world_size": world.size, "fingerprint": plan.fingerprint,
+                 "kernel": backend.active().kernel}
         train_state.save(plan.folder, state, loop.model, loop.optimizer, loop.scheduler, loop.noise, extra)
     if interrupted and not state.finished:
         where = f"epoch {state.epoch + 1}, step {state.step}" if state.step else f"the end of epoch {state.epoch}"
@@ -353,7 +366,6 @@ def stop_for_bad_loss(loop: Loop, state: TrainingState, steps: int) -> None:
     bad = ~torch.isfinite(rows)
     if not distributed.any_across(bool(bad.any()), loop.world, loop.device):
         return
-    config = loop.config
     where, term, value = "on another rank", "loss", float("nan")
     if bad.any():
         first = int(bad.any(1).nonzero()[0, 0])
@@ -362,15 +374,43 @@ def stop_for_bad_loss(loop: Loop, state: TrainingState, steps: int) -> None:
         term, value = state.terms[col], float(rows[first, col])
         step_number = state.global_step - state.step + first + 1
         where = f"at step {step_number} (epoch {state.epoch + 1}, step {first + 1} of {steps})"
-    kept = "no checkpoint was kept (pass checkpoint_dir, or train from the CLI, to keep one)"
-    folder = loop.checkpoints.folder
-    if folder is not None and train_state.exists(folder):
+    raise diverged(loop, f"loss term {term!r} became {value} {where}")
+
+
+def stop_for_bad_weights(loop: Loop, state: TrainingState) -> None:
+    """Raise TrainingDivergedError when an update left a weight NaN/inf: the losses of the steps so far
+    were computed before their updates, so a blow-up on the last step shows only here."""
+    finite = torch.stack([torch.isfinite(p).all() for p in loop.params]).all()
+    if distributed.any_across(not bool(finite), loop.world, loop.device):
+        raise diverged(loop, f"the weights became NaN or infinite in epoch {state.epoch + 1} (after step {state.global_step})")
+
+
+#: training rows scored after each epoch when there is no validation set
+PROBE_ROWS = 256
+
+
+def stop_for_bad_outputs(loop: Loop, state: TrainingState, losses: dict[str, float], what: str) -> None:
+    """Raise TrainingDivergedError when the end-of-epoch weights give a NaN/inf ``what``."""
+    bad = {k: v for k, v in losses.items() if not math.isfinite(v)}
+    if distributed.any_across(bool(bad), loop.world, loop.device):
+        term, value = next(iter(bad.items()), ("loss", float("nan")))
+        raise diverged(loop, f"the {what} term {term!r} of the weights after epoch {state.epoch + 1} is {value}")
+
+
+def diverged(loop: Loop, what: str) -> TrainingDivergedError:
+    """The one divergence message: what went wrong, which checkpoint is kept, what to try."""
+    config, folder = loop.config, loop.checkpoints.folder
+    if folder is None:
+        kept = "no checkpoint was kept (pass checkpoint_dir to keep one)"
+    elif train_state.exists(folder):
         meta = json_state(folder)
         epoch = meta["epoch"] + (1 if meta["step"] else 0)
         kept = f"the last good checkpoint (after step {meta['global_step']}, epoch {epoch}) is kept in {folder}"
+    else:
+        kept = "it diverged before the first checkpoint was written"
     clip = f"grad_clip (now {config.grad_clip:g})" if config.grad_clip is not None else "grad_clip=1.0"
-    raise TrainingDivergedError(
-        f"training diverged: loss term {term!r} became {value} {where}; {kept}; "
+    return TrainingDivergedError(
+        f"training diverged: {what}; {kept}; "
         f"try a lower lr (now {config.lr:g}), {clip}, or a likelihood that matches the data "
         "(bernoulli needs data in [0, 1]; gaussian for real values)"
     )

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from sklearn.decomposition import PCA
 
-from .._files import atomic_write_json
+from .._files import atomic_write_bytes, atomic_write_json
 from ..data import Dataset
 from ..estimators import VAE, AutoEncoder, LinearAutoEncoder
 from ..report import (
@@ -262,7 +262,7 @@ def run_stages(data: Dataset, out: Path, quick: bool, seed: int, k: int, stages:
     report.section("Configuration").table(timing, "wall time per stage (seconds)", name="stage-seconds")
     atomic_write_json(out / "metrics.json", {"data": source_name, **ctx.tables, "stage_seconds": result.stage_seconds})
     atomic_write_json(out / "config.json", config)
-    (out / "summary.txt").write_text(result.table() + "\n")
+    atomic_write_bytes(out / "summary.txt", (result.table() + "\n").encode())
     result.report_path = report.write(out / REPORT_FILE)
     return result
 

@@ -1,35 +1,124 @@
-"""Run folders: what one CLI run leaves on disk.
+"""Run folders: what one CLI run leaves on disk, and who may write it.
 
-    RUN/config.json    the command, the data set, the estimator's class and parameters
+    RUN/config.json    the command, the data set, the estimator's class and parameters, and the
+                       SHA-256 of the model's weights (written last: it marks the run finished)
     RUN/history.csv    one row per epoch, every loss term on train and validation
     RUN/metrics.json   held-out measurements
-    RUN/model/         the checkpoint (see ``checkpoint``)
+    RUN/model/         the checkpoint (see ``checkpoint``), swapped in whole
+    RUN/checkpoint/    the resumable training state; ``checkpoint/run.json`` is the config of a run
+                       still in progress (what ``--resume`` reads), removed once the run is finished
+    RUN/.lock          held (``flock``) by the process training in the folder; holds its pid
+
+A run folder therefore holds the old model or the new one, never a mix: a fresh run (``--overwrite``
+included) writes nothing outside ``checkpoint/`` until its model is complete, the model folder is
+written under a temporary name and swapped in, and ``config.json`` names the weights it goes with.
 """
 
 from __future__ import annotations
 
 import csv
+import fcntl
 import io
-import json
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .._files import atomic_write_bytes, atomic_write_json
+from .._files import (
+    atomic_write_bytes,
+    atomic_write_json,
+    read_json,
+    recover_folder,
+    replace_folder,
+    temporary_folder_for,
+)
 from ..errors import CheckpointError, LatentspaceError
 from ..estimators import load
+from ..estimators._checkpoint import CONFIG_FILE, read_config
+from ..training import state as train_state
 
 MODEL_DIR = "model"
+CHECKPOINT_DIR = "checkpoint"
+PENDING_CONFIG = "run.json"
+LOCK_FILE = ".lock"
 
 
-def prepare_run_dir(path: str | Path, overwrite: bool = False) -> Path:
-    """Create ``path``; refuse to replace a model already saved there unless ``overwrite``."""
+@contextmanager
+def run_lock(path: str | Path) -> Iterator[Path]:
+    """Hold an exclusive lock on the run folder ``path`` (created if needed) for the block.
+
+    A second process asking for it gets a LatentspaceError naming the holder's pid. The lock is an
+    ``flock`` on ``RUN/.lock``: the kernel releases it when the holder exits, however it exits.
+    """
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise LatentspaceError(f"{path}: exists and is not a folder")
-    if (path / MODEL_DIR).exists() and not overwrite:
-        raise LatentspaceError(f"{path}: already holds a trained model; choose another --out or pass --overwrite")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        handle = open(path / LOCK_FILE, "a+")  # noqa: SIM115 (held open for the whole block)
+    except OSError as e:
+        raise OSError(e.errno, f"cannot lock {path}: {e.strerror}") from None
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise LatentspaceError(
+                f"{path}: another process (pid {holder}) is training in this run folder; "
+                "wait for it to finish or choose another --out"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        recover_folder(path / MODEL_DIR)
+        yield path
+    finally:
+        handle.close()  # releases the lock
+
+
+def pending_config_path(path: str | Path) -> Path:
+    return Path(path) / CHECKPOINT_DIR / PENDING_CONFIG
+
+
+def describe_progress(path: Path) -> str:
+    """'epoch 12 of 150' for an unfinished run's checkpoint, as far as it can be read."""
+    try:
+        epoch = read_json(path / CHECKPOINT_DIR / train_state.STATE_FILE).get("epoch")
+        epochs = read_json(pending_config_path(path)).get("params", {}).get("epochs")
+        return f"at epoch {int(epoch)} of {int(epochs)}"
+    except (LatentspaceError, AttributeError, TypeError, ValueError):
+        return "with a checkpoint"
+
+
+def prepare_run_dir(path: str | Path, overwrite: bool = False) -> Path:
+    """Make ``path`` ready for a fresh run (call under ``run_lock``).
+
+    Refuses a folder holding a trained model or an unfinished run unless ``overwrite``; with it, only
+    the old run's checkpoint is removed: its model stays until the new one replaces it.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise LatentspaceError(f"{path}: exists and is not a folder")
+    if not overwrite:
+        if (path / CHECKPOINT_DIR / train_state.STATE_FILE).exists() and not is_finished(path):
+            raise LatentspaceError(
+                f"{path}: holds an unfinished run ({describe_progress(path)}); continue it with "
+                f"`latentspace train --resume {path}`, or pass --overwrite to start over"
+            )
+        if (path / MODEL_DIR).exists():
+            raise LatentspaceError(f"{path}: already holds a trained model; choose another --out or pass --overwrite")
+    shutil.rmtree(path / CHECKPOINT_DIR, ignore_errors=True)
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def start_run(path: Path, config: dict[str, Any]) -> None:
+    """Record the config of the run about to train, where ``--resume`` finds it."""
+    atomic_write_json(pending_config_path(path), config)
 
 
 def history_csv(records: list[dict[str, float]]) -> str:
@@ -44,22 +133,70 @@ def history_csv(records: list[dict[str, float]]) -> str:
 
 
 def write_run(path: Path, estimator, config: dict[str, Any], metrics: dict[str, Any]) -> None:
-    estimator.save(path / MODEL_DIR)
+    """Finish a run: the model swapped in whole, then history and metrics, then ``config.json``
+    (which names the model's weights), then the in-progress marker removed. A process killed at any
+    point leaves the old model or the new one, and ``train --resume`` completes the rest."""
+    staging = temporary_folder_for(path / MODEL_DIR)
+    try:
+        estimator.save(staging)
+        weights_sha256 = read_config(staging)["weights_sha256"]
+        replace_folder(staging, path / MODEL_DIR)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     atomic_write_bytes(path / "history.csv", history_csv(estimator.history_).encode())
-    atomic_write_json(path / "config.json", config)
     atomic_write_json(path / "metrics.json", metrics)
+    atomic_write_json(path / "config.json", {**config, "model_sha256": weights_sha256})
+    pending_config_path(path).unlink(missing_ok=True)
+
+
+def is_finished(path: str | Path) -> bool:
+    """True when the run folder holds a complete model that its ``config.json`` names, and no run is
+    in progress over it."""
+    path = Path(path)
+    if pending_config_path(path).exists() or not (path / MODEL_DIR / CONFIG_FILE).is_file():
+        return False
+    try:
+        expected = read_json(path / "config.json").get("model_sha256", "any")
+        found = read_config(path / MODEL_DIR).get("weights_sha256")
+    except (LatentspaceError, AttributeError):
+        return False
+    return expected in ("any", found)  # "any": a run folder written before config.json named it
 
 
 def read_run_config(path: str | Path) -> dict[str, Any]:
-    config_path = Path(path) / "config.json"
-    try:
-        return json.loads(config_path.read_text())
-    except FileNotFoundError:
-        raise CheckpointError(f"{path}: not a run folder (no config.json)") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise CheckpointError(f"{config_path}: corrupt JSON ({e})") from None
+    """The config of the run in ``path``: the finished run's, else that of the run in progress."""
+    path = Path(path)
+    config_path = path / "config.json"
+    if not config_path.exists() and pending_config_path(path).exists():
+        config_path = pending_config_path(path)
+    if not config_path.exists():
+        raise CheckpointError(f"{path}: not a run folder (no config.json)")
+    config = read_json(config_path, CheckpointError, "run config")
+    if not isinstance(config, dict):
+        raise CheckpointError(f"{config_path}: not a run config")
+    return config
+
+
+def read_resumable_config(path: str | Path) -> dict[str, Any]:
+    """The config of the unfinished run ``--resume`` continues in ``path``."""
+    path = Path(path)
+    if is_finished(path):
+        raise LatentspaceError(f"{path}: this run already finished (its model is saved); nothing to resume")
+    pending = pending_config_path(path)
+    config_path = pending if pending.exists() else path / "config.json"
+    if not config_path.exists():
+        raise CheckpointError(f"{path}: not a run folder (no config.json)")
+    config = read_json(config_path, CheckpointError, "run config")
+    if not isinstance(config, dict):
+        raise CheckpointError(f"{config_path}: not a run config")
+    return config
 
 
 def load_run_model(path: str | Path):
     """The estimator saved in a run folder (or in a bare checkpoint folder)."""
+    try:
+        recover_folder(Path(path) / MODEL_DIR)  # a swap cut short where folders cannot be exchanged
+    except OSError:
+        pass
     return load(path)
