@@ -1,12 +1,29 @@
+"""Shared test data and the expensive things built once per test run: run folders, the feature space,
+the quick demo.
+
+Under pytest-xdist each worker is its own process with its own session fixtures, so a session fixture
+alone would build these once per worker. ``built_once`` builds into a folder every worker of the run
+shares, under a file lock: the first worker to ask builds, the others wait and read the same folder.
+"""
+
+import contextlib
+import io
+import json
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from filelock import FileLock
 
-# Feature nets cached by the analysis go to a per-session folder, not the user's ~/.cache.
+# Feature nets cached by the analysis go to a per-run folder, not the user's ~/.cache. The xdist
+# controller imports this file before it starts the workers, so they inherit (and share) the folder.
 if "LATENTSPACE_CACHE" not in os.environ:
     import tempfile
 
@@ -17,12 +34,13 @@ if "LATENTSPACE_CACHE" not in os.environ:
 torch.set_num_threads(int(os.environ.get("LATENTSPACE_TEST_THREADS", "1")))
 os.environ.setdefault("LATENTSPACE_THREADS", os.environ.get("LATENTSPACE_TEST_THREADS", "1"))
 
+from latentspace.cli import main  # noqa: E402
 from latentspace.data import fashion_mnist_available, load_digits  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def digits():
-    """scikit-learn's digits scaled to [0, 1], seeded 80/20 split."""
+    """scikit-learn's digits scaled to [0, 1], seeded 80/20 split (what ``--data digits`` loads)."""
     return load_digits(seed=0)
 
 
@@ -38,17 +56,161 @@ requires_fashion_mnist = pytest.mark.skipif(
 )
 
 
-def run_cli(*args, cwd=None) -> tuple[int, str, str]:
-    """Run ``python -m latentspace ARGS`` as a user would; (exit status, stdout, stderr)."""
-    proc = subprocess.run([sys.executable, "-m", "latentspace", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd)
-    return proc.returncode, proc.stdout, proc.stderr
-
-
 def mse(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2))
 
 
+# ---- scikit-learn's estimator checks -----------------------------------------------------------------
+# The networks compute in float32 and the matrix kernels block differently for different batch sizes,
+# so encoding a subset differs from the subset of the full encoding by ~1e-6 (measured: 9.5e-7
+# absolute, 2e-7 relative); check_methods_subset_invariance demands atol=1e-7.
+ROUNDING = {"check_methods_subset_invariance": "float32 networks: batch-size-dependent rounding (~1e-6)"}
+
+
+def parametrize_sklearn_checks(listed: list[tuple[object, dict[str, str]]]):
+    """sklearn's ``parametrize_with_checks`` over ``(estimator, the checks it is expected to fail)`` pairs.
+
+    ``xfail_strict`` (pyproject.toml) fails the run when a listed check passes, so each list stays true.
+    """
+    from sklearn.utils.estimator_checks import parametrize_with_checks
+
+    def expected_failures(estimator) -> dict[str, str]:
+        return next(failures for candidate, failures in listed if candidate is estimator)
+
+    return parametrize_with_checks([estimator for estimator, _ in listed], expected_failed_checks=expected_failures)
+
+
+# ---- the command line -----------------------------------------------------------------------------
+def run_cli(*args, cwd=None, env=None) -> tuple[int, str, str]:
+    """Run ``python -m latentspace ARGS`` in a new process, as a user would; (exit status, stdout, stderr).
+
+    Slow on a shared machine (a fresh interpreter imports torch): use the ``cli`` fixture unless the
+    test is about the process itself.
+    """
+    proc = subprocess.run([sys.executable, "-m", "latentspace", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, env=env)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+@pytest.fixture
+def cli(capsys) -> Callable[..., tuple[int, str, str]]:
+    """``cli(*args)``: ``latentspace ARGS`` in this process; (exit status, stdout, stderr).
+
+    argparse's own errors leave ``main`` through SystemExit; their status is returned like any other.
+    """
+
+    def run(*args) -> tuple[int, str, str]:
+        capsys.readouterr()
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as e:
+            code = e.code
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def assert_one_line_error(result: tuple[int, str, str], message: str) -> None:
+    """The CLI's contract for bad input: status 2 and one line on stderr naming the problem.
+
+    ``result``: what ``cli`` or ``run_cli`` returned.
+    """
+    code, _, err = result
+    assert code == 2, err
+    assert message in err, err
+    assert len(err.strip().splitlines()) == 1, err
+    assert "Traceback" not in err
+
+
+# ---- built once per test run ----------------------------------------------------------------------
+def run_root(tmp_path_factory) -> Path:
+    """The folder every xdist worker of this run shares (the session's own temp folder without xdist)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Path:
+    """``build(folder)`` once per test run, whatever the number of workers; returns the folder.
+
+    Tests may read the folder but must not change it (copy it to ``tmp_path`` first): other workers
+    read it at the same time.
+    """
+    folder = run_root(tmp_path_factory) / name
+    with FileLock(f"{folder}.lock"):
+        if not (folder / ".built").is_file():
+            shutil.rmtree(folder, ignore_errors=True)  # what a failed build left
+            folder.mkdir()
+            build(folder)
+            (folder / ".built").touch()
+    return folder
+
+
+def quiet_main(*args) -> str:
+    """``latentspace ARGS`` in this process, expected to succeed; what it printed."""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = main([str(a) for a in args])
+    assert code == 0, f"latentspace {' '.join(map(str, args))} exited with {code}"
+    return printed.getvalue()
+
+
+@pytest.fixture(scope="session")
+def ae_run(tmp_path_factory) -> Path:
+    """A run folder of ``latentspace train ae`` on digits: k = 2, 3 epochs, one hidden layer of 32."""
+    return built_once(tmp_path_factory, "ae-run", lambda out: quiet_main(
+        "train", "ae", "--n-components", 2, "--epochs", 3, "--hidden", 32, "--out", out / "ae", "--quiet")) / "ae"
+
+
+@pytest.fixture(scope="session")
+def vae_run(tmp_path_factory) -> Path:
+    """A run folder of ``latentspace train vae`` on digits: k = 4, 15 epochs, dynamic binarisation, KL warm-up."""
+    return built_once(tmp_path_factory, "vae-run", lambda out: quiet_main(
+        "train", "vae", "--n-components", 4, "--hidden", 64, "--epochs", 15, "--binarize", "dynamic",
+        "--warmup-epochs", 3, "--out", out / "vae", "--quiet")) / "vae"
+
+
+def copy_run(run: Path, tmp_path: Path) -> Path:
+    """A private copy of a shared run folder, for a test that writes into it."""
+    return Path(shutil.copytree(run, tmp_path / run.name))
+
+
+@pytest.fixture(scope="session")
+def features(digits, tmp_path_factory):
+    """The feature space that judges samples on digits, trained once per run into the shared cache."""
+    from latentspace.analysis import feature_space
+
+    built_once(tmp_path_factory, "features", lambda _: feature_space(digits))
+    return feature_space(digits)  # now read from the cache
+
+
+@dataclass
+class QuickDemo:
+    out: Path  # the run folder
+    printed: str  # what the command printed
+    metrics: dict  # its metrics.json
+
+    @property
+    def report_path(self) -> Path:
+        return self.out / "report.html"
+
+
+@pytest.fixture(scope="session")
+def quick_demo(tmp_path_factory, features) -> QuickDemo:
+    """``latentspace demo --quick`` on digits, run once per test run (in-process, no progress bars).
+
+    It asks for ``features`` first so that the demo reads the feature net from the cache.
+    """
+
+    def build(folder: Path) -> None:
+        (folder / "printed.txt").write_text(quiet_main("demo", "--quick", "--quiet", "--out", folder / "run"))
+
+    folder = built_once(tmp_path_factory, "quick-demo", build)
+    out = folder / "run"
+    return QuickDemo(out, (folder / "printed.txt").read_text(), json.loads((out / "metrics.json").read_text()))
+
+
+# ---- reading what the program wrote ---------------------------------------------------------------
 def parse_report_html(text: str) -> dict:
     """Sections, tables and decoded figures of a report written by latentspace.report.Report."""
     import base64
@@ -65,14 +227,3 @@ def parse_report_html(text: str) -> dict:
         "figures": figures,
         "n_img": text.count("<img "),
     }
-
-
-@pytest.fixture(scope="session")
-def quick_demo(tmp_path_factory, digits):
-    """``latentspace demo --quick`` on digits, run once per test session (in-process, no progress bars)."""
-    from latentspace.workflows.demo import run_demo
-
-    out = tmp_path_factory.mktemp("demo") / "quick"
-    lines: list[str] = []
-    result = run_demo(digits, out, quick=True, seed=0, echo=lines.append, show_progress=False)
-    return result, "\n".join(lines)

@@ -21,7 +21,7 @@ def test_deep_ae_beats_pca_at_two_components(digits, fitted_ae):
     pca = PCA(2).fit(digits.X_train)
     pca_error = mse(pca.inverse_transform(pca.transform(digits.X_test)), digits.X_test)
     ae_error = mse(fitted_ae.inverse_transform(fitted_ae.transform(digits.X_test)), digits.X_test)
-    # The seed's claim: a nonlinear AE compresses further at the same code size.
+    # The claim: a nonlinear AE compresses further at the same code size.
     assert ae_error < 0.9 * pca_error, (ae_error, pca_error)
 
 

@@ -56,7 +56,7 @@ def browser_check(report: Path, tmp_path: Path) -> dict:
 
 
 def test_demo_report_renders_in_chromium(quick_demo, tmp_path):
-    result, _ = quick_demo
+    result = quick_demo
     expected = parse_report_html(result.report_path.read_text())
     seen = browser_check(result.report_path, tmp_path)
     assert [i["name"] for i in seen["images"]] == list(expected["figures"])
@@ -74,8 +74,7 @@ def test_demo_report_renders_in_chromium(quick_demo, tmp_path):
 
 def test_a_broken_image_is_caught(quick_demo, tmp_path):
     """The check can fail: corrupt one embedded PNG and the browser reports naturalWidth 0."""
-    result, _ = quick_demo
-    text = result.report_path.read_text()
+    text = quick_demo.report_path.read_text()
     broken = tmp_path / "broken.html"
     broken.write_text(re.sub(r"data:image/png;base64,[A-Za-z0-9+/]{40}", "data:image/png;base64," + "A" * 40, text, count=1))
     seen = browser_check(broken, tmp_path)

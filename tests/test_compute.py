@@ -5,7 +5,6 @@ import json
 import numpy as np
 import pytest
 import torch
-from conftest import run_cli
 
 from latentspace import VAE, AutoEncoder, LatentspaceError, load
 from latentspace.nn import backend
@@ -61,12 +60,12 @@ def test_bf16_fit_trains_and_saves_float32(small_digits, tmp_path, emulated_bf16
 
 
 @pytest.mark.skipif(NATIVE_BF16, reason="this CPU has native bf16: nothing to refuse")
-def test_bf16_without_native_support_is_refused_in_one_line(small_digits, tmp_path):
+def test_bf16_without_native_support_is_refused_in_one_line(small_digits, tmp_path, cli):
     with pytest.raises(LatentspaceError, match="precision='bf16' refused: this CPU has no native bfloat16") as e:
         VAE(n_components=2, epochs=1, precision="bf16").fit(small_digits[0])
     assert "\n" not in str(e.value)
-    code, out, err = run_cli("train", "vae", "--data", "digits", "--epochs", "1", "--precision", "bf16",
-                             "--out", tmp_path / "run", "--quiet")
+    code, out, err = cli("train", "vae", "--data", "digits", "--epochs", "1", "--precision", "bf16",
+                         "--out", tmp_path / "run", "--quiet")
     assert code == 2 and err.count("\n") == 1 and "precision='bf16' refused" in err
     assert not (tmp_path / "run" / "model").exists()
 
@@ -110,7 +109,7 @@ def test_default_threads_one_for_small_networks_and_pinned_by_a_command(small_di
         ae.fit(small_digits[0])
 
 
-def test_kernel_choice_is_measured_and_recorded(small_digits, tmp_path):
+def test_kernel_choice_is_measured_and_recorded(small_digits, tmp_path, cli):
     ae = AutoEncoder(2, hidden=(64, 32), epochs=1, random_state=0, threads=1).fit(small_digits[0])
     record = ae.compute_
     assert record["precision"] == "32" and record["kernel"] in ("onednn", "aten")
@@ -123,17 +122,17 @@ def test_kernel_choice_is_measured_and_recorded(small_digits, tmp_path):
     finally:
         backend.set_linear_backend(previous)
     assert forced["kernel"] == "aten" and forced["how"] == "set"
-    code, out, err = run_cli("train", "ae", "--data", "digits", "--epochs", "1", "--hidden", "32",
-                             "--threads", "1", "--out", tmp_path / "run", "--quiet")
+    code, out, err = cli("train", "ae", "--data", "digits", "--epochs", "1", "--hidden", "32",
+                         "--threads", "1", "--out", tmp_path / "run", "--quiet")
     assert code == 0, err
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["compute"]["threads"] == 1 and metrics["compute"]["kernel"] in ("onednn", "aten")
     # every command takes --threads: checked in one line, honoured for the models it runs
     np.save(tmp_path / "x.npy", small_digits[1])
-    code, out, err = run_cli("encode", tmp_path / "run", tmp_path / "x.npy", "--out", tmp_path / "z.npy", "--threads", "1")
+    code, out, err = cli("encode", tmp_path / "run", tmp_path / "x.npy", "--out", tmp_path / "z.npy", "--threads", "1")
     assert code == 0, err
     assert np.load(tmp_path / "z.npy").shape == (len(small_digits[1]), 2)
-    code, out, err = run_cli("encode", tmp_path / "run", tmp_path / "x.npy", "--out", tmp_path / "z.npy", "--threads", "0")
+    code, out, err = cli("encode", tmp_path / "run", tmp_path / "x.npy", "--out", tmp_path / "z.npy", "--threads", "0")
     assert code == 2 and err.count("\n") == 1 and "--threads must be >= 1" in err
 
 

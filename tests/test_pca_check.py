@@ -1,8 +1,6 @@
 """The linear AE against PCA on real data: same subspace, its own basis, PCA's directions with weight decay."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -11,7 +9,6 @@ from sklearn.exceptions import NotFittedError
 
 from latentspace import VAE, AutoEncoder, LatentspaceError, LinearAutoEncoder
 from latentspace.analysis import PCAComparison, compare_with_pca
-from latentspace.cli import main
 from latentspace.report.pca_plot import pca_figure, save_pca_figure
 
 
@@ -114,59 +111,6 @@ def test_figure_refuses_a_nonlinear_comparison(comparisons):
     nonlinear = PCAComparison(**{**fields, "linear": False, "principal_angles_deg": None})
     with pytest.raises(ValueError, match="linear autoencoder"):
         pca_figure(nonlinear)
-
-
-def test_cli_prints_table_and_writes_json_and_figure(tmp_path, capsys):
-    out = tmp_path / "check"
-    assert main(["pca-check", "--data", "digits", "--n-components", "3", "--weight-decay", "0.1", "--out", str(out)]) == 0
-    printed = capsys.readouterr().out
-    assert "principal angles" in printed and "expected (Kunin et al.)" in printed
-    result = json.loads((out / "pca_check.json").read_text())
-    (c,) = result["comparisons"]
-    assert c["n_components"] == 3 and c["weight_decay"] == 0.1 and c["max_principal_angle_deg"] < 1.0
-    assert (out / "pca_check.png").stat().st_size > 10_000
-
-
-def test_cli_epochs_applies_to_every_model(tmp_path):
-    out = tmp_path / "check"
-    argv = ["pca-check", "--data", "digits", "--n-components", "2", "--epochs", "2", "--also", "ae,vae", "--out", str(out)]
-    assert main(argv) == 0
-    comparisons = json.loads((out / "pca_check.json").read_text())["comparisons"]
-    assert [c["model"] for c in comparisons] == ["LinearAutoEncoder", "AutoEncoder", "VAE"]
-    # two epochs each: the AE and the VAE are far from PCA's error, the linear AE too
-    assert all(c["test_mse_ratio"] > 1.01 for c in comparisons)
-
-
-@pytest.mark.parametrize(
-    "args, message",
-    [
-        (["--data", "digits", "--n-components", "0"], "--n-components must be between 1 and 64 for digits, got 0"),
-        (["--n-components", "2"], "the following arguments are required: --data"),
-    ],
-)
-def test_cli_errors_are_one_line_with_status_2(args, message, tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "latentspace", "pca-check", *args, "--out", str(tmp_path / "o")],
-                          capture_output=True, text=True, cwd=tmp_path)
-    assert proc.returncode == 2
-    assert message in proc.stderr
-    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
-    assert not (tmp_path / "o").exists()
-
-
-@pytest.mark.parametrize(
-    "args, message",
-    [
-        (["--also", "gan"], "--also: unknown model 'gan'"),
-        (["--weight-decay", "-1"], "--weight-decay must be >= 0"),
-        (["--data", "nosuchset"], "unknown data set 'nosuchset'"),
-    ],
-)
-def test_cli_rejects_bad_options_before_fitting(args, message, tmp_path, capsys):
-    argv = ["pca-check", "--data", "digits", "--n-components", "2", *args, "--out", str(tmp_path / "o")]
-    assert main(argv) == 2
-    err = capsys.readouterr().err
-    assert message in err and len(err.strip().splitlines()) == 1, err
-    assert not (tmp_path / "o").exists()
 
 
 @requires_fashion_mnist

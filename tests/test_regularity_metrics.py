@@ -15,26 +15,27 @@ from latentspace.errors import LatentspaceError
 
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory):
+    """A cache of this module's own, so that ``fresh`` is fitted here rather than read."""
     return tmp_path_factory.mktemp("cache")
 
 
 @pytest.fixture(scope="module")
-def features(digits, cache):
+def fresh(digits, cache):
     return feature_space(digits, cache_dir=cache)
 
 
-def test_feature_net_is_cached_as_safetensors_and_json_and_reloads_identically(digits, cache, features):
+def test_feature_net_is_cached_as_safetensors_and_json_and_reloads_identically(digits, cache, fresh):
     folder = cache / "features" / fingerprint(digits, FeatureConfig())
     assert sorted(p.name for p in folder.iterdir()) == ["config.json", "weights.safetensors"]
     assert json.loads((folder / "config.json").read_text())["kind"] == "classifier"
     again = feature_space(digits, cache_dir=cache)
-    np.testing.assert_array_equal(again(digits.X_test[:20]), features(digits.X_test[:20]))
-    assert features.meta["test_accuracy"] > 0.9  # a feature space that knows the classes
+    np.testing.assert_array_equal(again(digits.X_test[:20]), fresh(digits.X_test[:20]))
+    assert fresh.meta["test_accuracy"] > 0.9  # a feature space that knows the classes
 
 
-def test_feature_net_is_seeded(digits, tmp_path, features):
-    refit = feature_space(digits, cache_dir=tmp_path, use_cache=False)
-    np.testing.assert_allclose(refit(digits.X_test[:20]), features(digits.X_test[:20]), rtol=1e-5, atol=1e-6)
+def test_feature_net_is_seeded(digits, fresh, features):
+    """Two fits (this module's, and the run's shared one, perhaps in another process) agree."""
+    np.testing.assert_allclose(fresh(digits.X_test[:20]), features(digits.X_test[:20]), rtol=1e-5, atol=1e-6)
 
 
 def test_without_labels_the_features_are_pca(digits, tmp_path):

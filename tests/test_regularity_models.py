@@ -8,16 +8,10 @@ import pytest
 from sklearn.decomposition import PCA
 
 from latentspace import VAE, AutoEncoder
-from latentspace.analysis import evaluate_regularity, feature_space
+from latentspace.analysis import evaluate_regularity
 from latentspace.analysis.memorize import run_memorization
 from latentspace.analysis.sweep import latent_sweep
-from latentspace.cli import main
 from latentspace.errors import LatentspaceError
-
-
-@pytest.fixture(scope="module")
-def features(digits, tmp_path_factory):
-    return feature_space(digits, cache_dir=tmp_path_factory.mktemp("cache"))
 
 
 @pytest.fixture(scope="module")
@@ -103,16 +97,3 @@ def test_memorising_ae_memorises_its_small_set(digits, features):
     # Codes past the ends of the line decode off the data manifold; measured against its own reconstructions.
     assert row["beyond_precision"] < row["recon_precision"] - 0.3
     assert row["beyond_frechet"] > 3 * row["recon_frechet"]
-
-
-def test_cli_sweep_and_memorize_write_tables(tmp_path, monkeypatch):
-    monkeypatch.setenv("LATENTSPACE_CACHE", str(tmp_path / "cache"))
-    assert main(["sweep", "--ks", "1,2", "--models", "pca,linear", "--epochs", "2", "--n-samples", "50",
-                 "--out", str(tmp_path / "sweep"), "--quiet"]) == 0
-    table = json.loads((tmp_path / "sweep" / "sweep.json").read_text())
-    assert len(table["rows"]) == 4
-    assert (tmp_path / "sweep" / "sweep.csv").read_text().startswith("model,k,heldout_mse_per_feature")
-    assert main(["memorize", "--n-train", "8", "--hidden", "32", "--epochs", "20", "--no-vae",
-                 "--out", str(tmp_path / "mem")]) == 0
-    assert {"memorize.csv", "memorize.json", "strip.npz", "strip.png"} <= {p.name for p in (tmp_path / "mem").iterdir()}
-    assert main(["sweep", "--ks", "100", "--out", str(tmp_path / "bad")]) == 2

@@ -12,7 +12,6 @@ from scipy.stats import norm
 from sklearn.decomposition import PCA
 
 from latentspace import VAE, AutoEncoder, LatentspaceError, LinearAutoEncoder
-from latentspace.cli import main
 from latentspace.report import (
     Report,
     figure_png,
@@ -21,6 +20,7 @@ from latentspace.report import (
     plot_latent_sweep,
     plot_manifold_grid,
     plot_memorising_line,
+    plot_memorising_lines,
     plot_reconstructions,
     plot_samples,
     plot_training_curves,
@@ -167,6 +167,22 @@ def test_memorising_line_marks_training_codes(models):
         plot_memorising_line(decoded, positions[:4], SHAPE)
 
 
+
+def test_memorising_lines_draw_one_row_per_model_marking_its_training_codes(models):
+    from types import SimpleNamespace
+
+    positions = np.array([0.0, 0.25, 0.5, 1.0])
+    lines = {
+        name: SimpleNamespace(strip=models[name].inverse_transform(np.column_stack([positions, -positions]).astype(np.float32)),
+                              strip_codes=positions, strip_is_training=np.array([True, False, False, True]))
+        for name in ("deep AE", "VAE")
+    }
+    fig = plot_memorising_lines(lines, SHAPE)
+    decoded_png(fig)
+    assert [ax.get_title().split(":")[0] for ax in fig.axes] == ["deep AE", "VAE"]
+    assert tick_labels(fig.axes[1], "x") == ["0*", "0.25", "0.5", "1*"]
+
+
 def test_latent_sweep_one_line_per_model_per_metric():
     rows = [{"k": k, "model": m, "test_mse": 1.0 / (k + i), "frechet": 10.0 - k + i, "fit_seconds": 1.0}
             for k in (1, 2, 4, 8) for i, m in enumerate(("PCA", "AE", "VAE"))]
@@ -219,43 +235,6 @@ def test_report_rejects_bad_figures_and_tables():
         section.table([], "nothing")
 
 
-# ---- latentspace report --------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def two_runs(tmp_path_factory):
-    root = tmp_path_factory.mktemp("runs")
-    for model, k in (("ae", "2"), ("vae", "3")):
-        assert main(["train", model, "--n-components", k, "--epochs", "3", "--hidden", "32",
-                     "--out", str(root / model), "--quiet"]) == 0
-    return root / "ae", root / "vae"
-
-
-def test_report_command_compares_two_runs(two_runs, tmp_path, capsys):
-    out = tmp_path / "cmp.html"
-    assert main(["report", *map(str, two_runs), "--out", str(out), "--examples", "4"]) == 0
-    assert capsys.readouterr().out.strip() == str(out)
-    text = out.read_text()
-    parsed = parse_report_html(text)
-    assert parsed["sections"] == ["Runs", "Training", "Reconstructions", "Latent spaces", "Latent explorer",
-                                  "Generating", "Interpolation and traversals", "Configuration"]
-    assert parsed["tables"] == ["runs"]
-    assert {"training-curves", "reconstructions", "latent-scatter", "manifold-ae", "samples", "interpolations",
-            "traversal-ae", "traversal-vae"} == set(parsed["figures"])
-    assert "manifold-vae" not in parsed["figures"]  # k=3: no 2-D grid
-    for png in parsed["figures"].values():
-        assert matplotlib.image.imread(io.BytesIO(png), format="png").size > 0
-    metrics = json.loads((two_runs[1] / "metrics.json").read_text())
-    assert f"{metrics['test_neg_elbo']:.4g}" in text
-    assert text.count("<summary>") == 2  # each run's configuration
-
-
-def test_report_command_errors_are_one_line(tmp_path, capsys):
-    assert main(["report", str(tmp_path), "--out", str(tmp_path / "r.html")]) == 2
-    err = capsys.readouterr().err
-    assert "not a run folder (no config.json)" in err and len(err.strip().splitlines()) == 1
-    assert main(["report", str(tmp_path), "--out", str(tmp_path / "r.png")]) == 2
-    assert not (tmp_path / "r.html").exists()
-
-
 # ---- the demo ------------------------------------------------------------------------------------
 DEMO_SECTIONS = ["Verdicts", "Reconstruction", "Linear AE = PCA, in another basis", "Training", "The VAE's likelihood",
                  "Latent spaces", "Latent explorer", "Generating", "Regularity, measured", "Interpolation and traversals",
@@ -266,9 +245,7 @@ DEMO_FIGURES = {"reconstructions", "pca-check", "training-curves", "latent-scatt
 
 
 def test_quick_demo_writes_a_complete_report(quick_demo):
-    result, printed = quick_demo
-    assert result.report_path == result.out / "report.html"
-    parsed = parse_report_html(result.report_path.read_text())
+    parsed = parse_report_html(quick_demo.report_path.read_text())
     assert parsed["sections"] == DEMO_SECTIONS
     assert set(parsed["figures"]) == DEMO_FIGURES and parsed["n_img"] == len(DEMO_FIGURES)
     for name, png in parsed["figures"].items():
@@ -276,20 +253,18 @@ def test_quick_demo_writes_a_complete_report(quick_demo):
         assert image.shape[0] > 100 and image[..., :3].std() > 0.05, name
     assert parsed["tables"] == ["reconstruction", "pca_check", "vae", "sample_quality", "interpolation", "kl_split",
                                 "memorize", "sweep", "stage-seconds"]
-    assert "held-out reconstruction error at k=2" in printed and "PCA(2)" in printed
+    assert "held-out reconstruction error at k=2" in quick_demo.printed and "PCA(2)" in quick_demo.printed
 
 
-def test_quick_demo_measures_the_seed_claims(quick_demo):
-    result, _ = quick_demo
-    rows = {r["model"]: r for r in result.rows}
+def test_quick_demo_measures_the_tutorials_claims(quick_demo):
+    metrics = quick_demo.metrics
+    rows = {r["model"]: r for r in metrics["reconstruction"]}
     assert set(rows) == {"PCA(2)", "linear AE", "deep AE", "VAE"}
     assert rows["PCA(2)"]["ratio_to_pca"] == 1.0
     assert rows["deep AE"]["heldout_mse_per_feature"] < rows["PCA(2)"]["heldout_mse_per_feature"]
-    metrics = json.loads((result.out / "metrics.json").read_text())
-    assert metrics["reconstruction"] == json.loads(json.dumps(result.rows))
     vae = metrics["vae"][0]
     assert vae["iw_nll"] <= vae["neg_elbo"] + 0.05 and vae["iw_samples"] == 100 and vae["neg_elbo_stderr"] > 0
-    assert (result.out / "models" / "deep-AE" / "weights.safetensors").is_file()
+    assert (quick_demo.out / "models" / "deep-AE" / "weights.safetensors").is_file()
     linear = next(r for r in metrics["pca_check"] if r["model"] == "linear AE")
     assert linear["max_principal_angle_deg"] < 1.0 and abs(linear["test_mse_ratio"] - 1) < 0.01
 
@@ -362,4 +337,7 @@ def test_demo_standardises_data_outside_the_unit_interval_for_every_model(digits
     assert rows["PCA(2)"]["heldout_mse_per_feature"] < 1.5  # standardised units, not raw ones (~1e3)
     assert rows["deep AE"]["ratio_to_pca"] < 3
     assert json.loads((tmp_path / "config.json").read_text())["standardised"] is True
+    # metrics.json holds the tables the run returned, unchanged by the trip through JSON
+    assert json.loads((tmp_path / "metrics.json").read_text())["reconstruction"] == json.loads(json.dumps(result.rows))
+    assert result.report_path == tmp_path / "report.html"
     assert "reconstructions" in parse_report_html(result.report_path.read_text())["figures"]

@@ -13,7 +13,7 @@ import numpy as np
 from .protocol import HELDOUT_MSE, has_prior, heldout_mse, reconstruction_metrics
 
 
-def vae_metrics(vae, X: np.ndarray, iw_samples: int = 1000, random_state: int = 0) -> dict[str, float]:
+def likelihood_metrics(vae, X: np.ndarray, iw_samples: int = 1000, random_state: int = 0) -> dict[str, float]:
     """-ELBO, the importance-weighted NLL with ``iw_samples`` samples (0: skip), active units; nats.
 
     Each NLL comes with the standard error of its mean over the examples of ``X``; the ELBO's draws
@@ -43,7 +43,7 @@ def evaluation_metrics(estimator, X: np.ndarray, iw_samples: int = 1000, random_
     metrics: dict[str, float] = {"n_examples": int(X.shape[0])}
     metrics.update(reconstruction_metrics(estimator, X))
     if has_prior(estimator):
-        metrics.update(vae_metrics(estimator, X, iw_samples, random_state))
+        metrics.update(likelihood_metrics(estimator, X, iw_samples, random_state))
     return metrics
 
 

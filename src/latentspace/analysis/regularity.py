@@ -135,7 +135,7 @@ def elbo_surgery(mu: np.ndarray, logvar: np.ndarray, n_draws: int, rng: np.rando
     }
 
 
-def vae_metrics(estimator, dataset: Dataset, n_draws: int, rng: np.random.Generator) -> dict[str, float]:
+def posterior_metrics(estimator, dataset: Dataset, n_draws: int, rng: np.random.Generator) -> dict[str, float]:
     """Active units and KL per dimension on held-out data; ELBO surgery on (up to 5,000) training rows."""
     mu, logvar = posterior(estimator, dataset.X_test)
     kl_dim = kl_to_prior(mu, logvar).mean(0)
@@ -186,5 +186,5 @@ def evaluate_regularity(
         out.update(sample_quality(estimator, sampler, codes, judge, int(n_samples), rng))
     out.update(interpolation_metrics(estimator, X_test, judge, int(n_samples), rng))
     if has_prior(estimator):
-        out.update(vae_metrics(estimator, dataset, int(n_samples), rng))
+        out.update(posterior_metrics(estimator, dataset, int(n_samples), rng))
     return out

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import io
 from pathlib import Path
 
 from .._files import atomic_write_bytes, atomic_write_json, atomic_write_npz
-from ..analysis.memorize import MemorizationResult, run_memorization
+from ..analysis.memorize import run_memorization
+from ..report import figure_png, plot_memorising_lines
 from ..workflows.runs import history_csv
 from ._common import Stages, add_data_arguments, add_threads_argument, load_data, parse_int_tuple, wrote
 
@@ -15,8 +15,9 @@ from ._common import Stages, add_data_arguments, add_threads_argument, load_data
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "memorize", help="train a 1-D AE to memorise a few examples; decode between its codes",
-        description="Seed section 1.3: a high-capacity AE with one latent dimension memorises n examples; "
-        "decoded points between neighbouring codes are scored against held-out data, beside a VAE.",
+        description="A high-capacity AE with one latent dimension memorises n examples. Does decoding between "
+        "its codes give nonsense? Decoded points between and beyond neighbouring codes are scored against "
+        "held-out data, beside a VAE of the same size.",
     )
     add_data_arguments(p)
     p.add_argument("--n-train", type=int, default=50, help="examples to memorise (default: 50)")
@@ -27,31 +28,6 @@ def register(subparsers) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="folder for memorize.csv/.json/strip.npz/strip.png")
     add_threads_argument(p)
     p.set_defaults(run=run)
-
-
-def write_strip_png(path: Path, result: MemorizationResult) -> None:
-    if not result.image_shape or len(result.image_shape) != 2:
-        return
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    lines = list(result.lines.values())
-    n = len(lines[0].strip)
-    fig, axes = plt.subplots(len(lines), n, figsize=(0.6 * n, 0.8 * len(lines) + 0.3), squeeze=False)
-    for row, line in zip(axes, lines):
-        for ax, image, is_training in zip(row, line.strip, line.strip_is_training):
-            ax.imshow(image.reshape(result.image_shape), cmap="gray_r", vmin=0, vmax=1)
-            ax.set_xticks([]), ax.set_yticks([])
-            for spine in ax.spines.values():
-                spine.set_color("tab:blue" if is_training else "tab:red")
-        row[0].set_ylabel(line.model)
-    fig.suptitle("decoded along the 1-D latent line (blue: training codes, red: between them)", fontsize=8)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    plt.close(fig)
-    atomic_write_bytes(path, buffer.getvalue())
 
 
 def run(args: argparse.Namespace) -> int:
@@ -74,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         arrays.update({f"{name}_strip": line.strip, f"{name}_strip_codes": line.strip_codes,
                        f"{name}_strip_is_training": line.strip_is_training, f"{name}_codes": line.codes})
     atomic_write_npz(out / "strip.npz", **arrays)
-    write_strip_png(out / "strip.png", result)
+    atomic_write_bytes(out / "strip.png", figure_png(plot_memorising_lines(result.lines, result.image_shape)))
     for row in table:
         print(f"{row['model']:>4}: train mse/feature {row['train_mse_per_feature']:.4g}  "
               f"recon precision {row['recon_precision']:.3f}  midpoint precision {row['midpoint_precision']:.3f}  "

@@ -31,7 +31,7 @@ class Likelihood(nn.Module):
 
 
 class SquaredError(Likelihood):
-    """``||x - out||^2``: the seed's reconstruction error (a Gaussian with sigma^2 = 1/2, less constants)."""
+    """``||x - out||^2``: the classic autoencoder's reconstruction error (a Gaussian with sigma^2 = 1/2, less constants)."""
 
     def nll(self, x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
         return (x - out).square().sum(-1)

@@ -15,11 +15,9 @@ from torch import nn
 
 from .likelihoods import Likelihood
 
-LOG_2PI = math.log(2 * math.pi)
-
-
 #: numbers per intermediate of the importance-weighted bound's sample chunks (see iw_log_likelihood)
 IW_CHUNK_ELEMENTS = 2**20
+
 
 class LatentModel(nn.Module):
     """What the training loop and the estimators rely on."""

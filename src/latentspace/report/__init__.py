@@ -14,6 +14,7 @@ from .latent_plots import (
 from .plots import (
     plot_latent_sweep,
     plot_memorising_line,
+    plot_memorising_lines,
     plot_reconstructions,
     plot_samples,
     plot_training_curves,
@@ -35,6 +36,7 @@ __all__ = [
     "plot_interpolations",
     "plot_traversals",
     "plot_memorising_line",
+    "plot_memorising_lines",
     "plot_latent_sweep",
     "reconstruct",
 ]

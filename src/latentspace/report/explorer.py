@@ -32,8 +32,8 @@ from ..data import Dataset
 from ..errors import LatentspaceError
 from ..nn.conv import ConvDecoder
 from ..nn.likelihoods import Bernoulli, ContinuousBernoulli, Gaussian, Likelihood, SquaredError
-from ._images import display_range
 from .html import Section
+from .images import display_range
 from .latent_plots import principal_directions
 
 PRECISIONS = ("float16", "float32")

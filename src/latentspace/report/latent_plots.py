@@ -14,8 +14,8 @@ from scipy.stats import norm
 
 from ..analysis.protocol import has_prior
 from ..errors import LatentspaceError
-from ._images import as_images, display_range, show_tiles
 from .figures import new_figure
+from .images import as_images, display_range, show_tiles
 
 
 def principal_axes(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -50,7 +50,7 @@ def plot_latent_scatter(
     scatter = None
     for ax, (name, model) in zip(axes, models.items()):
         Z = np.asarray(model.transform(X), dtype=np.float64)
-        scatter = draw_codes(ax, Z, y)
+        scatter = scatter_codes(ax, Z, y)
         ax.set_title(f"{name} (k={Z.shape[1]})")
     if y is not None and scatter is not None:
         labels = np.unique(y)
@@ -62,7 +62,9 @@ def plot_latent_scatter(
     return fig
 
 
-def draw_codes(ax, Z: np.ndarray, y: np.ndarray | None):
+def scatter_codes(ax, Z: np.ndarray, y: np.ndarray | None):
+    """Codes ``(n, k)`` as points on ``ax``: as they are for k = 2, against the label for k = 1, on their
+    two principal axes for k > 2; coloured by ``y``. Returns the scatter when coloured (for a colour bar)."""
     k = Z.shape[1]
     if k == 1:
         points = np.column_stack([Z[:, 0], y if y is not None else np.zeros(len(Z))])

@@ -15,11 +15,8 @@ from matplotlib.ticker import MaxNLocator
 
 from ..analysis.protocol import reconstruct
 from ..errors import LatentspaceError
-from ._images import as_images, display_range, grid_of, show_tiles
 from .figures import new_figure, plain_log_axis
-
-#: keys of a history record that are not loss terms
-NOT_TERMS = {"epoch", "seconds"}
+from .images import as_images, display_range, grid_of, show_tiles
 
 
 def history_of(model_or_history) -> list[dict[str, float]]:
@@ -29,7 +26,7 @@ def history_of(model_or_history) -> list[dict[str, float]]:
     return list(model_or_history) if isinstance(model_or_history, (list, tuple)) else []
 
 
-def loss_terms(history: list[dict[str, float]]) -> list[str]:
+def recorded_terms(history: list[dict[str, float]]) -> list[str]:
     """Loss terms in a history, in order of first appearance: ``loss``, ``recon``, ``kl``..."""
     terms: list[str] = []
     for record in history:
@@ -69,7 +66,7 @@ def redundant_loss(history: list[dict[str, float]], terms: list[str]) -> bool:
 def plot_history(ax, history: list[dict[str, float]]) -> None:
     colours = {}
     all_positive = True
-    terms = loss_terms(history)
+    terms = recorded_terms(history)
     if redundant_loss(history, terms):
         terms.remove("loss")
     for i, term in enumerate(terms):
@@ -140,6 +137,9 @@ def plot_samples(
     return fig
 
 
+MEMORISING_TITLE = "decoding points along the memorising AE's 1-D latent line"
+
+
 def plot_memorising_line(
     decoded: np.ndarray,
     positions: Sequence[float],
@@ -153,6 +153,33 @@ def plot_memorising_line(
     marked with a ``*`` so the nonsense in between stands out. With many tiles only every few are
     labelled (rotated), so the labels stay legible.
     """
+    fig = new_figure(min(1.0 + 0.7 * len(positions), 14), 1.9)
+    ax = fig.add_subplot()
+    draw_memorising_line(ax, decoded, positions, image_shape, training_positions)
+    ax.set_title(f"{model}: {MEMORISING_TITLE}")
+    return fig
+
+
+def plot_memorising_lines(lines: Mapping[str, object], image_shape: Sequence[int] | None) -> Figure:
+    """One row per model of :func:`plot_memorising_line`; ``lines`` maps a model's name to its
+    ``analysis.memorize.ModelLine`` (``strip``, ``strip_codes``, ``strip_is_training``)."""
+    n_points = max(len(line.strip_codes) for line in lines.values())
+    fig = new_figure(min(1.0 + 0.7 * n_points, 14), 1.9 * len(lines))
+    for i, (name, line) in enumerate(lines.items()):
+        ax = fig.add_subplot(len(lines), 1, i + 1)
+        training = np.asarray(line.strip_codes)[np.asarray(line.strip_is_training, bool)]
+        draw_memorising_line(ax, line.strip, line.strip_codes, image_shape, training)
+        ax.set_title(f"{name}: {MEMORISING_TITLE}")
+    return fig
+
+
+def draw_memorising_line(
+    ax,
+    decoded: np.ndarray,
+    positions: Sequence[float],
+    image_shape: Sequence[int] | None,
+    training_positions: Sequence[float] | None = None,
+) -> None:
     decoded = np.asarray(decoded)
     positions = np.asarray(positions, dtype=np.float64)
     if decoded.shape[0] != positions.shape[0]:
@@ -166,14 +193,9 @@ def plot_memorising_line(
     every = max(1, -(-len(positions) // 24))  # at most ~24 labels across the strip
     labels = [f"{p:.3g}" + ("*" if t else "") if i % every == 0 or t else "" for i, (p, t) in
               enumerate(zip(positions, is_training))]
-    images = as_images(decoded, image_shape)[None]
-    fig = new_figure(min(1.0 + 0.7 * len(positions), 14), 1.9)
-    ax = fig.add_subplot()
-    show_tiles(ax, images, display_range(decoded), col_labels=labels)
+    show_tiles(ax, as_images(decoded, image_shape)[None], display_range(decoded), col_labels=labels)
     ax.tick_params(axis="x", labelrotation=90)
     ax.set_xlabel("code on the line (* = a training example's code)")
-    ax.set_title(f"decoding points along the {model}'s 1-D latent line")
-    return fig
 
 
 def numeric_columns(rows: list[dict], skip: set[str]) -> list[str]:

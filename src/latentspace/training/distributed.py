@@ -52,14 +52,6 @@ def setup(device: torch.device | str) -> World:
     return World(dist.get_rank(), dist.get_world_size(), local_rank)
 
 
-def local_device(device: torch.device | str, world: World) -> torch.device:
-    """Under torchrun, a bare ``cuda`` means this process's GPU (``cuda:LOCAL_RANK``)."""
-    device = torch.device(device)
-    if world.distributed and device.type == "cuda" and device.index is None:
-        return torch.device("cuda", world.local_rank)
-    return device
-
-
 def sum_across(values: torch.Tensor, world: World) -> torch.Tensor:
     """Element-wise sum of ``values`` over every rank (identity for a world of one)."""
     if world.distributed:
@@ -73,15 +65,6 @@ def any_across(flag: bool, world: World, device: torch.device) -> bool:
     if not world.distributed:
         return flag
     return bool(sum_across(torch.tensor([float(flag)], device=device), world).item() > 0)
-
-
-def broadcast_int(value: int, world: World, device: torch.device) -> int:
-    """Rank 0's ``value`` on every rank."""
-    if not world.distributed:
-        return value
-    t = torch.tensor([value], dtype=torch.int64, device=device)
-    dist.broadcast(t, src=0)
-    return int(t.item())
 
 
 def barrier(world: World) -> None:

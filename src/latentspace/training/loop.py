@@ -47,16 +47,10 @@ class History:
 
     records: list[dict[str, float]] = field(default_factory=list)
     best_epoch: int | None = None
-    stopped_early: bool = False
-    #: training steps this process ran (resumed steps are not counted)
-    steps_run: int = 0
     #: how the products ran: kernel, precision, how chosen, timings (ms), threads (nn.backend.Choice)
     compute: dict[str, Any] = field(default_factory=dict)
     #: the optimiser's state at the end (for a warm start)
     optimizer_state: dict[str, Any] | None = None
-
-    def column(self, name: str) -> list[float]:
-        return [r[name] for r in self.records if name in r]
 
 
 _optimizer_import: threading.Thread | None = None
@@ -149,7 +143,6 @@ class Loop:
     device: torch.device
     seeds: dict[str, int]
     flag: InterruptFlag = field(default_factory=InterruptFlag)
-    steps_run: int = 0
     #: called after every optimiser step, or None (then the hot loop makes no call at all)
     on_step: StepHook | None = None
     #: (1-based epoch, global steps before this epoch's step 0), for the step hook's record
@@ -224,7 +217,7 @@ def train(
     if state.best_state is not None:
         model.load_state_dict(state.best_state)
     model.eval()
-    return History(state.records, state.best_epoch, state.stopped_early, loop.steps_run, choice.record(),
+    return History(state.records, state.best_epoch, choice.record(),
                    optimizer_state=optimizer.state_dict())
 
 
@@ -319,7 +312,6 @@ def run_epoch(loop: Loop, state: TrainingState) -> dict[str, float]:
     loop.step_base = (epoch + 1, state.global_step - state.step)
     while state.step < plan.steps:
         reached = run_steps(loop, batches, state.step, next_pause(state, plan.steps, loop.checkpoints.every), rows, state.terms)
-        loop.steps_run += reached - state.step
         state.global_step += reached - state.step
         state.step = reached
         if reached < plan.steps:  # a checkpoint boundary, or an interrupt

@@ -23,7 +23,7 @@ import numpy as np
 
 from .._files import atomic_write_bytes, atomic_write_json
 from ..analysis.claims import verdicts
-from ..analysis.heldout import vae_metrics
+from ..analysis.heldout import likelihood_metrics
 from ..analysis.protocol import HELDOUT_MSE, comparison_models, has_prior, heldout_mse
 from ..data import Dataset
 from ..report import (
@@ -128,7 +128,7 @@ def vae_stage(ctx: DemoContext) -> None:
     rows = []
     iw_k = ctx.budget.iw_samples
     for name, model in ctx.steps([(n, m) for n, m in ctx.models.items() if has_prior(m)]):
-        m = vae_metrics(model, X, iw_samples=iw_k, random_state=ctx.seed)
+        m = likelihood_metrics(model, X, iw_samples=iw_k, random_state=ctx.seed)
         rows.append({"model": name, "k": ctx.k, "likelihood": model.likelihood_, "n_examples": len(X),
                      "neg_elbo": m["neg_elbo"], "neg_elbo_stderr": m["neg_elbo_stderr"],
                      "iw_nll": m["iw_nll"], "iw_nll_stderr": m["iw_nll_stderr"], "iw_samples": iw_k,

@@ -1,4 +1,5 @@
-"""Demo stages that measure the tutorial's specific claims (linear AE = PCA; lack of regularity; latent size).
+"""Demo stages that measure specific claims: a linear AE finds PCA's subspace; an AE's latent space is
+irregular, so it cannot generate by decoding random codes; the latent size must suit the purpose.
 
 Each stage takes the demo's shared context (see ``demo.py``) and adds tables and figures; they are
 appended to ``demo.STAGES`` there.
@@ -11,7 +12,7 @@ from ..analysis.memorize import run_memorization
 from ..analysis.pca import compare_with_pca
 from ..analysis.protocol import HELDOUT_MSE
 from ..analysis.sweep import latent_sweep
-from ..report import plot_latent_sweep, plot_memorising_line
+from ..report import plot_latent_sweep, plot_memorising_lines
 from ..report.explorer import EXPLORER_INTRO, add_explorer
 from ..report.pca_plot import pca_figure
 from .demo_context import DemoContext
@@ -71,8 +72,8 @@ def regularity_stage(ctx: DemoContext) -> None:
         "Regularity, measured",
         f"Decoded samples judged in the feature space of a small classifier trained on the labels "
         f"({features.name}; not Inception FID). Lower Fréchet distance and higher precision (samples on the "
-        "data manifold) and recall (the manifold covered) are better. The tutorial says an AE cannot generate from "
-        "random codes and a VAE can: compare the AE's 'box' and 'gaussian' rows with the VAE's 'prior' row, and "
+        "data manifold) and recall (the manifold covered) are better. The claim under test: an AE cannot generate by "
+        "decoding random codes and a VAE can: compare the AE's 'box' and 'gaussian' rows with the VAE's 'prior' row, and "
         "see how much a 10-Gaussian mixture fitted to the codes (gmm10) recovers: that part of the AE's failure "
         "is the sampler, not the space.",
     )
@@ -90,7 +91,7 @@ def regularity_stage(ctx: DemoContext) -> None:
 
 
 def memorize_stage(ctx: DemoContext) -> None:
-    """The tutorial's section 1.3: a 1-D AE that memorises 50 examples, and a same-size VAE beside it."""
+    """The memorising AE: a 1-D AE that memorises 50 examples, and a same-size VAE beside it."""
     result = None
     for _ in ctx.steps([0]):
         result = run_memorization(ctx.data, n_train=50, epochs=ctx.budget.memorize_epochs,
@@ -98,7 +99,7 @@ def memorize_stage(ctx: DemoContext) -> None:
     section = ctx.section(
         "The memorising autoencoder",
         "An AE with a 1-D code trained on 50 examples until it reconstructs them: its codes spread on a line. "
-        "The tutorial says points between the codes decode to nonsense; compare the midpoints' and the "
+        "The claim under test: points between the codes decode to nonsense; compare the midpoints' and the "
         "past-the-ends points' precision with the reconstructions'.",
     )
     columns = ("model", "train_mse_per_feature", "recon_frechet", "recon_precision", "midpoint_frechet",
@@ -107,8 +108,7 @@ def memorize_stage(ctx: DemoContext) -> None:
                   "50 training examples, 1-D latent space; 'beyond' = codes past the ends of the line")
     for name, line in result.lines.items():
         section.figure(
-            plot_memorising_line(line.strip, line.strip_codes, ctx.image_shape,
-                                 training_positions=line.strip_codes[line.strip_is_training], model=name),
+            plot_memorising_lines({name: line}, ctx.image_shape),
             f"{name}: decoded points along its 1-D code line; * marks a training example's code.",
             name=f"memorize-{name}",
         )
@@ -124,7 +124,7 @@ def sweep_stage(ctx: DemoContext) -> None:
                              features=demo_features(ctx))
     section = ctx.section(
         "Latent size",
-        "The tutorial's 1-D vs 2-D example made real: reconstruction error falls with k for every model, while "
+        "How large should the code be? Reconstruction error falls with k for every model, while "
         "sample quality need not improve. Look for where the deep AE stops beating PCA and where the VAE's "
         "samples are best.",
     )

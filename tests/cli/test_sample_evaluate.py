@@ -1,28 +1,12 @@
-"""`latentspace sample` and `latentspace evaluate`, run as a user would; bad input is one line, exit 2."""
+"""`latentspace sample` and `latentspace evaluate` on real run folders; bad input is one line, exit 2."""
 
 import json
 
 import numpy as np
 import pytest
-from conftest import run_cli
+from conftest import assert_one_line_error, copy_run
 
 from latentspace.cli import main
-
-
-@pytest.fixture(scope="module")
-def vae_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("runs") / "vae"
-    args = ["train", "vae", "--n-components", "4", "--hidden", "64", "--epochs", "15", "--binarize", "dynamic",
-            "--warmup-epochs", "3", "--out", str(out), "--quiet"]
-    assert main(args) == 0
-    return out
-
-
-@pytest.fixture(scope="module")
-def ae_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("runs") / "ae"
-    assert main(["train", "ae", "--n-components", "2", "--epochs", "2", "--out", str(out), "--quiet"]) == 0
-    return out
 
 
 def test_train_vae_takes_the_new_parameters(vae_run):
@@ -49,11 +33,11 @@ def test_sample_png_is_a_grid_of_the_runs_images(vae_run, tmp_path):
     assert image.shape[:2] == (8 * (4 * 9 + 1), 8 * (4 * 9 + 1))
 
 
-def test_sample_an_autoencoder_with_a_density_fitted_to_its_codes(ae_run, tmp_path, digits):
+def test_sample_an_autoencoder_with_a_density_fitted_to_its_codes(ae_run, tmp_path, digits, cli):
     from latentspace import load
     from latentspace.analysis.samplers import draw_codes
 
-    code, out, err = run_cli("sample", ae_run, "-n", "12", "--seed", "3", "--out", tmp_path / "ae.npy")
+    code, out, err = cli("sample", ae_run, "-n", "12", "--seed", "3", "--out", tmp_path / "ae.npy")
     assert code == 0, err
     assert out.strip() == f"wrote {tmp_path / 'ae.npy'} (12 samples, sampler gmm10)"
     ae = load(ae_run)
@@ -65,8 +49,9 @@ def test_sample_an_autoencoder_with_a_density_fitted_to_its_codes(ae_run, tmp_pa
     assert box.shape == (4, 64) and not np.allclose(box, expected[:4])
 
 
-def test_evaluate_prints_and_stores_the_vae_measurements(vae_run):
-    code, out, err = run_cli("evaluate", vae_run, "--iw-samples", "50", "--binarize-test", "0")
+def test_evaluate_prints_and_stores_the_vae_measurements(vae_run, tmp_path, cli, features):  # features: cached judge
+    vae_run = copy_run(vae_run, tmp_path)
+    code, out, err = cli("evaluate", vae_run, "--iw-samples", "50", "--binarize-test", "0")
     assert code == 0, err
     for name in ("neg_elbo", "iw_nll", "active_units", "heldout_mse_per_feature"):
         assert name in out
@@ -81,7 +66,8 @@ def test_evaluate_prints_and_stores_the_vae_measurements(vae_run):
     assert 0 <= stored["sample_prior_precision"] <= 1
 
 
-def test_evaluate_an_autoencoder_reports_reconstruction_only(ae_run):
+def test_evaluate_an_autoencoder_reports_reconstruction_only(ae_run, tmp_path, features):
+    ae_run = copy_run(ae_run, tmp_path)
     assert main(["evaluate", str(ae_run), "--max-examples", "50"]) == 0
     stored = json.loads((ae_run / "evaluation.json").read_text())
     assert stored["n_examples"] == 50 and "heldout_mse_per_feature" in stored and "iw_nll" not in stored
@@ -89,7 +75,8 @@ def test_evaluate_an_autoencoder_reports_reconstruction_only(ae_run):
     assert "sample_gaussian_frechet" in stored and "sample_prior_frechet" not in stored
 
 
-def test_evaluate_can_skip_the_regularity_metrics(ae_run):
+def test_evaluate_can_skip_the_regularity_metrics(ae_run, tmp_path):
+    ae_run = copy_run(ae_run, tmp_path)
     assert main(["evaluate", str(ae_run), "--max-examples", "50", "--regularity-samples", "0"]) == 0
     stored = json.loads((ae_run / "evaluation.json").read_text())
     assert "heldout_mse_per_feature" in stored and not any(k.startswith("sample_") for k in stored)
@@ -109,19 +96,9 @@ def test_evaluate_can_skip_the_regularity_metrics(ae_run):
         (["train", "vae", "--binarize", "sometimes", "--epochs", "1"], "invalid choice: 'sometimes'"),
     ],
 )
-def test_bad_input_is_one_line_with_status_2(args, message, vae_run, ae_run, tmp_path, monkeypatch, capsys):
-    # In-process (a subprocess per case is slow on a shared machine); the real program is run above.
+def test_bad_input_is_one_line_with_status_2(args, message, vae_run, ae_run, tmp_path, monkeypatch, cli):
     monkeypatch.chdir(tmp_path)
-    args = [a.format(vae=vae_run, ae=ae_run) for a in args]
-    try:
-        code = main(args)
-    except SystemExit as e:  # argparse's own errors
-        code = e.code
-    out, err = capsys.readouterr()
-    assert code == 2, (out, err)
-    assert message in err
-    assert len(err.strip().splitlines()) == 1, err
-    assert "Traceback" not in err
+    assert_one_line_error(cli(*[a.format(vae=vae_run, ae=ae_run) for a in args]), message)
 
 
 def test_sample_png_needs_an_image_shape(tmp_path, digits, capsys):
@@ -132,9 +109,3 @@ def test_sample_png_needs_an_image_shape(tmp_path, digits, capsys):
     assert "no image shape; write .npy instead" in capsys.readouterr().err
     assert main(["sample", str(tmp_path / "run"), "--out", str(tmp_path / "s.npy")]) == 0
 
-
-def test_help_lists_the_new_commands():
-    from latentspace.cli import build_parser
-
-    text = build_parser().format_help()
-    assert "sample" in text and "evaluate" in text

@@ -1,20 +1,14 @@
 """``latentspace datasets`` and the data flags every command shares, run as a user would."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from conftest import assert_one_line_error
 from data_files import write_idx_folder, write_png
 
 from latentspace.cli import main
 from latentspace.data import fashion_mnist_available
-
-
-def run_cli(*args, env=None):
-    proc = subprocess.run([sys.executable, "-m", "latentspace", *map(str, args)], capture_output=True, text=True, env=env)
-    return proc.returncode, proc.stdout, proc.stderr
 
 
 def test_datasets_lists_named_sets_and_availability(capsys, monkeypatch):
@@ -70,19 +64,15 @@ def test_train_from_a_memory_mapped_npy(tmp_path, digits):
         (["--data", "{tmp}/bad.csv", "--image-size", "big"], "--image-size: expected HxW, got 'big'"),
     ],
 )
-def test_bad_data_is_one_line_on_stderr_and_status_2(tmp_path, capsys, args, message):
+def test_bad_data_is_one_line_on_stderr_and_status_2(tmp_path, cli, args, message):
     (tmp_path / "bad.csv").write_text("1,2\nx,3\n")
-    try:
-        code = main(["datasets", *[a.format(tmp=tmp_path) for a in args]])
-    except SystemExit as e:  # argparse's own errors exit from inside parse_args
-        code = e.code
-    out, err = capsys.readouterr()
-    assert code == 2 and out == ""
-    assert len(err.strip().splitlines()) == 1 and message.format(tmp=tmp_path) in err, err
+    result = cli("datasets", *[a.format(tmp=tmp_path) for a in args])
+    assert result[1] == ""
+    assert_one_line_error(result, message.format(tmp=tmp_path))
 
 
-def test_a_real_process_prints_no_traceback(tmp_path):
+def test_a_truncated_idx_file_is_named_in_the_one_line(tmp_path, cli):
     (tmp_path / "t-idx3-ubyte").write_bytes(b"\x00\x00\x08\x03\x00")
-    code, out, err = run_cli("datasets", "--data", tmp_path / "t-idx3-ubyte")
-    assert code == 2 and "Traceback" not in err
+    code, _, err = cli("datasets", "--data", tmp_path / "t-idx3-ubyte")
+    assert code == 2
     assert err.strip() == f"latentspace datasets: error: {tmp_path / 't-idx3-ubyte'}: truncated IDX header: 5 bytes, the header needs 16"
