@@ -77,7 +77,20 @@ def parametrize_sklearn_checks(listed: list[tuple[object, dict[str, str]]]):
     def expected_failures(estimator) -> dict[str, str]:
         return next(failures for candidate, failures in listed if candidate is estimator)
 
-    return parametrize_with_checks([estimator for estimator, _ in listed], expected_failed_checks=expected_failures)
+    decorator = parametrize_with_checks([estimator for estimator, _ in listed], expected_failed_checks=expected_failures)
+    # Whether the ~1e-6 rounding shows depends on the matrix kernel measured fastest on the machine (and
+    # its load) at fit time, so that one listed failure may pass: it alone is not strict.
+    argnames, argvalues = decorator.mark.args[:2]
+    loosened = [
+        pytest.param(*p.values, id=p.id, marks=[
+            pytest.mark.xfail(reason=m.kwargs.get("reason", ""), strict=False)
+            if m.name == "xfail" and m.kwargs.get("reason") == ROUNDING["check_methods_subset_invariance"] else m
+            for m in p.marks
+        ])
+        if hasattr(p, "marks") else p
+        for p in argvalues
+    ]
+    return pytest.mark.parametrize(argnames, loosened, **decorator.mark.kwargs)
 
 
 # ---- the command line -----------------------------------------------------------------------------

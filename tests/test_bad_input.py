@@ -61,6 +61,6 @@ def test_bad_parameters(params, message, digits):
 
 def test_bernoulli_vae_rejects_data_outside_unit_interval(digits):
     with pytest.raises(LatentspaceError, match=r"needs data in \[0, 1\]"):
-        VAE(epochs=1).fit(digits.X_train[:50] * 16)
+        VAE(epochs=1, likelihood="bernoulli").fit(digits.X_train[:50] * 16)
     # ...and min-max scaling makes the same data acceptable.
     VAE(epochs=1, scaling="minmax").fit(digits.X_train[:50] * 16)

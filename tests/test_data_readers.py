@@ -200,4 +200,4 @@ def test_estimator_scaling_works_on_file_data(tmp_path, digits_all, scaling):
         VAE(n_components=2, hidden=(16,), epochs=1, scaling="minmax", random_state=0).fit(data.X_train)
     else:
         with pytest.raises(ValueError, match="needs data in"):
-            VAE(n_components=2, hidden=(16,), epochs=1, scaling=scaling, random_state=0).fit(data.X_train)
+            VAE(n_components=2, hidden=(16,), epochs=1, likelihood="bernoulli", scaling=scaling, random_state=0).fit(data.X_train)

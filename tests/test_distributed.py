@@ -43,7 +43,7 @@ def test_ranks_shards_of_one_permutation_make_the_single_process_batches():
 
 def train_command(data: Path, out: Path, batch_size: int) -> list[str]:
     return ["-m", "latentspace", "train", "ae", "--data", str(data), "--hidden", "64", "--n-components", "4",
-            "--epochs", "6", "--batch-size", str(batch_size), "--validation-fraction", "0", "--quiet",
+            "--epochs", "6", "--batch-size", str(batch_size), "--validation-fraction", "0", "--quiet", "--keep-checkpoint",
             "--out", str(out)]
 
 

@@ -27,6 +27,7 @@ from latentspace.report import (
     plot_traversals,
     save_figure,
 )
+from latentspace.report.images import MIN_TILE_PIXELS
 from latentspace.workflows.demo import STAGES, Stage, run_demo, stage_index
 
 SHAPE = (8, 8)
@@ -80,13 +81,18 @@ def test_training_curves_need_a_history(models):
         plot_training_curves({"PCA": models["PCA(2)"]})
 
 
+#: how many times a pixel of an 8x8 tile is enlarged in figures (report.images.show_tiles)
+Z8 = -(-MIN_TILE_PIXELS // 8)
+
+
 def test_reconstructions_put_originals_above_each_model(models, digits):
     fig = plot_reconstructions(models, digits.X_test, SHAPE, n=6)
     decoded_png(fig)
     assert tick_labels(fig.axes[0], "y") == ["original", *models]
     image = fig.axes[0].get_images()[0].get_array()
-    assert image.shape == (5 * 9 - 1, 6 * 9 - 1)  # 5 rows x 6 tiles of 8x8 with 1-pixel gaps
-    np.testing.assert_allclose(image[:8, :8], digits.X_test[0].reshape(8, 8))
+    # 5 rows x 6 tiles of 8x8, each pixel drawn z x z, with 1-pixel gaps
+    assert image.shape == (5 * (8 * Z8 + 1) - 1, 6 * (8 * Z8 + 1) - 1)
+    np.testing.assert_allclose(image[: 8 * Z8 : Z8, : 8 * Z8 : Z8], digits.X_test[0].reshape(8, 8))
 
 
 def test_latent_scatter_uses_principal_axes_beyond_two_dimensions(models, ae4, digits):
@@ -119,7 +125,8 @@ def test_manifold_grid_ae_spans_its_codes_and_decodes_the_corners(models, digits
     assert float(tick_labels(ax, "x")[0]) == pytest.approx(Z[:, 0].min(), rel=0.05, abs=0.01)
     assert float(tick_labels(ax, "y")[0]) == pytest.approx(Z[:, 1].max(), rel=0.05, abs=0.01)
     top_left = ae.inverse_transform(np.array([[Z[:, 0].min(), Z[:, 1].max()]], dtype=np.float32))
-    np.testing.assert_allclose(ax.get_images()[0].get_array()[:8, :8], top_left.reshape(8, 8), atol=1e-5)
+    np.testing.assert_allclose(ax.get_images()[0].get_array()[: 8 * Z8 : Z8, : 8 * Z8 : Z8], top_left.reshape(8, 8),
+                               atol=1e-5)
 
 
 def test_manifold_grid_refuses_other_latent_sizes(ae4, models):
@@ -134,7 +141,7 @@ def test_samples_grid_one_panel_per_model_and_sampler(models):
     fig = plot_samples(samples, SHAPE, n_cols=5)
     decoded_png(fig)
     assert [ax.get_title() for ax in fig.axes] == list(samples)
-    assert fig.axes[0].get_images()[0].get_array().shape == (2 * 9 - 1, 5 * 9 - 1)
+    assert fig.axes[0].get_images()[0].get_array().shape == (2 * (8 * Z8 + 1) - 1, 5 * (8 * Z8 + 1) - 1)
 
 
 def test_interpolation_strips_start_and_end_at_the_originals(models, digits):
@@ -145,8 +152,8 @@ def test_interpolation_strips_start_and_end_at_the_originals(models, digits):
     assert tick_labels(ax, "y") == ["deep AE #1", "deep AE #2", "VAE #1", "VAE #2"]
     assert tick_labels(ax, "x")[0] == "start" and tick_labels(ax, "x")[-1] == "end"
     image = ax.get_images()[0].get_array()
-    np.testing.assert_allclose(image[:8, :8], X[0].reshape(8, 8))
-    np.testing.assert_allclose(image[:8, -8:], X[2].reshape(8, 8))
+    np.testing.assert_allclose(image[: 8 * Z8 : Z8, : 8 * Z8 : Z8], X[0].reshape(8, 8))
+    np.testing.assert_allclose(image[: 8 * Z8 : Z8, -8 * Z8 :: Z8], X[2].reshape(8, 8))
 
 
 def test_traversals_one_row_per_dimension_by_variance(ae4, digits):
@@ -198,7 +205,8 @@ def test_latent_sweep_one_line_per_model_per_metric():
 
 def test_non_image_data_shows_as_strips(models, digits):
     fig = plot_reconstructions(models, digits.X_test, None, n=3)
-    assert fig.axes[0].get_images()[0].get_array().shape == (5 * 5 - 1, 3 * 65 - 1)  # strips 4 pixels high
+    z = -(-MIN_TILE_PIXELS // 4)  # strips 4 pixels high, enlarged like small tiles
+    assert fig.axes[0].get_images()[0].get_array().shape == (5 * (4 * z + 1) - 1, 3 * (64 * z + 1) - 1)
     with pytest.raises(LatentspaceError, match="does not hold 64 features"):
         plot_reconstructions(models, digits.X_test, (7, 7))
 
@@ -270,14 +278,16 @@ def test_quick_demo_measures_the_tutorials_claims(quick_demo):
 
 
 def test_quick_demo_gives_a_verdict_per_claim(quick_demo):
-    result, _ = quick_demo
-    claims = [json.loads((result.out / "metrics.json").read_text())["verdicts"][i]["claim"] for i in range(5)]
-    assert len(set(claims)) == 5 and len(result.verdicts) == 5
-    summary = (result.out / "summary.txt").read_text()
-    assert summary.startswith("verdicts on the tutorial's claims") and result.verdicts[0] in summary
-    for line in result.verdicts:
+    verdicts = quick_demo.metrics["verdicts"]
+    claims = [v["claim"] for v in verdicts]
+    assert len(set(claims)) == 5
+    summary = (quick_demo.out / "summary.txt").read_text()
+    lines = summary.split("\n\n")[0].splitlines()[1:]
+    assert summary.startswith("verdicts on the tutorial's claims") and len(lines) == 5
+    assert all(v["claim"] in summary for v in verdicts)
+    for line in lines:
         assert line.split(":")[0] in ("HOLDS", "DOES NOT HOLD") or line.startswith("HOLDS ONLY AGAINST")
-    top = parse_report_html(result.report_path.read_text())["sections"][0]
+    top = parse_report_html(quick_demo.report_path.read_text())["sections"][0]
     assert top == "Verdicts"
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from ..analysis.heldout import heldout_metrics
 from ..errors import LatentspaceError
 from ..estimators._checkpoint import jsonable_params
+from ..nn.devices import resolve_device
 from ..training import distributed
 from ..training import state as train_state
 from ..training.tracking import TRACKERS, make_tracker
@@ -77,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "extend", False):
         estimator = runs.load_run_model(args.resume)
         estimator.set_params(verbose=not args.quiet)
-    world = distributed.setup(estimator.device)  # under torchrun: only rank 0 writes and prints
+    world = distributed.setup(resolve_device(estimator.device))  # under torchrun: only rank 0 writes and prints
     try:
         return train_and_write(args, model, estimator, world)
     finally:

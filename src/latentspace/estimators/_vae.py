@@ -323,7 +323,7 @@ def warn_if_collapsed(vae, X) -> None:
 
     ``X``: (some of) the training data, or None when the KL cannot be measured cheaply (memmaps).
     """
-    kl = None if X is None else mean_kl_to_prior(vae, vae._rows(X)[0][:COLLAPSE_CHECK_ROWS])
+    kl = None if X is None else mean_kl_to_prior(vae, np.asarray(vae._rows(X)[0])[:COLLAPSE_CHECK_ROWS])
     if vae.active_units_ > 0 and (kl is None or kl >= COLLAPSE_KL_NATS):
         return
     measured = f"{vae.active_units_} of {vae.model_.n_latent} latent units active"

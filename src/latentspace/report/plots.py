@@ -137,7 +137,7 @@ def plot_samples(
     return fig
 
 
-MEMORISING_TITLE = "decoding points along the memorising AE's 1-D latent line"
+MEMORISING_TITLE = "decoding points along the {model}'s 1-D latent line"
 
 
 def plot_memorising_line(
@@ -156,7 +156,7 @@ def plot_memorising_line(
     fig = new_figure(min(1.0 + 0.7 * len(positions), 14), 1.9)
     ax = fig.add_subplot()
     draw_memorising_line(ax, decoded, positions, image_shape, training_positions)
-    ax.set_title(f"{model}: {MEMORISING_TITLE}")
+    ax.set_title(MEMORISING_TITLE.format(model=model))
     return fig
 
 
@@ -169,7 +169,7 @@ def plot_memorising_lines(lines: Mapping[str, object], image_shape: Sequence[int
         ax = fig.add_subplot(len(lines), 1, i + 1)
         training = np.asarray(line.strip_codes)[np.asarray(line.strip_is_training, bool)]
         draw_memorising_line(ax, line.strip, line.strip_codes, image_shape, training)
-        ax.set_title(f"{name}: {MEMORISING_TITLE}")
+        ax.set_title(f"{name}: decoding points along its 1-D latent line")
     return fig
 
 
