@@ -171,15 +171,8 @@ def is_finished(path: str | Path) -> bool:
 def read_run_config(path: str | Path) -> dict[str, Any]:
     """The config of the run in ``path``: the finished run's, else that of the run in progress."""
     path = Path(path)
-    config_path = path / "config.json"
-    if not config_path.exists() and pending_config_path(path).exists():
-        config_path = pending_config_path(path)
-    if not config_path.exists():
-        raise CheckpointError(f"{path}: not a run folder (no config.json)")
-    config = read_json(config_path, CheckpointError, "run config")
-    if not isinstance(config, dict):
-        raise CheckpointError(f"{config_path}: not a run config")
-    return config
+    finished = path / "config.json"
+    return _read_config_file(path, finished if finished.exists() else pending_config_path(path))
 
 
 def read_resumable_config(path: str | Path) -> dict[str, Any]:
@@ -188,9 +181,12 @@ def read_resumable_config(path: str | Path) -> dict[str, Any]:
     if is_finished(path):
         raise LatentspaceError(f"{path}: this run already finished (its model is saved); nothing to resume")
     pending = pending_config_path(path)
-    config_path = pending if pending.exists() else path / "config.json"
+    return _read_config_file(path, pending if pending.exists() else path / "config.json")
+
+
+def _read_config_file(run: Path, config_path: Path) -> dict[str, Any]:
     if not config_path.exists():
-        raise CheckpointError(f"{path}: not a run folder (no config.json)")
+        raise CheckpointError(f"{run}: not a run folder (no config.json)")
     config = read_json(config_path, CheckpointError, "run config")
     if not isinstance(config, dict):
         raise CheckpointError(f"{config_path}: not a run config")
