@@ -93,7 +93,12 @@ def test_threads_parameter_is_honoured_and_restored(small_digits):
 def test_default_threads_one_for_small_networks_and_pinned_by_a_command(small_digits, monkeypatch):
     monkeypatch.delenv(threads_mod.THREADS_ENV, raising=False)
     assert threads_mod.default_threads(step_flops=1e5) == 1
-    assert 1 <= threads_mod.default_threads() <= threads_mod.usable_cpus()
+    # Larger steps get the idle usable CPUs, rounded, at least one and never more than the process may use.
+    for idle, expected in [(0.2, 1), (1.6, min(2, threads_mod.usable_cpus())), (500.0, threads_mod.usable_cpus())]:
+        monkeypatch.setattr(threads_mod, "idle_cpus", lambda idle=idle: idle)
+        assert threads_mod.default_threads(step_flops=1e12) == expected
+    monkeypatch.undo()
+    monkeypatch.delenv(threads_mod.THREADS_ENV, raising=False)
     ae = AutoEncoder(2, hidden=(32,), epochs=1, random_state=0).fit(small_digits[0])
     assert ae.compute_["threads"] == 1  # 64-32-2: a tiny step
     before = torch.get_num_threads()
