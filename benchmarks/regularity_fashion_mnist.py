@@ -10,8 +10,8 @@ two CPU cores with the defaults.
 from __future__ import annotations
 
 import argparse
-import os
 import json
+import os
 import sys
 import time
 from pathlib import Path

@@ -197,6 +197,62 @@ def features(digits, tmp_path_factory):
     return feature_space(digits)  # now read from the cache
 
 
+# The quick demo takes about a minute. It runs in its own process, started as soon as collection shows
+# that a selected test needs it, so the workers go on with other tests meanwhile instead of one of them
+# building it while the other waits on a lock (pytest-xdist's loadgroup would pin its tests to one
+# worker, but it cannot rename test ids under pytest 9). It is also the demo a user runs: a real process.
+QUICK_DEMO_ARGS = ("demo", "--quick", "--quiet")
+QUICK_DEMO_TIMEOUT = 1200  # seconds: a loaded CI machine is several times slower than an idle one
+_background: list[subprocess.Popen] = []
+
+
+def quick_demo_folder() -> Path:
+    """This test run's folder for the quick demo (made by the first process that imports this file: the
+    xdist controller, whose workers inherit it)."""
+    if "LATENTSPACE_TEST_RUN" not in os.environ:
+        import tempfile
+
+        os.environ["LATENTSPACE_TEST_RUN"] = tempfile.mkdtemp(prefix="latentspace-test-run-")
+    return Path(os.environ["LATENTSPACE_TEST_RUN"]) / "quick-demo"
+
+
+quick_demo_folder()  # in the controller, before the workers start
+
+
+def start_quick_demo() -> None:
+    """Start ``latentspace demo --quick`` in the background, once per test run; it writes ``exit-status``
+    when done."""
+    folder = quick_demo_folder()
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(f"{folder}.lock"):
+        if folder.exists():
+            return
+        folder.mkdir()
+        script = "import sys; from latentspace.cli import main; code = main(sys.argv[2:]); open(sys.argv[1], 'w').write(str(code))"
+        env = {**os.environ, "LATENTSPACE_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+        with open(folder / "printed.txt", "w") as out, open(folder / "stderr.txt", "w") as err:
+            _background.append(subprocess.Popen(
+                [sys.executable, "-c", script, str(folder / "exit-status"), *QUICK_DEMO_ARGS, "--out", str(folder / "run")],
+                stdout=out, stderr=err, env=env))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The quick demo's tests run last, by when its process has long finished (the order is the same in
+    every xdist worker, as xdist requires)."""
+    items.sort(key=lambda item: "quick_demo" in getattr(item, "fixturenames", ()))
+
+
+def pytest_collection_finish(session) -> None:
+    if any("quick_demo" in getattr(item, "fixturenames", ()) for item in session.items):
+        start_quick_demo()
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    if exitstatus == pytest.ExitCode.INTERRUPTED:  # a stopped run leaves nothing running behind it
+        for proc in _background:
+            proc.kill()
+
+
 @dataclass
 class QuickDemo:
     out: Path  # the run folder
@@ -209,16 +265,20 @@ class QuickDemo:
 
 
 @pytest.fixture(scope="session")
-def quick_demo(tmp_path_factory, features) -> QuickDemo:
-    """``latentspace demo --quick`` on digits, run once per test run (in-process, no progress bars).
+def quick_demo() -> QuickDemo:
+    """``latentspace demo --quick`` on digits, run once per test run in a process of its own."""
+    import time
 
-    It asks for ``features`` first so that the demo reads the feature net from the cache.
-    """
-
-    def build(folder: Path) -> None:
-        (folder / "printed.txt").write_text(quiet_main("demo", "--quick", "--quiet", "--out", folder / "run"))
-
-    folder = built_once(tmp_path_factory, "quick-demo", build)
+    start_quick_demo()  # a no-op unless the test asked for it in a way collection did not show
+    folder = quick_demo_folder()
+    status = folder / "exit-status"
+    deadline = time.monotonic() + QUICK_DEMO_TIMEOUT
+    while not status.exists():
+        if time.monotonic() > deadline:
+            pytest.fail(f"the quick demo did not finish in {QUICK_DEMO_TIMEOUT} s")
+        time.sleep(0.2)
+    if status.read_text() != "0":
+        pytest.fail(f"latentspace demo --quick exited with {status.read_text()}: {(folder / 'stderr.txt').read_text()[-3000:]}")
     out = folder / "run"
     return QuickDemo(out, (folder / "printed.txt").read_text(), json.loads((out / "metrics.json").read_text()))
 

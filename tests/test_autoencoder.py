@@ -14,7 +14,7 @@ from latentspace import VAE, AutoEncoder, LinearAutoEncoder, load
 
 @pytest.fixture(scope="module")
 def fitted_ae(digits):
-    return AutoEncoder(n_components=2, hidden=(256, 64), epochs=150, patience=None, random_state=0).fit(digits.X_train)
+    return AutoEncoder(n_components=2, hidden=(128, 32), epochs=60, patience=None, random_state=0).fit(digits.X_train)
 
 
 def test_deep_ae_beats_pca_at_two_components(digits, fitted_ae):
@@ -40,7 +40,7 @@ def test_score_is_negative_reconstruction_error(digits, fitted_ae):
 
 
 def test_history_records_every_term_per_epoch(fitted_ae):
-    assert len(fitted_ae.history_) == fitted_ae.n_iter_ == 150
+    assert len(fitted_ae.history_) == fitted_ae.n_iter_ == 60
     first, last = fitted_ae.history_[0], fitted_ae.history_[-1]
     assert {"train_loss", "train_recon", "val_loss", "val_recon"} <= set(first)
     assert last["train_loss"] < 0.5 * first["train_loss"]

@@ -6,17 +6,9 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import run_cli
 
 from latentspace import VAE, load
 from latentspace.cli import main
-
-
-@pytest.fixture(scope="module")
-def ae_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("runs") / "ae"
-    assert main(["train", "ae", "--n-components", "2", "--epochs", "2", "--hidden", "32", "--out", str(out), "--quiet"]) == 0
-    return out
 
 
 def test_version_imports_no_torch():
@@ -52,7 +44,7 @@ def test_finished_run_has_no_training_checkpoint(ae_run):
     assert (ae_run / "model").is_dir() and not (ae_run / "checkpoint").exists()
 
 
-def test_encode_reads_csv_npz_and_npy(ae_run, digits, tmp_path):
+def test_encode_reads_csv_npz_and_npy(ae_run, digits, tmp_path, cli):
     ae = load(ae_run)
     X = digits.X_test[:20]
     expected = ae.transform(X)
@@ -62,11 +54,11 @@ def test_encode_reads_csv_npz_and_npy(ae_run, digits, tmp_path):
     (tmp_path / "x.csv").write_text("\n".join([header, *rows]) + "\n")
     for name, extra in (("x.npz", []), ("x.csv", ["--label-column", "label"])):
         out = tmp_path / f"{name}.npy"
-        code, stdout, err = run_cli("encode", ae_run, tmp_path / name, "--out", out, *extra)
+        code, stdout, err = cli("encode", ae_run, tmp_path / name, "--out", out, *extra)
         assert code == 0, err
         assert stdout.strip() == f"wrote {out}"
         np.testing.assert_allclose(np.load(out), expected, atol=1e-5)
-    code, _, err = run_cli("encode", ae_run, tmp_path / "x.csv", "--out", tmp_path / "bad.npy")
+    code, _, err = cli("encode", ae_run, tmp_path / "x.csv", "--out", tmp_path / "bad.npy")
     assert code == 2 and "65 features" in err, err  # the label column left in
 
 

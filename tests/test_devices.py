@@ -5,7 +5,6 @@ import json
 import numpy as np
 import pytest
 import torch
-from conftest import run_cli
 
 from latentspace import AutoEncoder, CheckpointError, LatentspaceError, load
 from latentspace.nn.devices import resolve_device
@@ -62,10 +61,10 @@ def test_gpu_saved_checkpoint_loads_on_the_cpu(cuda_checkpoint, small_digits):
 
 
 @no_cuda
-def test_cli_encodes_with_a_gpu_saved_model(cuda_checkpoint, small_digits, tmp_path):
+def test_cli_encodes_with_a_gpu_saved_model(cuda_checkpoint, small_digits, tmp_path, cli):
     ae, path = cuda_checkpoint
     _, X_test = small_digits
     np.save(tmp_path / "x.npy", X_test)
-    code, _, err = run_cli("encode", path, tmp_path / "x.npy", "--out", tmp_path / "z.npy")
+    code, _, err = cli("encode", path, tmp_path / "x.npy", "--out", tmp_path / "z.npy")
     assert code == 0, err
     np.testing.assert_array_equal(np.load(tmp_path / "z.npy"), ae.transform(X_test))

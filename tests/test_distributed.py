@@ -62,16 +62,16 @@ def run_torchrun(command: list[str], cwd: Path) -> subprocess.CompletedProcess:
     return proc
 
 
-def test_torchrun_two_processes_match_one_process_of_the_same_effective_batch(tmp_path, digits):
+@pytest.mark.slow  # torchrun and two ranks, each a fresh interpreter importing torch: ~30 s
+def test_torchrun_two_processes_match_one_process_of_the_same_effective_batch(tmp_path, digits, cli):
     data = tmp_path / "digits.npy"
     np.save(data, np.concatenate([digits.X_train, digits.X_test])[:1600])  # 1280 train rows: 10 steps of 128
     runs = tmp_path / "runs"
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
     ddp = run_torchrun(torchrun + train_command(data, runs / "ddp", 64), tmp_path)
     assert ddp.returncode == 0, ddp.stderr[-3000:]
-    single = subprocess.run([sys.executable] + train_command(data, runs / "single", 128), capture_output=True,
-                            text=True, env=env(), timeout=300, cwd=tmp_path)
-    assert single.returncode == 0, single.stderr[-3000:]
+    code, _, err = cli(*train_command(data, runs / "single", 128)[2:])  # the one process: this one
+    assert code == 0, err[-3000:]
 
     assert sorted(p.name for p in runs.iterdir()) == ["ddp", "single"]  # rank 1 wrote no folder of its own
     assert ddp.stdout.count(str(runs / "ddp")) == 1  # and printed nothing

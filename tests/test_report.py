@@ -1,5 +1,6 @@
 """Plots, the HTML report, `latentspace report` and the demo's report, on real digits models."""
 
+import dataclasses
 import io
 import json
 
@@ -29,6 +30,7 @@ from latentspace.report import (
 )
 from latentspace.report.images import MIN_TILE_PIXELS
 from latentspace.workflows.demo import STAGES, Stage, run_demo, stage_index
+from latentspace.workflows.demo_context import BUDGETS
 
 SHAPE = (8, 8)
 
@@ -301,7 +303,8 @@ def test_a_stopped_demo_writes_the_report_of_the_stages_it_finished(digits, tmp_
               Stage("reconstruction", reconstruction_stage), Stage("stopped", stop),
               Stage("never", lambda ctx: pytest.fail("ran after the stop"))]
     small = type(digits)("digits", digits.X_train[:300], digits.X_test[:100], None, None, digits.image_shape)
-    result = run_demo(small, tmp_path, budget="quick", stages=stages, echo=lambda s: None, show_progress=False,
+    short = dataclasses.replace(BUDGETS["quick"], steps=50)  # the flow is tested, not the models
+    result = run_demo(small, tmp_path, budget=short, stages=stages, echo=lambda s: None, show_progress=False,
                       skip=("skipped",))
     assert result.interrupted_in == "stopped"
     assert list(result.stage_seconds) == ["fit", "reconstruction"]
@@ -341,7 +344,8 @@ def test_demo_standardises_data_outside_the_unit_interval_for_every_model(digits
     raw = Dataset("raw", digits.X_train[:300] * 100.0 + 5.0, digits.X_test[:80] * 100.0 + 5.0)
     printed: list[str] = []
     stages = [Stage("fit", fit_stage), Stage("reconstruction", reconstruction_stage)]
-    result = run_demo(raw, tmp_path, quick=True, stages=stages, echo=printed.append, show_progress=False)
+    short = dataclasses.replace(BUDGETS["quick"], steps=300)
+    result = run_demo(raw, tmp_path, budget=short, stages=stages, echo=printed.append, show_progress=False)
     assert "standardised" in printed[0]
     rows = {r["model"]: r for r in result.rows}
     assert rows["PCA(2)"]["heldout_mse_per_feature"] < 1.5  # standardised units, not raw ones (~1e3)

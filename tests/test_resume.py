@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -58,6 +59,7 @@ def weights(estimator) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in estimator.model_.state_dict().items()}
 
 
+@pytest.mark.slow  # five child processes, each importing torch: ~30 s
 def test_sigkill_at_random_points_then_resume_gives_identical_weights(tmp_path, digits):
     script = tmp_path / "child.py"
     script.write_text(CHILD.replace("{params}", repr(PARAMS)))
@@ -87,6 +89,42 @@ def test_sigkill_at_random_points_then_resume_gives_identical_weights(tmp_path, 
     assert got.keys() == want.keys()
     for name in want:
         assert torch.equal(got[name], want[name]), f"{name} differs after {kills} kills and resumes"
+    assert [r["train_loss"] for r in resumed.history_] == [r["train_loss"] for r in uninterrupted.history_]
+
+
+class Killed(BaseException):
+    """Stands for SIGKILL: nothing in the library catches it."""
+
+
+def test_killed_at_checkpoint_writes_then_resumed_gives_identical_weights(tmp_path, digits, monkeypatch):
+    """The in-process twin of the SIGKILL test (which runs with the slow tests): the fit dies at random
+    file renames of its checkpoints, between a file's write and its rename, and resuming gives the
+    weights and losses of a run never stopped."""
+    import latentspace._files as files
+
+    params = {**PARAMS, "epochs": 4}
+    folder = tmp_path / "checkpoint"
+    renames = {"count": 0}
+    real_replace = os.replace
+
+    def replace(src, dst):
+        renames["count"] += 1
+        if renames["count"] == renames.get("kill_at"):
+            raise Killed(dst)
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(files.os, "replace", replace)
+    rng = np.random.default_rng(5)
+    for kill_at in rng.integers(2, 12, size=3):  # the k-th rename of each attempt (2 per checkpoint)
+        renames.update(count=0, kill_at=int(kill_at))
+        with pytest.raises(Killed):
+            VAE(**params).fit(digits.X_train, checkpoint_dir=folder, checkpoint_every=7, resume=True)
+        assert_every_checkpoint_loads(folder)
+    renames.update(count=0, kill_at=None)
+    resumed = VAE(**params).fit(digits.X_train, checkpoint_dir=folder, checkpoint_every=7, resume=True)
+    uninterrupted = VAE(**params).fit(digits.X_train)
+    got, want = weights(resumed), weights(uninterrupted)
+    assert all(torch.equal(got[name], want[name]) for name in want)
     assert [r["train_loss"] for r in resumed.history_] == [r["train_loss"] for r in uninterrupted.history_]
 
 
@@ -124,32 +162,39 @@ def test_absurd_learning_rate_stops_with_message_and_keeps_last_good_checkpoint(
     assert all(torch.isfinite(t).all() for k, t in tensors.items() if k.startswith("model."))
 
 
-def test_cli_divergence_is_one_line_and_status_2(tmp_path):
+def test_cli_divergence_is_one_line_and_status_2(tmp_path, cli):
     run = tmp_path / "run"
-    proc = subprocess.run(
-        [sys.executable, "-m", "latentspace", "train", "ae", "--lr", "1e9", "--epochs", "3", "--batch-size", "20",
-         "--checkpoint-every", "1", "--quiet", "--out", str(run)],
-        capture_output=True, text=True, env=child_env(), timeout=120,
-    )
-    assert proc.returncode == 2
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "training diverged" in lines[0] and "lower lr" in lines[0], proc.stderr
+    code, _, err = cli("train", "ae", "--lr", "1e9", "--epochs", "3", "--batch-size", "20", "--checkpoint-every", "1",
+                       "--quiet", "--out", run)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "training diverged" in lines[0] and "lower lr" in lines[0], err
     assert_every_checkpoint_loads(run / "checkpoint")
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_signal_saves_a_checkpoint_and_says_how_to_resume(tmp_path, sig):
+def test_signal_saves_a_checkpoint_and_says_how_to_resume(tmp_path, sig, cli):
+    """The signal reaches this process while ``latentspace train`` runs in it (a thread sends it once the
+    first checkpoint is on disk); a harmless handler stands by in case it lands after training."""
     run = tmp_path / "run"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "latentspace", "train", "ae", "--epochs", "2000", "--quiet", "--out", str(run)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env(),
-    )
-    deadline = time.monotonic() + 90
-    while checkpoint_step(run / "checkpoint") < 0 and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.01)
-    proc.send_signal(sig)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
+    training = threading.Event()
+
+    def send_when_checkpointed():
+        deadline = time.monotonic() + 90
+        while checkpoint_step(run / "checkpoint") < 0 and time.monotonic() < deadline and not training.is_set():
+            time.sleep(0.01)
+        os.kill(os.getpid(), sig)
+
+    previous = signal.signal(sig, lambda signum, frame: None)
+    sender = threading.Thread(target=send_when_checkpointed)
+    try:
+        sender.start()
+        code, _, err = cli("train", "ae", "--epochs", "2000", "--quiet", "--out", run)
+    finally:
+        training.set()
+        sender.join()
+        signal.signal(sig, previous)
+    assert code == 130, err
     assert f"resume with: latentspace train --resume {run}" in err
     assert sig.name in err
     assert_every_checkpoint_loads(run / "checkpoint")

@@ -137,7 +137,7 @@ def compare_with_pca(model, X_train, X_test, *, pca_random_state: int = 0) -> PC
     if not 1 <= k <= min(X_train.shape):
         raise LatentspaceError(f"n_components must be between 1 and min(n_train, n_features) = {min(X_train.shape)}, got {k}")
     started = time.perf_counter()
-    pca = reference_pca(k, pca_random_state).fit(X_train)
+    pca = reference_pca(k, pca_random_state, X_train.shape[1]).fit(X_train)
     pca_seconds = time.perf_counter() - started
     eigenvalues = covariance_eigenvalues(X_train)
     pca_test, model_test = heldout_mse(pca, X_test), heldout_mse(model, X_test)

@@ -80,7 +80,8 @@ def latent_sweep(
     for k in ks:
         for name in models:
             started = time.perf_counter()
-            estimator = comparison_model(name, k, random_state=random_state, epochs=epochs).fit(dataset.X_train)
+            estimator = comparison_model(name, k, random_state=random_state, epochs=epochs,
+                                         n_features=dataset.n_features).fit(dataset.X_train)
             fit_seconds = time.perf_counter() - started
             row = sweep_row(name, k, estimator, dataset, judge, n_samples, random_state)
             row["fit_seconds"] = fit_seconds

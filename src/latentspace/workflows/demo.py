@@ -76,16 +76,16 @@ def subsampled(data: Dataset, budget: DemoBudget, seed: int) -> Dataset:
     return Dataset(data.name, X_train, X_test, y_train, y_test, data.image_shape)
 
 
-def demo_models(k: int, seed: int, epochs: int | str = "auto") -> dict[str, object]:
+def demo_models(k: int, seed: int, epochs: int | str = "auto", n_features: int | None = None) -> dict[str, object]:
     """PCA, a linear AE, a deep AE and a VAE at latent size ``k``: the analysis protocol's comparison
     models (exact PCA; every estimator with its defaults; ``epochs`` for the deep AE and the VAE)."""
-    return comparison_models(k, random_state=seed, epochs=epochs)
+    return comparison_models(k, random_state=seed, epochs=epochs, n_features=n_features)
 
 
 # ---- the stages ------------------------------------------------------------------------------------
 def fit_stage(ctx: DemoContext) -> None:
     """Fit every model on the training part; save the estimators under ``models/``."""
-    specs = demo_models(ctx.k, ctx.seed, ctx.epochs_for(ctx.budget.steps))
+    specs = demo_models(ctx.k, ctx.seed, ctx.epochs_for(ctx.budget.steps), ctx.data.n_features)
     for name, model in ctx.steps(specs.items()):
         started = time.perf_counter()
         model.fit(ctx.data.X_train)
