@@ -119,7 +119,8 @@ def sweep_stage(ctx: DemoContext) -> None:
     ks = [k for k in ctx.budget.sweep_ks if k <= ctx.data.n_features]
     rows = []
     for k in ctx.steps(ks):
-        rows += latent_sweep(ctx.data, ks=(k,), epochs=ctx.epochs_for(ctx.budget.sweep_steps),
+        rows += latent_sweep(ctx.data, ks=(k,), models=ctx.budget.sweep_models,
+                             epochs=ctx.epochs_for(ctx.budget.sweep_steps),
                              n_samples=ctx.budget.sweep_samples, random_state=ctx.seed,
                              features=demo_features(ctx))
     section = ctx.section(
