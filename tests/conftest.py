@@ -283,6 +283,32 @@ def quick_demo() -> QuickDemo:
     return QuickDemo(out, (folder / "printed.txt").read_text(), json.loads((out / "metrics.json").read_text()))
 
 
+# ---- crashes --------------------------------------------------------------------------------------
+class Killed(BaseException):
+    """Stands for SIGKILL: nothing in the library catches it."""
+
+
+def kill_at(monkeypatch, k: int) -> list[str]:
+    """Make the ``k``-th rename (os.replace / os.rename / the folder exchange) of the run raise Killed."""
+    import latentspace._files as files
+
+    seen: list[str] = []
+
+    def wrap(fn, name):
+        def wrapped(*args, **kwargs):
+            seen.append(f"{name} {Path(args[-1]).name}")
+            if len(seen) == k:
+                raise Killed(seen[-1])
+            return fn(*args, **kwargs)
+
+        return wrapped
+
+    monkeypatch.setattr(files.os, "replace", wrap(os.replace, "replace"))
+    monkeypatch.setattr(files.os, "rename", wrap(os.rename, "rename"))
+    monkeypatch.setattr(files, "_exchange", wrap(files._exchange, "exchange"))
+    return seen
+
+
 # ---- reading what the program wrote ---------------------------------------------------------------
 def parse_report_html(text: str) -> dict:
     """Sections, tables and decoded figures of a report written by latentspace.report.Report."""

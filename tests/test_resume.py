@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import run_cli
+from conftest import Killed, kill_at, run_cli
 
 from latentspace import VAE, AutoEncoder, load
 from latentspace.errors import TrainingDivergedError
@@ -92,35 +92,19 @@ def test_sigkill_at_random_points_then_resume_gives_identical_weights(tmp_path, 
     assert [r["train_loss"] for r in resumed.history_] == [r["train_loss"] for r in uninterrupted.history_]
 
 
-class Killed(BaseException):
-    """Stands for SIGKILL: nothing in the library catches it."""
-
-
 def test_killed_at_checkpoint_writes_then_resumed_gives_identical_weights(tmp_path, digits, monkeypatch):
     """The in-process twin of the SIGKILL test (which runs with the slow tests): the fit dies at random
     file renames of its checkpoints, between a file's write and its rename, and resuming gives the
     weights and losses of a run never stopped."""
-    import latentspace._files as files
-
     params = {**PARAMS, "epochs": 4}
     folder = tmp_path / "checkpoint"
-    renames = {"count": 0}
-    real_replace = os.replace
-
-    def replace(src, dst):
-        renames["count"] += 1
-        if renames["count"] == renames.get("kill_at"):
-            raise Killed(dst)
-        return real_replace(src, dst)
-
-    monkeypatch.setattr(files.os, "replace", replace)
     rng = np.random.default_rng(5)
-    for kill_at in rng.integers(2, 12, size=3):  # the k-th rename of each attempt (2 per checkpoint)
-        renames.update(count=0, kill_at=int(kill_at))
+    for k in rng.integers(2, 12, size=3):  # the k-th rename of each attempt (2 per checkpoint)
+        kill_at(monkeypatch, int(k))
         with pytest.raises(Killed):
             VAE(**params).fit(digits.X_train, checkpoint_dir=folder, checkpoint_every=7, resume=True)
+        monkeypatch.undo()
         assert_every_checkpoint_loads(folder)
-    renames.update(count=0, kill_at=None)
     resumed = VAE(**params).fit(digits.X_train, checkpoint_dir=folder, checkpoint_every=7, resume=True)
     uninterrupted = VAE(**params).fit(digits.X_train)
     got, want = weights(resumed), weights(uninterrupted)

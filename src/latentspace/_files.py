@@ -80,9 +80,13 @@ def human_bytes(n: float) -> str:
     return f"{n:.1f} TB"
 
 
-def check_allocation(n_bytes: int, what: str, error: type[LatentspaceError] = LatentspaceError) -> None:
-    """Raise ``error`` (one line) when ``n_bytes`` exceed the memory budget; call before allocating."""
-    budget = memory_budget()
+def check_allocation(n_bytes: int, what: str, error: type[LatentspaceError] = LatentspaceError,
+                     budget: int | None = None) -> None:
+    """Raise ``error`` (one line) when ``n_bytes`` exceed the memory budget; call before allocating.
+
+    ``budget``: ``memory_budget()`` read once by a caller that checks many sizes (it reads /proc).
+    """
+    budget = memory_budget() if budget is None else budget
     if n_bytes > budget:
         raise error(
             f"{what} needs {human_bytes(n_bytes)}, more than the memory budget of {human_bytes(budget)} "

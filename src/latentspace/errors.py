@@ -21,12 +21,14 @@ class TrainingInterrupted(KeyboardInterrupt):
     """SIGINT or SIGTERM stopped training after a checkpoint was saved; the message says how to resume."""
 
 
-def first_line(e: BaseException) -> str:
-    """The first line of an exception's message (or its type's name): errors here are one line."""
-    return (str(e).strip().splitlines() or [type(e).__name__])[0].rstrip(":")
 class LatentspaceWarning(UserWarning):
     """Something measured about a fitted model that the user should know; the CLI prints it on one line."""
 
 
 class PosteriorCollapseWarning(LatentspaceWarning):
     """A fitted VAE encodes (almost) nothing: no active latent unit, or a KL to the prior near zero."""
+
+
+def first_line(e: BaseException) -> str:
+    """The first line of an exception's message (or its type's name): errors here are one line."""
+    return (str(e).strip().splitlines() or [type(e).__name__])[0].rstrip(":")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import copy_run
+from conftest import Killed, copy_run, kill_at
 from hostile_helpers import TRAIN, one_line, time_limit
 
 from latentspace import AutoEncoder, load
@@ -73,31 +73,6 @@ def test_a_second_train_refuses_naming_the_holder(ae_run, tmp_path, cli):
     # released when its holder died: taken again here, and then held against a third party
     with runs.run_lock(run), open(run / runs.LOCK_FILE) as f, pytest.raises(BlockingIOError):
         fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-
-
-class Killed(BaseException):
-    """Stands for SIGKILL: nothing in the library catches it."""
-
-
-def kill_at(monkeypatch, k: int) -> list[str]:
-    """Make the ``k``-th rename (os.replace / os.rename / the folder exchange) of the run raise Killed."""
-    import latentspace._files as files
-
-    seen: list[str] = []
-
-    def wrap(fn, name):
-        def wrapped(*args, **kwargs):
-            seen.append(f"{name} {Path(args[-1]).name}")
-            if len(seen) == k:
-                raise Killed(seen[-1])
-            return fn(*args, **kwargs)
-
-        return wrapped
-
-    monkeypatch.setattr(files.os, "replace", wrap(os.replace, "replace"))
-    monkeypatch.setattr(files.os, "rename", wrap(os.rename, "rename"))
-    monkeypatch.setattr(files, "_exchange", wrap(files._exchange, "exchange"))
-    return seen
 
 
 def assert_old_or_new(run: Path) -> str:

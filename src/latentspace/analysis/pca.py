@@ -124,23 +124,47 @@ def is_linear(model) -> bool:
     return callable(getattr(model, "decoder_weight", None)) and getattr(model, "loss", "mse") == "mse"
 
 
-def compare_with_pca(model, X_train, X_test, *, pca_random_state: int = 0) -> PCAComparison:
+@dataclass
+class PCAReference:
+    """PCA(k) fitted on one training set, with what every comparison against it reads: fitted once
+    when several models of the same k are compared on the same data (``pca_reference``)."""
+
+    pca: PCA
+    fit_seconds: float
+    eigenvalues: np.ndarray  # of the training data's covariance, largest first
+    train_mse: float
+    test_mse: float
+
+
+def pca_reference(X_train: np.ndarray, X_test: np.ndarray, k: int, random_state: int = 0) -> PCAReference:
+    """The exact PCA(k) of ``X_train`` ``(n_train, d)`` and its errors on both parts (float64 arrays)."""
+    started = time.perf_counter()
+    pca = reference_pca(k, random_state, X_train.shape[1]).fit(X_train)
+    seconds = time.perf_counter() - started
+    return PCAReference(pca, seconds, covariance_eigenvalues(X_train), heldout_mse(pca, X_train),
+                        heldout_mse(pca, X_test))
+
+
+def compare_with_pca(model, X_train, X_test, *, pca_random_state: int = 0,
+                     reference: PCAReference | None = None) -> PCAComparison:
     """Measure a fitted estimator against PCA(k) fitted on ``X_train``, k = the model's ``n_components``.
 
     ``X_train`` ``(n_train, n_features)`` should be the data the model was fitted on, ``X_test``
     ``(n_test, n_features)`` held-out data. Linear autoencoders get the full comparison; other models
-    (deep AE, VAE) get the reconstruction errors and their ratio to PCA's.
+    (deep AE, VAE) get the reconstruction errors and their ratio to PCA's. ``reference``: the
+    ``pca_reference`` of these very arrays, shared by the models compared on them (else fitted here).
     """
     check_is_fitted(model)
     X_train, X_test = check_pair(model, X_train, X_test)
     k = int(model.n_components)
     if not 1 <= k <= min(X_train.shape):
         raise LatentspaceError(f"n_components must be between 1 and min(n_train, n_features) = {min(X_train.shape)}, got {k}")
-    started = time.perf_counter()
-    pca = reference_pca(k, pca_random_state, X_train.shape[1]).fit(X_train)
-    pca_seconds = time.perf_counter() - started
-    eigenvalues = covariance_eigenvalues(X_train)
-    pca_test, model_test = heldout_mse(pca, X_test), heldout_mse(model, X_test)
+    if reference is None:
+        reference = pca_reference(X_train, X_test, k, pca_random_state)
+    elif reference.pca.n_components_ != k:
+        raise LatentspaceError(f"the PCA reference has {reference.pca.n_components_} components, the model {k}")
+    pca, eigenvalues = reference.pca, reference.eigenvalues
+    pca_test, model_test = reference.test_mse, heldout_mse(model, X_test)
     result = PCAComparison(
         model=type(model).__name__,
         n_components=k,
@@ -153,11 +177,11 @@ def compare_with_pca(model, X_train, X_test, *, pca_random_state: int = 0) -> PC
         pca_test_mse=pca_test,
         test_mse_ratio=model_test / pca_test if pca_test > 0 else float("nan"),
         model_train_mse=heldout_mse(model, X_train),
-        pca_train_mse=heldout_mse(pca, X_train),
+        pca_train_mse=reference.train_mse,
         pca_optimum_train_mse=float(eigenvalues[k:].sum() / X_train.shape[1]),
         pca_eigenvalues=[float(v) for v in eigenvalues[: k + 1]],
         model_fit_seconds=fit_seconds(model),
-        pca_fit_seconds=pca_seconds,
+        pca_fit_seconds=reference.fit_seconds,
     )
     if result.linear:
         add_decoder_geometry(result, model, pca, X_train)

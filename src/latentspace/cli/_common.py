@@ -176,14 +176,8 @@ def describe_defaults(defaults: dict[str, Any]) -> str:
     return text if len(defaults) == len(MODELS) else f"{text}; {', '.join(defaults)} only"
 
 
-def int_or_auto(text: str):
-    """An int flag whose value may also be "auto" (or "none" where None is allowed)."""
-    if text.strip().lower() in ("auto", "none"):
-        return "auto" if text.strip().lower() == "auto" else None
-    return int(text)
-
-
-int_or_auto.__name__ = "int"  # argparse: "invalid int value"
+#: an int flag whose value may also be "auto" or "none" (argparse still says "invalid int value")
+int_or_auto = or_auto(optional(int))
 
 
 def add_estimator_arguments(parser: argparse.ArgumentParser) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .._files import atomic_write_bytes, atomic_write_json, atomic_write_npz
 from ..analysis.memorize import run_memorization
-from ..report import figure_png, plot_memorising_lines
+from ..report import plot_memorising_lines, save_figure
 from ..workflows.runs import history_csv
 from ._common import Stages, add_data_arguments, add_threads_argument, load_data, parse_int_tuple, wrote
 
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         arrays.update({f"{name}_strip": line.strip, f"{name}_strip_codes": line.strip_codes,
                        f"{name}_strip_is_training": line.strip_is_training, f"{name}_codes": line.codes})
     atomic_write_npz(out / "strip.npz", **arrays)
-    atomic_write_bytes(out / "strip.png", figure_png(plot_memorising_lines(result.lines, result.image_shape)))
+    save_figure(plot_memorising_lines(result.lines, result.image_shape), out / "strip.png")
     for row in table:
         print(f"{row['model']:>4}: train mse/feature {row['train_mse_per_feature']:.4g}  "
               f"recon precision {row['recon_precision']:.3f}  midpoint precision {row['midpoint_precision']:.3f}  "

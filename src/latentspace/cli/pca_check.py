@@ -7,8 +7,10 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
+
 from .._files import atomic_write_json, atomic_write_npz
-from ..analysis.pca import PCAComparison, compare_with_pca
+from ..analysis.pca import PCAComparison, PCAReference, compare_with_pca, pca_reference
 from ..analysis.protocol import comparison_model
 from ..data import Dataset
 from ..errors import LatentspaceError
@@ -76,24 +78,26 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.epochs is not None:
         linear.set_params(epochs=args.epochs)
-    comparison = fit_and_compare(linear, data)
+    # one PCA for the linear AE and every --also model
+    reference = pca_reference(*(np.asarray(X, np.float64) for X in (data.X_train, data.X_test)), args.n_components)
+    comparison = fit_and_compare(linear, data, reference)
     print(comparison.table())
     others = []
     for name in also:
         model = comparison_model(name, args.n_components, random_state=args.random_state,
                                  epochs="auto" if args.epochs is None else args.epochs).set_params(verbose=True)
-        other = fit_and_compare(model, data)
+        other = fit_and_compare(model, data, reference)
         print(other.table())
         others.append(other)
     write_outputs(out, data, comparison, others, args)
     return 0
 
 
-def fit_and_compare(model, data: Dataset) -> PCAComparison:
+def fit_and_compare(model, data: Dataset, reference: PCAReference) -> PCAComparison:
     started = time.perf_counter()
     model.fit(data.X_train)
     seconds = time.perf_counter() - started
-    comparison = compare_with_pca(model, data.X_train, data.X_test)
+    comparison = compare_with_pca(model, data.X_train, data.X_test, reference=reference)
     comparison.model_fit_seconds = seconds  # the whole fit, as PCA's is timed, not only the loop
     return comparison
 

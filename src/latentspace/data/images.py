@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._files import check_allocation, check_regular_file
+from .._files import check_allocation, check_regular_file, memory_budget
 from ..errors import DataError, first_line
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -68,14 +68,15 @@ def _read_header(path: Path) -> tuple[str, tuple[int, int]]:
 def _check_pixel_budget(headers, files: list[Path], grey: bool, size, folder: Path) -> None:
     """Per image, the decoded pixels are capped; in total, the float32 array is within the memory budget."""
     channels = 1 if grey else 3
+    budget = memory_budget()
     for (_, (width, height)), path in zip(headers, files):
         if width * height > MAX_IMAGE_PIXELS:
             raise DataError(
                 f"{path}: {width}x{height} pixels is more than the {MAX_IMAGE_PIXELS:,} an image may have"
             )
-        check_allocation(width * height * 4 * 4, f"{path}: decoding this {width}x{height} image", DataError)
+        check_allocation(width * height * 4 * 4, f"{path}: decoding this {width}x{height} image", DataError, budget)
     pixels = sum(w * h for _, (w, h) in headers) if size is None else len(files) * int(size[0]) * int(size[1])
-    check_allocation(pixels * channels * 4, f"{folder}: {len(files)} images as float32", DataError)
+    check_allocation(pixels * channels * 4, f"{folder}: {len(files)} images as float32", DataError, budget)
 
 
 def _is_image(path: Path) -> bool:

@@ -36,12 +36,6 @@ def check_array_size(n_bytes: int, shape: tuple[int, ...], where: Path | str) ->
     check_allocation(n_bytes, f"{where}: the array of shape {shape}", DataError)
 
 
-def read_bytes(path: Path) -> bytes:
-    check_file(path)
-    check_allocation(path.stat().st_size, f"{path}: reading the whole file", DataError)
-    return path.read_bytes()
-
-
 # ---- IDX -------------------------------------------------------------------------------------------
 def read_idx(path: str | Path, mmap: bool = False) -> np.ndarray:
     """Read an IDX file (raw or gzip), the format of MNIST and Fashion-MNIST: shape ``(n, ...)``.

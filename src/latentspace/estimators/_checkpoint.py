@@ -18,7 +18,6 @@ import torch
 from .._files import (
     atomic_write_bytes,
     atomic_write_json,
-    check_allocation,
     json_default,
     read_checksummed_safetensors,
     read_json_document,
@@ -27,6 +26,7 @@ from .._files import (
 from .._version import __version__
 from ..errors import CheckpointError, LatentspaceError, first_line
 from ..nn.devices import device_missing, resolve_device
+from ..training.state import SHA256
 from ._modules import PARTS, describe, rebuild
 
 FORMAT = "latentspace-checkpoint"
@@ -127,7 +127,7 @@ def check_config_fields(config: dict, where: Path) -> None:
     ):
         raise bad("history", "a list of records of numbers", history)
     sha = config.get("weights_sha256")
-    if sha is not None and not (isinstance(sha, str) and len(sha) == 64 and all(c in "0123456789abcdef" for c in sha)):
+    if sha is not None and not (isinstance(sha, str) and SHA256.fullmatch(sha)):
         raise bad("weights_sha256", "a SHA-256 hex digest", sha)
 
 
@@ -185,16 +185,17 @@ def load_estimator(path, classes: dict[str, type], *, device=None, encoder=None,
 
 def check_weights_size(path: Path, estimator, n_features: int) -> None:
     """The model the config describes must be the size of the weights file; checked on a meta-device
-    model, so a tampered ``hidden: [30000, 30000]`` costs nothing before it is refused."""
+    model, so a tampered ``hidden: [30000, 30000]`` costs nothing before it is refused. Called after
+    ``read_weights`` (the file is there) and ``_check_loadable`` (the model fits the memory budget)."""
     n_params = estimator._parameter_count(n_features)
-    weights = Path(path) / WEIGHTS_FILE
-    size = weights.stat().st_size if weights.is_file() else 0
-    if weights.is_file() and 4 * n_params > size:
+    size = (Path(path) / WEIGHTS_FILE).stat().st_size
+    if 4 * n_params > size:
         raise CheckpointError(
             f"{path}: the config describes a model of {n_params:,} parameters ({4 * n_params:,} bytes) but "
             f"{WEIGHTS_FILE} holds {size:,} bytes (a tampered config)"
         )
-    check_allocation(4 * n_params * 2, f"{path}: a model of {n_params:,} parameters", CheckpointError)
+
+
 def load_device(saved, asked, path: Path) -> str:
     """The ``device`` parameter of a loaded estimator: ``asked`` if given (checked here: one line if this
     machine lacks it); else the saved one if this machine has it; else "cpu", with a warning."""

@@ -23,7 +23,7 @@ import importlib
 import torch
 from torch import nn
 
-from ..errors import CheckpointError, LatentspaceError
+from ..errors import CheckpointError, LatentspaceError, first_line
 
 PARTS = ("encoder", "decoder")
 
@@ -74,8 +74,7 @@ def call_part(part: nn.Module, name: str, x: torch.Tensor) -> torch.Tensor:
     try:
         out = part(x)
     except Exception as e:  # the user's code: name the input it failed on, keep torch's first line
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise LatentspaceError(f"{name} failed on a batch of shape {tuple(x.shape)}: {first}") from e
+        raise LatentspaceError(f"{name} failed on a batch of shape {tuple(x.shape)}: {first_line(e)}") from e
     if not isinstance(out, torch.Tensor):
         raise LatentspaceError(f"{name} must return one tensor, got {type(out).__name__}")
     return out

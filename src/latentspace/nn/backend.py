@@ -253,7 +253,8 @@ def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = No
     if kernels.precision == "bf16":
         onednn = kernels.kernel == "onednn" and x.device.type == "cpu" and onednn_bf16_available()
         return _Bf16Linear.apply(x, weight, bias, onednn)
-    if not uses_onednn(x, weight):
+    # float32 from here: what uses_onednn() asks, without reading the choice and the input again
+    if kernels.kernel != "onednn" or _ONEDNN_LINEAR is None or x.device.type != "cpu":
         return F.linear(x, weight, bias)
     if torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad):
         return _OneDnnLinear.apply(x, weight, bias)

@@ -50,11 +50,3 @@ def device_missing(device: torch.device) -> str | None:
         return None
     return f"torch has no working {device.type!r} backend on this machine"
 
-
-def device_available(device: str | torch.device | None) -> bool:
-    """Whether ``resolve_device(device)`` would succeed."""
-    try:
-        resolve_device(device)
-    except LatentspaceError:
-        return False
-    return True

@@ -6,7 +6,6 @@ so it works headless and leaves a user's interactive session alone.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,8 +14,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from .._files import atomic_write_bytes
 from ..analysis.pca import PCAComparison
+from .figures import save_figure
 
 #: the report's names for the estimator classes (the tables say "deep AE", not "AutoEncoder")
 DISPLAY_NAMES = {"AutoEncoder": "deep AE", "LinearAutoEncoder": "linear AE", "VAE": "VAE"}
@@ -65,11 +64,7 @@ def save_pca_figure(
     others: Sequence[PCAComparison] = (),
 ) -> Path:
     """Draw :func:`pca_figure` and write it as a PNG at ``path``; returns the path."""
-    path = Path(path)
-    buffer = io.BytesIO()
-    pca_figure(comparison, image_shape, others).savefig(buffer, format="png", dpi=100)
-    atomic_write_bytes(path, buffer.getvalue())
-    return path
+    return save_figure(pca_figure(comparison, image_shape, others), path)
 
 
 def basis_rows(c: PCAComparison) -> list[tuple[str, np.ndarray]]:

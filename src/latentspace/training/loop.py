@@ -15,7 +15,6 @@ for NaN/inf once per epoch and at each checkpoint (see ``check_finite``).
 from __future__ import annotations
 
 import copy
-import json
 import math
 import sys
 import threading
@@ -28,10 +27,11 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
+from .._files import read_json
 from ..errors import CheckpointError, TrainingDivergedError, TrainingInterrupted
 from ..nn import backend
 from ..nn.models import LatentModel
-from . import distributed
+from . import budget, distributed
 from . import state as train_state
 from .batches import MemmapBatches, TensorBatches
 from .callbacks import StepHook, call_all, step_hook
@@ -176,7 +176,7 @@ def train(
     val = None if X_val is None else as_batches(X_val)
     seeds = {"shuffle_seed": draw_seed(generator), "noise_seed": draw_seed(generator)}
     noise = torch.Generator(device=device).manual_seed(seeds["noise_seed"] + NOISE_RANK_STRIDE * world.rank)
-    steps_per_epoch = math.ceil(math.ceil(data.n / world.size) / config.batch_size)
+    steps_per_epoch = budget.steps_per_epoch(data.n, config.batch_size, world.size)
     backend.check_precision(config.precision, device)
     choice = backend.choose_kernels(model, config.batch_size, config.precision)
     optimizer = make_optimizer(model, config)
@@ -471,7 +471,7 @@ def diverged(loop: Loop, what: str) -> TrainingDivergedError:
     if folder is None:
         kept = "no checkpoint was kept (pass checkpoint_dir to keep one)"
     elif train_state.exists(folder):
-        meta = json_state(folder)
+        meta = read_json(Path(folder) / train_state.STATE_FILE, CheckpointError, "training checkpoint")
         epoch = meta["epoch"] + (1 if meta["step"] else 0)
         kept = f"the last good checkpoint (after step {meta['global_step']}, epoch {epoch}) is kept in {folder}"
     else:
@@ -482,7 +482,3 @@ def diverged(loop: Loop, what: str) -> TrainingDivergedError:
         f"try a lower lr (now {config.lr:g}), {clip}, or a likelihood that matches the data "
         "(bernoulli needs data in [0, 1]; gaussian for real values)"
     )
-
-
-def json_state(folder) -> dict[str, Any]:
-    return json.loads((Path(folder) / train_state.STATE_FILE).read_text())

@@ -71,7 +71,7 @@ class MLflowLogger(Callback):
 
     The tracking store is ``tracking_uri`` if given, else ``MLFLOW_TRACKING_URI`` if set, else a local
     ``mlruns`` folder in the working directory (MLflow's file store, which MLflow 3 keeps behind the
-    ``MLFLOW_ALLOW_FILE_STORE`` switch; this logger turns that switch on only for a store it chose).
+    ``MLFLOW_ALLOW_FILE_STORE`` switch; this logger turns it on for a ``file:`` store unless it is set).
     ``run_id_`` holds the MLflow run's id after training starts.
     """
 
@@ -89,7 +89,6 @@ class MLflowLogger(Callback):
             return self.tracking_uri
         if os.environ.get("MLFLOW_TRACKING_URI"):
             return os.environ["MLFLOW_TRACKING_URI"]
-        os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
         return (Path.cwd() / "mlruns").as_uri()
 
     def on_train_begin(self, info: dict[str, Any]) -> None:

@@ -7,9 +7,11 @@ appended to ``demo.STAGES`` there.
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..analysis import SAMPLERS, evaluate_regularity, feature_space
 from ..analysis.memorize import run_memorization
-from ..analysis.pca import compare_with_pca
+from ..analysis.pca import compare_with_pca, pca_reference
 from ..analysis.protocol import HELDOUT_MSE
 from ..analysis.sweep import latent_sweep
 from ..report import plot_latent_sweep, plot_memorising_lines
@@ -23,7 +25,9 @@ PCA_COLUMNS = ("model", "n_components", "max_principal_angle_deg", "test_mse_rat
 
 def pca_stage(ctx: DemoContext) -> None:
     """The linear AE against PCA: same subspace (angles near 0), another basis (columns not orthogonal)."""
-    comparisons = {name: compare_with_pca(model, ctx.data.X_train, ctx.data.X_test)
+    X_train, X_test = (np.asarray(X, np.float64) for X in (ctx.data.X_train, ctx.data.X_test))
+    reference = pca_reference(X_train, X_test, ctx.k)  # one PCA for every model compared
+    comparisons = {name: compare_with_pca(model, X_train, X_test, reference=reference)
                    for name, model in ctx.steps(ctx.autoencoders.items())}
     rows = [{key: c.to_dict().get(key) for key in PCA_COLUMNS} | {"model": name}
             for name, c in comparisons.items()]
