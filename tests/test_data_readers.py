@@ -125,6 +125,15 @@ def test_csv_without_header_label_by_index_and_text_labels(tmp_path):
     assert read_csv(tmp_path / "n.csv")[0].shape == (2, 3)
 
 
+def test_csv_label_column_on_rows_long_enough_to_be_parsed_as_arrays(tmp_path):
+    """Rows over a megabyte are converted a slice at a time, as arrays: the label comes out of those too."""
+    values = np.random.default_rng(0).random((2, 200_000))
+    (tmp_path / "long.csv").write_text("".join(f"{label}," + ",".join(f"{v:.6f}" for v in row) + "\n"
+                                               for label, row in zip((7, 8), values)))
+    X, y, _ = read_csv(tmp_path / "long.csv", label_column=0)
+    assert X.shape == (2, 200_000) and np.allclose(X, values, atol=1e-6) and y.tolist() == [7, 8]  # as on short rows
+
+
 def test_csv_quoted_cells_and_tsv(tmp_path):
     (tmp_path / "q.csv").write_text('"a","b"\n"1.5","2"\n3,4\n')
     assert read_csv(tmp_path / "q.csv")[0].tolist() == [[1.5, 2.0], [3.0, 4.0]]

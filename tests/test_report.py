@@ -314,6 +314,15 @@ def test_a_stopped_demo_writes_the_report_of_the_stages_it_finished(digits, tmp_
     assert "reconstruction" in json.loads((tmp_path / "metrics.json").read_text())
 
 
+def test_the_demo_s_copies_of_the_data_keep_its_class_names(digits):
+    from latentspace.workflows.demo import standardised, subsampled
+
+    named = dataclasses.replace(digits, label_names=[f"digit {i}" for i in range(10)])
+    cut = subsampled(named, dataclasses.replace(BUDGETS["quick"], train_rows=100, test_rows=50), seed=0)
+    assert len(cut.X_train) == 100 and cut.label_names == named.label_names
+    assert standardised(cut).label_names == named.label_names
+
+
 def test_a_new_stage_is_one_function(digits, tmp_path):
     def fit_pca_only(ctx):
         ctx.models["PCA(3)"] = PCA(3).fit(ctx.data.X_train)

@@ -17,6 +17,18 @@ def test_feature_names_out(small_digits):
     assert list(vae.get_feature_names_out()) == ["latent0", "latent1", "latent2"]
 
 
+def test_a_vae_fitted_on_a_data_frame_checks_itself_with_its_column_names(small_digits):
+    import warnings
+
+    import pandas as pd
+
+    X, _ = small_digits
+    frame = pd.DataFrame(X, columns=[f"px{i}" for i in range(X.shape[1])])
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*feature names")  # sklearn's, were the names dropped
+        VAE(2, epochs=1, random_state=0).fit(frame)
+
+
 def test_set_output_pandas_in_a_pipeline_with_a_column_transformer(digits):
     pixels = [f"px{i}" for i in range(64)]
     frame = pd.DataFrame(digits.X_train[:300] * 16, columns=pixels)

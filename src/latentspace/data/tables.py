@@ -60,7 +60,7 @@ def read_csv(
             what = "the header has" if names is not None else "the first row has"
             raise DataError(f"{path}: ragged rows: line {line} has {len(row)} cells, {what} {width}")
         if label_index is not None:
-            labels.append(_as_text([row[label_index]])[0].strip())
+            labels.append(_as_text(row[label_index : label_index + 1])[0].strip())  # a list or, long rows, an array
             row = _without(row, label_index)
         data.append(_to_numbers(row, line, names, label_index, path))
     y, label_names = None, []

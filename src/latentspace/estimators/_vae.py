@@ -323,7 +323,11 @@ def warn_if_collapsed(vae, X) -> None:
 
     ``X``: (some of) the training data, or None when the KL cannot be measured cheaply (memmaps).
     """
-    kl = None if X is None else mean_kl_to_prior(vae, np.asarray(vae._rows(X)[0])[:COLLAPSE_CHECK_ROWS])
+    if X is None:
+        kl = None
+    else:  # a DataFrame keeps its column names: the model was fitted with them
+        rows = X.iloc[:COLLAPSE_CHECK_ROWS] if hasattr(X, "iloc") else np.asarray(vae._rows(X)[0])[:COLLAPSE_CHECK_ROWS]
+        kl = mean_kl_to_prior(vae, rows)
     if vae.active_units_ > 0 and (kl is None or kl >= COLLAPSE_KL_NATS):
         return
     measured = f"{vae.active_units_} of {vae.model_.n_latent} latent units active"

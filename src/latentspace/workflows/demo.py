@@ -14,6 +14,7 @@ and figures to the report through ``ctx``. Adding an analysis is one function an
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -55,8 +56,8 @@ def standardised(data: Dataset) -> Dataset:
     std = data.X_train.std(axis=0)
     std = np.where(std > 1e-12, std, 1.0)
     scale = lambda X: ((X - mean) / std).astype(np.float32)
-    return Dataset(f"{data.name} (standardised)", scale(data.X_train), scale(data.X_test), data.y_train,
-                   data.y_test, data.image_shape)
+    return dataclasses.replace(data, name=f"{data.name} (standardised)", X_train=scale(data.X_train),
+                               X_test=scale(data.X_test))
 
 
 def subsampled(data: Dataset, budget: DemoBudget, seed: int) -> Dataset:
@@ -73,7 +74,7 @@ def subsampled(data: Dataset, budget: DemoBudget, seed: int) -> Dataset:
     X_test, y_test = cut(data.X_test, data.y_test, budget.test_rows)
     if len(X_train) == len(data.X_train) and len(X_test) == len(data.X_test):
         return data
-    return Dataset(data.name, X_train, X_test, y_train, y_test, data.image_shape)
+    return dataclasses.replace(data, X_train=X_train, X_test=X_test, y_train=y_train, y_test=y_test)
 
 
 def demo_models(k: int, seed: int, epochs: int | str = "auto", n_features: int | None = None) -> dict[str, object]:
