@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..analysis.protocol import has_prior
+from ..analysis.protocol import encode, has_prior
 from ..analysis.samplers import SAMPLERS, draw_codes, samplers_for
 from ..errors import LatentspaceError
 from ..report.images import save_image_grid
@@ -72,6 +72,6 @@ def draw(estimator, sampler: str, args: argparse.Namespace) -> np.ndarray:
     if sampler == "prior":
         return estimator.sample(args.n_samples, random_state=args.seed)
     data = runs.load_run_data(args.run_dir)
-    codes = np.asarray(estimator.transform(data.X_train), np.float64)
+    codes = encode(estimator, data.X_train)
     Z = draw_codes(sampler, codes, args.n_samples, np.random.default_rng(args.seed))
     return estimator.inverse_transform(Z.astype(np.float32)).astype(np.float64)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..analysis.protocol import encode
 from ..analysis.samplers import draw_codes, samplers_for
 
 SAMPLER_LABELS = {
@@ -17,7 +18,7 @@ SAMPLER_LABELS = {
 def model_samples(name: str, model, X_train: np.ndarray, n: int, seed: int) -> dict[str, np.ndarray]:
     """``(n, n_features)`` decoded samples per sampler that fits the model (the prior only for a VAE)."""
     rng = np.random.default_rng(seed)
-    codes = np.asarray(model.transform(X_train), np.float64)
+    codes = encode(model, X_train)
     return {
         f"{name}: {SAMPLER_LABELS[s]}": model.inverse_transform(draw_codes(s, codes, n, rng).astype(np.float32))
         for s in samplers_for(model)
