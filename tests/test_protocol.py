@@ -88,7 +88,7 @@ def test_one_heldout_error_for_every_kind_of_model(digits):
 
 
 def test_auto_budget_scales_with_the_data():
-    small, large = budget.auto_epochs(1300, 128), budget.auto_epochs(54000, 128)
+    small, large = budget.DEFAULT_RULE.epochs(1300, 128), budget.DEFAULT_RULE.epochs(54000, 128)
     assert small * budget.steps_per_epoch(1300, 128) >= budget.STEP_BUDGET  # enough steps
     assert large == budget.MIN_EPOCHS  # enough passes
     assert budget.resolve_patience("auto", small, has_validation=False) is None
@@ -98,7 +98,7 @@ def test_auto_settings_are_resolved_at_fit(digits):
     X = digits.X_train[:140]  # 126 training rows: one step an epoch, the cheapest "auto" budget
     vae = VAE(2, hidden=(32,), random_state=0).fit(X)
     assert vae.likelihood_ == "bernoulli"  # digits lie in [0, 1]
-    assert vae.epochs_ == budget.auto_epochs(126, 128) == budget.MAX_EPOCHS
+    assert vae.epochs_ == budget.DEFAULT_RULE.epochs(126, 128) == budget.MAX_EPOCHS
     assert vae.warmup_epochs_ == budget.auto_warmup(vae.epochs_)
     assert vae.patience_ == budget.auto_patience(vae.epochs_)
     assert vae.n_iter_ <= vae.epochs_

@@ -16,13 +16,14 @@ from ..data import Dataset
 from ..errors import LatentspaceError
 from ..estimators import LinearAutoEncoder
 from ._common import add_data_arguments, add_threads_argument, load_data
+from .commands import summary
 
 NONLINEAR = ("ae", "vae")
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "pca-check", help="does the linear AE find PCA's subspace? angles, errors, a figure",
+        "pca-check", help=summary("pca-check"),
         description="Fit PCA and a linear autoencoder with K components on the training part, compare "
         "them on the test part (principal angles, error ratio, orthogonality of the decoder, the "
         "directions recovered with weight decay), print the table, write JSON and a PNG figure.",
@@ -34,8 +35,8 @@ def register(subparsers) -> None:
                    "PCA's directions (default: 0)")
     defaults = LinearAutoEncoder()
     p.add_argument("--epochs", type=int, default=None, metavar="N",
-                   help=f"epochs of every model it trains (default: each model's own: linear AE "
-                   f"{defaults.epochs}, deep AE and VAE 'auto', the data-scaled budget)")
+                   help="epochs of every model it trains (default: each model's own 'auto', the "
+                   "data-scaled budget)")
     p.add_argument("--lr", type=float, default=defaults.lr, help=f"linear AE learning rate (default: {defaults.lr})")
     p.add_argument("--batch-size", type=int, default=defaults.batch_size,
                    help=f"linear AE batch size (default: {defaults.batch_size})")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import ClassVar
 
 import numpy as np
@@ -11,6 +12,7 @@ from torch import nn
 from ..nn.likelihoods import make_likelihood
 from ..nn.mlp import mlp_encoder_decoder
 from ..nn.models import Autoencoder
+from ..training import budget
 from ._base import COMMON_PARAMS, NETWORK_PARAMS, BaseAutoEncoder
 from ._params import Param
 
@@ -149,12 +151,13 @@ class LinearAutoEncoder(BaseAutoEncoder):
     Same parameters as :class:`AutoEncoder` minus ``hidden``/``activation``; data are centred by
     default (``scaling="center"``) as PCA's are.
 
-    The defaults (Adam, lr 0.05 decayed to 0 by a cosine, batches of 512, 300 epochs) were measured to
-    bring the decoder's column space within 0.2 degrees of PCA's subspace on digits at k = 2, 5, 10
-    for every seed tried, in about a second; smaller batches, fewer epochs or lower rates left the
-    slowest direction (the one whose eigenvalue gap to the next is smallest) degrees to tens of degrees
-    off. Large data sets take more steps per epoch and need fewer epochs (Fashion-MNIST, k = 16: 60,
-    0.74 degrees; lr 0.1 left 13 degrees there). See docs/pca.md.
+    The defaults (Adam, lr 0.05 decayed to 0 by a cosine, batches of 512, 300 epochs on digits) were
+    measured to bring the decoder's column space within 0.2 degrees of PCA's subspace on digits at
+    k = 2, 5, 10 for every seed tried, in about a second; smaller batches, fewer epochs or lower rates
+    left the slowest direction (the one whose eigenvalue gap to the next is smallest) degrees to tens of
+    degrees off. Large data sets take more steps per epoch and need fewer epochs (Fashion-MNIST, k = 16:
+    60, 0.74 degrees; lr 0.1 left 13 degrees there), hence ``epochs="auto"``: 7,000 steps, at least 20
+    and at most 300 epochs (``training.budget.LINEAR_RULE``). See docs/pca.md.
 
     ``weight_decay`` > 0 (an L2 penalty ``weight_decay / 2 * ||W||^2`` on both layers) makes the decoder's
     left singular vectors PCA's principal directions and its singular values
@@ -162,14 +165,20 @@ class LinearAutoEncoder(BaseAutoEncoder):
     ``latentspace.analysis.compare_with_pca`` measures both.
     """
 
-    _parameter_constraints: ClassVar[dict[str, Param]] = {**COMMON_PARAMS, "loss": LOSS}
+    _parameter_constraints: ClassVar[dict[str, Param]] = {
+        **COMMON_PARAMS,
+        "loss": LOSS,
+        "epochs": replace(COMMON_PARAMS["epochs"], help=f"passes over the training data (auto: "
+                          f"{budget.LINEAR_RULE.describe()}; docs/pca.md)"),
+    }
+    _epoch_rule: ClassVar[budget.EpochRule] = budget.LINEAR_RULE
 
     def __init__(
         self,
         n_components: int = 2,
         *,
         loss: str = "mse",
-        epochs: int = 300,
+        epochs: int | str = "auto",
         batch_size: int = 512,
         lr: float = 0.05,
         weight_decay: float = 0.0,

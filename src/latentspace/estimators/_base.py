@@ -55,8 +55,8 @@ MAX_LAYERS = 32
 #: The optimiser's and the data handling's parameters, shared by every estimator.
 COMMON_PARAMS: dict[str, Param] = {
     "n_components": Param("int", "size of the code: the number of latent dimensions", low=1, high=MAX_WIDTH),
-    "epochs": Param("int", "passes over the training data (auto: 6,000 optimiser steps and at least 20 "
-                    "passes, at most 1,000; docs/training.md)", low=1, high=10**7, auto=True),
+    "epochs": Param("int", f"passes over the training data (auto: {budget.DEFAULT_RULE.describe()}; "
+                    "docs/training.md)", low=1, high=10**7, auto=True),
     "batch_size": Param("int", "examples per optimiser step", low=1, high=10**8),
     "lr": Param("float", "Adam's learning rate", low=0, low_open=True),
     "weight_decay": Param("float", "L2 penalty weight_decay/2 * ||W||^2 on every weight", low=0),
@@ -127,6 +127,8 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
 
     #: What each parameter may be (see ``_params``): subclasses merge their own over this one.
     _parameter_constraints: ClassVar[dict[str, Param]] = COMMON_PARAMS
+    #: What ``epochs="auto"`` means for this class (training/budget.py).
+    _epoch_rule: ClassVar[budget.EpochRule] = budget.DEFAULT_RULE
 
     # ---- what subclasses provide -------------------------------------------------------------
     def _build_model(self, n_features: int) -> LatentModel:
@@ -333,7 +335,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
 
     def _resolve_budget(self, n_train: int, has_validation: bool, world_size: int) -> None:
         """Set ``epochs_`` and ``patience_``, resolving "auto" by the rule in training/budget.py."""
-        self.epochs_ = budget.resolve_epochs(self.epochs, n_train, int(self.batch_size), world_size)
+        self.epochs_ = budget.resolve_epochs(self.epochs, n_train, int(self.batch_size), world_size, self._epoch_rule)
         self.patience_ = budget.resolve_patience(self.patience, self.epochs_, has_validation)
 
     def _range_decides_settings(self) -> bool:
