@@ -77,7 +77,7 @@ def test_the_reference_subspace_is_the_exact_one_on_mid_sized_data():
 
 def test_one_heldout_error_for_every_kind_of_model(digits):
     X = digits.X_test
-    models = {kind: comparison_model(kind, 3, epochs=3) for kind in KINDS}
+    models = {kind: comparison_model(kind, 3, epochs=3, linear_epochs=3) for kind in KINDS}
     for model in models.values():
         model.fit(digits.X_train)
     for kind, model in models.items():

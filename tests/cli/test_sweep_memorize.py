@@ -11,6 +11,7 @@ def test_cli_sweep_and_memorize_write_tables(tmp_path, cli, features):  # featur
     assert code == 0, err
     table = json.loads((tmp_path / "sweep" / "sweep.json").read_text())
     assert len(table["rows"]) == 4
+    assert [r["epochs"] for r in table["rows"]] == [None, 2, None, 2]  # --epochs reaches the linear AE too
     assert (tmp_path / "sweep" / "sweep.csv").read_text().startswith("model,k,heldout_mse_per_feature")
     code, _, err = cli("memorize", "--n-train", 8, "--hidden", 32, "--epochs", 20, "--no-vae", "--out", tmp_path / "mem")
     assert code == 0, err

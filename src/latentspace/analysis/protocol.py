@@ -116,13 +116,14 @@ def reference_pca(k: int, random_state=0, n_features: int | None = None) -> PCA:
     return PCA(n_components=int(k), svd_solver="covariance_eigh" if small else "full", random_state=random_state)
 
 
-def comparison_model(kind: str, k: int, *, random_state=0, epochs="auto", n_features: int | None = None):
+def comparison_model(kind: str, k: int, *, random_state=0, epochs="auto", linear_epochs="auto",
+                     n_features: int | None = None):
     """One unfitted comparison model of ``kind`` (``KINDS``) at latent size ``k``.
 
     Every model takes its defaults (the VAE's likelihood follows the data, ``likelihood="auto"``; the
-    linear AE keeps its tuned schedule). ``epochs`` applies to the deep AE and the VAE: "auto" (the
-    data-scaled budget of training/budget.py) or a number, for a time-boxed run. ``n_features`` of
-    the data to come picks PCA's exact solver (``reference_pca``).
+    linear AE keeps its tuned schedule). ``epochs`` applies to the deep AE and the VAE, ``linear_epochs``
+    to the linear AE: "auto" (each one's data-scaled budget, training/budget.py) or a number, for a
+    time-boxed run. ``n_features`` of the data to come picks PCA's exact solver (``reference_pca``).
     """
     from ..errors import LatentspaceError
     from ..estimators import VAE, AutoEncoder, LinearAutoEncoder
@@ -130,7 +131,7 @@ def comparison_model(kind: str, k: int, *, random_state=0, epochs="auto", n_feat
     if kind == "pca":
         return reference_pca(k, random_state, n_features)
     if kind == "linear":
-        return LinearAutoEncoder(k, random_state=random_state)
+        return LinearAutoEncoder(k, epochs=linear_epochs, random_state=random_state)
     if kind == "ae":
         return AutoEncoder(k, epochs=epochs, random_state=random_state)
     if kind == "vae":

@@ -57,6 +57,7 @@ def latent_sweep(
     *,
     models: Sequence[str] = SWEEP_MODELS,
     epochs: int | str = "auto",
+    linear_epochs: int | str = "auto",
     n_samples: int = 1000,
     random_state: int = 0,
     features: FeatureExtractor | None = None,
@@ -65,8 +66,8 @@ def latent_sweep(
     """One row per (model, k): held-out MSE per feature, Fréchet distances, precision and recall.
 
     Every model is the protocol's ``comparison_model`` (exact PCA, the estimators' defaults).
-    ``epochs`` applies to the deep AE and the VAE ("auto": the data-scaled budget); the linear AE
-    keeps its tuned defaults. ``progress`` is called with each finished row.
+    ``epochs`` applies to the deep AE and the VAE, ``linear_epochs`` to the linear AE ("auto": each
+    one's data-scaled budget). ``progress`` is called with each finished row.
     """
     ks = [int(k) for k in ks]
     if not ks or min(ks) < 1 or max(ks) > dataset.n_features:
@@ -75,16 +76,17 @@ def latent_sweep(
         if name not in SWEEP_MODELS:
             raise LatentspaceError(f"unknown model {name!r}; choose from {', '.join(SWEEP_MODELS)}")
     features = features or feature_space(dataset)
-    judge = Judge(features, dataset.X_test)
+    judge = Judge.of(features, dataset.X_test)
     rows = []
     for k in ks:
         for name in models:
             started = time.perf_counter()
-            estimator = comparison_model(name, k, random_state=random_state, epochs=epochs,
+            estimator = comparison_model(name, k, random_state=random_state, epochs=epochs, linear_epochs=linear_epochs,
                                          n_features=dataset.n_features).fit(dataset.X_train)
             fit_seconds = time.perf_counter() - started
             row = sweep_row(name, k, estimator, dataset, judge, n_samples, random_state)
             row["fit_seconds"] = fit_seconds
+            row["epochs"] = getattr(estimator, "n_iter_", None)  # None for PCA
             rows.append(row)
             if progress is not None:
                 progress(row)

@@ -9,11 +9,12 @@ from .._files import atomic_write_bytes, atomic_write_json
 from ..analysis.sweep import DEFAULT_KS, SWEEP_MODELS, latent_sweep
 from ..workflows.runs import history_csv
 from ._common import Stages, add_data_arguments, add_threads_argument, int_or_auto, load_data, parse_int_tuple, wrote
+from .commands import summary
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "sweep", help="held-out error and sample quality of PCA/linear/AE/VAE over latent sizes",
+        "sweep", help=summary("sweep"),
         description="For each latent size k, fit PCA, a linear AE, a deep AE and a VAE; write sweep.csv "
         "and sweep.json (Fréchet distances are in latentspace's classifier feature space, not Inception FID).",
     )
@@ -23,8 +24,8 @@ def register(subparsers) -> None:
     p.add_argument("--models", default=",".join(SWEEP_MODELS), metavar="M,M,...",
                    help=f"models to fit (default: {','.join(SWEEP_MODELS)})")
     p.add_argument("--epochs", type=int_or_auto, default="auto", metavar="N|auto",
-                   help="epochs of the deep AE and the VAE (default: auto, the data-scaled budget of "
-                   "docs/training.md; the linear AE keeps its tuned schedule)")
+                   help="epochs of every model it trains (default: auto, each model's data-scaled budget, "
+                   "docs/training.md)")
     p.add_argument("--n-samples", type=int, default=1000, help="generated samples per model (default: 1000)")
     p.add_argument("--random-state", type=int, default=0, help="seed of models and samplers (default: 0)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for sweep.csv and sweep.json")
@@ -59,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
                         "a row prints as each fit is measured")
         print("  ".join(f"{c:>{width(c)}}" for c in COLUMNS), flush=True)
     rows = latent_sweep(
-        data, args.ks, models=models, epochs=args.epochs, n_samples=args.n_samples,
+        data, args.ks, models=models, epochs=args.epochs, linear_epochs=args.epochs, n_samples=args.n_samples,
         random_state=args.random_state, progress=None if args.quiet else print_row,
     )
     atomic_write_bytes(out / "sweep.csv", history_csv(rows).encode())
