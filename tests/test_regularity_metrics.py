@@ -77,6 +77,24 @@ def test_frechet_distance_known_cases():
     assert frechet_distance(b, 2 * b) == pytest.approx(4.0, rel=1e-6)
 
 
+def test_a_kept_reference_gaussian_gives_the_same_distance(digits, features):
+    from latentspace.analysis.metrics import FeatureGaussian
+
+    real, fake = features(digits.X_test), features(digits.X_train[:300])
+    assert FeatureGaussian.of(real).frechet_distance(fake) == frechet_distance(real, fake) > 0
+
+
+def test_one_judge_per_feature_net_and_reference_contents(digits, features):
+    from latentspace.analysis.regularity import Judge
+
+    X = digits.X_test.copy()
+    judge = Judge.of(features, X)
+    assert Judge.of(features, X.copy()) is judge  # same contents: the judge is reused
+    X[0, 0] += 0.5
+    assert Judge.of(features, X) is not judge  # changed in place: judged anew
+    assert Judge.of(features, digits.X_test) is not judge  # (only the last one is kept)
+
+
 def test_precision_recall_of_a_set_with_itself_is_one_and_of_a_distant_set_is_zero():
     a = np.random.default_rng(0).normal(size=(200, 3))
     assert precision_recall(a, a) == (1.0, 1.0)

@@ -144,7 +144,7 @@ def run_memorization(
     rng = np.random.default_rng(random_state)
     X_small = dataset.X_train[np.sort(rng.choice(dataset.X_train.shape[0], int(n_train), replace=False))]
     features = features or feature_space(dataset)
-    judge = Judge(features, dataset.X_test)
+    judge = Judge.of(features, dataset.X_test)
     common = dict(
         n_components=1, hidden=tuple(hidden), epochs=int(epochs), batch_size=int(n_train), lr=lr,
         validation_fraction=0.0, lr_schedule="cosine", random_state=random_state,

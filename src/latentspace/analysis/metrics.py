@@ -34,6 +34,36 @@ def _sqrtm_psd(S: np.ndarray) -> np.ndarray:
     return (V * np.sqrt(np.clip(w, 0.0, None))) @ V.T
 
 
+@dataclass(frozen=True)
+class FeatureGaussian:
+    """A Gaussian fitted to feature rows ``(n, d)``, with what the Fréchet distance needs of it: kept
+    by whoever scores many sample sets against one reference (the square root of its covariance, an
+    eigendecomposition, was most of a regularity evaluation's time when redone per sample set)."""
+
+    mean: np.ndarray  # (d,)
+    cov: np.ndarray  # (d, d)
+    cov_root: np.ndarray  # (d, d), the PSD square root of cov
+
+    @classmethod
+    def of(cls, features: np.ndarray) -> FeatureGaussian:
+        a = np.asarray(features, np.float64)
+        _check_features(a)
+        cov = np.cov(a, rowvar=False)
+        return cls(a.mean(0), cov, _sqrtm_psd(cov))
+
+    def frechet_distance(self, features: np.ndarray) -> float:
+        """The Fréchet distance from this Gaussian to the one fitted to ``features`` ``(n, d)``."""
+        b = np.asarray(features, np.float64)
+        _check_features(b)
+        if b.shape[1] != self.mean.shape[0]:
+            raise LatentspaceError(f"feature arrays must have equal widths, got {self.mean.shape[0]} and {b.shape[1]}")
+        mu_b, S_b = b.mean(0), np.cov(b, rowvar=False)
+        cross = np.linalg.eigvalsh(self.cov_root @ S_b @ self.cov_root)
+        trace_sqrt = float(np.sum(np.sqrt(np.clip(cross, 0.0, None))))
+        value = float(np.sum((self.mean - mu_b) ** 2) + np.trace(self.cov) + np.trace(S_b) - 2.0 * trace_sqrt)
+        return max(value, 0.0)
+
+
 def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
     """Fréchet distance between Gaussians fitted to two feature sets ``(n_a, d)``, ``(n_b, d)``.
 
@@ -42,15 +72,8 @@ def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
     stays real and stable where ``scipy.linalg.sqrtm(S_a @ S_b)`` can return complex noise. The
     estimate is biased upward for small n (it is not 0 for two finite samples of one distribution).
     """
-    a, b = np.asarray(features_a, np.float64), np.asarray(features_b, np.float64)
-    _check_features(a, b)
-    mu_a, mu_b = a.mean(0), b.mean(0)
-    S_a, S_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    root_a = _sqrtm_psd(S_a)
-    cross = np.linalg.eigvalsh(root_a @ S_b @ root_a)
-    trace_sqrt = float(np.sum(np.sqrt(np.clip(cross, 0.0, None))))
-    value = float(np.sum((mu_a - mu_b) ** 2) + np.trace(S_a) + np.trace(S_b) - 2.0 * trace_sqrt)
-    return max(value, 0.0)
+    _check_features(np.asarray(features_a), np.asarray(features_b))
+    return FeatureGaussian.of(features_a).frechet_distance(features_b)
 
 
 def _pairwise_min_ok(queries: torch.Tensor, centres: torch.Tensor, radii: torch.Tensor) -> np.ndarray:
