@@ -22,15 +22,14 @@ import shutil
 import stat
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-from safetensors import SafetensorError
-from safetensors.torch import load as st_load
-from safetensors.torch import save as st_save
 
 from .errors import CheckpointError, LatentspaceError, first_line
+
+if TYPE_CHECKING:  # torch and safetensors are imported by the two tensor readers: reading data needs neither
+    import torch
 
 #: Environment variable overriding the memory budget, in bytes or with a suffix (``"2G"``, ``"512M"``).
 MEMORY_BUDGET_ENV = "LATENTSPACE_MEMORY_BUDGET"
@@ -305,12 +304,17 @@ def read_json(path: Path, error: type[LatentspaceError] = CheckpointError, what:
 
 def safetensors_bytes(tensors: dict[str, torch.Tensor]) -> tuple[bytes, str]:
     """``(file contents, SHA-256 hex digest)`` of ``tensors`` in the safetensors format."""
+    from safetensors.torch import save as st_save
+
     data = st_save(tensors)
     return data, hashlib.sha256(data).hexdigest()
 
 
 def read_checksummed_safetensors(path: Path, expected_sha256: str | None) -> dict[str, torch.Tensor]:
     """The tensors in ``path``; CheckpointError when it is missing, fails its checksum or is unreadable."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load as st_load
+
     path = Path(path)
     if not path.exists():
         raise CheckpointError(f"{path.parent}: tensors file {path.name} is missing")

@@ -223,7 +223,7 @@ def test_a_proc_file_is_not_a_data_file(cli, tmp_path):
 def test_ctrl_c_during_start_up_is_one_line(monkeypatch, capsys):
     import latentspace.cli as cli_module
 
-    def interrupted():
+    def interrupted(argv=None):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(cli_module, "build_parser", interrupted)

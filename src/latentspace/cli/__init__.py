@@ -1,13 +1,15 @@
 """The ``latentspace`` command-line program: a thin layer over the library.
 
 Each command lives in its own module with ``register(subparsers)``; errors in the user's input print
-one line on stderr and exit with status 2. ``--version`` answers before anything heavy (torch) is
-imported; a mistyped command gets a "did you mean".
+one line on stderr and exit with status 2. Only the invoked command's module is imported (the others
+are listed from ``commands.COMMANDS``), so ``--version``, ``--help`` and a mistyped command, which gets
+a "did you mean", answer before anything heavy (torch) is imported.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import importlib
 import re
@@ -16,10 +18,8 @@ import warnings
 
 from .._version import __version__
 from ..errors import LatentspaceError, LatentspaceWarning, TrainingDivergedError, TrainingInterrupted, first_line
+from .commands import COMMANDS
 
-#: command modules, in the order ``--help`` lists them; imported when the parser is built
-COMMAND_MODULES = ("demo", "train", "codec", "sample", "evaluate", "pca_check", "memorize", "sweep", "report", "explore",
-                   "datasets")
 INVALID_CHOICE = re.compile(r"invalid choice: '([^']*)' \(choose from (.*)\)")
 
 
@@ -38,7 +38,10 @@ def did_you_mean(message: str) -> str:
     return f"{message}; did you mean {close[0]!r}?" if close else message
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or, given the command line ``argv``, of every command that can
+    answer it: the invoked command's module is imported and registers its parser, the others are
+    listed by name and summary only (None: every command's full parser)."""
     parser = ArgumentParser(
         prog="latentspace",
         description="Train autoencoders and VAEs and measure their latent spaces.",
@@ -46,8 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"latentspace {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     subparsers.required = True
-    for name in COMMAND_MODULES:
-        importlib.import_module(f".{name}", __name__).register(subparsers)
+    invoked = None if argv is None else next((a for a in argv if not a.startswith("-")), "")
+    for name, command in COMMANDS.items():
+        if name in subparsers.choices:  # registered with another command of its module
+            continue
+        if invoked is None or COMMANDS.get(invoked, (None,))[0] == command.module:
+            importlib.import_module(f".{command.module}", __name__).register(subparsers)
+        else:
+            subparsers.add_parser(name, help=command.summary, add_help=False)
     return parser
 
 
@@ -64,15 +73,24 @@ def warning_printer(command: str):
     return show
 
 
+def threads_pinned(threads: int | None) -> contextlib.AbstractContextManager:
+    """The command's ``--threads`` in force (``training.threads.pinned_threads``); without one, nothing
+    to set, and no torch to import for it."""
+    if threads is None:
+        return contextlib.nullcontext()
+    from ..training.threads import pinned_threads
+
+    return pinned_threads(threads)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv in (["--version"], ["-V"]):  # no torch import: answers in well under a second
         print(f"latentspace {__version__}")
         return 0
     try:
-        parser = build_parser()
+        parser = build_parser(argv)
         args = parser.parse_args(argv)
-        from ..training.threads import pinned_threads  # torch: after --version has had its chance
     except KeyboardInterrupt:
         print("latentspace: interrupted", file=sys.stderr)
         return 130
@@ -80,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         threads = getattr(args, "threads", None)
         if threads is not None and threads < 1:
             raise LatentspaceError(f"--threads must be >= 1, got {threads}")
-        with pinned_threads(threads), warnings.catch_warnings():  # train's --threads is an estimator parameter
+        with threads_pinned(threads), warnings.catch_warnings():  # train's --threads is an estimator parameter
             warnings.showwarning = warning_printer(args.command)
             return int(args.run(args) or 0)
     except (ValueError, OSError, TrainingDivergedError) as e:

@@ -8,17 +8,27 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .._files import atomic_write_npy
 from ..data import Dataset, load_dataset
 from ..errors import LatentspaceError
-from ..estimators import VAE, AutoEncoder, LinearAutoEncoder
-from ..estimators._params import Param
 
-MODELS = {"ae": AutoEncoder, "linear": LinearAutoEncoder, "vae": VAE}
+if TYPE_CHECKING:
+    from ..estimators._params import Param
+
+#: the models ``train`` fits, by the name the command line uses
+MODELS = ("ae", "linear", "vae")
+
+
+def model_class(model: str) -> type:
+    """The estimator class of ``model`` (imported here: commands that fit nothing need no torch)."""
+    from ..estimators import VAE, AutoEncoder, LinearAutoEncoder
+
+    return {"ae": AutoEncoder, "linear": LinearAutoEncoder, "vae": VAE}[model]
+
 # Parameters the CLI sets itself rather than through a generated flag.
 NOT_FLAGS = {"verbose", "encoder", "decoder", "callbacks", "warm_start"}
 
@@ -161,7 +171,8 @@ METAVARS = {"int": "N", "float": "X", "str": "NAME", "bool": "BOOL", "ints": "N,
 def estimator_parameters() -> dict[str, dict[str, tuple[Param, Any]]]:
     """Every estimator parameter: for each model that has it, its constraint and its default."""
     params: dict[str, dict[str, tuple[Param, Any]]] = {}
-    for model, cls in MODELS.items():
+    for model in MODELS:
+        cls = model_class(model)
         for name, p in inspect.signature(cls.__init__).parameters.items():
             if name != "self" and name not in NOT_FLAGS:
                 params.setdefault(name, {})[model] = (cls._parameter_constraints[name], p.default)
@@ -198,14 +209,17 @@ def add_estimator_arguments(parser: argparse.ArgumentParser) -> None:
             else:
                 choices = spec.choices
         defaults = {model: default for model, (_, default) in per_model.items()}
+        # a model whose parameter means something else (the linear AE's own "auto" epochs) says so
+        otherwise = "".join(f"; {model}: {p.help}" for model, (p, _) in per_model.items() if p.help != spec.help)
         group.add_argument(
             "--" + name.replace("_", "-"), dest=f"param_{name}", type=parse, choices=choices,
-            default=argparse.SUPPRESS, metavar=metavar, help=f"{spec.help} ({describe_defaults(defaults)})",
+            default=argparse.SUPPRESS, metavar=metavar,
+            help=f"{spec.help}{otherwise} ({describe_defaults(defaults)})",
         )
 
 
 def build_estimator(model: str, args: argparse.Namespace, verbose: bool):
-    cls = MODELS[model]
+    cls = model_class(model)
     accepted = set(inspect.signature(cls.__init__).parameters)
     given = {k[len("param_") :]: v for k, v in vars(args).items() if k.startswith("param_")}
     wrong = sorted(set(given) - accepted)

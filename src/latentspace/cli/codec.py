@@ -7,16 +7,15 @@ import argparse
 from ..data import read_data_file
 from ..workflows import runs
 from ._common import add_file_arguments, add_threads_argument, file_options, write_array
+from .commands import summary
 
-ACTIONS = {
-    "encode": ("transform", "data (n, n_features) -> codes (n, n_components)"),
-    "decode": ("inverse_transform", "codes (n, n_components) -> data (n, n_features)"),
-    "reconstruct": ("reconstruct", "data -> decode(encode(data))"),
-}
+#: each command and the estimator method it calls
+ACTIONS = {"encode": "transform", "decode": "inverse_transform", "reconstruct": "reconstruct"}
 
 
 def register(subparsers) -> None:
-    for name, (method, what) in ACTIONS.items():
+    for name, method in ACTIONS.items():
+        what = summary(name)
         p = subparsers.add_parser(name, help=what, description=f"{name}: {what}, with a trained run's model.")
         p.add_argument("run_dir", metavar="RUN", help="run folder (or checkpoint folder) of a trained model")
         p.add_argument("input", metavar="IN", help="input: .npy, .npz, .csv/.tsv, IDX (.gz) or a folder of images; "

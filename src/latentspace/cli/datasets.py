@@ -6,11 +6,12 @@ import argparse
 
 from ..data import list_datasets
 from ._common import add_data_arguments, load_data
+from .commands import summary
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "datasets", help="list the named data sets and whether each is available here",
+        "datasets", help=summary("datasets"),
         description="List the named data sets, their sizes and shapes, and whether each is available on "
         "this machine. With --data, load that set or file, check it, and print its summary.",
     )

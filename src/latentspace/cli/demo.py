@@ -7,19 +7,23 @@ import time
 
 from ..workflows.demo import BUDGETS, STAGES, run_demo
 from ._common import add_data_arguments, add_threads_argument, load_data
+from .commands import summary
+
+
+QUICK = BUDGETS["quick"]
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "demo", help="fit PCA, a linear AE, a deep AE and a VAE, compare them, write report.html (the main job)",
+        "demo", help=summary("demo"),
         description="Fit PCA, a linear AE, a deep AE and a VAE on one data set, print the comparison tables and "
         "write the models, metrics and a self-contained report.html to a run folder.",
     )
     add_data_arguments(p)
     p.add_argument("--out", default="latentspace-demo", metavar="DIR", help="run folder (default: latentspace-demo)")
     p.add_argument("--quick", action="store_true",
-                   help="the 'quick' budget: at most 5,000 training rows, 1,500 steps per model, a shorter "
-                   "sweep; a first look in about a minute on digits, under 3 on Fashion-MNIST (2 cores)")
+                   help=f"the 'quick' budget: at most {QUICK.train_rows:,} training rows, {QUICK.steps:,} steps per "
+                   "model, a shorter sweep; a first look in about a minute on digits, 3 on Fashion-MNIST (2 cores)")
     p.add_argument("--budget", choices=tuple(BUDGETS), default=None,
                    help="how much to measure: quick or full (default: full, or quick with --quick)")
     p.add_argument("--skip", default="", metavar="STAGE,...",

@@ -16,6 +16,7 @@ from ..data import Dataset, binarize, load_dataset
 from ..errors import LatentspaceError
 from ..workflows import runs
 from ._common import Stages, add_threads_argument, wrote
+from .commands import summary
 
 EVALUATION_FILE = runs.EVALUATION_FILE
 #: beyond this the estimate's bound no longer tightens measurably, while the run takes hours
@@ -24,7 +25,7 @@ MAX_IW_SAMPLES = 100_000
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "evaluate", help="measure a trained run on test data: -ELBO, IW-NLL, recon error, sample quality, holes",
+        "evaluate", help=summary("evaluate"),
         description="Measure a trained run on a data set's test part; print the numbers and write "
         "RUN/evaluation.json. NLLs are in nats per example.",
     )

@@ -7,11 +7,12 @@ import argparse
 from ..report.explorer import MAX_POINTS, MAX_REFERENCES
 from ..workflows.explore import build_explorer_report
 from ._common import add_data_arguments, load_data
+from .commands import summary
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "explore", help="write one offline HTML page to walk the latent space of run folders (decoder in the page)",
+        "explore", help=summary("explore"),
         description="Read run folders written by `latentspace train` and write one self-contained HTML file (no "
         "network, opens from disk) whose JavaScript runs each model's decoder: drag over the latent map, move one "
         "slider per dimension, click two points to interpolate, draw samples, and see the nearest training "

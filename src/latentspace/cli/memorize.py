@@ -10,11 +10,12 @@ from ..analysis.memorize import run_memorization
 from ..report import plot_memorising_lines, save_figure
 from ..workflows.runs import history_csv
 from ._common import Stages, add_data_arguments, add_threads_argument, load_data, parse_int_tuple, wrote
+from .commands import summary
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "memorize", help="train a 1-D AE to memorise a few examples; decode between its codes",
+        "memorize", help=summary("memorize"),
         description="A high-capacity AE with one latent dimension memorises n examples. Does decoding between "
         "its codes give nonsense? Decoded points between and beyond neighbouring codes are scored against "
         "held-out data, beside a VAE of the same size.",

@@ -6,11 +6,12 @@ import argparse
 
 from ..workflows.run_report import build_runs_report
 from ._common import add_threads_argument
+from .commands import summary
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "report", help="write one self-contained HTML report of run folders (side by side)",
+        "report", help=summary("report"),
         description="Read run folders written by `latentspace train` and write one HTML file (figures embedded, "
         "readable offline) comparing them: metrics, training curves, reconstructions, latent spaces, samples.",
     )

@@ -17,13 +17,14 @@ from ..errors import LatentspaceError
 from ..report.images import save_image_grid
 from ..workflows import runs
 from ._common import add_threads_argument, write_array
+from .commands import summary
 
 SUFFIXES = (".npy", ".png")
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "sample", help="decode samples of a trained model to .npy or a .png grid",
+        "sample", help=summary("sample"),
         description="Draw latent codes, decode them with a trained model, and write the decoder means: an "
         "array (n, n_features) as .npy, or a grid of images as .png (uses the run's image shape).",
     )

@@ -26,13 +26,14 @@ from ._common import (
     load_data,
     use_data_image_shape,
 )
+from .commands import summary
 
 CHECKPOINT_DIR = runs.CHECKPOINT_DIR
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "train", help="train an AE, linear AE or VAE and write a run folder",
+        "train", help=summary("train"),
         description="Train one model on a data set's training part; measure it on the test part.",
     )
     p.add_argument("model", nargs="?", choices=sorted(MODELS), help="which model (or use --model)")

@@ -9,11 +9,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from ..errors import DataError
+
+if TYPE_CHECKING:  # torch is imported where a transform is made: reading data needs no torch
+    import torch
 
 BINARIZE_MODES = ("dynamic",)
 
@@ -40,6 +43,7 @@ def binarize(X, seed: int = 0) -> np.ndarray:
 
 def dynamic_binarizer() -> Callable[[torch.Tensor, torch.Generator], torch.Tensor]:
     """A batch transform that resamples each pixel as Bernoulli(intensity) from the loop's generator."""
+    import torch
 
     def transform(xb: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         # Draw on the generator's device (the loop keeps a CPU generator even for GPU data).
