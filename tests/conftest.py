@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from filelock import FileLock
 
 # Feature nets cached by the analysis go to a per-run folder, not the user's ~/.cache. The xdist
@@ -31,11 +30,20 @@ if "LATENTSPACE_CACHE" not in os.environ:
 
 # Two pytest-xdist workers share two cores: one thread each avoids oversubscription (estimators with
 # threads=None and the CLI in subprocesses read LATENTSPACE_THREADS).
-torch.set_num_threads(int(os.environ.get("LATENTSPACE_TEST_THREADS", "1")))
-os.environ.setdefault("LATENTSPACE_THREADS", os.environ.get("LATENTSPACE_TEST_THREADS", "1"))
+TEST_THREADS = int(os.environ.get("LATENTSPACE_TEST_THREADS", "1"))
+os.environ.setdefault("LATENTSPACE_THREADS", str(TEST_THREADS))
 
-from latentspace.cli import main  # noqa: E402
+from latentspace.cli import main  # noqa: E402  (light: the command modules load when a command runs)
 from latentspace.data import fashion_mnist_available, load_digits  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def torch_threads():
+    """torch's threads for the tests, set where tests run: the xdist controller, which only hands them
+    out, never imports torch (5 s of CPU on the 2-core machine)."""
+    import torch
+
+    torch.set_num_threads(TEST_THREADS)
 
 
 @pytest.fixture(scope="session")
@@ -228,7 +236,11 @@ def start_quick_demo() -> None:
         if folder.exists():
             return
         folder.mkdir()
-        script = "import sys; from latentspace.cli import main; code = main(sys.argv[2:]); open(sys.argv[1], 'w').write(str(code))"
+        # The status file is written however the process ends short of SIGKILL: a test waiting on it
+        # must not sit out the whole timeout because the demo crashed.
+        script = ("import sys, traceback\ntry:\n    from latentspace.cli import main\n    code = main(sys.argv[2:])\n"
+                  "except BaseException as e:\n    traceback.print_exc()\n    code = f'crashed ({e!r})'\n"
+                  "open(sys.argv[1], 'w').write(str(code))")
         env = {**os.environ, "LATENTSPACE_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
         with open(folder / "printed.txt", "w") as out, open(folder / "stderr.txt", "w") as err:
             _background.append(subprocess.Popen(

@@ -182,7 +182,7 @@ def test_image_shape_parameter_round_trips(tmp_path, small_digits):
 # sklearn's checks feed rows with 1 to 20-odd features, so no fixed image shape can fit them all;
 # image_shape=(1, 1, -1) reads every row as a 1-pixel-high image of width n_features (the -1 is
 # inferred as in numpy's reshape), which runs the whole conv path on every check's data.
-CONV_FAST = dict(architecture="conv", image_shape=(1, 1, -1), channels=(4, 8), hidden=(8,), epochs=5, batch_size=64)
+CONV_FAST = dict(architecture="conv", image_shape=(1, 1, -1), channels=(4, 8), hidden=(8,), epochs=2, batch_size=64)
 # Each estimator with the checks it is expected to fail (see tests/conftest.py's ROUNDING). The plain
 # conv AE was measured to round identically for every batch size, so it passes them all.
 @parametrize_sklearn_checks([

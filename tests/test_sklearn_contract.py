@@ -4,7 +4,7 @@ from conftest import ROUNDING, parametrize_sklearn_checks
 
 from latentspace import VAE, AutoEncoder, LinearAutoEncoder
 
-FAST = dict(epochs=5, batch_size=64)
+FAST = dict(epochs=2, batch_size=64)
 
 
 # Each estimator with the checks it is expected to fail. The linear AE's one affine map was measured

@@ -51,7 +51,7 @@ def test_sample_an_autoencoder_with_a_density_fitted_to_its_codes(ae_run, tmp_pa
 
 def test_evaluate_prints_and_stores_the_vae_measurements(vae_run, tmp_path, cli, features):  # features: cached judge
     vae_run = copy_run(vae_run, tmp_path)
-    code, out, err = cli("evaluate", vae_run, "--iw-samples", "50", "--binarize-test", "0")
+    code, out, err = cli("evaluate", vae_run, "--iw-samples", "50", "--binarize-test", "0", "--regularity-samples", "200")
     assert code == 0, err
     for name in ("neg_elbo", "iw_nll", "active_units", "heldout_mse_per_feature"):
         assert name in out
