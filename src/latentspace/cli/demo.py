@@ -9,7 +9,6 @@ from ..workflows.demo import BUDGETS, STAGES, run_demo
 from ._common import add_data_arguments, add_threads_argument, load_data
 from .commands import summary
 
-
 QUICK = BUDGETS["quick"]
 
 

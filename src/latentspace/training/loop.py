@@ -450,18 +450,15 @@ def snapshot(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {name: value.detach().clone() for name, value in model.state_dict().items()}
 
 
-#: below this many weights in all, their finiteness is checked on one concatenated copy (one check
-#: instead of one per tensor: 63 vs 256 us for a small VAE's 9 tensors); above, tensor by tensor
-FLAT_CHECK_MAX_WEIGHTS = 1 << 22
-
-
 def weights_finite(params: Sequence[torch.Tensor]) -> bool:
-    """Whether every entry of every tensor in ``params`` is finite (one host sync)."""
+    """Whether every entry of every tensor in ``params`` is finite (one host sync).
+
+    Each tensor's minimum and maximum (NaN propagates through both, -inf shows in the one, +inf in the
+    other) rather than torch.isfinite, whose CPU kernel took 1.3-1.6 ms an epoch on a 300,000-weight
+    MLP (this: 0.2 ms)."""
     if not params:
         return True
-    if sum(p.numel() for p in params) <= FLAT_CHECK_MAX_WEIGHTS:
-        return bool(torch.isfinite(torch.cat([p.detach().reshape(-1) for p in params])).all())
-    return bool(torch.stack([torch.isfinite(p).all() for p in params]).all())
+    return bool(torch.stack([torch.stack(torch.aminmax(p.detach())) for p in params]).isfinite().all())
 
 
 def stop_for_bad_weights(loop: Loop, state: TrainingState) -> None:
