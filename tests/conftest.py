@@ -32,6 +32,10 @@ if "LATENTSPACE_CACHE" not in os.environ:
 # threads=None and the CLI in subprocesses read LATENTSPACE_THREADS).
 TEST_THREADS = int(os.environ.get("LATENTSPACE_TEST_THREADS", "1"))
 os.environ.setdefault("LATENTSPACE_THREADS", str(TEST_THREADS))
+# numpy's OpenBLAS and OpenMP read these when they load, in the workers the controller starts: with
+# their default (every core) each of two workers ran two BLAS threads that busy-wait on two cores.
+for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(variable, str(TEST_THREADS))
 
 from latentspace.cli import main  # noqa: E402  (light: the command modules load when a command runs)
 from latentspace.data import fashion_mnist_available, load_digits  # noqa: E402
