@@ -90,6 +90,23 @@ def test_threads_parameter_is_honoured_and_restored(small_digits):
     assert seen and set(seen) == {other} and torch.get_num_threads() == before
 
 
+def test_threads_bound_numpys_blas_too_and_are_restored():
+    """OpenBLAS runs a busy-waiting thread per core unless limited: ``threads`` limits it as well."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from latentspace.training.threads import using_threads
+
+    def blas_threads() -> set[int]:
+        return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+
+    if not blas_threads():
+        pytest.skip("numpy has no BLAS thread pool here")
+    with threadpool_limits(limits=2, user_api="blas"):  # whatever the test run set, start from 2
+        with using_threads(1):
+            assert blas_threads() == {1}
+        assert blas_threads() == {2}
+
+
 def test_default_threads_one_for_small_networks_and_pinned_by_a_command(small_digits, monkeypatch):
     monkeypatch.delenv(threads_mod.THREADS_ENV, raising=False)
     assert threads_mod.default_threads(step_flops=1e5) == 1

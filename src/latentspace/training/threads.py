@@ -116,12 +116,17 @@ def pinned_threads(threads: int | None) -> Iterator[None]:
 
 @contextlib.contextmanager
 def using_threads(threads: int) -> Iterator[int]:
-    """torch's intra-op threads set to ``threads`` for the block, restored afterwards."""
+    """torch's intra-op threads and numpy's BLAS threads set to ``threads`` for the block, restored
+    afterwards. (OpenBLAS otherwise runs a thread per core whatever ``threads`` says, and its threads
+    busy-wait: on a shared 2-core machine that cost a fifth of the test suite's CPU.)"""
+    from threadpoolctl import threadpool_limits  # scikit-learn's own dependency
+
     previous = torch.get_num_threads()
     if threads != previous:
         torch.set_num_threads(threads)
     try:
-        yield threads
+        with threadpool_limits(limits=threads, user_api="blas"):
+            yield threads
     finally:
         if torch.get_num_threads() != previous:
             torch.set_num_threads(previous)
