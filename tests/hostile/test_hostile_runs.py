@@ -41,10 +41,10 @@ def test_one_bad_weight_anywhere_is_found():
     """The end-of-epoch weight check: NaN, +inf or -inf in any tensor, at any place."""
     from latentspace.training.loop import weights_finite
 
-    weights = [torch.zeros(3, 4), torch.zeros(4), torch.zeros(2, 2)]
-    assert weights_finite(weights) and weights_finite([])
+    weights = [torch.zeros(3, 4), torch.zeros(4), torch.zeros(0, 3), torch.zeros(2, 2)]
+    assert weights_finite(weights) and weights_finite([]) and weights_finite([torch.zeros(0)])
     for bad in (float("nan"), float("inf"), -float("inf")):
-        for tensor in weights:
+        for tensor in (t for t in weights if t.numel()):
             for place in (0, -1):
                 tensor.view(-1)[place] = bad
                 assert not weights_finite(weights)

@@ -456,9 +456,8 @@ def weights_finite(params: Sequence[torch.Tensor]) -> bool:
     Each tensor's minimum and maximum (NaN propagates through both, -inf shows in the one, +inf in the
     other) rather than torch.isfinite, whose CPU kernel took 1.3-1.6 ms an epoch on a 300,000-weight
     MLP (this: 0.2 ms)."""
-    if not params:
-        return True
-    return bool(torch.stack([torch.stack(torch.aminmax(p.detach())) for p in params]).isfinite().all())
+    extremes = [torch.stack(torch.aminmax(p.detach())) for p in params if p.numel()]  # aminmax refuses empty tensors
+    return not extremes or bool(torch.stack(extremes).isfinite().all())
 
 
 def stop_for_bad_weights(loop: Loop, state: TrainingState) -> None:
