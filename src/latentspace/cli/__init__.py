@@ -49,11 +49,12 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"latentspace {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     subparsers.required = True
-    invoked = None if argv is None else next((a for a in argv if not a.startswith("-")), "")
+    invoked = None if argv is None else next((a for a in argv if not a.startswith("-")), None)
+    full = None if invoked is None or invoked not in COMMANDS else COMMANDS[invoked].module
     for name, command in COMMANDS.items():
         if name in subparsers.choices:  # registered with another command of its module
             continue
-        if invoked is None or COMMANDS.get(invoked, (None,))[0] == command.module:
+        if argv is None or command.module == full:
             importlib.import_module(f".{command.module}", __name__).register(subparsers)
         else:
             subparsers.add_parser(name, help=command.summary, add_help=False)

@@ -11,6 +11,7 @@ networks whose step is too small to share out. An explicit ``threads`` always wi
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import time
 from collections.abc import Iterator
@@ -114,18 +115,28 @@ def pinned_threads(threads: int | None) -> Iterator[None]:
         _pinned = previous
 
 
+@functools.cache
+def _blas_pools():
+    """The process's BLAS thread pools, found once (threadpoolctl, scikit-learn's own dependency).
+
+    Finding them scans the loaded libraries: threadpool_limits() does it on every call, 4.8 ms, which
+    every transform and inverse_transform paid; limiting through the kept controller takes 45 us.
+    Pools are found at the first fit or transform, after numpy, scipy and torch have loaded theirs."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
 @contextlib.contextmanager
 def using_threads(threads: int) -> Iterator[int]:
     """torch's intra-op threads and numpy's BLAS threads set to ``threads`` for the block, restored
     afterwards. (OpenBLAS otherwise runs a thread per core whatever ``threads`` says, and its threads
     busy-wait: on a shared 2-core machine that cost a fifth of the test suite's CPU.)"""
-    from threadpoolctl import threadpool_limits  # scikit-learn's own dependency
-
     previous = torch.get_num_threads()
     if threads != previous:
         torch.set_num_threads(threads)
     try:
-        with threadpool_limits(limits=threads, user_api="blas"):
+        with _blas_pools().limit(limits=threads, user_api="blas"):
             yield threads
     finally:
         if torch.get_num_threads() != previous:
