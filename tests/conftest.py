@@ -342,3 +342,13 @@ def parse_report_html(text: str) -> dict:
         "figures": figures,
         "n_img": text.count("<img "),
     }
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_unconfigure(config) -> None:
+    """Freeze the heap before pytest's closing garbage collections and the interpreter's own: with torch
+    and scikit-learn loaded they take about 2 s per worker, after the last test (latentspace.cli.run
+    does the same for the program)."""
+    import gc
+
+    gc.freeze()

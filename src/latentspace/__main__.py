@@ -1,9 +1,9 @@
 import sys
 
 try:
-    from .cli import main
+    from .cli import run
 except KeyboardInterrupt:  # Ctrl-C while torch is still importing: one line, not a traceback
     print("latentspace: interrupted", file=sys.stderr)
     sys.exit(130)
 
-sys.exit(main())
+sys.exit(run())

@@ -14,3 +14,24 @@ def test_a_real_process_exits_2_with_exactly_one_line_on_stderr(tmp_path):
     code, out, err = run_cli("datasets", "--data", tmp_path / "t-idx3-ubyte")
     assert code == 2 and out == ""
     assert err == f"latentspace datasets: error: {tmp_path / 't-idx3-ubyte'}: truncated IDX header: 5 bytes, the header needs 16\n"
+
+
+def test_the_console_script_is_main_with_a_frozen_heap_at_exit(monkeypatch, capsys):
+    """``latentspace`` (pyproject's script) and ``python -m latentspace`` both run ``cli.run``: main's
+    status, and the heap frozen so that the exiting interpreter skips its 1.4 s garbage collection."""
+    import gc
+    import sys
+    import tomllib
+    from pathlib import Path
+
+    from latentspace.cli import run
+
+    scripts = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts == {"latentspace": "latentspace.cli:run"}
+    monkeypatch.setattr(sys, "argv", ["latentspace", "--version"])
+    try:
+        assert run() == 0
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+    assert capsys.readouterr().out.startswith("latentspace ")

