@@ -95,6 +95,17 @@ def test_one_judge_per_feature_net_and_reference_contents(digits, features):
     assert Judge.of(features, digits.X_test) is not judge  # (only the last one is kept)
 
 
+def test_the_judges_frechet_alone_is_its_scores(digits, features):
+    from latentspace.analysis.regularity import Judge
+
+    judge = Judge.of(features, digits.X_test)
+    for X in (digits.X_train[:300], digits.X_train[:300] * 0.5):
+        assert judge.frechet(X) == judge.score("x", X)["x_frechet"] > 0
+    broken = digits.X_train[:300].copy()
+    broken[0, 0] = np.nan
+    assert judge.frechet(broken) == judge.score("x", broken)["x_frechet"] == np.inf
+
+
 def test_precision_recall_of_a_set_with_itself_is_one_and_of_a_distant_set_is_zero():
     a = np.random.default_rng(0).normal(size=(200, 3))
     assert precision_recall(a, a) == (1.0, 1.0)

@@ -40,7 +40,7 @@ def sweep_row(name: str, k: int, estimator, dataset: Dataset, judge: Judge, n_sa
         "model": name,
         "k": k,
         HELDOUT_MSE: mean_squared_error(recon, X_test),
-        "recon_frechet": judge.score("recon", recon)["recon_frechet"],
+        "recon_frechet": judge.frechet(recon),
         "sampler": sampler,
         "sample_frechet": main[f"sample_{sampler}_frechet"],
         "sample_precision": main[f"sample_{sampler}_precision"],

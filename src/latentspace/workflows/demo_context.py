@@ -23,7 +23,8 @@ class DemoBudget:
 
     ``train_rows``/``test_rows`` cap the data (a seeded subsample; None: all of it). ``steps`` are
     the optimiser steps of the deep AE and the VAE (None: their own data-scaled "auto" budget);
-    ``sweep_steps`` those of each model in the latent-size sweep, which trains ``sweep_models``.
+    ``sweep_steps`` those of each model in the latent-size sweep (the linear AE's too, in its own larger
+    batches, unless its data-scaled budget is smaller), which trains ``sweep_models``.
     """
 
     name: str
@@ -88,6 +89,17 @@ class DemoContext:
             return "auto"
         n = len(self.data.X_train) if n_train is None else n_train
         return max(1, math.ceil(steps / steps_per_epoch(n, batch_size)))
+
+    def linear_epochs_for(self, steps: int | None) -> int | str:
+        """The linear AE's epochs for ``steps`` optimiser steps of its own batches, or fewer where its
+        data-scaled budget ("auto", training/budget.py) is smaller ("auto" for None)."""
+        if steps is None:
+            return "auto"
+        from ..estimators import LinearAutoEncoder
+        from ..training.budget import LINEAR_RULE
+
+        batch_size = LinearAutoEncoder().batch_size
+        return min(LINEAR_RULE.epochs(len(self.data.X_train), batch_size), self.epochs_for(steps, batch_size=batch_size))
 
     @property
     def image_shape(self):
