@@ -3,6 +3,7 @@
 import dataclasses
 import io
 import json
+import math
 
 import matplotlib.image
 import numpy as np
@@ -364,3 +365,23 @@ def test_demo_standardises_data_outside_the_unit_interval_for_every_model(digits
     assert json.loads((tmp_path / "metrics.json").read_text())["reconstruction"] == json.loads(json.dumps(result.rows))
     assert result.report_path == tmp_path / "report.html"
     assert "reconstructions" in parse_report_html(result.report_path.read_text())["figures"]
+
+
+def test_every_sweep_model_of_the_full_demo_gets_its_sweep_steps_or_its_own_smaller_budget(digits):
+    """The linear AE trains sweep_steps of its batches of 512 where its data-scaled budget is larger
+    (Fashion-MNIST's 60,000 rows: 26 epochs, not 60), and keeps that budget where it is smaller."""
+    from latentspace.data import Dataset
+    from latentspace.training.budget import LINEAR_RULE
+    from latentspace.workflows.demo_context import DemoContext
+
+    def context(n_rows: int) -> DemoContext:
+        rows = np.zeros((n_rows, 2), np.float32)
+        return DemoContext(Dataset("rows", rows, rows[:10]), None, BUDGETS["full"], 0, 2, None)
+
+    steps = BUDGETS["full"].sweep_steps
+    large, small = context(60_000), context(digits.X_train.shape[0])
+    assert large.linear_epochs_for(steps) == math.ceil(steps / math.ceil(60_000 / 512)) == 26
+    assert LINEAR_RULE.epochs(60_000, 512) == 60
+    assert small.linear_epochs_for(steps) == LINEAR_RULE.epochs(digits.X_train.shape[0], 512) == 300
+    assert large.epochs_for(steps) == math.ceil(steps / math.ceil(60_000 / 128))  # the deep AE's and the VAE's
+    assert large.linear_epochs_for(None) == large.epochs_for(None) == "auto"
