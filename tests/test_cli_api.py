@@ -41,10 +41,15 @@ def test_did_you_mean(capsys):
     assert "invalid choice: 'trian'" in capsys.readouterr().err
     for argv, suggestion in ((["trian"], "did you mean 'train'?"),
                              (["train", "vae", "--likelihood", "bernouli"], "did you mean 'bernoulli'?"),
-                             (["train", "vae", "--binarize", "dynamc"], "did you mean 'dynamic'?")):
+                             (["train", "vae", "--binarize", "dynamc"], "did you mean 'dynamic'?"),
+                             (["demo", "--quik"], "unrecognized arguments: --quik; did you mean '--quick'?"),
+                             (["train", "vae", "--n-componets=3"], "did you mean '--n-components'?")):
         with pytest.raises(SystemExit):
             main(argv)
         assert suggestion in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["demo", "--bogus"])  # nothing close: no guess
+    assert capsys.readouterr().err == "latentspace: error: unrecognized arguments: --bogus (see --help)\n"
 
 
 def test_model_flags_have_meaning_and_choices(capsys):

@@ -22,21 +22,39 @@ from ..errors import LatentspaceError, LatentspaceWarning, TrainingDivergedError
 from .commands import COMMANDS
 
 INVALID_CHOICE = re.compile(r"invalid choice: '([^']*)' \(choose from (.*)\)")
+UNRECOGNIZED = re.compile(r"unrecognized arguments: (--[^\s=]+)")
 
 
 class ArgumentParser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, status 2, like every other error
-        self.exit(2, f"{self.prog}: error: {did_you_mean(message)} (see --help)\n")
+        self.exit(2, f"{self.prog}: error: {did_you_mean(message, long_flags(self))} (see --help)\n")
 
 
-def did_you_mean(message: str) -> str:
-    """argparse's "invalid choice" message, with the closest allowed value suggested."""
-    found = INVALID_CHOICE.search(message)
-    if not found:
+def long_flags(parser: argparse.ArgumentParser) -> list[str]:
+    """Every ``--flag`` of ``parser`` and of the commands registered in it."""
+    found = []
+    for action in parser._actions:
+        found += [s for s in action.option_strings if s.startswith("--")]
+        if isinstance(action, argparse._SubParsersAction):
+            for command in action.choices.values():
+                found += long_flags(command)
+    return found
+
+
+def did_you_mean(message: str, flags: list[str] = ()) -> str:
+    """argparse's "invalid choice" or "unrecognized arguments" message, with the closest allowed
+    value, or the closest of ``flags``, suggested."""
+    choice, flag = INVALID_CHOICE.search(message), UNRECOGNIZED.search(message)
+    if choice:
+        wrong, dashes = choice.group(1), ""
+        allowed = re.findall(r"'([^']*)'", choice.group(2)) or [c.strip() for c in choice.group(2).split(",")]
+    elif flag:  # compared without the dashes that every flag shares
+        wrong, dashes = flag.group(1).removeprefix("--"), "--"
+        allowed = [f.removeprefix("--") for f in flags]
+    else:
         return message
-    choices = re.findall(r"'([^']*)'", found.group(2)) or [c.strip() for c in found.group(2).split(",")]
-    close = difflib.get_close_matches(found.group(1), choices, n=1, cutoff=0.6)
-    return f"{message}; did you mean {close[0]!r}?" if close else message
+    close = difflib.get_close_matches(wrong, allowed, n=1, cutoff=0.6)
+    return f"{message}; did you mean {dashes + close[0]!r}?" if close else message
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
