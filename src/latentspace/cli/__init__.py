@@ -16,6 +16,7 @@ import importlib
 import re
 import sys
 import warnings
+from collections.abc import Sequence
 
 from .._version import __version__
 from ..errors import LatentspaceError, LatentspaceWarning, TrainingDivergedError, TrainingInterrupted, first_line
@@ -32,7 +33,7 @@ class ArgumentParser(argparse.ArgumentParser):
 
 def long_flags(parser: argparse.ArgumentParser) -> list[str]:
     """Every ``--flag`` of ``parser`` and of the commands registered in it."""
-    found = []
+    found = []  # argparse keeps a parser's actions only in _actions (argcomplete reads them there too)
     for action in parser._actions:
         found += [s for s in action.option_strings if s.startswith("--")]
         if isinstance(action, argparse._SubParsersAction):
@@ -41,7 +42,7 @@ def long_flags(parser: argparse.ArgumentParser) -> list[str]:
     return found
 
 
-def did_you_mean(message: str, flags: list[str] = ()) -> str:
+def did_you_mean(message: str, flags: Sequence[str] = ()) -> str:
     """argparse's "invalid choice" or "unrecognized arguments" message, with the closest allowed
     value, or the closest of ``flags``, suggested."""
     choice, flag = INVALID_CHOICE.search(message), UNRECOGNIZED.search(message)
