@@ -34,7 +34,8 @@ TEST_THREADS = int(os.environ.get("LATENTSPACE_TEST_THREADS", "1"))
 os.environ.setdefault("LATENTSPACE_THREADS", str(TEST_THREADS))
 # numpy's OpenBLAS and OpenMP read these when they load, in the workers the controller starts: with
 # their default (every core) each of two workers ran two BLAS threads that busy-wait on two cores.
-for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+NATIVE_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+for variable in NATIVE_THREADS:
     os.environ.setdefault(variable, str(TEST_THREADS))
 
 from latentspace.cli import main  # noqa: E402  (light: the command modules load when a command runs)
@@ -245,7 +246,7 @@ def start_quick_demo() -> None:
         script = ("import sys, traceback\ntry:\n    from latentspace.cli import main\n    code = main(sys.argv[2:])\n"
                   "except BaseException as e:\n    traceback.print_exc()\n    code = f'crashed ({e!r})'\n"
                   "open(sys.argv[1], 'w').write(str(code))")
-        env = {**os.environ, "LATENTSPACE_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+        env = {**os.environ, **dict.fromkeys(("LATENTSPACE_THREADS", *NATIVE_THREADS), "1")}
         with open(folder / "printed.txt", "w") as out, open(folder / "stderr.txt", "w") as err:
             _background.append(subprocess.Popen(
                 [sys.executable, "-c", script, str(folder / "exit-status"), *QUICK_DEMO_ARGS, "--out", str(folder / "run")],

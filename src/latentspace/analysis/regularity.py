@@ -57,16 +57,21 @@ class Judge:
             _last_judge[key] = cached
         return cached
 
+    def _finite_features(self, X_generated: np.ndarray) -> np.ndarray | None:
+        """The generated rows in feature space, or None when any feature is NaN/inf (a diverged decoder)."""
+        fake = self.features(X_generated)
+        return fake if np.all(np.isfinite(fake)) else None
+
     def frechet(self, X_generated: np.ndarray) -> float:
         """The Fréchet distance of generated rows alone: no k-NN balls, which on 10,000 rows cost twice
         the 10,000 x 10,000 distances that precision and recall need."""
-        fake = self.features(X_generated)
-        return self.gaussian.frechet_distance(fake) if np.all(np.isfinite(fake)) else math.inf
+        fake = self._finite_features(X_generated)
+        return math.inf if fake is None else self.gaussian.frechet_distance(fake)
 
     def score(self, prefix: str, X_generated: np.ndarray) -> dict[str, float]:
         """``{prefix}_frechet``, ``{prefix}_precision``, ``{prefix}_recall`` of generated rows."""
-        fake = self.features(X_generated)
-        if not np.all(np.isfinite(fake)):
+        fake = self._finite_features(X_generated)
+        if fake is None:
             return {f"{prefix}_frechet": math.inf, f"{prefix}_precision": 0.0, f"{prefix}_recall": 0.0}
         recall = float(np.mean(Manifold.of(fake, PR_NEIGHBOURS).contains(self.reference)))
         return {

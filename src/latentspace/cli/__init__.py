@@ -141,8 +141,8 @@ def run() -> int:
     """The ``latentspace`` console script: ``main()``, then a quick exit.
 
     On its way out the interpreter garbage-collects every object it ever made, which with torch,
-    scikit-learn and matplotlib loaded takes 1.4 s on a 2-core machine after the work is done.
-    Freezing the heap first skips that collection (0.3 s). Every file this program writes is closed and
+    scikit-learn and matplotlib loaded takes 1.4-1.7 s on a 2-core machine after the work is done.
+    Freezing the heap first skips that collection (0.3 s left). Every file this program writes is closed and
     renamed explicitly, and atexit handlers still run: nothing waits on a collected finaliser.
     """
     status = main()

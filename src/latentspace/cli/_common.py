@@ -19,15 +19,16 @@ from ..errors import LatentspaceError
 if TYPE_CHECKING:
     from ..estimators._params import Param
 
-#: the models ``train`` fits, by the name the command line uses
-MODELS = ("ae", "linear", "vae")
+#: the models ``train`` fits: the name the command line uses, and its estimator class's name
+MODEL_CLASSES = {"ae": "AutoEncoder", "linear": "LinearAutoEncoder", "vae": "VAE"}
+MODELS = tuple(MODEL_CLASSES)
 
 
 def model_class(model: str) -> type:
     """The estimator class of ``model`` (imported here: commands that fit nothing need no torch)."""
-    from ..estimators import VAE, AutoEncoder, LinearAutoEncoder
+    from .. import estimators
 
-    return {"ae": AutoEncoder, "linear": LinearAutoEncoder, "vae": VAE}[model]
+    return getattr(estimators, MODEL_CLASSES[model])
 
 # Parameters the CLI sets itself rather than through a generated flag.
 NOT_FLAGS = {"verbose", "encoder", "decoder", "callbacks", "warm_start"}
