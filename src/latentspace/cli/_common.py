@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._families import BY_NAME, NAMES
 from .._files import atomic_write_npy
 from ..data import Dataset, load_dataset
 from ..errors import LatentspaceError
@@ -19,9 +20,9 @@ from ..errors import LatentspaceError
 if TYPE_CHECKING:
     from ..estimators._params import Param
 
-#: the models ``train`` fits: the name the command line uses, and its estimator class's name
-MODEL_CLASSES = {"ae": "AutoEncoder", "linear": "LinearAutoEncoder", "vae": "VAE"}
-MODELS = tuple(MODEL_CLASSES)
+#: the models ``train`` fits: the name the command line uses, and its estimator class's name (_families.py)
+MODEL_CLASSES = {name: BY_NAME[name].class_name for name in NAMES}
+MODELS = NAMES
 
 
 def model_class(model: str) -> type:
