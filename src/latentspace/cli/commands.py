@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from .._families import NAMES
+
 
 class Command(NamedTuple):
     module: str  # under latentspace.cli; its register(subparsers) adds the command's parser
@@ -18,7 +20,7 @@ class Command(NamedTuple):
 #: in the order ``--help`` lists them
 COMMANDS: dict[str, Command] = {
     "demo": Command("demo", "fit PCA, a linear AE, a deep AE and a VAE, compare them, write report.html (the main job)"),
-    "train": Command("train", "train one model (a family of _families.py: ae, vae, vamp, iwae, rae, wae, ...) and write a run folder"),
+    "train": Command("train", f"train one model ({', '.join(NAMES)}) and write a run folder"),
     "encode": Command("codec", "data (n, n_features) -> codes (n, n_components)"),
     "decode": Command("codec", "codes (n, n_components) -> data (n, n_features)"),
     "reconstruct": Command("codec", "data -> decode(encode(data))"),

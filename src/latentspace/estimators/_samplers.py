@@ -25,7 +25,8 @@ from sklearn.mixture import GaussianMixture
 from ..errors import LatentspaceError
 
 SAMPLERS = ("prior", "gaussian", "box", "gmm", "two-stage")
-#: the numbers of mixture components ``gmm`` tries (those with fewer than 5 codes each are skipped)
+#: the numbers of mixture components ``gmm`` tries: those with more free parameters than codes to fit are
+#: skipped (k = 16 dimensions, 4,096 codes: up to 16 components)
 GMM_CANDIDATES = (1, 2, 4, 8, 16, 32, 64)
 #: share of the codes held out to choose the number of components
 GMM_HELDOUT = 0.2
@@ -88,20 +89,22 @@ def gaussian_density(codes: np.ndarray) -> GaussianMixtureDensity:
 
 def fit_code_mixture(codes: np.ndarray, seed: int = 0) -> GaussianMixtureDensity:
     """The ``gmm`` sampler's density: full-covariance mixtures of ``GMM_CANDIDATES`` components are fitted
-    to 80% of ``codes`` ``(m, k)``; the one with the best mean log-likelihood on the other 20% is refitted
-    to all of them. The choice is recorded as the density's ``n_components``."""
+    to 80% of ``codes`` ``(m, k)`` and scored on the other 20%; the smallest whose held-out mean
+    log-likelihood is within one standard error of the best (more components that fit the noise do not
+    count) is refitted to all of them. Its size is the density's ``n_components``."""
     codes = np.asarray(codes, np.float64)
     order = np.random.default_rng(seed).permutation(len(codes))
     n_held = int(round(GMM_HELDOUT * len(codes)))
     fit_part, held = codes[order[n_held:]], codes[order[:n_held]]
-    candidates = [c for c in GMM_CANDIDATES if c == 1 or 5 * c <= len(fit_part)]
-    best, best_score = 1, -math.inf
+    k = codes.shape[1]
+    candidates = [c for c in GMM_CANDIDATES if c == 1 or c * (k + k * (k + 1) / 2 + 1) <= len(fit_part)]
+    chosen = 1
     if n_held >= 2:
-        for c in candidates:
-            score = mixture(c, seed).fit(fit_part).score(held)
-            if score > best_score:
-                best, best_score = c, score
-    gmm = mixture(min(best, len(codes)), seed).fit(codes)
+        scores = {c: mixture(c, seed).fit(fit_part).score_samples(held) for c in candidates}
+        best = max(scores, key=lambda c: scores[c].mean())
+        stderr = scores[best].std(ddof=1) / math.sqrt(n_held)
+        chosen = min(c for c in candidates if scores[c].mean() >= scores[best].mean() - stderr)
+    gmm = mixture(min(chosen, len(codes)), seed).fit(codes)
     return GaussianMixtureDensity(gmm.weights_, gmm.means_, gmm.covariances_)
 
 
