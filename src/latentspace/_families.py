@@ -32,6 +32,8 @@ FAMILIES: tuple[Family, ...] = (
            "deterministic AE with a code and decoder penalty, sampled by an ex-post mixture (Ghosh et al. 2020)"),
     Family("wae", "WAE", "_regularized", "WAE-MMD",
            "deterministic AE whose codes are pulled to N(0, I) by an MMD penalty (Tolstikhin et al. 2018)"),
+    Family("two-stage", "TwoStageVAE", "_two_stage", "two-stage VAE",
+           "VAE sampled through a second VAE trained on its codes (Dai & Wipf 2019)"),
     Family("tcvae", "BetaTCVAE", "_tcvae", "beta-TCVAE",
            "VAE that penalises the total correlation of its codes by beta (Chen et al. 2018)"),
 )

@@ -87,11 +87,11 @@ _last_judge: dict[tuple[int, str], Judge] = {}
 
 def sample_quality(
     estimator, sampler: str, codes_train: np.ndarray, judge: Judge, n: int, rng: np.random.Generator,
-    support: Manifold | None = None,
+    support: Manifold | None = None, Z: np.ndarray | None = None,
 ) -> dict[str, float]:
-    """Quality of ``n`` decoded codes from ``sampler``; with ``support`` (``Manifold.of(codes_train)``,
-    built once for all samplers), also how many of the codes land off it."""
-    Z = draw_codes(sampler, codes_train, n, rng, estimator)
+    """Quality of ``n`` decoded codes from ``sampler`` (or of the codes ``Z`` it drew); with ``support``
+    (``Manifold.of(codes_train)``, built once for all samplers), also how many of the codes land off it."""
+    Z = draw_codes(sampler, codes_train, n, rng, estimator) if Z is None else Z
     out = judge.score(f"sample_{sampler}", decode(estimator, Z))
     out[f"holes_{sampler}_outside_data_manifold"] = 1.0 - out[f"sample_{sampler}_precision"]
     if support is not None:

@@ -28,6 +28,7 @@ COMMANDS: dict[str, Command] = {
     "evaluate": Command("evaluate", "measure a trained run on test data: -ELBO, IW-NLL, recon error, sample quality, holes"),
     "pca-check": Command("pca_check", "does the linear AE find PCA's subspace? angles, errors, a figure"),
     "memorize": Command("memorize", "train a 1-D AE to memorise a few examples; decode between its codes"),
+    "compare": Command("compare", "train model families on one budget: leaderboard, verdicts, report with every model"),
     "sweep": Command("sweep", "held-out error and sample quality of PCA/linear/AE/VAE over latent sizes"),
     "report": Command("report", "write one self-contained HTML report of run folders (side by side)"),
     "explore": Command("explore", "write one offline HTML page to walk the latent space of run folders (decoder in the page)"),
