@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -31,7 +32,7 @@ from ..analysis.samplers import fit_code_mixture
 from ..data import Dataset
 from ..errors import LatentspaceError
 from ..nn.conv import ConvDecoder
-from ..nn.likelihoods import Bernoulli, ContinuousBernoulli, Gaussian, Likelihood, SquaredError
+from ..nn.likelihoods import Likelihood
 from .html import Section
 from .images import display_range
 from .latent_plots import principal_directions
@@ -127,15 +128,23 @@ def batchnorm_op(module: nn.BatchNorm2d) -> dict[str, Any]:
     return {"op": "channel_affine", "scale": packed(scale), "shift": packed(shift)}
 
 
+#: explorer.js's operation for each elementwise function a likelihood's mean is written in
+PAGE_MEAN_OPS: dict[str, Callable[[dict[str, float]], dict[str, Any]]] = {
+    "sigmoid": lambda params: {"op": "act", "fn": "sigmoid"},
+    "continuous_bernoulli_mean": lambda params: {"op": "mean", "fn": "continuous_bernoulli",
+                                                 "taylor_below": float(params["taylor_below"])},
+}
+
+
 def mean_op(likelihood: Likelihood) -> list[dict[str, Any]]:
-    """The likelihood's mean of the decoder's raw output."""
-    if isinstance(likelihood, (SquaredError, Gaussian)):
-        return []
-    if isinstance(likelihood, Bernoulli):
-        return [{"op": "act", "fn": "sigmoid"}]
-    if isinstance(likelihood, ContinuousBernoulli):
-        return [{"op": "mean", "fn": "continuous_bernoulli", "taylor_below": float(likelihood.TAYLOR_BELOW)}]
-    raise LatentspaceError(f"the explorer cannot compute the mean of a {type(likelihood).__name__} likelihood")
+    """The likelihood's mean of the decoder's raw output, as the likelihood itself describes it."""
+    ops = []
+    for step in likelihood.mean_ops():
+        if step.fn not in PAGE_MEAN_OPS:
+            raise LatentspaceError(f"the explorer cannot compute {step.fn!r}, a step of the mean of a "
+                                   f"{type(likelihood).__name__} likelihood")
+        ops.append(PAGE_MEAN_OPS[step.fn](step.params))
+    return ops
 
 
 def decoder_program(model, precision: str = "float16") -> list[dict[str, Any]]:
