@@ -294,3 +294,31 @@ def test_every_likelihood_describes_its_mean_for_the_page(digits):
     vae.model_.likelihood = Opaque()
     with pytest.raises(LatentspaceError, match="Opaque likelihood does not describe its mean"):
         decoder_program(vae)
+
+
+@browser
+@needs_chromium
+def test_page_shows_the_demos_standardised_data_in_the_users_units(chromium, counts_vae, tmp_path):
+    """The demo standardises real-valued data for its models; the page undoes it: decodes and stored rows
+    read in the user's units (digit counts 0-16), the nearest example is searched in the models' scale."""
+    from latentspace.workflows.demo import standardised
+
+    _, counts = counts_vae
+    scaled = standardised(counts)
+    vae = tiny(VAE, n_components=2, hidden=(64,), epochs=3).fit(scaled.X_train)
+    page = tmp_path / "units.html"
+    (payload,) = write_page(page, [({"VAE": vae}, scaled, "float16")])
+    stored = dequantized(payload["data"]["reference"])
+    assert stored.max() > 15 and np.allclose(stored, counts.X_train[payload["data"]["reference"]["index"]], atol=0.04)
+    chromium.open(page.as_uri())
+    Z = latent_points(vae, scaled.X_test)
+    expected = scaled.in_units(torch_decodes(vae, Z))
+    err = np.abs(page_decodes(chromium, 0, 0, Z) - expected).max()
+    assert err < 2e-3 * scaled.units.scale.max(), err  # float16 weights: 2e-3 in the models' scale
+    state = chromium.evaluate("window.latentExplorers[0].state()")
+    x = scaled.in_units(torch_decodes(vae, np.array([state["z"]])))[0]
+    d = np.sqrt((((stored - x) / scaled.units.scale) ** 2).sum(1))
+    assert state["nearest"]["index"] == payload["data"]["reference"]["index"][int(np.argmin(d))]
+    assert abs(state["nearest"]["distance"] - d.min()) < 1e-2
+    assert "(standardised)" in chromium.evaluate("document.querySelector('[data-role=nearest-caption]').textContent")
+    assert chromium.errors == []
