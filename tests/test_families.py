@@ -174,10 +174,12 @@ FAMILIES = [f for f in _families.FAMILIES if f.name != "linear"]
 
 
 def test_one_registry_feeds_the_package_the_cli_and_loading():
-    from latentspace.cli._common import MODEL_CLASSES
+    from latentspace.cli._common import MODELS
+    from latentspace.workflows.train import MODEL_CLASSES
 
     assert list(ESTIMATORS) == [f.class_name for f in _families.FAMILIES]
-    assert MODEL_CLASSES == {f.name: f.class_name for f in _families.FAMILIES}
+    assert MODELS == tuple(MODEL_CLASSES) == tuple(f.name for f in _families.FAMILIES)
+    assert all(cls.__name__ == _families.BY_NAME[name].class_name for name, cls in MODEL_CLASSES.items())
     for f in _families.FAMILIES:
         assert f.class_name in latentspace.__all__ and getattr(latentspace, f.class_name) is ESTIMATORS[f.class_name]
     with pytest.raises(ValueError, match="choose from"):
