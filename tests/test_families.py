@@ -226,3 +226,17 @@ def test_the_tcvae_keeps_the_data_set_size_it_was_trained_with(small_digits, tmp
     assert int(model.model_.dataset_size) == 360
     model.save(tmp_path / "tc")
     assert int(load(tmp_path / "tc").model_.dataset_size) == 360
+
+
+def test_the_explorer_draws_each_familys_own_density(small_digits):
+    from latentspace.report.explorer import explorer_payload
+
+    X, X_test = small_digits
+    models = {name: latentspace.__getattribute__(cls)(2, hidden=(16,), epochs=2, random_state=0).fit(X)
+              for name, cls in (("vamp", "VampVAE"), ("rae", "RAE"), ("wae", "WAE"))}
+    models["vamp"].set_params(n_pseudo_inputs=3).fit(X)
+    payload = {m["name"]: m for m in explorer_payload(models, X, X_test, max_points=50, max_references=20)["models"]}
+    assert payload["vamp"]["kind"] == "VampPrior VAE" and len(payload["vamp"]["density"]) == 3  # the mixture prior
+    assert payload["vamp"]["sampler"]["kind"] == "its prior, a mixture of 3 Gaussians"
+    assert payload["wae"]["sampler"]["kind"] == "prior N(0, I)"
+    assert payload["rae"]["sampler"]["kind"].endswith("mixture fitted to its training codes")
