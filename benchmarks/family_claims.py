@@ -25,11 +25,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import machine  # noqa: E402
+from _common import machine
 
-from latentspace.analysis.families import leaderboard  # noqa: E402
-from latentspace.data import load_dataset  # noqa: E402
-from latentspace.workflows.compare import fit_families  # noqa: E402
+from latentspace.analysis.families import leaderboard
+from latentspace.data import load_dataset
+from latentspace.workflows.compare import fit_families
 
 FAMILIES = ("vae", "vamp", "iwae", "rae", "wae", "two-stage")
 
