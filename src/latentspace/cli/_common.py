@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._files import atomic_write_npy
-from ..data import Dataset, load_dataset
+from ..data import NAMED, Dataset, load_dataset
 from ..errors import LatentspaceError
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ NOT_FLAGS = {"verbose", "encoder", "decoder", "callbacks", "warm_start"}
 def add_data_arguments(parser: argparse.ArgumentParser, default: str | None = "digits", required: bool | None = None) -> None:
     parser.add_argument(
         "--data", default=default, required=default is None if required is None else required, metavar="NAME|PATH",
-        help="named data set (digits, fashion-mnist, mnist), an array file (.npy, .npz, .csv, IDX/.gz) "
+        help=f"named data set ({', '.join(NAMED)}), an array file (.npy, .npz, .csv, IDX/.gz) "
         f"or a folder of images (default: {default})",
     )
     parser.add_argument("--data-dir", default=None, metavar="DIR", help="folder holding a named set's files")

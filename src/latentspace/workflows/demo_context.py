@@ -14,6 +14,7 @@ from tqdm.auto import tqdm
 from ..analysis.protocol import KINDS
 from ..data import Dataset
 from ..report import Report, Section, text_table
+from ..report.rows import RowView
 from ..training.budget import steps_per_epoch
 
 
@@ -104,6 +105,11 @@ class DemoContext:
     @property
     def image_shape(self):
         return self.data.image_shape
+
+    @property
+    def view(self) -> RowView:
+        """How the figures show a row: an image or named features, in the user's units."""
+        return RowView.of(self.data)
 
     def steps(self, items: Iterable, total: int | None = None) -> Iterable:
         """Iterate ``items`` under this stage's progress bar (stderr)."""

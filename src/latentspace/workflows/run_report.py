@@ -26,6 +26,7 @@ from ..report.latent_plots import (
     plot_traversals,
 )
 from ..report.plots import plot_reconstructions, plot_samples, plot_training_curves
+from ..report.rows import RowView
 from ..report.samplers import model_samples
 from . import runs
 from .runs import EVALUATION_FILE
@@ -167,7 +168,7 @@ def add_data_set_sections(report: Report, group: list[RunRecord], key: tuple, n_
                                                  "out of its figures.", note=True)
     if not models:
         return
-    X, shape = data.X_test, data.image_shape
+    X, shape = data.X_test, RowView.of(data)
     report.section(f"Reconstructions{suffix}", "The same held-out examples (top row) reconstructed by each run's "
                    "model: sharper and more faithful rows are better.").figure(
         plot_reconstructions(models, X, shape, n=n_examples), "Originals above, one row per run.", name=f"reconstructions{suffix}")
@@ -196,9 +197,9 @@ def add_data_set_sections(report: Report, group: list[RunRecord], key: tuple, n_
 def add_interpolations(section: Section, models: dict, data: Dataset, seed: int, suffix: str) -> None:
     X = data.X_test
     pairs = np.random.default_rng(seed + 1).choice(len(X), size=(min(3, len(X) // 2), 2), replace=False)
-    section.figure(plot_interpolations(models, X[pairs[:, 0]], X[pairs[:, 1]], data.image_shape),
+    section.figure(plot_interpolations(models, X[pairs[:, 0]], X[pairs[:, 1]], RowView.of(data)),
                    "Start, decoded points along the line between the codes, end; one strip per run and pair.",
                    name=f"interpolations{suffix}")
     for name, model in models.items():
-        section.figure(plot_traversals(model, X, data.image_shape, index=int(pairs[0, 0]), title=name),
+        section.figure(plot_traversals(model, X, RowView.of(data), index=int(pairs[0, 0]), title=name),
                        f"{name}: one latent dimension moved at a time.", name=f"traversal-{name}")
