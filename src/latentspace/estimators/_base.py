@@ -78,7 +78,8 @@ COMMON_PARAMS: dict[str, Param] = {
                      "else the CPUs other processes leave idle)", low=1, high=4096, optional=True),
     "precision": Param("str", "matrix products in float32 (32) or bfloat16 (bf16; float32 weights, optimiser "
                        "state and checkpoints; needs native bf16 hardware)", choices=backend.PRECISIONS),
-    "verbose": Param("bool", "show a progress bar while training (optimiser steps, with the last epoch's losses)"),
+    "verbose": Param("level", "show a progress bar while training (optimiser steps, with the last epoch's "
+                     "losses): True or any int > 0, as in scikit-learn"),
     "callbacks": Param("callbacks", "objects with on_train_begin / on_step / on_epoch_end / on_train_end hooks "
                        "(latentspace.training.callbacks), e.g. TensorBoardLogger, MLflowLogger", optional=True),
     "warm_start": Param("bool", "fit on a fitted estimator trains the fitted model epochs more epochs (same "

@@ -150,7 +150,7 @@ def load_estimator(path, classes: dict[str, type], *, device=None, encoder=None,
     path = Path(path)
     if not path.exists():
         raise CheckpointError(f"{path}: no such checkpoint folder")
-    if (path / "model" / CONFIG_FILE).exists():  # a run folder: its checkpoint is in model/
+    if (path / "model").is_dir():  # a run folder: its checkpoint is in model/ (and errors name that folder)
         path = path / "model"
     config = read_config(path)
     cls = classes.get(config.get("estimator"))

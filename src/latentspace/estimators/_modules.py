@@ -119,10 +119,20 @@ def rebuild(name: str, recorded, given, allow_import: bool, path) -> nn.Module |
         for attr in qualname.split("."):
             obj = getattr(obj, attr)
     except (ImportError, AttributeError) as e:
-        raise CheckpointError(f"{path}: cannot import the {name} class {wanted} ({e})") from None
+        raise CheckpointError(f"{path}: cannot import the {name} class {wanted} ({e}); {how_to_import(name, module_name, qualname)}") from None
     if not (isinstance(obj, type) and issubclass(obj, nn.Module)):
         raise CheckpointError(f"{path}: {wanted} is not a torch.nn.Module class")
     return instantiate(obj, name, wanted, path)
+
+
+def how_to_import(name: str, module_name: str, qualname: str) -> str:
+    """What makes a recorded class importable, for the error that says it is not."""
+    if module_name == "__main__":  # the saving script's own namespace, which no other script sees
+        return (f"it was defined in the script that saved the model, which another script cannot import: move "
+                f"class {qualname} into a module of its own (e.g. my_networks.py, importable from both scripts) "
+                f"and save the model again, or define {qualname} in this script too and pass {name}={qualname}")
+    return (f"make module {module_name} importable here (installed, or its folder on PYTHONPATH), "
+            f"or pass {name}={qualname}")
 
 
 def instantiate(cls: type, name: str, wanted: str, path) -> nn.Module:

@@ -149,19 +149,16 @@ def build_runs_report(paths: list[str | Path], n_examples: int = 10, seed: int =
     return report
 
 
-def load_group_data(key: tuple) -> Dataset:
-    """The data set of a ``RunRecord.data_key``."""
-    name, data_dir, split_seed, options = key
-    if name is None:
-        raise LatentspaceError("the run's config.json does not name its data set")
-    return runs.DataSource(name, data_dir, int(split_seed or 0), json.loads(options)).load()
+def load_group_data(record: RunRecord) -> Dataset:
+    """The data set of a run (and of every run with its ``data_key``)."""
+    return runs.DataSource.of_run(record.path, record.config).load()
 
 
 def add_data_set_sections(report: Report, group: list[RunRecord], key: tuple, n_examples: int, seed: int,
                           several: bool) -> None:
     suffix = f" ({key[0]})" if several else ""
     try:
-        data = load_group_data(key)
+        data = load_group_data(group[0])
     except (LatentspaceError, OSError) as e:
         report.section(f"Pictures{suffix}").text(f"Figures skipped: the data set could not be read ({e}).", note=True)
         return
