@@ -1,5 +1,12 @@
 """Exception types. Bad input is a ``ValueError`` subclass so callers can catch it the sklearn way."""
 
+import re
+
+#: characters that cannot be shown as they are on one line: controls (line breaks, tabs, escapes, DEL
+#: and the C1 block), the Unicode line and paragraph separators, and lone surrogates (the bytes of a
+#: file name that was not UTF-8)
+UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
 
 class LatentspaceError(ValueError):
     """Bad input to latentspace: the message is one line that names the problem."""
@@ -32,3 +39,9 @@ class PosteriorCollapseWarning(LatentspaceWarning):
 def first_line(e: BaseException) -> str:
     """The first line of an exception's message (or its type's name): errors here are one line."""
     return (str(e).strip().splitlines() or [type(e).__name__])[0].rstrip(":")
+
+
+def printable(text: object) -> str:
+    """``text`` (a name, a path, a cell) as one printable line: every character of ``UNPRINTABLE`` written
+    as Python writes it in a string literal (``\\n``, ``\\x1b``, ``\\udcff``), everything else as it is."""
+    return UNPRINTABLE.sub(lambda m: ascii(m.group(0))[1:-1], str(text))

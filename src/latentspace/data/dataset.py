@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, printable
 
 
 @dataclass
@@ -26,6 +26,12 @@ class Dataset:
     y_test: np.ndarray | None = None
     image_shape: tuple[int, ...] | None = None
     label_names: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # names come from file and folder names and CSV cells: shown in pages, plots and messages, they
+        # must be one printable line (matplotlib refuses the lone surrogates of a non-UTF-8 file name)
+        self.name = printable(self.name)
+        self.label_names = [printable(n) for n in self.label_names]
 
     @property
     def n_features(self) -> int:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -32,7 +31,7 @@ from ..data import Dataset
 from ..errors import LatentspaceError
 from ..nn.conv import ConvDecoder
 from ..nn.likelihoods import Bernoulli, ContinuousBernoulli, Gaussian, Likelihood, SquaredError
-from .html import Section
+from .html import Section, script_json
 from .images import display_range
 from .latent_plots import principal_directions
 
@@ -334,7 +333,7 @@ def package_text(name: str) -> str:
 
 def explorer_html(payload: dict[str, Any], element_id: str = "latent-explorer") -> str:
     """The fragment: the explorer's markup, its data as JSON, its style and its script (all inline)."""
-    data = json.dumps(payload, separators=(",", ":")).replace("</", "<\\/")
+    data = script_json(payload)
     return (
         f'<div class="ls-explorer" id="{html.escape(element_id)}" data-explorer>'
         f'<script type="application/json" class="ls-explorer-data">{data}</script>'
