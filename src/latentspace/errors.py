@@ -16,6 +16,11 @@ class DataError(LatentspaceError):
     """A data set, file or array that cannot be used (missing, corrupt, NaN, wrong shape...)."""
 
 
+class DataTypeError(DataError, TypeError):
+    """Data of a kind no array can be made of (dicts in an object array...): a ``DataError``, and the
+    ``TypeError`` that scikit-learn's contract asks for."""
+
+
 class CheckpointError(LatentspaceError):
     """A checkpoint or run folder that cannot be read (missing, truncated, tampered, unknown)."""
 
@@ -36,6 +41,10 @@ class PosteriorCollapseWarning(LatentspaceWarning):
     """A fitted VAE encodes (almost) nothing: no active latent unit, or a KL to the prior near zero."""
 
 
+#: the longest error line the command line prints; longer messages keep their start and their end
+MAX_LINE = 300
+
+
 def first_line(e: BaseException) -> str:
     """The first line of an exception's message (or its type's name): errors here are one line."""
     return (str(e).strip().splitlines() or [type(e).__name__])[0].rstrip(":")
@@ -45,3 +54,24 @@ def printable(text: object) -> str:
     """``text`` (a name, a path, a cell) as one printable line: every character of ``UNPRINTABLE`` written
     as Python writes it in a string literal (``\\n``, ``\\x1b``, ``\\udcff``), everything else as it is."""
     return UNPRINTABLE.sub(lambda m: ascii(m.group(0))[1:-1], str(text))
+
+
+def error_line(e: BaseException) -> str:
+    """What the command line prints for ``e``: one printable line of at most ``MAX_LINE`` characters.
+
+    Our own messages are one line by contract, so a line break in one can only come from a name in it
+    (a file called ``a\\nb``): it is escaped, never cut at. Other libraries' messages are often a
+    sentence and then a dump (sklearn prints the whole array): their first line is kept.
+    """
+    own = isinstance(e, (LatentspaceError, LatentspaceWarning, TrainingDivergedError, TrainingInterrupted))
+    return one_line(str(e).strip() if own else first_line(e)) or type(e).__name__
+
+
+def one_line(text: str, limit: int = MAX_LINE) -> str:
+    """``text`` printable (see ``printable``) and at most ``limit`` characters: a longer one loses its
+    middle, so both the file it names (at the start) and the reason (at the end) stay."""
+    text = printable(text)
+    if len(text) <= limit:
+        return text
+    keep = (limit - 5) // 2
+    return f"{text[:keep]} ... {text[-keep:]}"

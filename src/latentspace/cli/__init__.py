@@ -19,7 +19,7 @@ import warnings
 from collections.abc import Sequence
 
 from .._version import __version__
-from ..errors import LatentspaceError, LatentspaceWarning, TrainingDivergedError, TrainingInterrupted, first_line
+from ..errors import LatentspaceError, LatentspaceWarning, TrainingDivergedError, TrainingInterrupted, error_line, one_line
 from .commands import COMMANDS
 
 INVALID_CHOICE = re.compile(r"invalid choice: '([^']*)' \(choose from (.*)\)")
@@ -28,7 +28,7 @@ UNRECOGNIZED = re.compile(r"unrecognized arguments: (--[^\s=]+)")
 
 class ArgumentParser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, status 2, like every other error
-        self.exit(2, f"{self.prog}: error: {did_you_mean(message, long_flags(self))} (see --help)\n")
+        self.exit(2, f"{self.prog}: error: {one_line(did_you_mean(message, long_flags(self)))} (see --help)\n")
 
 
 def long_flags(parser: argparse.ArgumentParser) -> list[str]:
@@ -87,7 +87,7 @@ def warning_printer(command: str):
 
     def show(message, category, filename, lineno, file=None, line=None):
         if issubclass(category, LatentspaceWarning):
-            print(f"latentspace {command}: warning: {message}", file=sys.stderr)
+            print(f"latentspace {command}: warning: {error_line(message)}", file=sys.stderr)
         else:
             default(message, category, filename, lineno, file, line)
 
@@ -123,14 +123,13 @@ def main(argv: list[str] | None = None) -> int:
             warnings.showwarning = warning_printer(args.command)
             return int(args.run(args) or 0)
     except (ValueError, OSError, TrainingDivergedError) as e:
-        message = first_line(e)
-        print(f"latentspace {args.command}: error: {message}", file=sys.stderr)
+        print(f"latentspace {args.command}: error: {error_line(e)}", file=sys.stderr)
         return 2
     except MemoryError:  # the budgets should refuse first; this is the backstop
         print(f"latentspace {args.command}: error: out of memory", file=sys.stderr)
         return 2
     except TrainingInterrupted as e:
-        print(f"latentspace {args.command}: {e}", file=sys.stderr)
+        print(f"latentspace {args.command}: {error_line(e)}", file=sys.stderr)
         return 130
     except KeyboardInterrupt:
         print(f"latentspace {args.command}: interrupted", file=sys.stderr)
