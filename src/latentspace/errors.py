@@ -37,6 +37,10 @@ class LatentspaceWarning(UserWarning):
     """Something measured about a fitted model that the user should know; the CLI prints it on one line."""
 
 
+class DeviceFallbackWarning(LatentspaceWarning):
+    """A model saved for a device this machine lacks (a CUDA-trained model here), loaded on the CPU."""
+
+
 class PosteriorCollapseWarning(LatentspaceWarning):
     """A fitted VAE encodes (almost) nothing: no active latent unit, or a KL to the prior near zero."""
 

@@ -82,16 +82,26 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 
 
 def warning_printer(command: str):
-    """``warnings.showwarning`` for the CLI: latentspace's own warnings as one line on stderr."""
-    default = warnings.showwarning
+    """``warnings.showwarning`` for the CLI: every warning as one line on stderr, never Python's two
+    (the file and source line of the library that raised it). latentspace's own say what was measured;
+    another library's name their category and where they came from."""
 
     def show(message, category, filename, lineno, file=None, line=None):
-        if issubclass(category, LatentspaceWarning):
-            print(f"latentspace {command}: warning: {error_line(message)}", file=sys.stderr)
-        else:
-            default(message, category, filename, lineno, file, line)
+        text = error_line(message if isinstance(message, Warning) else category(message))
+        if not issubclass(category, LatentspaceWarning):
+            text += f" ({category.__name__} in {origin(filename)})"
+        print(f"latentspace {command}: warning: {text}", file=sys.stderr)
 
     return show
+
+
+def origin(filename: str) -> str:
+    """The package a warning came from: ``.../site-packages/sklearn/decomposition/_pca.py`` -> sklearn."""
+    parts = re.split(r"[\\/]", filename)
+    for marker in ("site-packages", "dist-packages", "src"):
+        if marker in parts and parts.index(marker) + 1 < len(parts):
+            return parts[parts.index(marker) + 1].removesuffix(".py")
+    return parts[-1]
 
 
 def threads_pinned(threads: int | None) -> contextlib.AbstractContextManager:

@@ -24,7 +24,7 @@ from .._files import (
     safetensors_bytes,
 )
 from .._version import __version__
-from ..errors import CheckpointError, LatentspaceError, first_line
+from ..errors import CheckpointError, DeviceFallbackWarning, LatentspaceError, first_line
 from ..nn.devices import device_missing, resolve_device
 from ..training.state import SHA256
 from ._modules import PARTS, describe, rebuild
@@ -214,7 +214,7 @@ def load_device(saved, asked, path: Path) -> str:
     if missing is None:
         return str(saved)
     warnings.warn(f"{path}: saved for device {saved!r}, which is not available here ({missing}); loaded on the CPU",
-                  stacklevel=3)
+                  DeviceFallbackWarning, stacklevel=3)
     return "cpu"
 
 
