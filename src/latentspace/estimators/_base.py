@@ -192,7 +192,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         """
         custom = custom_parts(self)
         if len(custom) == 2:
-            return fresh_copy(custom["encoder"]), fresh_copy(custom["decoder"])
+            return fresh_copy(custom["encoder"], "encoder"), fresh_copy(custom["decoder"], "decoder")
         if getattr(self, "architecture", "mlp") == "conv":
             built = conv_encoder_decoder(
                 self.image_shape_, n_latent, self.channels, self.hidden, self.activation, self.norm, **sizes
@@ -200,8 +200,8 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         else:
             built = mlp_encoder_decoder(n_features, n_latent, self.hidden, self.activation, **sizes)
         encoder, decoder = built
-        return (fresh_copy(custom["encoder"]) if "encoder" in custom else encoder,
-                fresh_copy(custom["decoder"]) if "decoder" in custom else decoder)
+        return (fresh_copy(custom["encoder"], "encoder") if "encoder" in custom else encoder,
+                fresh_copy(custom["decoder"], "decoder") if "decoder" in custom else decoder)
 
     def _initialise(self, model: LatentModel, generator: torch.Generator) -> None:
         """Draw the built parts' weights from ``generator``; the user's own modules keep theirs."""

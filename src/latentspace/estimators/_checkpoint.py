@@ -27,7 +27,7 @@ from .._version import __version__
 from ..errors import CheckpointError, DeviceFallbackWarning, LatentspaceError, first_line
 from ..nn.devices import device_missing, resolve_device
 from ..training.state import SHA256
-from ._modules import PARTS, describe, rebuild
+from ._modules import PARTS, check_class_path, describe, rebuild
 
 FORMAT = "latentspace-checkpoint"
 FORMAT_VERSION = 1
@@ -158,6 +158,8 @@ def load_estimator(path, classes: dict[str, type], *, device=None, encoder=None,
         raise CheckpointError(f"{path}: unknown estimator {config.get('estimator')!r}")
     params = {k: tuple(v) if isinstance(v, list) else v for k, v in config.get("params", {}).items()}
     given = {"encoder": encoder, "decoder": decoder}
+    for part in PARTS:  # every path checked before any is imported
+        check_class_path(part, params.get(part), path)
     for part in PARTS:
         if part in params or given[part] is not None:
             params[part] = rebuild(part, params.get(part), given[part], allow_import, path)
