@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -33,7 +32,7 @@ from ..data import Dataset, Units
 from ..errors import LatentspaceError
 from ..nn.conv import ConvDecoder
 from ..nn.likelihoods import Likelihood
-from .html import Section
+from .html import Section, script_json
 from .images import display_range
 from .latent_plots import principal_directions
 from .rows import feature_ranges
@@ -368,7 +367,7 @@ def package_text(name: str) -> str:
 
 def explorer_html(payload: dict[str, Any], element_id: str = "latent-explorer") -> str:
     """The fragment: the explorer's markup, its data as JSON, its style and its script (all inline)."""
-    data = json.dumps(payload, separators=(",", ":")).replace("</", "<\\/")
+    data = script_json(payload)
     return (
         f'<div class="ls-explorer" id="{html.escape(element_id)}" data-explorer>'
         f'<script type="application/json" class="ls-explorer-data">{data}</script>'

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..data import Dataset
-from ..errors import CheckpointError, LatentspaceError
+from ..errors import CheckpointError, LatentspaceError, printable
 from ..report.explorer import EXPLORER_INTRO, add_explorer
 from ..report.html import Report, Section
 from ..report.latent_plots import (
@@ -72,7 +72,7 @@ def read_run(path: str | Path) -> RunRecord:
     evaluation = read_json_if_present(path / EVALUATION_FILE)
     model = runs.load_run_model(path)
     history = read_history(path / "history.csv") or list(getattr(model, "history_", []))
-    return RunRecord(path, path.name, config, metrics, history, model, evaluation)
+    return RunRecord(path, printable(path.name), config, metrics, history, model, evaluation)
 
 
 def read_json_if_present(path: Path) -> dict[str, Any]:
