@@ -302,6 +302,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
             if self._range_decides_settings() and low is None:
                 low, high = float(scaled.min()), float(scaled.max())
             self._resolve_for_data(low, high)
+            self._resolve_for_rows(train_data)
             self._check_model_size(n_features)
         generator = torch.Generator().manual_seed(seed)
         model = self.model_.to(self.device_) if warm else self._new_model(n_features)
@@ -329,6 +330,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         self.n_iter_ = len(self.history_)
         self.best_epoch_ = history.best_epoch
         self.compute_ = history.compute
+        self._after_training(train_data)
         # Adam's moments are twice the weights: kept (in memory, not in saved files) only when asked to.
         self._optimizer_state = history.optimizer_state if getattr(self, "warm_start", False) else None
         return self
@@ -344,6 +346,25 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
 
     def _resolve_for_data(self, low: float | None, high: float | None) -> None:
         """Settings that depend on the (scaled) training data's range ``[low, high]``; none here."""
+
+    def _resolve_for_rows(self, train_data) -> None:
+        """Settings resolved from the scaled training rows (``train_data.chunks``) before the model is
+        built, on a fresh fit; none here."""
+
+    def _after_training(self, train_data) -> None:
+        """Fitted attributes computed from the scaled training rows once the model is trained; none here."""
+
+    def _extra_array_shapes(self, n_features: int) -> dict[str, tuple[int, ...]]:
+        """Fitted arrays of this class beyond ``offset_``/``scale_`` that ``save`` keeps, by name, with the
+        shape each must have (checked on loading); none here."""
+        return {}
+
+    def _data_chunks(self, train_data, scaled: bool = False, rows: int = INFERENCE_CHUNK) -> Iterator[np.ndarray]:
+        """The rows of ``train_data`` (a tensor or a batch source) chunk by chunk, float64: back in data
+        units, or as the model sees them (``scaled``)."""
+        for chunk in as_batches(train_data).chunks(rows):
+            x = chunk.detach().cpu().numpy().astype(np.float64)
+            yield x if scaled else x * self.scale_ + self.offset_
 
     @contextlib.contextmanager
     def _compute(self, rows: int) -> Iterator[int]:
