@@ -38,3 +38,9 @@ def test_tracking(tmp_path, monkeypatch, capsys):
     assert capsys.readouterr().out.count("epoch ") == 2  # epochs 2 and 4
     assert list((tmp_path / "tracking" / "tb").glob("events.out.tfevents.*"))
     assert (tmp_path / "mlruns").is_dir() and space["loggers"][2].run_id_
+
+
+def test_export(tmp_path, monkeypatch):
+    pytest.importorskip("onnxruntime", reason="onnxruntime is not installed: pip install 'latentspace[onnx]'")
+    space = run_blocks("Export", tmp_path, monkeypatch)
+    assert space["x_hat"].shape == space["data"].X_test.shape

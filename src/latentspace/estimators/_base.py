@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -21,7 +22,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._files import check_allocation, json_default
 from ..data.validate import array_digest
 from ..errors import DataError, LatentspaceError, first_line
-from ..nn import backend
+from ..nn import backend, export
 from ..nn.conv import (
     NORMS,
     conv_encoder_decoder,
@@ -560,6 +561,21 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
     def save(self, path) -> None:
         """Write weights (safetensors) and parameters/history (JSON) to the folder ``path``."""
         save_estimator(self, path)
+
+    def to_onnx(self, path, *, opset: int = export.OPSET) -> dict[str, Path]:
+        """Write ``encoder.onnx`` and ``decoder.onnx`` to the folder ``path``; returns their paths.
+
+        The encoder maps raw rows ``x`` ``(batch, n_features)`` to codes ``z`` (a VAE's posterior mean,
+        with ``z_log_var``), the decoder codes ``z`` to ``x``, the likelihood's mean; the scaling is
+        folded in, so they agree with ``transform`` and ``inverse_transform`` on rows; the batch axis
+        is dynamic (``latentspace.nn.export``). Run them with onnxruntime::
+
+            import onnxruntime as ort
+            z = ort.InferenceSession("path/encoder.onnx").run(None, {"x": X.astype("float32")})[0]
+            x = ort.InferenceSession("path/decoder.onnx").run(None, {"z": z})[0]
+        """
+        check_is_fitted(self)
+        return export.export_onnx(self.model_, self.offset_, self.scale_, self.n_features_in_, path, opset)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
