@@ -270,15 +270,33 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         continues from it, ending with the same weights as an uninterrupted run. Under torchrun, every
         process calls ``fit`` on the same ``X`` and trains on its shard (DistributedDataParallel).
         """
+        return self._fit(X, checkpoint_dir=checkpoint_dir, checkpoint_every=checkpoint_every, resume=resume,
+                         resume_hint=resume_hint)
+
+    def partial_fit(self, X, y=None):
+        """One optimiser pass over ``X`` (rows, images or a ``np.memmap``, as ``fit`` takes), continuing
+        from the previous call: weights, Adam's state and ``history_`` carry over (one record per call),
+        so a loop over the chunks of a stream trains like ``fit`` over the whole. Returns ``self``.
+
+        The first call (on an unfitted estimator) builds the model and fits the scaling on its rows;
+        later calls check ``X`` against them as ``transform`` does. Each call trains on all of ``X``
+        (no validation split, no early stopping) at the constant rate ``lr`` (a schedule needs the
+        stream's length, which a stream does not know); ``epochs`` is not read.
+        """
+        return self._fit(X, partial=True)
+
+    def _fit(self, X, *, checkpoint_dir=None, checkpoint_every: int | None = None, resume: bool = False,
+             resume_hint: str | None = None, partial: bool = False):
+        """``fit``, or with ``partial`` one pass of ``partial_fit``."""
         self._validate_params()
-        warm = bool(getattr(self, "warm_start", False)) and hasattr(self, "model_")
+        warm = (partial or bool(getattr(self, "warm_start", False))) and hasattr(self, "model_")
         self.device_ = resolve_device(self.device)
         backend.check_precision(self.precision, self.device_)  # the hardware, beyond the table
         preload_optimizer()  # overlaps torch.optim's first-use import with the data preparation below
         world = distributed.setup(self.device_)  # under torchrun: joins the group, picks this rank's GPU
         seed = seed_from(self.random_state) + (self.n_iter_ if warm else 0)  # a warm start draws new orders
         if isinstance(X, np.memmap) and X.ndim == 2:
-            train_data, val_data, n_features, low, high = self._streamed(X, seed, warm)
+            train_data, val_data, n_features, low, high = self._streamed(X, seed, warm, split=not partial)
             if not warm:
                 self._fit_image_shape(n_features, None)
         else:
@@ -288,7 +306,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
             X = self._checked_data(X, reset=not warm)
             if not warm:
                 self._fit_image_shape(X.shape[1], example)
-            X_train, X_val = self._split(X, seed)
+            X_train, X_val = (X, None) if partial else self._split(X, seed)
             if not warm:
                 self._fit_scaling(X_train)
             scaled = self._scale(X_train)
@@ -317,8 +335,11 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
             check_contract(model, as_batches(train_data).head(2), custom_parts(self))
         config = self._train_config()
         warm_start = None
-        if warm:  # epochs more, numbered on from the fitted ones
+        if partial:  # one pass, numbered on from the earlier ones, at a constant rate, never stopping early
+            config.epochs, config.patience, config.lr_schedule = (self.n_iter_ if warm else 0) + 1, None, "constant"
+        elif warm:  # epochs more, numbered on from the fitted ones
             config.epochs = self.n_iter_ + int(self.epochs_)
+        if warm:
             warm_start = WarmStart(self.n_iter_, getattr(self, "_optimizer_state", None))
         checkpoints = None if checkpoint_dir is None else CheckpointPlan(
             checkpoint_dir, checkpoint_every, resume, resume_hint, self._fingerprint(n_features, array_digest(X), seed, world)
@@ -333,7 +354,8 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         self.compute_ = history.compute
         self._after_training(train_data)
         # Adam's moments are twice the weights: kept (in memory, not in saved files) only when asked to.
-        self._optimizer_state = history.optimizer_state if getattr(self, "warm_start", False) else None
+        keep = partial or getattr(self, "warm_start", False)
+        self._optimizer_state = history.optimizer_state if keep else None
         return self
 
     def _resolve_budget(self, n_train: int, has_validation: bool, world_size: int) -> None:
@@ -385,9 +407,9 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
                  "seed": seed, "params": params}
         return json.loads(json.dumps(facts, default=json_default))
 
-    def _streamed(self, X: np.memmap, seed: int, warm: bool = False):
+    def _streamed(self, X: np.memmap, seed: int, warm: bool = False, split: bool = True):
         """Batch sources over a memory-mapped array; scaling statistics computed chunk by chunk
-        (kept from the earlier fit on a warm start)."""
+        (kept from the earlier fit on a warm start); without ``split`` every row trains."""
         reader = RowReader(X)
         if reader.n_rows < 1 or reader.n_features < 1:
             raise DataError(f"memory-mapped array has shape {X.shape}; need at least one row and column")
@@ -398,7 +420,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         self.n_features_in_ = reader.n_features
         if hasattr(self, "feature_names_in_") and not warm:
             del self.feature_names_in_
-        train_ranges, val_ranges = self._split_ranges(reader.n_rows, seed)
+        train_ranges, val_ranges = self._split_ranges(reader.n_rows, seed) if split else ([(0, reader.n_rows)], [])
         chunk = default_chunk_rows(reader.row_bytes, 1) // 4  # float64 copies: keep them small
         stats = column_stats(reader, train_ranges, chunk)
         if val_ranges:
