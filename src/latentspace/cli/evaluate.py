@@ -100,11 +100,12 @@ def run(args: argparse.Namespace) -> int:
     metrics = collect_metrics(estimator, data, X, args, say)
     metrics["data"] = {"name": data.name, "binarize_test_seed": args.binarize_test}
     atomic_write_json(Path(args.run_dir) / EVALUATION_FILE, metrics)
+    runs.write_model_card(args.run_dir)
     width = max(len(name) for name in metrics)
     for name, value in metrics.items():
         if isinstance(value, float):
             print(f"{name:>{width}}  {value:.6g}")
         elif not isinstance(value, dict):
             print(f"{name:>{width}}  {value}")
-    wrote(Path(args.run_dir) / EVALUATION_FILE)
+    wrote(Path(args.run_dir) / EVALUATION_FILE, Path(args.run_dir) / runs.CARD_FILE)
     return 0

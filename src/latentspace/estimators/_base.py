@@ -341,8 +341,9 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
             config.epochs = self.n_iter_ + int(self.epochs_)
         if warm:
             warm_start = WarmStart(self.n_iter_, getattr(self, "_optimizer_state", None))
+        self.training_data_ = array_digest(X)  # what the model card names (bounded: sampled past 256 MB)
         checkpoints = None if checkpoint_dir is None else CheckpointPlan(
-            checkpoint_dir, checkpoint_every, resume, resume_hint, self._fingerprint(n_features, array_digest(X), seed, world)
+            checkpoint_dir, checkpoint_every, resume, resume_hint, self._fingerprint(n_features, self.training_data_, seed, world)
         )
         with self._compute(config.batch_size):
             history = train(self.model_, train_data, config, generator, X_val=val_data, checkpoints=checkpoints,

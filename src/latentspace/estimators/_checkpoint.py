@@ -27,6 +27,7 @@ from .._version import __version__
 from ..errors import CheckpointError, LatentspaceError, first_line
 from ..nn.devices import device_missing, resolve_device
 from ..training.state import SHA256
+from ._card import CARD_FILE, model_card
 from ._modules import PARTS, describe, rebuild
 
 FORMAT = "latentspace-checkpoint"
@@ -70,10 +71,14 @@ def save_estimator(estimator, path) -> None:
         "feature_names_in": list(getattr(estimator, "feature_names_in_", [])) or None,
         "history": estimator.history_,
         "weights_sha256": weights_sha256,
+        "torch_version": torch.__version__,
+        "training_data": getattr(estimator, "training_data_", None),
     }
     # Weights first: a config.json on disk always describes weights that are fully written.
     atomic_write_bytes(path / WEIGHTS_FILE, weights)
     atomic_write_json(path / CONFIG_FILE, config)
+    atomic_write_bytes(path / CARD_FILE, model_card(json.loads(json.dumps(config, default=json_default)),
+                                                    str(path)).encode())
 
 
 def read_config(path: Path) -> dict:
@@ -259,6 +264,8 @@ def restore_fitted(estimator, config: dict, tensors: dict[str, torch.Tensor], pa
     estimator.device_ = resolve_device(estimator.device)
     estimator.model_ = model.to(estimator.device_).eval()
     estimator.history_ = config.get("history", [])
+    if isinstance(config.get("training_data"), dict):  # the model card's facts about the data
+        estimator.training_data_ = config["training_data"]
 
 
 def restore_extra_arrays(estimator, tensors: dict[str, torch.Tensor], n_features: int, path: Path) -> None:
