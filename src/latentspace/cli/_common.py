@@ -13,22 +13,22 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._files import atomic_write_npy
-from ..data import Dataset, load_dataset
+from ..data import Dataset
 from ..errors import LatentspaceError
 
 if TYPE_CHECKING:
     from ..estimators._params import Param
 
-#: the models ``train`` fits: the name the command line uses, and its estimator class's name
-MODEL_CLASSES = {"ae": "AutoEncoder", "linear": "LinearAutoEncoder", "vae": "VAE"}
-MODELS = tuple(MODEL_CLASSES)
+#: the models ``train`` fits, by the name the command line uses (``workflows.train.MODEL_CLASSES``
+#: maps them to their estimator classes; named here too so that --help needs no torch)
+MODELS = ("ae", "linear", "vae")
 
 
 def model_class(model: str) -> type:
     """The estimator class of ``model`` (imported here: commands that fit nothing need no torch)."""
-    from .. import estimators
+    from ..workflows.train import MODEL_CLASSES
 
-    return getattr(estimators, MODEL_CLASSES[model])
+    return MODEL_CLASSES[model]
 
 # Parameters the CLI sets itself rather than through a generated flag.
 NOT_FLAGS = {"verbose", "encoder", "decoder", "callbacks", "warm_start"}
@@ -83,13 +83,19 @@ def parse_image_size(text: str) -> tuple[int, int]:
     return size
 
 
+DATA_OPTIONS = ("test_fraction", "mmap", "x_key", "y_key", "label_column", "header", "image_size", "color")
+
+
+def data_source(args: argparse.Namespace):
+    """The data the command line names (``--data`` and its file options), as a ``runs.DataSource``."""
+    from ..workflows.runs import DataSource
+
+    options = {name: getattr(args, name) for name in DATA_OPTIONS if hasattr(args, name)}
+    return DataSource(args.data, args.data_dir, args.seed, options)
+
+
 def load_data(args: argparse.Namespace) -> Dataset:
-    options = {
-        name: getattr(args, name)
-        for name in ("test_fraction", "mmap", "x_key", "y_key", "label_column", "header", "image_size", "color")
-        if hasattr(args, name)
-    }
-    return load_dataset(args.data, data_dir=args.data_dir, seed=args.seed, **options)
+    return data_source(args).load()
 
 
 def add_threads_argument(parser: argparse.ArgumentParser) -> None:
@@ -231,13 +237,6 @@ def build_estimator(model: str, args: argparse.Namespace, verbose: bool):
         given["verbose"] = verbose
     given.setdefault("random_state", 0)
     return cls(**given)
-
-
-def use_data_image_shape(estimator, data: Dataset) -> None:
-    """Give the estimator the data set's image shape unless ``--image-shape`` set one."""
-    params = estimator.get_params(deep=False)
-    if "image_shape" in params and params["image_shape"] is None and data.image_shape is not None:
-        estimator.set_params(image_shape=tuple(data.image_shape))
 
 
 def write_array(path: str | Path, X: np.ndarray) -> None:

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import DataError
 from .binarize import binarize, dynamic_binarizer
-from .dataset import Dataset, train_test_split_arrays, train_validation_split
+from .dataset import Dataset, Units, train_test_split_arrays, train_validation_split
 from .images import read_image_folder
 from .named import (
     NAMED,
@@ -186,6 +186,7 @@ def _stored_split(path: Path, X, y, X_test, y_test, image_shape) -> Dataset:
 
 __all__ = [
     "Dataset",
+    "Units",
     "NamedSet",
     "NAMED",
     "load_dataset",

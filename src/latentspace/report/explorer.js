@@ -227,14 +227,19 @@
     this.ref = new Float64Array(this.nRef * nF);
     for (var i = 0; i < this.nRef; i++) for (var j = 0; j < nF; j++) this.ref[i * nF + j] = lo[j] + q[i * nF + j] * step[j];
     this.refLabels = r.labels || null;
+    // Rows are in the user's units; distances in the models' scale (per-feature), where units compare.
+    this.distanceScale = d.distance_scale ? unpack(d.distance_scale) : null;
   };
 
-  /* The stored training row nearest to x (Euclidean, in data units): {row, index, distance}. */
+  /* The stored training row nearest to x (Euclidean, in the models' scale): {row, index, distance}. */
   Explorer.prototype.nearest = function (x) {
-    var nF = this.data.n_features, ref = this.ref, best = Infinity, bestRow = -1;
+    var nF = this.data.n_features, ref = this.ref, best = Infinity, bestRow = -1, sc = this.distanceScale;
     for (var r = 0; r < this.nRef; r++) {
       var off = r * nF, d = 0;
-      for (var j = 0; j < nF && d < best; j++) { var t = x[j] - ref[off + j]; d += t * t; }
+      for (var j = 0; j < nF && d < best; j++) {
+        var t = sc ? (x[j] - ref[off + j]) / sc[j] : x[j] - ref[off + j];
+        d += t * t;
+      }
       if (d < best) { best = d; bestRow = r; }
     }
     return {row: bestRow, index: this.data.reference.index[bestRow], distance: Math.sqrt(best)};
@@ -485,7 +490,8 @@
 
   Explorer.prototype.describeNearest = function (nn) {
     var label = this.refLabels ? " (" + this.labelName(this.refLabels[nn.row]) + ")" : "";
-    return "nearest training example #" + nn.index + label + ", distance " + fmt(nn.distance);
+    var scaled = this.distanceScale ? " (standardised)" : "";
+    return "nearest training example #" + nn.index + label + ", distance" + scaled + " " + fmt(nn.distance);
   };
 
   Explorer.prototype.update = function (fromSlider) {

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -28,10 +29,10 @@ from torch import nn
 
 from ..analysis.protocol import has_prior
 from ..analysis.samplers import fit_code_mixture
-from ..data import Dataset
+from ..data import Dataset, Units
 from ..errors import LatentspaceError
 from ..nn.conv import ConvDecoder
-from ..nn.likelihoods import Bernoulli, ContinuousBernoulli, Gaussian, Likelihood, SquaredError
+from ..nn.likelihoods import Likelihood
 from .html import Section
 from .images import display_range
 from .latent_plots import principal_directions
@@ -127,15 +128,23 @@ def batchnorm_op(module: nn.BatchNorm2d) -> dict[str, Any]:
     return {"op": "channel_affine", "scale": packed(scale), "shift": packed(shift)}
 
 
+#: explorer.js's operation for each elementwise function a likelihood's mean is written in
+PAGE_MEAN_OPS: dict[str, Callable[[dict[str, float]], dict[str, Any]]] = {
+    "sigmoid": lambda params: {"op": "act", "fn": "sigmoid"},
+    "continuous_bernoulli_mean": lambda params: {"op": "mean", "fn": "continuous_bernoulli",
+                                                 "taylor_below": float(params["taylor_below"])},
+}
+
+
 def mean_op(likelihood: Likelihood) -> list[dict[str, Any]]:
-    """The likelihood's mean of the decoder's raw output."""
-    if isinstance(likelihood, (SquaredError, Gaussian)):
-        return []
-    if isinstance(likelihood, Bernoulli):
-        return [{"op": "act", "fn": "sigmoid"}]
-    if isinstance(likelihood, ContinuousBernoulli):
-        return [{"op": "mean", "fn": "continuous_bernoulli", "taylor_below": float(likelihood.TAYLOR_BELOW)}]
-    raise LatentspaceError(f"the explorer cannot compute the mean of a {type(likelihood).__name__} likelihood")
+    """The likelihood's mean of the decoder's raw output, as the likelihood itself describes it."""
+    ops = []
+    for step in likelihood.mean_ops():
+        if step.fn not in PAGE_MEAN_OPS:
+            raise LatentspaceError(f"the explorer cannot compute {step.fn!r}, a step of the mean of a "
+                                   f"{type(likelihood).__name__} likelihood")
+        ops.append(PAGE_MEAN_OPS[step.fn](step.params))
+    return ops
 
 
 def decoder_program(model, precision: str = "float16") -> list[dict[str, Any]]:
@@ -248,8 +257,15 @@ def model_kind(model) -> str:
     return "VAE" if has_prior(model) else "AE"
 
 
-def explorer_model(name: str, model, X_train: np.ndarray, X_points: np.ndarray, precision: str, seed: int) -> dict:
-    """Everything the page needs for one model: its decoder program, map, density, sampler, sliders."""
+def units_op(units: Units | None) -> list[dict[str, Any]]:
+    """The operation that takes a decode from the models' scale to the user's units (none without units)."""
+    return [] if units is None else [{"op": "affine", "scale": packed(units.scale), "shift": packed(units.offset)}]
+
+
+def explorer_model(name: str, model, X_train: np.ndarray, X_points: np.ndarray, precision: str, seed: int,
+                   units: Units | None = None) -> dict:
+    """Everything the page needs for one model: its decoder program (ending in the user's units), map,
+    density, sampler, sliders."""
     train_codes = np.asarray(model.transform(X_train), np.float64)
     codes = np.asarray(model.transform(X_points), np.float64)
     plane = MapPlane.of(codes)
@@ -260,7 +276,7 @@ def explorer_model(name: str, model, X_train: np.ndarray, X_points: np.ndarray, 
     start = plane.center if k > 2 else np.zeros(k) if has_prior(model) else train_codes.mean(0)
     return {
         "name": name, "kind": model_kind(model), "k": k, "summary": decoder_summary(model),
-        "precision": precision, "ops": decoder_program(model, precision),
+        "precision": precision, "ops": [*decoder_program(model, precision), *units_op(units)],
         "plane": {"center": plane.center.tolist(), "axes": plane.axes.tolist(),
                   "share": None if plane.share is None else plane.share.tolist()},
         "points": packed(points), "extent": map_extent(model, points, plane),
@@ -299,9 +315,15 @@ def explorer_payload(
     max_points: int = MAX_POINTS,
     max_references: int = MAX_REFERENCES,
     seed: int = 0,
+    units: Units | None = None,
 ) -> dict[str, Any]:
     """The JSON the page reads: the data (held-out points, their labels, the reference training rows,
-    how to display a row) and one entry per model (see :func:`explorer_model`)."""
+    how to display a row) and one entry per model (see :func:`explorer_model`).
+
+    ``units``: how the models' rows map back to the user's units (the demo's standardisation). The page
+    then decodes and stores rows in those units, and measures the nearest-example distance in the
+    models' scale (differences divided by ``units.scale``), where features of different units compare.
+    """
     if not models:
         raise LatentspaceError("the explorer needs at least one fitted model")
     rng = np.random.default_rng(seed)
@@ -311,20 +333,22 @@ def explorer_payload(
     # training set is never read whole).
     fitted = np.sort(rng.choice(len(X_train), size=min(MAX_FIT_ROWS, len(X_train)), replace=False))
     X_fit = np.asarray(X_train[fitted], np.float32)
-    X_ref, X_shown = np.asarray(X_train[reference], np.float32), np.asarray(X_test[shown], np.float32)
+    in_units = (lambda X: X) if units is None else units.to_units
+    X_ref, X_points = in_units(np.asarray(X_train[reference], np.float32)), np.asarray(X_test[shown], np.float32)
     labels = None if y_test is None else np.asarray(y_test)[shown]
     shape = None if image_shape is None else [int(s) for s in image_shape]
     if shape is not None and len(shape) == 2:
         shape = [1, *shape]
     data = {
         "n_features": int(X_train.shape[1]), "image_shape": shape,
-        "vrange": list(display_range(X_ref, X_shown)),
+        "vrange": list(display_range(X_ref, in_units(X_points))),
+        "distance_scale": None if units is None else packed(units.scale),
         "labels": None if labels is None else [int(v) for v in labels],
         "label_names": [str(n) for n in (label_names or [])],
         "reference": {**quantized_rows(X_ref), "index": reference.tolist(),
                       "labels": None if y_train is None else [int(v) for v in np.asarray(y_train)[reference]]},
     }
-    entries = [explorer_model(name, model, X_fit, X_shown, precision, seed) for name, model in models.items()]
+    entries = [explorer_model(name, model, X_fit, X_points, precision, seed, units) for name, model in models.items()]
     return {"data": data, "models": entries}
 
 
@@ -374,7 +398,7 @@ def add_explorer(
 ) -> dict[str, Any]:
     """Put the explorer of ``models`` (fitted on ``data``) into ``section``; returns the page's payload."""
     payload = explorer_payload(models, data.X_train, data.X_test, data.y_train, data.y_test, data.image_shape,
-                               data.label_names, precision, max_points, max_references, seed)
+                               data.label_names, precision, max_points, max_references, seed, data.units)
     section.text(describe_budget(payload))
     section.markup(explorer_html(payload, element_id=f"{section.id}-explorer"))
     return payload

@@ -26,7 +26,7 @@ from .._files import atomic_write_bytes, atomic_write_json
 from ..analysis.claims import verdicts
 from ..analysis.heldout import likelihood_metrics
 from ..analysis.protocol import HELDOUT_MSE, comparison_models, has_prior, heldout_mse
-from ..data import Dataset
+from ..data import Dataset, Units
 from ..report import (
     Report,
     plot_interpolations,
@@ -51,13 +51,14 @@ def in_unit_interval(X: np.ndarray) -> bool:
 
 
 def standardised(data: Dataset) -> Dataset:
-    """The data set scaled by its training part's mean and standard deviation (constant features kept)."""
-    mean = data.X_train.mean(axis=0)
-    std = data.X_train.std(axis=0)
+    """The data set scaled by its training part's mean and standard deviation (constant features kept);
+    its ``units`` map the scaled rows back to the user's, for display."""
+    mean = data.X_train.mean(axis=0, dtype=np.float64)
+    std = data.X_train.std(axis=0, dtype=np.float64)
     std = np.where(std > 1e-12, std, 1.0)
     scale = lambda X: ((X - mean) / std).astype(np.float32)
     return dataclasses.replace(data, name=f"{data.name} (standardised)", X_train=scale(data.X_train),
-                               X_test=scale(data.X_test))
+                               X_test=scale(data.X_test), units=Units(mean, std).then(data.units))
 
 
 def subsampled(data: Dataset, budget: DemoBudget, seed: int) -> Dataset:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..data import Dataset, load_dataset
+from ..data import Dataset
 from ..errors import CheckpointError, LatentspaceError
 from ..report.explorer import EXPLORER_INTRO, add_explorer
 from ..report.html import Report, Section
@@ -46,7 +46,9 @@ class RunRecord:
 
     @property
     def data_key(self) -> tuple:
-        return (self.config.get("data"), self.config.get("data_dir"), self.config.get("split_seed", 0))
+        """Equal for runs on the same data, split and read the same way (see ``load_group_data``)."""
+        options = json.dumps(self.config.get("data_options") or {}, sort_keys=True)
+        return (self.config.get("data"), self.config.get("data_dir"), self.config.get("split_seed", 0), options)
 
 
 def read_history(path: Path) -> list[dict[str, float]]:
@@ -147,10 +149,11 @@ def build_runs_report(paths: list[str | Path], n_examples: int = 10, seed: int =
 
 
 def load_group_data(key: tuple) -> Dataset:
-    name, data_dir, split_seed = key
+    """The data set of a ``RunRecord.data_key``."""
+    name, data_dir, split_seed, options = key
     if name is None:
         raise LatentspaceError("the run's config.json does not name its data set")
-    return load_dataset(name, data_dir=data_dir, seed=int(split_seed or 0))
+    return runs.DataSource(name, data_dir, int(split_seed or 0), json.loads(options)).load()
 
 
 def add_data_set_sections(report: Report, group: list[RunRecord], key: tuple, n_examples: int, seed: int,

@@ -22,9 +22,11 @@ import csv
 import fcntl
 import io
 import os
+import inspect
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -217,9 +219,63 @@ def load_run_model(path: str | Path):
     return load(path)
 
 
+#: ``load_dataset``'s keywords for reading a file (CSV label column, .npz keys, ...) and their defaults
+FILE_OPTIONS = {
+    name: p.default for name, p in inspect.signature(load_dataset).parameters.items()
+    if p.kind is p.KEYWORD_ONLY and name not in ("data_dir", "seed")
+}
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """Where a run's data come from, enough to load them again split as they were: a named set or a
+    path, the folder of a named set's files, the seed of the train/test split, and how to read a file
+    (``load_dataset``'s keywords: a CSV's label column, an .npz's keys, ...; only those not at their
+    default). A run's config.json records it, so ``evaluate``, ``report`` and ``--resume`` read the
+    same columns the model was trained on."""
+
+    name: str
+    data_dir: str | None = None
+    split_seed: int = 0
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        unknown = sorted(set(self.options) - set(FILE_OPTIONS))
+        if unknown:
+            raise LatentspaceError(f"unknown data option(s) {', '.join(unknown)}; choose from {', '.join(FILE_OPTIONS)}")
+        given = {k: v for k, v in self.options.items() if v != FILE_OPTIONS[k]}
+        object.__setattr__(self, "options", given)
+        object.__setattr__(self, "name", str(self.name))
+        object.__setattr__(self, "data_dir", None if self.data_dir is None else str(self.data_dir))
+
+    def load(self) -> Dataset:
+        options = {k: tuple(v) if isinstance(v, list) else v for k, v in self.options.items()}
+        return load_dataset(self.name, data_dir=self.data_dir, seed=self.split_seed, **options)
+
+    def to_config(self) -> dict[str, Any]:
+        """The run config's keys for it (``data_options`` only when a file option was given)."""
+        config = {"data": self.name, "data_dir": self.data_dir, "split_seed": self.split_seed}
+        if self.options:
+            config["data_options"] = {k: list(v) if isinstance(v, tuple) else v for k, v in self.options.items()}
+        return config
+
+    @property
+    def key(self) -> tuple:
+        """Equal for runs on the same data, split the same way."""
+        return (self.name, self.data_dir, self.split_seed, tuple(sorted((k, repr(v)) for k, v in self.options.items())))
+
+    @classmethod
+    def of_run(cls, path: str | Path, config: dict[str, Any] | None = None) -> DataSource:
+        """The data source a run's config.json names."""
+        config = read_run_config(path) if config is None else config
+        if not config.get("data"):
+            raise LatentspaceError(f"{Path(path) / 'config.json'}: does not name the run's data set; pass --data")
+        options = config.get("data_options") or {}
+        if not isinstance(options, dict):
+            raise CheckpointError(f"{Path(path) / 'config.json'}: data_options must be a mapping")
+        return cls(config["data"], config.get("data_dir"), int(config.get("split_seed") or 0), options)
+
+
 def load_run_data(path: str | Path, config: dict[str, Any] | None = None) -> Dataset:
     """The data set a run was trained on, split as it was (named in its config.json)."""
-    config = read_run_config(path) if config is None else config
-    if not config.get("data"):
-        raise LatentspaceError(f"{path}: the run's config.json does not name its data set")
-    return load_dataset(config["data"], data_dir=config.get("data_dir"), seed=int(config.get("split_seed") or 0))
+    return DataSource.of_run(path, config).load()
