@@ -9,7 +9,7 @@ from pathlib import Path
 from ..workflows import runs
 from ..workflows.evaluate import check_evaluation_options, evaluate_run
 from ..workflows.runs import EVALUATION_FILE, DataSource
-from ._common import Stages, add_threads_argument, wrote
+from ._common import Stages, add_allow_import_argument, add_threads_argument, wrote
 from .commands import summary
 
 
@@ -32,6 +32,7 @@ def register(subparsers) -> None:
                    help="generated samples per sampler for the regularity metrics (Fréchet distance, "
                    "precision/recall, interpolation, holes); 0 skips them (default: 1000)")
     add_threads_argument(p)
+    add_allow_import_argument(p)
     p.set_defaults(run=run)
 
 
@@ -52,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     metrics = evaluate_run(
         args.run_dir, heldout_source(args), iw_samples=args.iw_samples, regularity_samples=args.regularity_samples,
         max_examples=args.max_examples, binarize_test=args.binarize_test, say=Stages("evaluate"),
+        allow_import=args.allow_import,
     )
     width = max(len(name) for name in metrics)
     for name, value in metrics.items():

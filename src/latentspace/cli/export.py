@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..workflows import runs
-from ._common import wrote
+from ._common import add_allow_import_argument, wrote
 from .commands import summary
 
 FORMATS = ("onnx",)
@@ -23,11 +23,12 @@ def register(subparsers) -> None:
     p.add_argument("run_dir", metavar="RUN", help="run folder (or checkpoint folder) of a trained model")
     p.add_argument("--format", choices=FORMATS, default="onnx", help="file format (default: onnx)")
     p.add_argument("--out", metavar="DIR", default=None, help="folder to write them to (default: RUN/onnx)")
+    add_allow_import_argument(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    estimator = runs.load_run_model(args.run_dir)
+    estimator = runs.load_run_model(args.run_dir, args.allow_import)
     paths = estimator.to_onnx(Path(args.out) if args.out else Path(args.run_dir) / "onnx")
     wrote(*paths.values())
     return 0

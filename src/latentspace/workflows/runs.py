@@ -210,13 +210,14 @@ def _read_config_file(run: Path, config_path: Path) -> dict[str, Any]:
     return config
 
 
-def load_run_model(path: str | Path):
-    """The estimator saved in a run folder (or in a bare checkpoint folder)."""
+def load_run_model(path: str | Path, allow_import: bool = False):
+    """The estimator saved in a run folder (or in a bare checkpoint folder). ``allow_import``: as
+    ``load``'s, for a model with its own networks (imports their recorded classes)."""
     try:
         recover_folder(Path(path) / MODEL_DIR)  # a swap cut short where folders cannot be exchanged
     except OSError:
         pass
-    return load(path)
+    return load(path, allow_import=allow_import)
 
 
 #: ``load_dataset``'s keywords for reading a file (CSV label column, .npz keys, ...) and their defaults
