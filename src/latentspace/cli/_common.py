@@ -101,6 +101,16 @@ def load_data(args: argparse.Namespace) -> Dataset:
     return data_source(args).load()
 
 
+def add_allow_import_argument(parser: argparse.ArgumentParser) -> None:
+    """``--allow-import``: ``load(..., allow_import=True)`` for models saved with their own networks."""
+    parser.add_argument(
+        "--allow-import", action="store_true",
+        help="open models saved with their own encoder/decoder classes by importing the recorded classes and "
+        "building them with no arguments (as load(..., allow_import=True); refused by default: importing runs "
+        "the module's code, so only for folders you trust, with the classes on PYTHONPATH)",
+    )
+
+
 def add_threads_argument(parser: argparse.ArgumentParser) -> None:
     """``--threads N``: torch CPU threads for the whole command (``main`` pins them; see training.threads)."""
     parser.add_argument(

@@ -17,7 +17,7 @@ from ..errors import LatentspaceError
 from ..report.images import save_image_grid
 from ..workflows import runs
 from ..workflows.runs import DataSource
-from ._common import add_threads_argument, write_array
+from ._common import add_allow_import_argument, add_threads_argument, write_array
 from .commands import summary
 
 SUFFIXES = (".npy", ".png")
@@ -44,6 +44,7 @@ def register(subparsers) -> None:
                    "own; needed for a model written by save())")
     p.add_argument("--data-dir", default=None, metavar="DIR", help="folder holding a named set's files")
     add_threads_argument(p)
+    add_allow_import_argument(p)
     p.set_defaults(run=run)
 
 
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         raise LatentspaceError(f"{out}: output must end in .npy or .png")
     if args.n_samples < 1:
         raise LatentspaceError(f"-n must be >= 1, got {args.n_samples}")
-    estimator = runs.load_run_model(args.run_dir)
+    estimator = runs.load_run_model(args.run_dir, args.allow_import)
     sampler = args.sampler or ("prior" if has_prior(estimator) else "gmm10")
     if sampler not in samplers_for(estimator):
         name = type(estimator).__name__

@@ -133,7 +133,8 @@ def rebuild(name: str, recorded, given, allow_import: bool, path) -> nn.Module |
     if not allow_import:
         raise CheckpointError(
             f"{path}: the model has a custom {name} ({wanted}); pass {name}=<an instance of it>, "
-            "or allow_import=True to import that class and build it with no arguments"
+            "or allow_import=True (the command line's --allow-import) to import that class and build it with "
+            "no arguments"
         )
     check_class_path(name, recorded, path)
     module_name, _, qualname = wanted.partition(":")
