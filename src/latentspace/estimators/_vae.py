@@ -276,7 +276,8 @@ class VAE(BaseAutoEncoder):
         is bounded whatever ``k`` and ``len(X)``: examples go in chunks of 512 and samples in chunks
         sized so that no intermediate exceeds ~4 MiB. The decoder's products use the kernels measured
         fastest at these shapes, in float32. ``progress``: a progress bar over the examples (None:
-        the estimator's ``verbose``).
+        the estimator's ``verbose``, drawn only on a terminal or in a notebook; True: drawn wherever
+        stderr goes).
         """
         if int(k) < 1:
             raise LatentspaceError(f"k must be >= 1, got {k}")
@@ -288,7 +289,8 @@ class VAE(BaseAutoEncoder):
         # rows of each decoder product: iw_log_likelihood's sample chunks hold ~IW_CHUNK_ELEMENTS numbers
         widest = max(X.shape[1], self.model_.widest_decoder_layer())
         rows = max(1, min(int(k) * min(len(X), IW_EXAMPLE_CHUNK), IW_CHUNK_ELEMENTS // widest))
-        bar = progress_bar(total=len(X), desc=f"IW-NLL k={int(k)}", unit="ex", show=show, leave=False)
+        bar = progress_bar(total=len(X), desc=f"IW-NLL k={int(k)}", unit="ex", show=show, force=progress is True,
+                           leave=False)
         with torch.inference_mode(), self._compute(rows):
             kernels = backend.choose_kernels(self.model_.decoder, rows).kernels
             with backend.using(kernels):
