@@ -35,7 +35,7 @@ from .readers import (
     read_npz,
 )
 from .tables import read_csv, read_csv_table
-from .validate import check_array_data, check_labels
+from .validate import check_array_data, check_labels, checked_values
 
 # .npy and raw IDX files larger than this are memory-mapped when ``mmap`` is left to decide.
 MMAP_THRESHOLD_BYTES = 1 << 30
@@ -110,8 +110,11 @@ def read_data_file(
     """Every example in one file or image folder, unsplit (what ``encode`` and its kin read): the same
     readers and checks as ``load_dataset``. A ``.npz`` gives its data array (``x_key``, or the one
     ``load_dataset`` would pick; with a stored train/test split, train then test); a CSV drops its
-    ``label_column``."""
-    path = Path(path)
+    ``label_column``. Rows of more than one dimension (images) come back flat."""
+    return checked_values(_read_unsplit(Path(path), mmap, x_key, label_column, header, image_size, color), str(path))
+
+
+def _read_unsplit(path: Path, mmap, x_key, label_column, header, image_size, color) -> np.ndarray:
     if not path.exists():
         raise DataError(f"{path}: file not found")
     if path.is_dir():

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -19,9 +21,9 @@ from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._files import check_allocation, json_default
-from ..data.validate import array_digest
-from ..errors import DataError, LatentspaceError, first_line
-from ..nn import backend
+from ..data.validate import COMPLEX_ADVICE, NOT_FINITE_ADVICE, array_digest, diagnosis
+from ..errors import DataError, DataTypeError, LatentspaceError, first_line
+from ..nn import backend, export
 from ..nn.conv import (
     NORMS,
     conv_encoder_decoder,
@@ -78,7 +80,8 @@ COMMON_PARAMS: dict[str, Param] = {
                      "else the CPUs other processes leave idle)", low=1, high=4096, optional=True),
     "precision": Param("str", "matrix products in float32 (32) or bfloat16 (bf16; float32 weights, optimiser "
                        "state and checkpoints; needs native bf16 hardware)", choices=backend.PRECISIONS),
-    "verbose": Param("bool", "show a progress bar while training (optimiser steps, with the last epoch's losses)"),
+    "verbose": Param("level", "show a progress bar while training (optimiser steps, with the last epoch's "
+                     "losses): True or any int > 0, as in scikit-learn"),
     "callbacks": Param("callbacks", "objects with on_train_begin / on_step / on_epoch_end / on_train_end hooks "
                        "(latentspace.training.callbacks), e.g. TensorBoardLogger, MLflowLogger", optional=True),
     "warm_start": Param("bool", "fit on a fitted estimator trains the fitted model epochs more epochs (same "
@@ -105,10 +108,35 @@ NETWORK_PARAMS: dict[str, Param] = {
 }
 
 
-def without_arrays(e: BaseException) -> str:
-    """sklearn's message on one line, without the array it prints (121 lines for a complex array)."""
-    lines = [line.strip() for line in str(e).splitlines() if line.strip()]
-    kept = [line for line in lines if not line.startswith(("[", "array", "(", "]", "..."))]
+WORD = re.compile("[A-Za-z]{3,}")
+
+
+def checked_array(check: Callable[[], np.ndarray], X, source: str) -> np.ndarray:
+    """``check()`` (sklearn's validation of ``X``), its failures as one-line errors in this package's
+    words: what is wrong with the data and what it accepts instead, never sklearn's whole array or its
+    advice about other estimators."""
+    kinds = sorted({type(n).__name__ for n in getattr(X, "columns", ())})
+    if len(kinds) > 1 and "str" in kinds:  # sklearn takes string names or none, and says so with a TypeError
+        raise DataError(f"{source}: column names of mixed types ({', '.join(kinds)}); name every column with a string "
+                        "(X.columns = X.columns.astype(str)) or none")
+    try:
+        return check()
+    except ValueError as e:
+        reason = sentences(e)
+        if reason.startswith("Complex data"):
+            raise DataError(f"{source}: {reason}{COMPLEX_ADVICE}") from None
+        if reason.startswith("Input") and ("NaN" in reason or "infinity" in reason):
+            # sklearn's second sentence recommends other estimators: say what this one accepts instead
+            raise DataError(diagnosis(X, source) or f"{source}: {first_line(e)}{NOT_FINITE_ADVICE}") from None
+        raise DataError(f"{source}: {reason}") from None
+    except TypeError as e:
+        raise DataTypeError(f"{source}: {sentences(e)}") from None
+
+
+def sentences(e: BaseException) -> str:
+    """sklearn's message on one line: its lines of words, without the array it prints (121 lines of
+    numbers for a complex array, wrapped so no line looks like a row)."""
+    kept = [line.strip() for line in str(e).splitlines() if len(WORD.findall(line)) >= 3]
     return " ".join(kept) or first_line(e)
 
 
@@ -166,7 +194,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         """
         custom = custom_parts(self)
         if len(custom) == 2:
-            return fresh_copy(custom["encoder"]), fresh_copy(custom["decoder"])
+            return fresh_copy(custom["encoder"], "encoder"), fresh_copy(custom["decoder"], "decoder")
         if getattr(self, "architecture", "mlp") == "conv":
             built = conv_encoder_decoder(
                 self.image_shape_, n_latent, self.channels, self.hidden, self.activation, self.norm, **sizes
@@ -174,8 +202,8 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         else:
             built = mlp_encoder_decoder(n_features, n_latent, self.hidden, self.activation, **sizes)
         encoder, decoder = built
-        return (fresh_copy(custom["encoder"]) if "encoder" in custom else encoder,
-                fresh_copy(custom["decoder"]) if "decoder" in custom else decoder)
+        return (fresh_copy(custom["encoder"], "encoder") if "encoder" in custom else encoder,
+                fresh_copy(custom["decoder"], "decoder") if "decoder" in custom else decoder)
 
     def _initialise(self, model: LatentModel, generator: torch.Generator) -> None:
         """Draw the built parts' weights from ``generator``; the user's own modules keep theirs."""
@@ -269,15 +297,33 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         continues from it, ending with the same weights as an uninterrupted run. Under torchrun, every
         process calls ``fit`` on the same ``X`` and trains on its shard (DistributedDataParallel).
         """
+        return self._fit(X, checkpoint_dir=checkpoint_dir, checkpoint_every=checkpoint_every, resume=resume,
+                         resume_hint=resume_hint)
+
+    def partial_fit(self, X, y=None):
+        """One optimiser pass over ``X`` (rows, images or a ``np.memmap``, as ``fit`` takes), continuing
+        from the previous call: weights, Adam's state and ``history_`` carry over (one record per call),
+        so a loop over the chunks of a stream trains like ``fit`` over the whole. Returns ``self``.
+
+        The first call (on an unfitted estimator) builds the model and fits the scaling on its rows;
+        later calls check ``X`` against them as ``transform`` does. Each call trains on all of ``X``
+        (no validation split, no early stopping) at the constant rate ``lr`` (a schedule needs the
+        stream's length, which a stream does not know); ``epochs`` is not read.
+        """
+        return self._fit(X, partial=True)
+
+    def _fit(self, X, *, checkpoint_dir=None, checkpoint_every: int | None = None, resume: bool = False,
+             resume_hint: str | None = None, partial: bool = False):
+        """``fit``, or with ``partial`` one pass of ``partial_fit``."""
         self._validate_params()
-        warm = bool(getattr(self, "warm_start", False)) and hasattr(self, "model_")
+        warm = (partial or bool(getattr(self, "warm_start", False))) and hasattr(self, "model_")
         self.device_ = resolve_device(self.device)
         backend.check_precision(self.precision, self.device_)  # the hardware, beyond the table
         preload_optimizer()  # overlaps torch.optim's first-use import with the data preparation below
         world = distributed.setup(self.device_)  # under torchrun: joins the group, picks this rank's GPU
         seed = seed_from(self.random_state) + (self.n_iter_ if warm else 0)  # a warm start draws new orders
         if isinstance(X, np.memmap) and X.ndim == 2:
-            train_data, val_data, n_features, low, high = self._streamed(X, seed, warm)
+            train_data, val_data, n_features, low, high = self._streamed(X, seed, warm, split=not partial)
             if not warm:
                 self._fit_image_shape(n_features, None)
         else:
@@ -287,7 +333,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
             X = self._checked_data(X, reset=not warm)
             if not warm:
                 self._fit_image_shape(X.shape[1], example)
-            X_train, X_val = self._split(X, seed)
+            X_train, X_val = (X, None) if partial else self._split(X, seed)
             if not warm:
                 self._fit_scaling(X_train)
             scaled = self._scale(X_train)
@@ -302,6 +348,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
             if self._range_decides_settings() and low is None:
                 low, high = float(scaled.min()), float(scaled.max())
             self._resolve_for_data(low, high)
+            self._resolve_for_rows(train_data)
             self._check_model_size(n_features)
         generator = torch.Generator().manual_seed(seed)
         model = self.model_.to(self.device_) if warm else self._new_model(n_features)
@@ -315,11 +362,15 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
             check_contract(model, as_batches(train_data).head(2), custom_parts(self))
         config = self._train_config()
         warm_start = None
-        if warm:  # epochs more, numbered on from the fitted ones
+        if partial:  # one pass, numbered on from the earlier ones, at a constant rate, never stopping early
+            config.epochs, config.patience, config.lr_schedule = (self.n_iter_ if warm else 0) + 1, None, "constant"
+        elif warm:  # epochs more, numbered on from the fitted ones
             config.epochs = self.n_iter_ + int(self.epochs_)
+        if warm:
             warm_start = WarmStart(self.n_iter_, getattr(self, "_optimizer_state", None))
+        self.training_data_ = array_digest(X)  # what the model card names (bounded: sampled past 256 MB)
         checkpoints = None if checkpoint_dir is None else CheckpointPlan(
-            checkpoint_dir, checkpoint_every, resume, resume_hint, self._fingerprint(n_features, array_digest(X), seed, world)
+            checkpoint_dir, checkpoint_every, resume, resume_hint, self._fingerprint(n_features, self.training_data_, seed, world)
         )
         with self._compute(config.batch_size):
             history = train(self.model_, train_data, config, generator, X_val=val_data, checkpoints=checkpoints,
@@ -329,8 +380,10 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         self.n_iter_ = len(self.history_)
         self.best_epoch_ = history.best_epoch
         self.compute_ = history.compute
+        self._after_training(train_data)
         # Adam's moments are twice the weights: kept (in memory, not in saved files) only when asked to.
-        self._optimizer_state = history.optimizer_state if getattr(self, "warm_start", False) else None
+        keep = partial or getattr(self, "warm_start", False)
+        self._optimizer_state = history.optimizer_state if keep else None
         return self
 
     def _resolve_budget(self, n_train: int, has_validation: bool, world_size: int) -> None:
@@ -344,6 +397,25 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
 
     def _resolve_for_data(self, low: float | None, high: float | None) -> None:
         """Settings that depend on the (scaled) training data's range ``[low, high]``; none here."""
+
+    def _resolve_for_rows(self, train_data) -> None:
+        """Settings resolved from the scaled training rows (``train_data.chunks``) before the model is
+        built, on a fresh fit; none here."""
+
+    def _after_training(self, train_data) -> None:
+        """Fitted attributes computed from the scaled training rows once the model is trained; none here."""
+
+    def _extra_array_shapes(self, n_features: int) -> dict[str, tuple[int, ...]]:
+        """Fitted arrays of this class beyond ``offset_``/``scale_`` that ``save`` keeps, by name, with the
+        shape each must have (checked on loading); none here."""
+        return {}
+
+    def _data_chunks(self, train_data, scaled: bool = False, rows: int = INFERENCE_CHUNK) -> Iterator[np.ndarray]:
+        """The rows of ``train_data`` (a tensor or a batch source) chunk by chunk, float64: back in data
+        units, or as the model sees them (``scaled``)."""
+        for chunk in as_batches(train_data).chunks(rows):
+            x = chunk.detach().cpu().numpy().astype(np.float64)
+            yield x if scaled else x * self.scale_ + self.offset_
 
     @contextlib.contextmanager
     def _compute(self, rows: int) -> Iterator[int]:
@@ -363,9 +435,9 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
                  "seed": seed, "params": params}
         return json.loads(json.dumps(facts, default=json_default))
 
-    def _streamed(self, X: np.memmap, seed: int, warm: bool = False):
+    def _streamed(self, X: np.memmap, seed: int, warm: bool = False, split: bool = True):
         """Batch sources over a memory-mapped array; scaling statistics computed chunk by chunk
-        (kept from the earlier fit on a warm start)."""
+        (kept from the earlier fit on a warm start); without ``split`` every row trains."""
         reader = RowReader(X)
         if reader.n_rows < 1 or reader.n_features < 1:
             raise DataError(f"memory-mapped array has shape {X.shape}; need at least one row and column")
@@ -376,7 +448,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         self.n_features_in_ = reader.n_features
         if hasattr(self, "feature_names_in_") and not warm:
             del self.feature_names_in_
-        train_ranges, val_ranges = self._split_ranges(reader.n_rows, seed)
+        train_ranges, val_ranges = self._split_ranges(reader.n_rows, seed) if split else ([(0, reader.n_rows)], [])
         chunk = default_chunk_rows(reader.row_bytes, 1) // 4  # float64 copies: keep them small
         stats = column_stats(reader, train_ranges, chunk)
         if val_ranges:
@@ -490,15 +562,11 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         return self._checked_data(self._fitted_rows(X), reset=False)
 
     def _checked_data(self, X, reset: bool) -> np.ndarray:
-        """sklearn's validation with its message cut to one line (it can print the whole array)."""
+        """sklearn's validation, failing with one line in this package's words (``checked_array``)."""
         if X is None:
             raise DataError("X is None; pass an array of shape (n_samples, n_features)")
-        try:
-            return validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=1, reset=reset)
-        except ValueError as e:
-            raise DataError(without_arrays(e)) from None
-        except TypeError as e:
-            raise TypeError(without_arrays(e)) from None
+        return checked_array(
+            lambda: validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=1, reset=reset), X, "X")
 
     def transform(self, X) -> np.ndarray:
         """Encode: ``(n_samples, n_features)`` or images ``(n_samples, C, H, W)`` / ``(n_samples, H, W)``
@@ -514,7 +582,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         return self._as_examples(self._unscale(self._map_chunks(self.model_.decode, Z)).astype(Z.dtype, copy=False))
 
     def _validated_codes(self, Z) -> np.ndarray:
-        Z = check_array(Z, dtype=[np.float64, np.float32])
+        Z = checked_array(lambda: check_array(Z, dtype=[np.float64, np.float32]), Z, "codes")
         if Z.shape[1] != self.model_.n_latent:
             raise LatentspaceError(f"codes have {Z.shape[1]} columns but the model has {self.model_.n_latent}")
         return Z
@@ -539,6 +607,21 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
     def save(self, path) -> None:
         """Write weights (safetensors) and parameters/history (JSON) to the folder ``path``."""
         save_estimator(self, path)
+
+    def to_onnx(self, path, *, opset: int = export.OPSET) -> dict[str, Path]:
+        """Write ``encoder.onnx`` and ``decoder.onnx`` to the folder ``path``; returns their paths.
+
+        The encoder maps raw rows ``x`` ``(batch, n_features)`` to codes ``z`` (a VAE's posterior mean,
+        with ``z_log_var``), the decoder codes ``z`` to ``x``, the likelihood's mean; the scaling is
+        folded in, so they agree with ``transform`` and ``inverse_transform`` on rows; the batch axis
+        is dynamic (``latentspace.nn.export``). Run them with onnxruntime::
+
+            import onnxruntime as ort
+            z = ort.InferenceSession("path/encoder.onnx").run(None, {"x": X.astype("float32")})[0]
+            x = ort.InferenceSession("path/decoder.onnx").run(None, {"z": z})[0]
+        """
+        check_is_fitted(self)
+        return export.export_onnx(self.model_, self.offset_, self.scale_, self.n_features_in_, path, opset)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tqdm.auto import tqdm
 
 from ..analysis.protocol import KINDS
 from ..data import Dataset
@@ -17,6 +15,7 @@ from ..report import Report, Section, text_table
 from ..report.rows import RowView
 from ..report.wording import DataWords
 from ..training.budget import steps_per_epoch
+from ..training.progress import progress_bar
 
 
 @dataclass(frozen=True)
@@ -120,8 +119,8 @@ class DemoContext:
     def steps(self, items: Iterable, total: int | None = None) -> Iterable:
         """Iterate ``items`` under this stage's progress bar (stderr)."""
         items = list(items) if total is None else items
-        return tqdm(items, total=total if total is not None else len(items), desc=f"{self.stage_name:<16}",
-                    unit="step", file=sys.stderr, disable=not self.show_progress, leave=True)
+        return progress_bar(items, total=total if total is not None else len(items), desc=f"{self.stage_name:<16}",
+                            unit="step", show=self.show_progress, leave=True)
 
     def section(self, title: str, intro: str = "") -> Section:
         return self.report.section(title, intro)

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from ..data import Dataset
-from ..errors import CheckpointError, LatentspaceError
-from ..report.explorer import EXPLORER_INTRO, add_explorer
+from ..errors import CheckpointError, LatentspaceError, printable
+from ..report.explorer import EXPLORER_INTRO, add_explorer, cannot_draw, describe_skipped
 from ..report.html import Report, Section
 from ..report.latent_plots import (
     plot_interpolations,
@@ -64,16 +64,16 @@ def read_history(path: Path) -> list[dict[str, float]]:
             raise CheckpointError(f"{path}: not a history table ({e})") from None
 
 
-def read_run(path: str | Path) -> RunRecord:
+def read_run(path: str | Path, allow_import: bool = False) -> RunRecord:
     path = Path(path)
     if not path.is_dir():
         raise CheckpointError(f"{path}: no such run folder")
     config = runs.read_run_config(path)
     metrics = read_json_if_present(path / "metrics.json")
     evaluation = read_json_if_present(path / EVALUATION_FILE)
-    model = runs.load_run_model(path)
+    model = runs.load_run_model(path, allow_import)
     history = read_history(path / "history.csv") or list(getattr(model, "history_", []))
-    return RunRecord(path, path.name, config, metrics, history, model, evaluation)
+    return RunRecord(path, printable(path.name), config, metrics, history, model, evaluation)
 
 
 def read_json_if_present(path: Path) -> dict[str, Any]:
@@ -117,11 +117,12 @@ def summary_rows(records: list[RunRecord]) -> list[dict[str, Any]]:
     return rows
 
 
-def build_runs_report(paths: list[str | Path], n_examples: int = 10, seed: int = 0) -> Report:
-    """The report of the run folders ``paths`` (at least one)."""
+def build_runs_report(paths: list[str | Path], n_examples: int = 10, seed: int = 0,
+                      allow_import: bool = False) -> Report:
+    """The report of the run folders ``paths`` (at least one); ``allow_import``: as ``load``'s."""
     if not paths:
         raise LatentspaceError("give at least one run folder")
-    records = [read_run(p) for p in paths]
+    records = [read_run(p, allow_import) for p in paths]
     unique_names(records)
     title = "latentspace report: " + ", ".join(r.name for r in records)
     report = Report(title, f"{len(records)} run(s)")
@@ -150,19 +151,16 @@ def build_runs_report(paths: list[str | Path], n_examples: int = 10, seed: int =
     return report
 
 
-def load_group_data(key: tuple) -> Dataset:
-    """The data set of a ``RunRecord.data_key``."""
-    name, data_dir, split_seed, options = key
-    if name is None:
-        raise LatentspaceError("the run's config.json does not name its data set")
-    return runs.DataSource(name, data_dir, int(split_seed or 0), json.loads(options)).load()
+def load_group_data(record: RunRecord) -> Dataset:
+    """The data set of a run (and of every run with its ``data_key``)."""
+    return runs.DataSource.of_run(record.path, record.config).load()
 
 
 def add_data_set_sections(report: Report, group: list[RunRecord], key: tuple, n_examples: int, seed: int,
                           several: bool) -> None:
     suffix = f" ({key[0]})" if several else ""
     try:
-        data = load_group_data(key)
+        data = load_group_data(group[0])
     except (LatentspaceError, OSError) as e:
         report.section(f"Pictures{suffix}").text(f"Figures skipped: the data set could not be read ({e}).", note=True)
         return
@@ -191,7 +189,12 @@ def add_data_set_sections(report: Report, group: list[RunRecord], key: tuple, n_
                           f"{name}: decoded grid. Look for {words.garbled()}: latent regions that decode to nothing "
                           "plausible.",
                           name=f"manifold-{name}")
-    add_explorer(report.section(f"Latent explorer{suffix}", EXPLORER_INTRO), models, data, seed=seed)
+    explorer = report.section(f"Latent explorer{suffix}", EXPLORER_INTRO)
+    skipped = {name: problems for name, model in models.items() if (problems := cannot_draw(model))}
+    if len(skipped) < len(models):
+        add_explorer(explorer, models, data, seed=seed)  # which notes the models it leaves out
+    else:
+        explorer.text("No explorer: it cannot draw " + describe_skipped(skipped) + ".", note=True)
     samples: dict[str, np.ndarray] = {}
     for name, model in models.items():
         samples.update(model_samples(name, model, data.X_train, n=16, seed=seed))
