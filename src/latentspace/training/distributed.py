@@ -60,6 +60,16 @@ def sum_across(values: torch.Tensor, world: World) -> torch.Tensor:
     return values
 
 
+def min_across(value: int, world: World) -> int:
+    """The smallest ``value`` over every rank (itself for a world of one); gloo and nccl alike."""
+    if not world.distributed:
+        return value
+    device = torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else torch.device("cpu")
+    values = torch.tensor([value], dtype=torch.int64, device=device)
+    dist.all_reduce(values, op=dist.ReduceOp.MIN)
+    return int(values.item())
+
+
 def any_across(flag: bool, world: World, device: torch.device) -> bool:
     """True on every rank when ``flag`` is true on any rank: a collective decision."""
     if not world.distributed:
