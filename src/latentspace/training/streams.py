@@ -179,12 +179,25 @@ def scan(source, world: World = SINGLE) -> Scan:
         sizes.append(rows.shape[0])
     if stats is None or stats.count == 0:
         raise DataError("the data source gave no rows; need at least one example")
-    if isinstance(source, IterableSource):
+    if isinstance(source, IterableSource):  # under torchrun each rank scanned its own shard: pool them
+        merge_across(stats, world)
         source.n, source.sizes = stats.count, sizes
-        source.steps = distributed.min_across(len(sizes), world)
+        source.steps = int(distributed.reduce_across(torch.tensor([len(sizes)]), world, "min").item())
         if source.steps == 0:
             raise DataError("a process's data source gave no batches; every process needs its shard")
     return Scan(stats.result(), example)
+
+
+def merge_across(stats: ColumnAccumulator, world: World) -> None:
+    """Pool every rank's column statistics, so that all ranks scale their shards alike."""
+    if not world.distributed:
+        return
+    sums = distributed.reduce_across(torch.from_numpy(np.concatenate([stats.total, stats.total_sq, [stats.count]])),
+                                     world, "sum").numpy()
+    d = len(stats.total)
+    stats.total, stats.total_sq, stats.count = sums[:d], sums[d : 2 * d], int(sums[-1])
+    stats.low = distributed.reduce_across(torch.from_numpy(stats.low), world, "min").numpy()
+    stats.high = distributed.reduce_across(torch.from_numpy(stats.high), world, "max").numpy()
 
 
 class StreamBatches:
