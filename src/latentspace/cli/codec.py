@@ -30,8 +30,6 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     estimator = runs.load_run_model(args.run_dir, args.allow_import)
     X = read_data_file(args.input, **file_options(args))
-    if X.ndim > 2:
-        X = X.reshape(X.shape[0], -1)
     write_array(args.out, getattr(estimator, args.method)(X))
     print(f"wrote {args.out}")
     return 0

@@ -16,6 +16,7 @@ from ..analysis.samplers import SAMPLERS, draw_codes, samplers_for
 from ..errors import LatentspaceError
 from ..report.images import save_image_grid
 from ..workflows import runs
+from ..workflows.runs import DataSource
 from ._common import add_allow_import_argument, add_threads_argument, write_array
 from .commands import summary
 
@@ -38,6 +39,10 @@ def register(subparsers) -> None:
         "the training codes; box = uniform over their bounding box; gmm10 = a 10-component Gaussian mixture "
         "fitted to them (an autoencoder's default). All but prior re-read the run's training data",
     )
+    p.add_argument("--data", default=None, metavar="NAME|PATH",
+                   help="data whose training part (split with seed 0) the sampler is fitted to (default: the run's "
+                   "own; needed for a model written by save())")
+    p.add_argument("--data-dir", default=None, metavar="DIR", help="folder holding a named set's files")
     add_threads_argument(p)
     add_allow_import_argument(p)
     p.set_defaults(run=run)
@@ -52,8 +57,12 @@ def run(args: argparse.Namespace) -> int:
     estimator = runs.load_run_model(args.run_dir, args.allow_import)
     sampler = args.sampler or ("prior" if has_prior(estimator) else "gmm10")
     if sampler not in samplers_for(estimator):
+        name = type(estimator).__name__
+        choices = samplers_for(estimator)
         raise LatentspaceError(
-            f"a {type(estimator).__name__} has no prior; choose --sampler {' or '.join(samplers_for(estimator))}"
+            f"{'an' if name[0] in 'AEIOU' else 'a'} {name} has no prior to sample from; draw its codes from a "
+            f"density fitted to its training codes: --sampler {', '.join(choices[:-1])} or {choices[-1]} "
+            f"(without --sampler: gmm10)"
         )
     image_shape = None
     if out.suffix.lower() == ".png":
@@ -73,7 +82,8 @@ def run(args: argparse.Namespace) -> int:
 def draw(estimator, sampler: str, args: argparse.Namespace) -> np.ndarray:
     if sampler == "prior":
         return estimator.sample(args.n_samples, random_state=args.seed)
-    data = runs.load_run_data(args.run_dir)
+    source = DataSource(args.data, args.data_dir) if args.data is not None else DataSource.of_run(args.run_dir)
+    data = source.load()
     codes = encode(estimator, data.X_train)
     Z = draw_codes(sampler, codes, args.n_samples, np.random.default_rng(args.seed))
     return estimator.inverse_transform(Z.astype(np.float32)).astype(np.float64)

@@ -34,8 +34,8 @@ from .readers import (
     read_npy,
     read_npz,
 )
-from .tables import read_csv
-from .validate import check_array_data, check_labels
+from .tables import read_csv, read_csv_table
+from .validate import check_array_data, check_labels, checked_values
 
 # .npy and raw IDX files larger than this are memory-mapped when ``mmap`` is left to decide.
 MMAP_THRESHOLD_BYTES = 1 << 30
@@ -79,19 +79,22 @@ def load_dataset(
         return _split_dataset(path.name, X, y, str(path), test_fraction, seed, image_shape, names)
     kind = _file_kind(path)
     label_names: list[str] = []
+    feature_names: list[str] = []
     X_test = y_test = None
     if kind == "npy":
         X, y = read_npy(path, mmap=_wants_mmap(path, mmap)), None
     elif kind == "npz":
         X, y, X_test, y_test = pick_npz_arrays(read_npz(path), path, x_key, y_key)
     elif kind == "csv":
-        X, y, label_names = read_csv(path, header=header, label_column=label_column)
+        X, y, label_names, feature_names = read_csv_table(path, header=header, label_column=label_column)
     else:
         X, y = read_idx(path, mmap=_wants_mmap(path, mmap)), None
     image_shape = _image_shape(X)
     if X_test is not None:
         return _stored_split(path, X, y, X_test, y_test, image_shape)
-    return _split_dataset(path.stem, X, y, str(path), test_fraction, seed, image_shape, label_names)
+    data = _split_dataset(path.stem, X, y, str(path), test_fraction, seed, image_shape, label_names)
+    data.feature_names = feature_names
+    return data
 
 
 def read_data_file(
@@ -107,8 +110,11 @@ def read_data_file(
     """Every example in one file or image folder, unsplit (what ``encode`` and its kin read): the same
     readers and checks as ``load_dataset``. A ``.npz`` gives its data array (``x_key``, or the one
     ``load_dataset`` would pick; with a stored train/test split, train then test); a CSV drops its
-    ``label_column``."""
-    path = Path(path)
+    ``label_column``. Rows of more than one dimension (images) come back flat."""
+    return checked_values(_read_unsplit(Path(path), mmap, x_key, label_column, header, image_size, color), str(path))
+
+
+def _read_unsplit(path: Path, mmap, x_key, label_column, header, image_size, color) -> np.ndarray:
     if not path.exists():
         raise DataError(f"{path}: file not found")
     if path.is_dir():

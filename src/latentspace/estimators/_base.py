@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import ClassVar
@@ -21,8 +22,8 @@ from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._files import check_allocation, json_default
-from ..data.validate import array_digest
-from ..errors import DataError, LatentspaceError, first_line
+from ..data.validate import COMPLEX_ADVICE, NOT_FINITE_ADVICE, array_digest, diagnosis
+from ..errors import DataError, DataTypeError, LatentspaceError, first_line
 from ..nn import backend, export
 from ..nn.conv import (
     NORMS,
@@ -81,7 +82,8 @@ COMMON_PARAMS: dict[str, Param] = {
                      "else the CPUs other processes leave idle)", low=1, high=4096, optional=True),
     "precision": Param("str", "matrix products in float32 (32) or bfloat16 (bf16; float32 weights, optimiser "
                        "state and checkpoints; needs native bf16 hardware)", choices=backend.PRECISIONS),
-    "verbose": Param("bool", "show a progress bar while training (optimiser steps, with the last epoch's losses)"),
+    "verbose": Param("level", "show a progress bar while training (optimiser steps, with the last epoch's "
+                     "losses): True or any int > 0, as in scikit-learn"),
     "callbacks": Param("callbacks", "objects with on_train_begin / on_step / on_epoch_end / on_train_end hooks "
                        "(latentspace.training.callbacks), e.g. TensorBoardLogger, MLflowLogger", optional=True),
     "warm_start": Param("bool", "fit on a fitted estimator trains the fitted model epochs more epochs (same "
@@ -108,10 +110,35 @@ NETWORK_PARAMS: dict[str, Param] = {
 }
 
 
-def without_arrays(e: BaseException) -> str:
-    """sklearn's message on one line, without the array it prints (121 lines for a complex array)."""
-    lines = [line.strip() for line in str(e).splitlines() if line.strip()]
-    kept = [line for line in lines if not line.startswith(("[", "array", "(", "]", "..."))]
+WORD = re.compile("[A-Za-z]{3,}")
+
+
+def checked_array(check: Callable[[], np.ndarray], X, source: str) -> np.ndarray:
+    """``check()`` (sklearn's validation of ``X``), its failures as one-line errors in this package's
+    words: what is wrong with the data and what it accepts instead, never sklearn's whole array or its
+    advice about other estimators."""
+    kinds = sorted({type(n).__name__ for n in getattr(X, "columns", ())})
+    if len(kinds) > 1 and "str" in kinds:  # sklearn takes string names or none, and says so with a TypeError
+        raise DataError(f"{source}: column names of mixed types ({', '.join(kinds)}); name every column with a string "
+                        "(X.columns = X.columns.astype(str)) or none")
+    try:
+        return check()
+    except ValueError as e:
+        reason = sentences(e)
+        if reason.startswith("Complex data"):
+            raise DataError(f"{source}: {reason}{COMPLEX_ADVICE}") from None
+        if reason.startswith("Input") and ("NaN" in reason or "infinity" in reason):
+            # sklearn's second sentence recommends other estimators: say what this one accepts instead
+            raise DataError(diagnosis(X, source) or f"{source}: {first_line(e)}{NOT_FINITE_ADVICE}") from None
+        raise DataError(f"{source}: {reason}") from None
+    except TypeError as e:
+        raise DataTypeError(f"{source}: {sentences(e)}") from None
+
+
+def sentences(e: BaseException) -> str:
+    """sklearn's message on one line: its lines of words, without the array it prints (121 lines of
+    numbers for a complex array, wrapped so no line looks like a row)."""
+    kept = [line.strip() for line in str(e).splitlines() if len(WORD.findall(line)) >= 3]
     return " ".join(kept) or first_line(e)
 
 
@@ -194,7 +221,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         """
         custom = custom_parts(self)
         if len(custom) == 2:
-            return fresh_copy(custom["encoder"]), fresh_copy(custom["decoder"])
+            return fresh_copy(custom["encoder"], "encoder"), fresh_copy(custom["decoder"], "decoder")
         if getattr(self, "architecture", "mlp") == "conv":
             built = conv_encoder_decoder(
                 self.image_shape_, n_latent, self.channels, self.hidden, self.activation, self.norm, **sizes
@@ -202,8 +229,8 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         else:
             built = mlp_encoder_decoder(n_features, n_latent, self.hidden, self.activation, **sizes)
         encoder, decoder = built
-        return (fresh_copy(custom["encoder"]) if "encoder" in custom else encoder,
-                fresh_copy(custom["decoder"]) if "decoder" in custom else decoder)
+        return (fresh_copy(custom["encoder"], "encoder") if "encoder" in custom else encoder,
+                fresh_copy(custom["decoder"], "decoder") if "decoder" in custom else decoder)
 
     def _initialise(self, model: LatentModel, generator: torch.Generator) -> None:
         """Draw the built parts' weights from ``generator``; the user's own modules keep theirs."""
@@ -625,15 +652,11 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         return self._checked_data(self._fitted_rows(X), reset=False)
 
     def _checked_data(self, X, reset: bool) -> np.ndarray:
-        """sklearn's validation with its message cut to one line (it can print the whole array)."""
+        """sklearn's validation, failing with one line in this package's words (``checked_array``)."""
         if X is None:
             raise DataError("X is None; pass an array of shape (n_samples, n_features)")
-        try:
-            return validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=1, reset=reset)
-        except ValueError as e:
-            raise DataError(without_arrays(e)) from None
-        except TypeError as e:
-            raise TypeError(without_arrays(e)) from None
+        return checked_array(
+            lambda: validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=1, reset=reset), X, "X")
 
     @streamable
     def transform(self, X) -> np.ndarray:
@@ -650,7 +673,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         return self._as_examples(self._unscale(self._map_chunks(self.model_.decode, Z)).astype(Z.dtype, copy=False))
 
     def _validated_codes(self, Z) -> np.ndarray:
-        Z = check_array(Z, dtype=[np.float64, np.float32])
+        Z = checked_array(lambda: check_array(Z, dtype=[np.float64, np.float32]), Z, "codes")
         if Z.shape[1] != self.model_.n_latent:
             raise LatentspaceError(f"codes have {Z.shape[1]} columns but the model has {self.model_.n_latent}")
         return Z

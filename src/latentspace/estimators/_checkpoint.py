@@ -24,11 +24,11 @@ from .._files import (
     safetensors_bytes,
 )
 from .._version import __version__
-from ..errors import CheckpointError, LatentspaceError, first_line
+from ..errors import CheckpointError, DeviceFallbackWarning, LatentspaceError, first_line
 from ..nn.devices import device_missing, resolve_device
 from ..training.state import SHA256
 from ._card import CARD_FILE, model_card
-from ._modules import PARTS, describe, rebuild
+from ._modules import PARTS, check_class_path, describe, rebuild
 
 FORMAT = "latentspace-checkpoint"
 FORMAT_VERSION = 1
@@ -156,7 +156,7 @@ def load_estimator(path, classes: dict[str, type], *, device=None, encoder=None,
     path = Path(path)
     if not path.exists():
         raise CheckpointError(f"{path}: no such checkpoint folder")
-    if (path / "model" / CONFIG_FILE).exists():  # a run folder: its checkpoint is in model/
+    if (path / "model").is_dir():  # a run folder: its checkpoint is in model/ (and errors name that folder)
         path = path / "model"
     config = read_config(path)
     cls = classes.get(config.get("estimator"))
@@ -164,6 +164,8 @@ def load_estimator(path, classes: dict[str, type], *, device=None, encoder=None,
         raise CheckpointError(f"{path}: unknown estimator {config.get('estimator')!r}")
     params = {k: tuple(v) if isinstance(v, list) else v for k, v in config.get("params", {}).items()}
     given = {"encoder": encoder, "decoder": decoder}
+    for part in PARTS:  # every path checked before any is imported
+        check_class_path(part, params.get(part), path)
     for part in PARTS:
         if part in params or given[part] is not None:
             params[part] = rebuild(part, params.get(part), given[part], allow_import, path)
@@ -220,7 +222,7 @@ def load_device(saved, asked, path: Path) -> str:
     if missing is None:
         return str(saved)
     warnings.warn(f"{path}: saved for device {saved!r}, which is not available here ({missing}); loaded on the CPU",
-                  stacklevel=3)
+                  DeviceFallbackWarning, stacklevel=3)
     return "cpu"
 
 

@@ -11,7 +11,6 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
-from tqdm.auto import tqdm
 
 from .._files import check_allocation
 from ..data.binarize import BINARIZE_MODES, binarize, dynamic_binarizer
@@ -20,7 +19,7 @@ from ..nn import backend
 from ..nn.likelihoods import likelihood_for_data, make_likelihood
 from ..nn.models import IW_CHUNK_ELEMENTS, VariationalAutoencoder
 from ..training import TrainConfig, budget
-from ..training.streams import is_stream
+from ..training.progress import progress_bar
 from ._base import COMMON_PARAMS, NETWORK_PARAMS, BaseAutoEncoder, seed_from, streamable
 from ._params import Param
 
@@ -199,7 +198,7 @@ class VAE(BaseAutoEncoder):
         # Not a second pass over all the data: the variance of each code is measured on evenly
         # spaced rows, plenty for a threshold test (count_active_units(X) measures any X in full).
         self.active_units_ = count_active(self._encode_training_data(X, ACTIVE_UNITS_ROWS))
-        warn_if_collapsed(self, None if isinstance(X, np.memmap) or is_stream(X) else X)
+        warn_if_collapsed(self)
         return self
 
     # ---- the latent space ----------------------------------------------------------------------
@@ -293,7 +292,7 @@ class VAE(BaseAutoEncoder):
         # rows of each decoder product: iw_log_likelihood's sample chunks hold ~IW_CHUNK_ELEMENTS numbers
         widest = max(X.shape[1], self.model_.widest_decoder_layer())
         rows = max(1, min(int(k) * min(len(X), IW_EXAMPLE_CHUNK), IW_CHUNK_ELEMENTS // widest))
-        bar = tqdm(total=len(X), desc=f"IW-NLL k={int(k)}", unit="ex", disable=not show, leave=False)
+        bar = progress_bar(total=len(X), desc=f"IW-NLL k={int(k)}", unit="ex", show=show, leave=False)
         with torch.inference_mode(), self._compute(rows):
             kernels = backend.choose_kernels(self.model_.decoder, rows).kernels
             with backend.using(kernels):
@@ -310,37 +309,29 @@ def count_active(codes: np.ndarray, threshold: float = ACTIVE_UNIT_THRESHOLD) ->
     return int(np.sum(np.var(codes.astype(np.float64), axis=0) > threshold))
 
 
-#: below this average KL to the prior (nats per example) the posterior has collapsed onto the prior
-COLLAPSE_KL_NATS = 0.5
-#: rows of the training data on which the KL is measured for the collapse check
-COLLAPSE_CHECK_ROWS = 2000
+#: the configurations (their parameters) already warned of collapse in this process
+_COLLAPSE_WARNED: set[str] = set()
 
 
-def mean_kl_to_prior(vae, X) -> float:
-    """Average KL(q(z|x) || N(0, I)) over the rows of ``X``, nats per example."""
-    mean, var = vae.posterior(X)
-    mean, var = mean.astype(np.float64), var.astype(np.float64)
-    return float((0.5 * (mean**2 + var - 1.0 - np.log(var))).sum(1).mean())
+def warn_if_collapsed(vae) -> None:
+    """One-line PosteriorCollapseWarning when the posterior has collapsed onto the prior: no latent unit
+    is active (``active_units_``: no posterior mean varies across the training data), so the codes carry
+    nothing about the input. A fit with some units active is not collapsed, however small its KL.
 
-
-def warn_if_collapsed(vae, X) -> None:
-    """One-line PosteriorCollapseWarning when no latent unit is active or the KL is near zero.
-
-    ``X``: (some of) the training data, or None when the KL cannot be measured cheaply (memmaps).
+    Once per configuration and process: GridSearchCV fits a clone per fold, and resets Python's own
+    once-only registry for each (it runs every fold under ``warnings.catch_warnings``).
     """
-    if X is None:
-        kl = None
-    else:  # a DataFrame keeps its column names: the model was fitted with them
-        rows = X.iloc[:COLLAPSE_CHECK_ROWS] if hasattr(X, "iloc") else np.asarray(vae._rows(X)[0])[:COLLAPSE_CHECK_ROWS]
-        kl = mean_kl_to_prior(vae, rows)
-    if vae.active_units_ > 0 and (kl is None or kl >= COLLAPSE_KL_NATS):
+    if vae.active_units_ > 0:
         return
-    measured = f"{vae.active_units_} of {vae.model_.n_latent} latent units active"
-    if kl is not None:
-        measured += f", KL to the prior {kl:.3g} nats per example"
+    params = vae.get_params(deep=False)
+    key = repr(sorted((k, v) for k, v in params.items() if k not in ("verbose", "callbacks", "warm_start")))
+    if key in _COLLAPSE_WARNED:
+        return
+    _COLLAPSE_WARNED.add(key)
     warnings.warn(
-        f"posterior collapse: {measured}; try more epochs (epochs='auto'), a KL warm-up (warmup_epochs), "
-        f"a smaller beta, or likelihood='gaussian_calibrated' for real-valued data",
+        f"posterior collapse: 0 of {vae.model_.n_latent} latent units active (no posterior mean varies with "
+        f"the input, so the codes carry nothing about it); try more epochs (epochs='auto'), a KL "
+        f"warm-up (warmup_epochs), a smaller beta, or likelihood='gaussian_calibrated' for real-valued data",
         PosteriorCollapseWarning, stacklevel=3,
     )
 

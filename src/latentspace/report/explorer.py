@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -33,9 +32,10 @@ from ..data import Dataset, Units
 from ..errors import LatentspaceError
 from ..nn.conv import ConvDecoder
 from ..nn.likelihoods import Likelihood
-from .html import Section
+from .html import Section, script_json
 from .images import display_range
 from .latent_plots import principal_directions
+from .rows import feature_ranges
 
 PRECISIONS = ("float16", "float32")
 #: tensors smaller than this stay float32 whatever the precision: biases and norms cost nothing
@@ -328,6 +328,12 @@ def quantized_rows(X: np.ndarray) -> dict[str, Any]:
     return {"q": packed(q, "u8"), "lo": packed(lo), "step": packed(step)}
 
 
+def feature_ranges_json(X: np.ndarray) -> dict[str, Any]:
+    """Each feature's display range for the page's bars (see ``rows.feature_ranges``)."""
+    lo, hi = feature_ranges(X)
+    return {"feature_lo": packed(lo), "feature_hi": packed(hi)}
+
+
 def dequantized(stored: dict[str, Any]) -> np.ndarray:
     """The rows the page holds, ``(n, n_features)`` float64, from :func:`quantized_rows`'s output."""
     def unpack(p):
@@ -349,6 +355,7 @@ def explorer_payload(
     max_references: int = MAX_REFERENCES,
     seed: int = 0,
     units: Units | None = None,
+    feature_names: list[str] | None = None,
 ) -> dict[str, Any]:
     """The JSON the page reads: the data (held-out points, their labels, the reference training rows,
     how to display a row) and one entry per model (see :func:`explorer_model`).
@@ -376,6 +383,8 @@ def explorer_payload(
         "n_features": int(X_train.shape[1]), "image_shape": shape,
         "vrange": list(display_range(X_ref, in_units(X_points))),
         "distance_scale": None if units is None else packed(units.scale),
+        "feature_names": [str(n) for n in (feature_names or [])],
+        **({} if shape is not None else feature_ranges_json(X_ref)),
         "labels": None if labels is None else [int(v) for v in labels],
         "label_names": [str(n) for n in (label_names or [])],
         "reference": {**quantized_rows(X_ref), "index": reference.tolist(),
@@ -402,7 +411,7 @@ def package_text(name: str) -> str:
 
 def explorer_html(payload: dict[str, Any], element_id: str = "latent-explorer") -> str:
     """The fragment: the explorer's markup, its data as JSON, its style and its script (all inline)."""
-    data = json.dumps(payload, separators=(",", ":")).replace("</", "<\\/")
+    data = script_json(payload)
     return (
         f'<div class="ls-explorer" id="{html.escape(element_id)}" data-explorer>'
         f'<script type="application/json" class="ls-explorer-data">{data}</script>'
@@ -442,7 +451,8 @@ def add_explorer(
 ) -> dict[str, Any]:
     """Put the explorer of ``models`` (fitted on ``data``) into ``section``; returns the page's payload."""
     payload = explorer_payload(models, data.X_train, data.X_test, data.y_train, data.y_test, data.image_shape,
-                               data.label_names, precision, max_points, max_references, seed, data.units)
+                               data.label_names, precision, max_points, max_references, seed, data.units,
+                               data.feature_names)
     section.text(describe_budget(payload))
     if payload["skipped"]:
         section.text("Not in the explorer: " + describe_skipped(payload["skipped"]) + ".", note=True)

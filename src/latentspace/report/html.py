@@ -46,6 +46,20 @@ nav ul { columns: 2; } .note { color: #8a5a00; }
 """
 
 
+#: characters that can end, or change how the HTML parser reads, a ``<script>`` block (``</script>``,
+#: ``<!--`` with ``<script``, ``]]>``), and the two that old JavaScript parsers take for line ends
+SCRIPT_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+SCRIPT_UNSAFE_PATTERN = re.compile("[<>&\u2028\u2029]")
+
+
+def script_json(value: Any) -> str:
+    """``value`` as JSON that is safe inside a ``<script>`` element whatever its strings hold: every
+    ``<``, ``>``, ``&``, U+2028 and U+2029 written as a ``\\uXXXX`` escape (the same value to
+    ``JSON.parse``), so no name in the data can close the block or open a comment in it."""
+    text = json.dumps(value, separators=(",", ":"))  # ASCII: a file name's lone surrogate stays a \udcXX escape
+    return SCRIPT_UNSAFE_PATTERN.sub(lambda m: SCRIPT_UNSAFE[m.group(0)], text)
+
+
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
 
@@ -189,5 +203,6 @@ class Report:
     def write(self, path: str | Path) -> Path:
         """Write the page atomically; returns its path."""
         path = Path(path)
-        atomic_write_bytes(path, self.to_html().encode("utf-8"))
+        # a name read from a file name that was not UTF-8 holds lone surrogates: written as \udcXX
+        atomic_write_bytes(path, self.to_html().encode("utf-8", "backslashreplace"))
         return path

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from tqdm.auto import tqdm
 
 from .._files import read_json
 from ..errors import CheckpointError, TrainingDivergedError, TrainingInterrupted
@@ -37,6 +36,7 @@ from .callbacks import StepHook, call_all, step_hook
 from .config import CheckpointPlan, TrainConfig, WarmStart
 from .distributed import World
 from .interrupts import InterruptFlag, catch_interrupts
+from .progress import on_terminal, progress_bar
 from .state import TrainingState
 
 
@@ -227,7 +227,7 @@ class StepProgress:
     last epoch's losses beside it; a callback like any other, so a quiet run pays nothing for it."""
 
     def __init__(self, total: int, initial: int, epoch: int, epochs: int):
-        self.bar = tqdm(total=total, initial=initial, desc=f"epoch {epoch}/{epochs}", unit="step", leave=False)
+        self.bar = progress_bar(total=total, initial=initial, desc=f"epoch {epoch}/{epochs}", unit="step", leave=False)
         self.epochs = epochs
 
     def on_step(self, record: dict[str, Any]) -> None:
@@ -242,7 +242,7 @@ class StepProgress:
 
 
 def step_progress(config: TrainConfig, state: TrainingState, steps_per_epoch: int, show: bool) -> StepProgress | None:
-    if not show:
+    if not (show and on_terminal()):
         return None
     done = state.epoch * steps_per_epoch + state.step
     return StepProgress(config.epochs * steps_per_epoch, done, min(state.epoch + 1, config.epochs), config.epochs)

@@ -111,7 +111,7 @@ def reconstruction_stage(ctx: DemoContext) -> None:
         "it at the same k (ratio below 1): nonlinearity compresses further.",
     )
     ctx.add_table(section, "reconstruction", rows, f"held-out reconstruction error at k={ctx.k}")
-    section.figure(plot_reconstructions(ctx.models, X, ctx.image_shape, n=12),
+    section.figure(plot_reconstructions(ctx.models, X, ctx.view, n=12),
                    "Held-out examples (top row) and each model's reconstruction below: look for which digits "
                    "each model confuses.", name="reconstructions")
 
@@ -158,7 +158,7 @@ def latent_stage(ctx: DemoContext) -> None:
                            name="latent-scatter")
         else:
             how = "N(0,1) quantiles" if has_prior(grids[item]) else "the range of its codes"
-            section.figure(plot_manifold_grid(grids[item], ctx.image_shape, X=ctx.data.X_train, title=item),
+            section.figure(plot_manifold_grid(grids[item], ctx.view, X=ctx.data.X_train, title=item),
                            f"{item}: decoded points on a grid over {how}. Look for blank or garbled tiles: "
                            "regions of the latent space that decode to nothing plausible.",
                            name=f"manifold-{item.replace(' ', '-')}")
@@ -176,7 +176,7 @@ def samples_stage(ctx: DemoContext) -> None:
         "the box, which puts mass where no code lies, is where blurs appear. The VAE samples its own prior "
         "N(0, I); the regularity table measures how close each sampler's images come to the data.",
     )
-    section.figure(plot_samples(samples, ctx.image_shape, n_cols=8, reference=ctx.data.X_train),
+    section.figure(plot_samples(samples, ctx.view, n_cols=8, reference=ctx.data.X_train),
                    "Decoded random codes, per model and sampler.", name="samples")
 
 
@@ -190,11 +190,11 @@ def interpolation_stage(ctx: DemoContext) -> None:
                           "moving one dimension at a time shows what each dimension encodes.")
     for item in ctx.steps(["interpolation", *models]):
         if item == "interpolation":
-            section.figure(plot_interpolations(models, X[pairs[:, 0]], X[pairs[:, 1]], ctx.image_shape),
+            section.figure(plot_interpolations(models, X[pairs[:, 0]], X[pairs[:, 1]], ctx.view),
                            "Each strip: start, decoded points along the straight line between the codes, end. "
                            "Look for abrupt jumps or implausible middles.", name="interpolations")
         else:
-            section.figure(plot_traversals(models[item], X, ctx.image_shape, index=int(pairs[0, 0]), title=item),
+            section.figure(plot_traversals(models[item], X, ctx.view, index=int(pairs[0, 0]), title=item),
                            f"{item}: one row per latent dimension, swept across the range of its codes.",
                            name=f"traversal-{item.replace(' ', '-')}")
 

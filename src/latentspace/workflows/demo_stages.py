@@ -112,7 +112,7 @@ def memorize_stage(ctx: DemoContext) -> None:
                   "50 training examples, 1-D latent space; 'beyond' = codes past the ends of the line")
     for name, line in result.lines.items():
         section.figure(
-            plot_memorising_lines({name: line}, ctx.image_shape),
+            plot_memorising_lines({name: line}, ctx.view),
             f"{name}: decoded points along its 1-D code line; * marks a training example's code.",
             name=f"memorize-{name}",
         )

@@ -66,6 +66,7 @@ def evaluate_run(
     regularity_samples: int = 1000,
     max_examples: int | None = None,
     binarize_test: int | None = None,
+    verbose: bool | int | None = None,
     say: Callable[[str], None] = lambda what: None,
     allow_import: bool = False,
 ) -> dict[str, Any]:
@@ -75,10 +76,13 @@ def evaluate_run(
     ``iw_samples``: importance samples per example of the IW-NLL (0 skips it). ``regularity_samples``:
     generated samples per sampler for the regularity metrics (0 skips them). ``max_examples``: use the
     first so many test examples. ``binarize_test``: binarise the test part once with this seed.
-    ``say``: told what is being measured, stage by stage. ``allow_import``: as ``load``'s.
+    ``verbose``: the IW-NLL's progress bar (default: the saved model's own ``verbose``). ``say``: told
+    what is being measured, stage by stage. ``allow_import``: as ``load``'s.
     """
     check_evaluation_options(iw_samples, regularity_samples, max_examples)
     estimator = runs.load_run_model(run_dir, allow_import)
+    if verbose is not None:
+        estimator.set_params(verbose=verbose)
     source = DataSource.of_run(run_dir) if data is None else data if isinstance(data, DataSource) else DataSource(str(data))
     say(f"loading the data ({source.name})")
     dataset = source.load()

@@ -34,8 +34,8 @@ def build_explorer_report(
     for record in records:
         groups.setdefault(("given",) if data is not None else record.data_key, []).append(record)
     report = Report("latentspace explore: " + ", ".join(r.name for r in records), f"{len(records)} run(s)")
-    for key, group in groups.items():
-        group_data = data if data is not None else load_group_data(key)
+    for group in groups.values():
+        group_data = data if data is not None else load_group_data(group[0])
         models = {r.name: r.model for r in group if r.model.n_features_in_ == group_data.n_features}
         if not models:
             raise LatentspaceError(f"no run's model takes the {group_data.n_features} features of {group_data.name}")

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..data import Dataset
-from ..errors import CheckpointError, LatentspaceError
+from ..errors import CheckpointError, LatentspaceError, printable
 from ..report.explorer import EXPLORER_INTRO, add_explorer, cannot_draw, describe_skipped
 from ..report.html import Report, Section
 from ..report.latent_plots import (
@@ -26,6 +26,7 @@ from ..report.latent_plots import (
     plot_traversals,
 )
 from ..report.plots import plot_reconstructions, plot_samples, plot_training_curves
+from ..report.rows import RowView
 from ..report.samplers import model_samples
 from . import runs
 from .runs import EVALUATION_FILE
@@ -71,7 +72,7 @@ def read_run(path: str | Path, allow_import: bool = False) -> RunRecord:
     evaluation = read_json_if_present(path / EVALUATION_FILE)
     model = runs.load_run_model(path, allow_import)
     history = read_history(path / "history.csv") or list(getattr(model, "history_", []))
-    return RunRecord(path, path.name, config, metrics, history, model, evaluation)
+    return RunRecord(path, printable(path.name), config, metrics, history, model, evaluation)
 
 
 def read_json_if_present(path: Path) -> dict[str, Any]:
@@ -149,19 +150,16 @@ def build_runs_report(paths: list[str | Path], n_examples: int = 10, seed: int =
     return report
 
 
-def load_group_data(key: tuple) -> Dataset:
-    """The data set of a ``RunRecord.data_key``."""
-    name, data_dir, split_seed, options = key
-    if name is None:
-        raise LatentspaceError("the run's config.json does not name its data set")
-    return runs.DataSource(name, data_dir, int(split_seed or 0), json.loads(options)).load()
+def load_group_data(record: RunRecord) -> Dataset:
+    """The data set of a run (and of every run with its ``data_key``)."""
+    return runs.DataSource.of_run(record.path, record.config).load()
 
 
 def add_data_set_sections(report: Report, group: list[RunRecord], key: tuple, n_examples: int, seed: int,
                           several: bool) -> None:
     suffix = f" ({key[0]})" if several else ""
     try:
-        data = load_group_data(key)
+        data = load_group_data(group[0])
     except (LatentspaceError, OSError) as e:
         report.section(f"Pictures{suffix}").text(f"Figures skipped: the data set could not be read ({e}).", note=True)
         return
@@ -171,7 +169,7 @@ def add_data_set_sections(report: Report, group: list[RunRecord], key: tuple, n_
                                                  "out of its figures.", note=True)
     if not models:
         return
-    X, shape = data.X_test, data.image_shape
+    X, shape = data.X_test, RowView.of(data)
     report.section(f"Reconstructions{suffix}", "The same held-out examples (top row) reconstructed by each run's "
                    "model: sharper and more faithful rows are better.").figure(
         plot_reconstructions(models, X, shape, n=n_examples), "Originals above, one row per run.", name=f"reconstructions{suffix}")
@@ -205,9 +203,9 @@ def add_data_set_sections(report: Report, group: list[RunRecord], key: tuple, n_
 def add_interpolations(section: Section, models: dict, data: Dataset, seed: int, suffix: str) -> None:
     X = data.X_test
     pairs = np.random.default_rng(seed + 1).choice(len(X), size=(min(3, len(X) // 2), 2), replace=False)
-    section.figure(plot_interpolations(models, X[pairs[:, 0]], X[pairs[:, 1]], data.image_shape),
+    section.figure(plot_interpolations(models, X[pairs[:, 0]], X[pairs[:, 1]], RowView.of(data)),
                    "Start, decoded points along the line between the codes, end; one strip per run and pair.",
                    name=f"interpolations{suffix}")
     for name, model in models.items():
-        section.figure(plot_traversals(model, X, data.image_shape, index=int(pairs[0, 0]), title=name),
+        section.figure(plot_traversals(model, X, RowView.of(data), index=int(pairs[0, 0]), title=name),
                        f"{name}: one latent dimension moved at a time.", name=f"traversal-{name}")

@@ -42,7 +42,7 @@ from ..data import Dataset, load_dataset
 from ..errors import CheckpointError, LatentspaceError
 from ..estimators import load
 from ..estimators._card import CARD_FILE, model_card
-from ..estimators._checkpoint import CONFIG_FILE, read_config
+from ..estimators._checkpoint import CONFIG_FILE, FORMAT, read_config
 from ..training import state as train_state
 
 MODEL_DIR = "model"
@@ -269,8 +269,13 @@ class DataSource:
     def of_run(cls, path: str | Path, config: dict[str, Any] | None = None) -> DataSource:
         """The data source a run's config.json names."""
         config = read_run_config(path) if config is None else config
+        if config.get("format") == FORMAT:  # the folder's config.json is a checkpoint's: save() wrote it
+            raise LatentspaceError(
+                f"{path}: a model saved by save(), not a run folder of `latentspace train`, so it does not record "
+                "the data it was trained on; pass --data NAME|PATH"
+            )
         if not config.get("data"):
-            raise LatentspaceError(f"{Path(path) / 'config.json'}: does not name the run's data set; pass --data")
+            raise LatentspaceError(f"{Path(path) / 'config.json'}: does not name the run's data set; pass --data NAME|PATH")
         options = config.get("data_options") or {}
         if not isinstance(options, dict):
             raise CheckpointError(f"{Path(path) / 'config.json'}: data_options must be a mapping")
