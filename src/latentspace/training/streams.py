@@ -78,6 +78,12 @@ def batch_rows(batch) -> tuple[torch.Tensor, tuple[int, ...] | None]:
     return x.detach().reshape(x.shape[0], -1).to(torch.float32), example
 
 
+def collate_batch(items):
+    """torch's ``default_collate``, except that a whole batch (a tensor or array that a Dataset's
+    ``__getitems__`` read in one go) passes as it is."""
+    return items if isinstance(items, (torch.Tensor, np.ndarray)) else collate(items)
+
+
 class DatasetSource:
     """A map-style Dataset, or the part ``indices`` of one; batches fetched through a DataLoader."""
 
@@ -87,17 +93,32 @@ class DatasetSource:
         self.n = len(self.indices)
 
     def _loader(self, batches: Iterable[list[int]]) -> Iterator[torch.Tensor]:
-        for batch in DataLoader(self.dataset, batch_sampler=batches, collate_fn=collate, num_workers=0):
+        for batch in DataLoader(self.dataset, batch_sampler=batches, collate_fn=collate_batch, num_workers=0):
             yield batch
 
     def sequential(self, rows: int = PASS_ROWS) -> Iterator:
         """Every item once, in order (the scan, validation, inference)."""
-        return self._loader([self.indices[a : a + rows].tolist() for a in range(0, self.n, rows)])
+        return self._loader(IndexBatches(self.indices, rows))
 
     def epoch(self, generator: torch.Generator, batch_size: int, world: World) -> tuple[list[int], object]:
         order = self.indices[shard(torch.randperm(self.n, generator=generator), world).numpy()]
-        batches = [order[a : a + batch_size].tolist() for a in range(0, len(order), batch_size)]
-        return [len(b) for b in batches], lambda start: self._loader(batches[start:])
+        sizes = [min(batch_size, len(order) - a) for a in range(0, len(order), batch_size)]
+        return sizes, lambda start: self._loader(IndexBatches(order, batch_size, start))
+
+
+class IndexBatches:
+    """The index lists of batches of ``order``, from batch ``start`` on, made as they are asked for (a
+    list of them all would hold a Python int per row: 70 MB for 2 million rows)."""
+
+    def __init__(self, order: np.ndarray, batch_size: int, start: int = 0):
+        self.order, self.batch_size, self.start = order, batch_size, start
+
+    def __len__(self) -> int:
+        return max(0, -(-len(self.order) // self.batch_size) - self.start)
+
+    def __iter__(self) -> Iterator[list[int]]:
+        for a in range(self.start * self.batch_size, len(self.order), self.batch_size):
+            yield self.order[a : a + self.batch_size].tolist()
 
 
 class IterableSource:
