@@ -94,6 +94,10 @@ def read_parquet(path: Path, label_column: str | int | None = None) -> tuple[np.
     except Exception as e:  # pyarrow's own error types: one line naming the file
         raise DataError(f"{path}: not a readable Parquet file ({e})") from None
     names = list(meta.schema_arrow.names)
+    if isinstance(label_column, str) and label_column not in names and label_column.isdigit():
+        label_column = int(label_column)  # the command line's --label-column 3
+    if isinstance(label_column, int) and not 0 <= label_column < len(names):
+        raise DataError(f"{path}: no column {label_column}; the file has {len(names)}")
     label = names[label_column] if isinstance(label_column, int) else label_column
     if label is not None and label not in names:
         raise DataError(f"{path}: no column {label!r}; columns: {', '.join(names[:10])}")
