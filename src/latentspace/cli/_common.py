@@ -53,7 +53,7 @@ def add_data_arguments(parser: argparse.ArgumentParser, default: str | None = "d
 def add_file_arguments(parser: argparse.ArgumentParser):
     """How to read a data file: CSV columns, .npz arrays, image folders, memory-mapping."""
     group = parser.add_argument_group("data file options")
-    group.add_argument("--label-column", default=None, metavar="NAME|INDEX", help="CSV: the column holding labels")
+    group.add_argument("--label-column", default=None, metavar="NAME|INDEX", help="CSV or Parquet: the column holding labels")
     group.add_argument("--no-header", dest="header", action="store_false", default=None,
                        help="CSV: the first row is data (default: a non-numeric first row is a header)")
     group.add_argument("--x-key", default=None, metavar="KEY", help=".npz: the array holding the data")

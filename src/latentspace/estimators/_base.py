@@ -8,6 +8,7 @@ validation split, seeding, chunked inference, and the fitted attributes.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -42,6 +43,7 @@ from ..training.batches import (
 )
 from ..training.config import WarmStart
 from ..training.loop import as_batches, preload_optimizer
+from ..training.streams import StreamBatches, is_stream, per_batch_rows, scan, stream_source
 from ..training.threads import resolve_threads, using_threads
 from ._checkpoint import jsonable_params, save_estimator
 from ._modules import check_contract, custom_parts, fresh_copy
@@ -143,6 +145,31 @@ def sentences(e: BaseException) -> str:
 def spaced_rows(n: int, at_most: int) -> np.ndarray:
     """Indices of at most ``at_most`` rows spread evenly over ``n``, sorted and distinct."""
     return np.unique(np.linspace(0, n - 1, min(n, at_most)).astype(np.int64))
+
+
+def stream_digest(X, n_rows: int, n_features: int) -> dict:
+    """What a model card says of data that came as a stream: its kind and size (its bytes are not hashed:
+    that would be a pass of its own over data that may not fit anywhere)."""
+    return {"source": type(X).__name__, "shape": [int(n_rows), int(n_features)], "dtype": "float32",
+            "sha256": None, "sampled": False}
+
+
+def streamable(method):
+    """Let a per-example method take data in batches (a Dataset, a DataLoader, an iterable of batches):
+    applied batch by batch, outputs concatenated (tuples element by element)."""
+
+    @functools.wraps(method)
+    def per_example(self, X, *args, **kwargs):
+        if not is_stream(X):
+            return method(self, X, *args, **kwargs)
+        outputs = [method(self, batch, *args, **kwargs) for batch in per_batch_rows(X)]
+        if not outputs:
+            raise DataError("the data source gave no batches; need at least one example")
+        if isinstance(outputs[0], tuple):
+            return tuple(np.concatenate(parts) for parts in zip(*outputs, strict=True))
+        return np.concatenate(outputs)
+
+    return per_example
 
 
 def seed_from(random_state) -> int:
@@ -283,6 +310,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         X,
         y=None,
         *,
+        validation_data=None,
         checkpoint_dir=None,
         checkpoint_every: int | None = None,
         resume: bool = False,
@@ -291,14 +319,21 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         """Train on rows ``X`` ``(n_samples, n_features)`` or images ``(n_samples, C, H, W)`` /
         ``(n_samples, H, W)``; ``y`` is ignored. Returns ``self``.
 
+        ``X`` may also arrive in batches: a torch ``Dataset`` (its items are examples, optionally with
+        labels), a ``DataLoader``, or any re-iterable of batches (arrays or tensors, or (features,
+        labels) tuples). It is streamed: one pass for the scaling's statistics, then one pass per epoch,
+        holding a few batches at a time (``latentspace.training.streams``; docs/data.md's recipes). A
+        Dataset is shuffled and split (``validation_fraction``) here; a loader's order is its own.
+        ``validation_data``: held-out data of any of these kinds, in place of the split.
+
         ``X`` may be a ``np.memmap`` (``np.load(path, mmap_mode="r")``), even one larger than RAM: it is
         streamed in chunks and never loaded whole. With ``checkpoint_dir`` a resumable checkpoint is
         written there after every epoch (and every ``checkpoint_every`` steps); ``resume=True``
         continues from it, ending with the same weights as an uninterrupted run. Under torchrun, every
         process calls ``fit`` on the same ``X`` and trains on its shard (DistributedDataParallel).
         """
-        return self._fit(X, checkpoint_dir=checkpoint_dir, checkpoint_every=checkpoint_every, resume=resume,
-                         resume_hint=resume_hint)
+        return self._fit(X, validation_data=validation_data, checkpoint_dir=checkpoint_dir,
+                         checkpoint_every=checkpoint_every, resume=resume, resume_hint=resume_hint)
 
     def partial_fit(self, X, y=None):
         """One optimiser pass over ``X`` (rows, images or a ``np.memmap``, as ``fit`` takes), continuing
@@ -312,8 +347,8 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         """
         return self._fit(X, partial=True)
 
-    def _fit(self, X, *, checkpoint_dir=None, checkpoint_every: int | None = None, resume: bool = False,
-             resume_hint: str | None = None, partial: bool = False):
+    def _fit(self, X, *, validation_data=None, checkpoint_dir=None, checkpoint_every: int | None = None,
+             resume: bool = False, resume_hint: str | None = None, partial: bool = False):
         """``fit``, or with ``partial`` one pass of ``partial_fit``."""
         self._validate_params()
         warm = (partial or bool(getattr(self, "warm_start", False))) and hasattr(self, "model_")
@@ -322,8 +357,15 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         preload_optimizer()  # overlaps torch.optim's first-use import with the data preparation below
         world = distributed.setup(self.device_)  # under torchrun: joins the group, picks this rank's GPU
         seed = seed_from(self.random_state) + (self.n_iter_ if warm else 0)  # a warm start draws new orders
-        if isinstance(X, np.memmap) and X.ndim == 2:
-            train_data, val_data, n_features, low, high = self._streamed(X, seed, warm, split=not partial)
+        split = not partial and validation_data is None
+        if is_stream(X):
+            train_data, val_data, n_features, low, high, example = self._from_stream(X, seed, warm, world, split)
+            if warm:
+                self._check_example_shape(example)
+            else:
+                self._fit_image_shape(n_features, example)
+        elif isinstance(X, np.memmap) and X.ndim == 2:
+            train_data, val_data, n_features, low, high = self._streamed(X, seed, warm, split=split)
             if not warm:
                 self._fit_image_shape(n_features, None)
         else:
@@ -333,7 +375,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
             X = self._checked_data(X, reset=not warm)
             if not warm:
                 self._fit_image_shape(X.shape[1], example)
-            X_train, X_val = (X, None) if partial else self._split(X, seed)
+            X_train, X_val = self._split(X, seed) if split else (X, None)
             if not warm:
                 self._fit_scaling(X_train)
             scaled = self._scale(X_train)
@@ -341,6 +383,8 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
             low = high = None  # the range is scanned only when the likelihood needs it
             train_data = self._to_tensor(scaled)
             val_data = None if X_val is None else self._to_tensor(self._scale(X_val))
+        if validation_data is not None:
+            val_data = self._validation_source(validation_data)
         n_val = 0 if val_data is None else int(val_data.n if hasattr(val_data, "n") else val_data.shape[0])
         self._resolve_budget(int(train_data.n if hasattr(train_data, "n") else train_data.shape[0]), n_val > 0,
                              world.size)
@@ -368,7 +412,8 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
             config.epochs = self.n_iter_ + int(self.epochs_)
         if warm:
             warm_start = WarmStart(self.n_iter_, getattr(self, "_optimizer_state", None))
-        self.training_data_ = array_digest(X)  # what the model card names (bounded: sampled past 256 MB)
+        # what the model card names (bounded: sampled past 256 MB; a stream's bytes are not hashed)
+        self.training_data_ = stream_digest(X, train_data.n, n_features) if is_stream(X) else array_digest(X)
         checkpoints = None if checkpoint_dir is None else CheckpointPlan(
             checkpoint_dir, checkpoint_every, resume, resume_hint, self._fingerprint(n_features, self.training_data_, seed, world)
         )
@@ -461,6 +506,43 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         val_data = MemmapBatches(reader, val_ranges, self.offset_, self.scale_, self.device_) if val_ranges else None
         return train_data, val_data, reader.n_features, low, high
 
+    def _from_stream(self, X, seed: int, warm: bool, world, split: bool):
+        """Batch sources over a Dataset, DataLoader or iterable of batches, after one pass for the
+        scaling's statistics (kept from the earlier fit on a warm start) and the data's checks."""
+        fraction = float(self.validation_fraction) if split else 0.0
+        source, val_source = stream_source(X, fraction, seed, int(self.batch_size))
+        found = scan(source, world)
+        n_features = int(found.stats.mean.shape[0])
+        if warm and n_features != self.n_features_in_:
+            raise DataError(f"X has {n_features} features, but the fitted model has {self.n_features_in_}")
+        self.n_features_in_ = n_features
+        if hasattr(self, "feature_names_in_") and not warm:
+            del self.feature_names_in_
+        stats = found.stats
+        if not warm:
+            self._set_scaling(stats.mean, stats.std, stats.min, stats.max)
+        low = float(np.min((stats.min - self.offset_) / self.scale_))
+        high = float(np.max((stats.max - self.offset_) / self.scale_))
+        train_data = StreamBatches(source, self.offset_, self.scale_, self.device_)
+        val_data = None
+        if val_source is not None:
+            scan(val_source, world)  # finiteness of the held-out items
+            val_data = StreamBatches(val_source, self.offset_, self.scale_, self.device_)
+        return train_data, val_data, n_features, low, high, found.example
+
+    def _validation_source(self, V):
+        """``validation_data`` (any kind ``fit`` takes) as a batch source in the model's scale."""
+        if is_stream(V):
+            source, _ = stream_source(V, batch_size=int(self.batch_size))
+            found = scan(source, distributed.setup(self.device_))
+            if found.stats.mean.shape[0] != self.n_features_in_:
+                raise DataError(f"validation_data has {found.stats.mean.shape[0]} features, but X has "
+                                f"{self.n_features_in_}")
+            self._check_example_shape(found.example)
+            return StreamBatches(source, self.offset_, self.scale_, self.device_)
+        V = self._checked_data(self._fitted_rows(V), reset=False)
+        return self._to_tensor(self._scale(V))
+
     def _split_ranges(self, n: int, seed: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         """The streamed split: validation is one seeded contiguous range of rows, training the rest."""
         n_val = int(round(float(self.validation_fraction) * n))
@@ -475,6 +557,14 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         names; a memory-mapped ``X`` is read row by row, never whole)."""
         if hasattr(X, "iloc"):
             return self.transform(X.iloc[spaced_rows(len(X), max_rows)])
+        if is_stream(X):  # the first batches, up to max_rows rows
+            codes, n = [], 0
+            for batch in per_batch_rows(X):
+                codes.append(self.transform(batch)[: max_rows - n])
+                n += codes[-1].shape[0]
+                if n >= max_rows:
+                    break
+            return np.concatenate(codes)
         if not isinstance(X, np.memmap):
             X = np.asarray(X)
             return self.transform(X[spaced_rows(X.shape[0], max_rows)])
@@ -568,6 +658,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         return checked_array(
             lambda: validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=1, reset=reset), X, "X")
 
+    @streamable
     def transform(self, X) -> np.ndarray:
         """Encode: ``(n_samples, n_features)`` or images ``(n_samples, C, H, W)`` / ``(n_samples, H, W)``
         -> ``(n_samples, n_components)``, in ``X``'s float dtype."""
@@ -587,6 +678,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
             raise LatentspaceError(f"codes have {Z.shape[1]} columns but the model has {self.model_.n_latent}")
         return Z
 
+    @streamable
     def reconstruct(self, X) -> np.ndarray:
         """``decode(encode(X))`` in one pass, in ``X``'s own layout (rows stay rows, images stay images)."""
         shape = np.shape(X)
@@ -594,6 +686,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         out = self._map_chunks(lambda x: self.model_.decode(self.model_.encode(x)), self._scale(X))
         return self._unscale(out).astype(X.dtype, copy=False).reshape(shape)
 
+    @streamable
     def score_samples(self, X) -> np.ndarray:
         """Per-example negative reconstruction loss (higher is better), ``(n_samples,)``."""
         X = self._validated(X)

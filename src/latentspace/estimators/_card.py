@@ -46,10 +46,12 @@ def data_section(checkpoint: Mapping[str, Any], name: str | None) -> list[str]:
     data = checkpoint.get("training_data") or {}
     n_features = (checkpoint.get("fitted") or {}).get("n_features_in_")
     hash_note = " (sampled blocks: the array is over 256 MB)" if data.get("sampled") else ""
-    rows = [("name", name or "an array passed to fit"),
+    streamed = data.get("source")
+    unhashed = f"not hashed (a {streamed} streamed to fit)" if streamed else "not recorded"
+    rows = [("name", name or (f"a {streamed} streamed to fit" if streamed else "an array passed to fit")),
             ("shape", " x ".join(str(s) for s in data["shape"]) if data.get("shape") else f"? x {n_features}"),
             ("dtype", data.get("dtype", "?")),
-            ("sha256", f"`{data['sha256']}`{hash_note}" if data.get("sha256") else "not recorded")]
+            ("sha256", f"`{data['sha256']}`{hash_note}" if data.get("sha256") else unhashed)]
     return ["## Data", "", *table(("what", "value"), rows)]
 
 

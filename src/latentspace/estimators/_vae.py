@@ -20,7 +20,7 @@ from ..nn.likelihoods import likelihood_for_data, make_likelihood
 from ..nn.models import IW_CHUNK_ELEMENTS, VariationalAutoencoder
 from ..training import TrainConfig, budget
 from ..training.progress import progress_bar
-from ._base import COMMON_PARAMS, NETWORK_PARAMS, BaseAutoEncoder, seed_from
+from ._base import COMMON_PARAMS, NETWORK_PARAMS, BaseAutoEncoder, seed_from, streamable
 from ._params import Param
 
 VAE_LIKELIHOODS = ("bernoulli", "continuous_bernoulli", "gaussian", "gaussian_learned", "gaussian_calibrated")
@@ -205,6 +205,7 @@ class VAE(BaseAutoEncoder):
     def _generator(self, random_state) -> torch.Generator:
         return torch.Generator(device=self.device_).manual_seed(seed_from(random_state))
 
+    @streamable
     def posterior(self, X) -> tuple[np.ndarray, np.ndarray]:
         """q(z|x) = N(mean, diag(var)): ``(mean, var)``, each ``(n_samples, n_components)``."""
         X = self._validated(X)
@@ -212,6 +213,7 @@ class VAE(BaseAutoEncoder):
         k = self.model_.n_latent
         return both[:, :k].astype(X.dtype), np.exp(both[:, k:]).astype(X.dtype)
 
+    @streamable
     def transform(self, X, *, sample: bool = False, random_state=None) -> np.ndarray:
         """Encode ``(n_samples, n_features) -> (n_samples, n_components)``.
 
@@ -244,6 +246,7 @@ class VAE(BaseAutoEncoder):
         return self._as_examples(self._unscale(out).astype(np.float64))
 
     # ---- likelihoods -----------------------------------------------------------------------------
+    @streamable
     def score_samples(self, X, n_samples: int = 16, random_state=0) -> np.ndarray:
         """Per-example ELBO in nats (higher is better), shape ``(len(X),)``.
 
@@ -269,6 +272,7 @@ class VAE(BaseAutoEncoder):
                 out.append(self.model_.elbo_with_noise(x, eps).cpu().numpy())
         return np.concatenate(out).astype(np.float64)
 
+    @streamable
     def log_likelihood(self, X, k: int = 1000, random_state=0, progress: bool | None = None) -> np.ndarray:
         """Importance-weighted estimate of log p(x) with ``k`` samples, nats, shape ``(len(X),)``.
 
