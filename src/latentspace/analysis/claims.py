@@ -105,7 +105,7 @@ def vae_generates_ae_does_not(tables: dict) -> Verdict | None:
     caveat = sample_quality_caveat(tables, "frechet")
     if vae >= ae_box:
         return Verdict(claim, FAILS, f"Fréchet: VAE prior {vae:.3g}, deep AE random codes {ae_box:.3g}", caveat)
-    fitted = {s: rows[("deep AE", s)]["frechet"] for s in ("gaussian", "gmm10") if ("deep AE", s) in rows}
+    fitted = {s: rows[("deep AE", s)]["frechet"] for s in ("gaussian", "gmm") if ("deep AE", s) in rows}
     better = {s: f for s, f in fitted.items() if f <= vae}
     evidence = f"Fréchet: VAE prior {vae:.3g}, deep AE random codes {ae_box:.3g}"
     if better:

@@ -25,7 +25,7 @@ import numpy as np
 from .._files import atomic_write_bytes, atomic_write_json
 from ..analysis.claims import verdicts
 from ..analysis.heldout import likelihood_metrics
-from ..analysis.protocol import HELDOUT_MSE, comparison_models, has_prior, heldout_mse
+from ..analysis.protocol import HELDOUT_MSE, comparison_models, has_posterior, has_prior, heldout_mse
 from ..data import Dataset, Units
 from ..report import (
     Report,
@@ -130,7 +130,7 @@ def vae_stage(ctx: DemoContext) -> None:
     X = ctx.data.X_test[: ctx.budget.iw_rows]
     rows = []
     iw_k = ctx.budget.iw_samples
-    for name, model in ctx.steps([(n, m) for n, m in ctx.models.items() if has_prior(m)]):
+    for name, model in ctx.steps([(n, m) for n, m in ctx.models.items() if has_posterior(m)]):
         m = likelihood_metrics(model, X, iw_samples=iw_k, random_state=ctx.seed)
         rows.append({"model": name, "k": ctx.k, "likelihood": model.likelihood_, "n_examples": len(X),
                      "neg_elbo": m["neg_elbo"], "neg_elbo_stderr": m["neg_elbo_stderr"],
@@ -175,7 +175,7 @@ def samples_stage(ctx: DemoContext) -> None:
     section = ctx.section(
         "Generating",
         "An AE has no prior, so its samples here come from densities fitted to its training codes (a "
-        f"Gaussian, their bounding box, a 10-Gaussian mixture): these often decode to plausible {ctx.words.rows}, "
+        f"Gaussian, their bounding box, a Gaussian mixture): these often decode to plausible {ctx.words.rows}, "
         "and the box, which puts mass where no code lies, is where implausible ones appear. The VAE samples its "
         f"own prior N(0, I); the regularity table measures how close each sampler's {ctx.words.rows} come to the "
         "data.",

@@ -86,7 +86,7 @@ def regularity_stage(ctx: DemoContext) -> None:
         f"({features.name}; not Inception FID). Lower Fréchet distance and higher precision (samples on the "
         "data manifold) and recall (the manifold covered) are better. The claim under test: an AE cannot generate by "
         "decoding random codes and a VAE can: compare the AE's 'box' and 'gaussian' rows with the VAE's 'prior' row, and "
-        "see how much a 10-Gaussian mixture fitted to the codes (gmm10) recovers: that part of the AE's failure "
+        "see how much a Gaussian mixture fitted to the codes (gmm) recovers: that part of the AE's failure "
         "is the sampler, not the space.",
     )
     ctx.add_table(section, "feature_space", [judging_basis(ctx, features)],
@@ -145,9 +145,9 @@ def sweep_stage(ctx: DemoContext) -> None:
         "samples are best.",
     )
     columns = ("model", "k", HELDOUT_MSE, "sampler", "sample_frechet", "sample_precision",
-               "gmm10_frechet")
+               "gmm_frechet")
     ctx.add_table(section, "sweep", [{c: r[c] for c in columns} for r in rows], "held-out error and sample quality by k")
-    section.figure(plot_latent_sweep(rows, [HELDOUT_MSE, "sample_frechet", "gmm10_frechet"]),
+    section.figure(plot_latent_sweep(rows, [HELDOUT_MSE, "sample_frechet", "gmm_frechet"]),
                    "Against k: reconstruction error (left) and the Fréchet distance of samples (the model's "
                    "own sampler, then a mixture fitted to its codes).", name="latent-sweep")
 

@@ -199,7 +199,7 @@ def add_data_set_sections(report: Report, group: list[RunRecord], key: tuple, n_
     for name, model in models.items():
         samples.update(model_samples(name, model, data.X_train, n=16, seed=seed))
     report.section(f"Generating{suffix}", "Decoded random codes: a VAE's from its prior N(0, I); an AE has no prior, "
-                   "so its codes come from densities fitted to its training codes (Gaussian, bounding box, 10-Gaussian "
+                   "so its codes come from densities fitted to its training codes (Gaussian, bounding box, Gaussian "
                    f"mixture), which often decode to plausible {words.rows}; the box reaches where no code lies.").figure(
         plot_samples(samples, shape, reference=data.X_train), "Samples per run and sampler.", name=f"samples{suffix}")
     add_interpolations(report.section(f"Interpolation and traversals{suffix}", "A regular latent space decodes the "
