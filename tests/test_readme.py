@@ -42,6 +42,12 @@ def test_tracking(tmp_path, monkeypatch, capsys):
     assert (tmp_path / "mlruns").is_dir() and space["loggers"][2].run_id_
 
 
+def test_export(tmp_path, monkeypatch):
+    pytest.importorskip("onnxruntime", reason="onnxruntime is not installed: pip install 'latentspace[onnx]'")
+    space = run_blocks("Export", tmp_path, monkeypatch)
+    assert space["x_hat"].shape == space["data"].X_test.shape
+
+
 def test_the_commands_workflows_from_python(tmp_path, monkeypatch, cli):
     """The library path writes the run folder the command line reads: ``latentspace sample`` uses it."""
     space = run_blocks("Command line", tmp_path, monkeypatch)

@@ -32,6 +32,7 @@ COMMANDS: dict[str, Command] = {
     "sweep": Command("sweep", "held-out error and sample quality of PCA/linear/AE/VAE over latent sizes"),
     "report": Command("report", "write one self-contained HTML report of run folders (side by side)"),
     "explore": Command("explore", "write one offline HTML page to walk the latent space of run folders (decoder in the page)"),
+    "export": Command("export", "write a trained model's encoder and decoder as ONNX graphs that take raw rows"),
     "datasets": Command("datasets", "list the named data sets and whether each is available here"),
 }
 

@@ -10,7 +10,6 @@ from typing import ClassVar
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from ..data.binarize import BINARIZE_MODES, binarize, dynamic_binarizer
 from ..errors import LatentspaceError, PosteriorCollapseWarning
@@ -19,7 +18,8 @@ from ..nn.likelihoods import likelihood_for_data, make_likelihood
 from ..nn.models import IW_CHUNK_ELEMENTS, VariationalAutoencoder
 from ..nn.priors import Prior
 from ..training import TrainConfig, budget
-from ._base import CODE_ROWS, COMMON_PARAMS, NETWORK_PARAMS, BaseAutoEncoder, seed_from
+from ..training.progress import progress_bar
+from ._base import CODE_ROWS, COMMON_PARAMS, NETWORK_PARAMS, BaseAutoEncoder, seed_from, streamable
 from ._params import Param
 
 VAE_LIKELIHOODS = ("bernoulli", "continuous_bernoulli", "gaussian", "gaussian_learned", "gaussian_calibrated")
@@ -211,7 +211,7 @@ class VAE(BaseAutoEncoder):
 
     def fit(self, X, y=None, **fit_params):
         super().fit(X, y, **fit_params)  # sets active_units_ (in _training_codes)
-        warn_if_collapsed(self, None if isinstance(X, np.memmap) else X)
+        warn_if_collapsed(self)
         return self
 
     def _training_codes(self, X) -> np.ndarray:
@@ -231,6 +231,7 @@ class VAE(BaseAutoEncoder):
     def _generator(self, random_state) -> torch.Generator:
         return torch.Generator(device=self.device_).manual_seed(seed_from(random_state))
 
+    @streamable
     def posterior(self, X) -> tuple[np.ndarray, np.ndarray]:
         """q(z|x) = N(mean, diag(var)): ``(mean, var)``, each ``(n_samples, n_components)``."""
         X = self._validated(X)
@@ -238,6 +239,7 @@ class VAE(BaseAutoEncoder):
         k = self.model_.n_latent
         return both[:, :k].astype(X.dtype), np.exp(both[:, k:]).astype(X.dtype)
 
+    @streamable
     def transform(self, X, *, sample: bool = False, random_state=None) -> np.ndarray:
         """Encode ``(n_samples, n_features) -> (n_samples, n_components)``.
 
@@ -267,6 +269,7 @@ class VAE(BaseAutoEncoder):
         return count_active(self.transform(X), threshold)
 
     # ---- likelihoods -----------------------------------------------------------------------------
+    @streamable
     def score_samples(self, X, n_samples: int = 16, random_state=0) -> np.ndarray:
         """Per-example ELBO in nats (higher is better), shape ``(len(X),)``.
 
@@ -292,6 +295,7 @@ class VAE(BaseAutoEncoder):
                 out.append(self.model_.elbo_with_noise(x, eps).cpu().numpy())
         return np.concatenate(out).astype(np.float64)
 
+    @streamable
     def log_likelihood(self, X, k: int = 1000, random_state=0, progress: bool | None = None) -> np.ndarray:
         """Importance-weighted estimate of log p(x) with ``k`` samples, nats, shape ``(len(X),)``.
 
@@ -299,7 +303,8 @@ class VAE(BaseAutoEncoder):
         is bounded whatever ``k`` and ``len(X)``: examples go in chunks of 512 and samples in chunks
         sized so that no intermediate exceeds ~4 MiB. The decoder's products use the kernels measured
         fastest at these shapes, in float32. ``progress``: a progress bar over the examples (None:
-        the estimator's ``verbose``).
+        the estimator's ``verbose``, drawn only on a terminal or in a notebook; True: drawn wherever
+        stderr goes).
         """
         if int(k) < 1:
             raise LatentspaceError(f"k must be >= 1, got {k}")
@@ -311,7 +316,8 @@ class VAE(BaseAutoEncoder):
         # rows of each decoder product: iw_log_likelihood's sample chunks hold ~IW_CHUNK_ELEMENTS numbers
         widest = max(X.shape[1], self.model_.widest_decoder_layer())
         rows = max(1, min(int(k) * min(len(X), IW_EXAMPLE_CHUNK), IW_CHUNK_ELEMENTS // widest))
-        bar = tqdm(total=len(X), desc=f"IW-NLL k={int(k)}", unit="ex", disable=not show, leave=False)
+        bar = progress_bar(total=len(X), desc=f"IW-NLL k={int(k)}", unit="ex", show=show, force=progress is True,
+                           leave=False)
         with torch.inference_mode(), self._compute(rows):
             kernels = backend.choose_kernels(self.model_.decoder, rows).kernels
             with backend.using(kernels):
@@ -328,35 +334,29 @@ def count_active(codes: np.ndarray, threshold: float = ACTIVE_UNIT_THRESHOLD) ->
     return int(np.sum(np.var(codes.astype(np.float64), axis=0) > threshold))
 
 
-#: below this average KL to the prior (nats per example) the posterior has collapsed onto the prior
-COLLAPSE_KL_NATS = 0.5
-#: rows of the training data on which the KL is measured for the collapse check
-COLLAPSE_CHECK_ROWS = 2000
+#: the configurations (their parameters) already warned of collapse in this process
+_COLLAPSE_WARNED: set[str] = set()
 
 
-def mean_kl_to_prior(vae, X) -> float:
-    """Average KL(q(z|x) || p(z)) over the rows of ``X``, nats per example."""
-    return float(vae.kl_to_prior(X).mean())
+def warn_if_collapsed(vae) -> None:
+    """One-line PosteriorCollapseWarning when the posterior has collapsed onto the prior: no latent unit
+    is active (``active_units_``: no posterior mean varies across the training data), so the codes carry
+    nothing about the input. A fit with some units active is not collapsed, however small its KL.
 
-
-def warn_if_collapsed(vae, X) -> None:
-    """One-line PosteriorCollapseWarning when no latent unit is active or the KL is near zero.
-
-    ``X``: (some of) the training data, or None when the KL cannot be measured cheaply (memmaps).
+    Once per configuration and process: GridSearchCV fits a clone per fold, and resets Python's own
+    once-only registry for each (it runs every fold under ``warnings.catch_warnings``).
     """
-    if X is None:
-        kl = None
-    else:  # a DataFrame keeps its column names: the model was fitted with them
-        rows = X.iloc[:COLLAPSE_CHECK_ROWS] if hasattr(X, "iloc") else np.asarray(vae._rows(X)[0])[:COLLAPSE_CHECK_ROWS]
-        kl = mean_kl_to_prior(vae, rows)
-    if vae.active_units_ > 0 and (kl is None or kl >= COLLAPSE_KL_NATS):
+    if vae.active_units_ > 0:
         return
-    measured = f"{vae.active_units_} of {vae.model_.n_latent} latent units active"
-    if kl is not None:
-        measured += f", KL to the prior {kl:.3g} nats per example"
+    params = vae.get_params(deep=False)
+    key = repr(sorted((k, v) for k, v in params.items() if k not in ("verbose", "callbacks", "warm_start")))
+    if key in _COLLAPSE_WARNED:
+        return
+    _COLLAPSE_WARNED.add(key)
     warnings.warn(
-        f"posterior collapse: {measured}; try more epochs (epochs='auto'), a KL warm-up (warmup_epochs), "
-        f"a smaller beta, or likelihood='gaussian_calibrated' for real-valued data",
+        f"posterior collapse: 0 of {vae.model_.n_latent} latent units active (no posterior mean varies with "
+        f"the input, so the codes carry nothing about it); try more epochs (epochs='auto'), a KL "
+        f"warm-up (warmup_epochs), a smaller beta, or likelihood='gaussian_calibrated' for real-valued data",
         PosteriorCollapseWarning, stacklevel=3,
     )
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -34,9 +33,10 @@ from ..data import Dataset, Units
 from ..errors import LatentspaceError
 from ..nn.conv import ConvDecoder
 from ..nn.likelihoods import Likelihood
-from .html import Section
+from .html import Section, script_json
 from .images import display_range
 from .latent_plots import principal_directions
+from .rows import feature_ranges
 
 PRECISIONS = ("float16", "float32")
 #: tensors smaller than this stay float32 whatever the precision: biases and norms cost nothing
@@ -82,8 +82,41 @@ def activation_op(module: nn.Module) -> dict[str, Any] | None:
     return None if not isinstance(module, nn.Module) else _unsupported(module)
 
 
+class UndrawableLayer(LatentspaceError):
+    """A decoder layer the page has no operation for (the caller names where it sits)."""
+
+
 def _unsupported(module: nn.Module):
-    raise LatentspaceError(f"the explorer cannot run a decoder layer of type {type(module).__name__}")
+    raise UndrawableLayer(f"the explorer cannot run a decoder layer of type {type(module).__name__}")
+
+
+def undrawable_layers(module: nn.Module, name: str = "decoder") -> list[str]:
+    """The layers of ``module`` the page cannot run, as ``"decoder.2 (MyBlock)"``: the innermost ones
+    inside the containers the page flattens; a module of the user's own class is one layer (its
+    ``forward`` is Python, which the page cannot read)."""
+    try:
+        layer_ops(module, "float32")
+        return []
+    except UndrawableLayer:
+        pass
+    if isinstance(module, nn.Sequential):
+        return [bad for child_name, child in module.named_children()
+                for bad in undrawable_layers(child, f"{name}.{child_name}")]
+    if isinstance(module, ConvDecoder):
+        return [*undrawable_layers(module.dense, f"{name}.dense"), *undrawable_layers(module.deconv, f"{name}.deconv")]
+    return [f"{name} ({type(module).__name__})"]
+
+
+def cannot_draw(model) -> list[str]:
+    """Why the page cannot run ``model``'s decoder: its undrawable layers and likelihood steps (empty: it can)."""
+    if isinstance(model, PCA) or not hasattr(model, "model_"):
+        return []
+    problems = undrawable_layers(model.model_.decoder)
+    try:
+        mean_op(model.model_.likelihood)
+    except LatentspaceError as e:
+        problems.append(str(e).removeprefix("the explorer cannot compute "))
+    return problems
 
 
 def layer_ops(module: nn.Module, precision: str) -> list[dict[str, Any]]:
@@ -318,6 +351,12 @@ def quantized_rows(X: np.ndarray) -> dict[str, Any]:
     return {"q": packed(q, "u8"), "lo": packed(lo), "step": packed(step)}
 
 
+def feature_ranges_json(X: np.ndarray) -> dict[str, Any]:
+    """Each feature's display range for the page's bars (see ``rows.feature_ranges``)."""
+    lo, hi = feature_ranges(X)
+    return {"feature_lo": packed(lo), "feature_hi": packed(hi)}
+
+
 def dequantized(stored: dict[str, Any]) -> np.ndarray:
     """The rows the page holds, ``(n, n_features)`` float64, from :func:`quantized_rows`'s output."""
     def unpack(p):
@@ -339,6 +378,7 @@ def explorer_payload(
     max_references: int = MAX_REFERENCES,
     seed: int = 0,
     units: Units | None = None,
+    feature_names: list[str] | None = None,
 ) -> dict[str, Any]:
     """The JSON the page reads: the data (held-out points, their labels, the reference training rows,
     how to display a row) and one entry per model (see :func:`explorer_model`).
@@ -366,13 +406,26 @@ def explorer_payload(
         "n_features": int(X_train.shape[1]), "image_shape": shape,
         "vrange": list(display_range(X_ref, in_units(X_points))),
         "distance_scale": None if units is None else packed(units.scale),
+        "feature_names": [str(n) for n in (feature_names or [])],
+        **({} if shape is not None else feature_ranges_json(X_ref)),
         "labels": None if labels is None else [int(v) for v in labels],
         "label_names": [str(n) for n in (label_names or [])],
         "reference": {**quantized_rows(X_ref), "index": reference.tolist(),
                       "labels": None if y_train is None else [int(v) for v in np.asarray(y_train)[reference]]},
     }
-    entries = [explorer_model(name, model, X_fit, X_points, precision, seed, units) for name, model in models.items()]
-    return {"data": data, "models": entries}
+    skipped = {name: problems for name, model in models.items() if (problems := cannot_draw(model))}
+    if len(skipped) == len(models):
+        raise LatentspaceError("the explorer cannot draw " + describe_skipped(skipped))
+    entries = [explorer_model(name, model, X_fit, X_points, precision, seed, units)
+               for name, model in models.items() if name not in skipped]
+    return {"data": data, "models": entries, "skipped": skipped}
+
+
+def describe_skipped(skipped: dict[str, list[str]]) -> str:
+    """One sentence naming each model the page leaves out and the layers why."""
+    names = "; ".join(f"{name}: {', '.join(problems)}" for name, problems in skipped.items())
+    return (f"{names} (the page runs Linear, ConvTranspose2d, Batch/GroupNorm and the usual activations; "
+            "a module of your own class runs Python, which the page cannot)")
 
 
 def package_text(name: str) -> str:
@@ -381,7 +434,7 @@ def package_text(name: str) -> str:
 
 def explorer_html(payload: dict[str, Any], element_id: str = "latent-explorer") -> str:
     """The fragment: the explorer's markup, its data as JSON, its style and its script (all inline)."""
-    data = json.dumps(payload, separators=(",", ":")).replace("</", "<\\/")
+    data = script_json(payload)
     return (
         f'<div class="ls-explorer" id="{html.escape(element_id)}" data-explorer>'
         f'<script type="application/json" class="ls-explorer-data">{data}</script>'
@@ -421,8 +474,11 @@ def add_explorer(
 ) -> dict[str, Any]:
     """Put the explorer of ``models`` (fitted on ``data``) into ``section``; returns the page's payload."""
     payload = explorer_payload(models, data.X_train, data.X_test, data.y_train, data.y_test, data.image_shape,
-                               data.label_names, precision, max_points, max_references, seed, data.units)
+                               data.label_names, precision, max_points, max_references, seed, data.units,
+                               data.feature_names)
     section.text(describe_budget(payload))
+    if payload["skipped"]:
+        section.text("Not in the explorer: " + describe_skipped(payload["skipped"]) + ".", note=True)
     section.markup(explorer_html(payload, element_id=f"{section.id}-explorer"))
     return payload
 
@@ -431,6 +487,8 @@ __all__ = [
     "EXPLORER_INTRO",
     "PRECISIONS",
     "add_explorer",
+    "cannot_draw",
+    "describe_skipped",
     "decoder_program",
     "dequantized",
     "explorer_html",

@@ -54,6 +54,14 @@ def demo_features(ctx: DemoContext):
     return ctx.shared["features"]
 
 
+def judging_basis(ctx: DemoContext, features) -> dict:
+    """What the sample-quality numbers rest on (the verdicts read it to say where a claim is weak)."""
+    return {"feature_space": features.name, "dim": features.dim, "heldout_rows": len(ctx.data.X_test),
+            "n_features": ctx.data.n_features, "images": ctx.data.image_shape is not None,
+            "classes": len(np.unique(ctx.data.y_train)) if ctx.data.y_train is not None else 0,
+            "classifier_test_accuracy": features.meta.get("test_accuracy")}
+
+
 def regularity_stage(ctx: DemoContext) -> None:
     """Sample quality by sampler, interpolation midpoints, and the VAE's KL split (issue: regularity)."""
     features = demo_features(ctx)
@@ -81,6 +89,8 @@ def regularity_stage(ctx: DemoContext) -> None:
         "see how much a Gaussian mixture fitted to the codes (gmm) recovers: that part of the AE's failure "
         "is the sampler, not the space.",
     )
+    ctx.add_table(section, "feature_space", [judging_basis(ctx, features)],
+                  "where samples are judged: the feature space, and the held-out rows they are compared with")
     ctx.add_table(section, "sample_quality", sample_rows,
                   f"{n} decoded samples per model and sampler against the held-out data")
     ctx.add_table(section, "interpolation", interp_rows,
@@ -112,7 +122,7 @@ def memorize_stage(ctx: DemoContext) -> None:
                   "50 training examples, 1-D latent space; 'beyond' = codes past the ends of the line")
     for name, line in result.lines.items():
         section.figure(
-            plot_memorising_lines({name: line}, ctx.image_shape),
+            plot_memorising_lines({name: line}, ctx.view),
             f"{name}: decoded points along its 1-D code line; * marks a training example's code.",
             name=f"memorize-{name}",
         )
