@@ -21,6 +21,7 @@ from sklearn.decomposition import PCA
 
 from latentspace import VAE, AutoEncoder, LinearAutoEncoder
 from latentspace.cli import main
+from latentspace.errors import printable
 from latentspace.nn.mlp import ACTIVATIONS
 from latentspace.report.explorer import add_explorer, dequantized
 from latentspace.report.html import Report
@@ -238,12 +239,73 @@ def test_explore_command_errors_are_one_line(ae_run, tmp_path, capsys):
     assert not (tmp_path / "e.html").exists()
 
 
+#: names that broke the page (a JSON block that escaped only "</"), or could: comment and script
+#: openers, entities, CDATA ends, the two JavaScript line separators, quotes, a lone surrogate of a
+#: file name that was not UTF-8
+HOSTILE_NAMES = ["x<!--<script>", "</script><script>window.pwned=1</script>", "a&amp;b&lt;", "]]>-->",
+                 "line\u2028sep\u2029par", "q\"uo'te`", "\udcff"]
+
+
+def test_script_json_escapes_every_character_that_can_break_the_block():
+    from latentspace.report.html import script_json
+
+    value = {"names": HOSTILE_NAMES, HOSTILE_NAMES[0]: [HOSTILE_NAMES[1]]}
+    text = script_json(value)
+    assert not re.search("[<>&\u2028\u2029]", text) and text.isascii()
+    assert json.loads(text) == value
+
+
+@pytest.fixture(scope="module")
+def hostile_runs(tmp_path_factory):
+    """Two run folders with hostile names, trained on a folder of images whose class folders (the class
+    names) are hostile too."""
+    from PIL import Image
+
+    root = tmp_path_factory.mktemp("hostile")
+    rng = np.random.default_rng(0)
+    classes = [n.replace("/", "&#47;") for n in HOSTILE_NAMES]
+    images = root / "images<!--<script>&"
+    for c, name in enumerate(classes):
+        (images / name).mkdir(parents=True)
+        for i in range(12):
+            pixels = np.clip(rng.normal(30 * c, 40, (8, 8)), 0, 255).astype(np.uint8)
+            Image.fromarray(pixels).save(images / name / f"{i}.png")
+    runs = [root / classes[0], root / classes[1]]
+    for run in runs:
+        assert main(["train", "ae", "--data", str(images), "--n-components", "2", "--epochs", "1", "--hidden", "8",
+                     "--out", str(run), "--quiet"]) == 0
+    return runs, classes
+
+
 @pytest.fixture(scope="module")
 def counts_vae(digits):
     """A VAE on digits' raw 0-16 counts: likelihood="auto" picks the calibrated Gaussian (identity mean)."""
     counts = replace(digits, X_train=digits.X_train * 16, X_test=digits.X_test * 16)
     vae = tiny(VAE, n_components=2, hidden=(64,), epochs=3).fit(counts.X_train)
     return vae, counts
+
+
+@browser
+@needs_chromium
+def test_hostile_names_leave_a_live_page(chromium, hostile_runs, tmp_path):
+    """Run folders, data path and class names that open comments and scripts: `explore` and `report`
+    write pages whose explorer works (every model listed by its exact name, class names intact), that run
+    no script but their own, and show no error."""
+    runs, classes = hostile_runs
+    for command in ("explore", "report"):
+        page = tmp_path / f"{command}.html"
+        assert main([command, *map(str, runs), "--out", str(page)]) == 0
+        chromium.errors.clear()
+        chromium.open(page.as_uri())
+        assert chromium.evaluate("window.latentExplorers.length") == 1, command
+        options = chromium.evaluate("Array.from(document.querySelectorAll('[data-role=model] option'),"
+                                    " o => o.textContent)")
+        assert [o.rsplit(" (", 1)[0] for o in options] == [r.name for r in runs]
+        shown = [printable(c) for c in sorted(classes)]  # the lone surrogate as "\\udcff", the rest as it is
+        assert chromium.evaluate("window.latentExplorers[0].data.label_names") == shown
+        assert chromium.evaluate("typeof window.pwned") == "undefined"
+        chromium.evaluate("window.latentExplorers[0].sample()")
+        assert chromium.errors == [], (command, chromium.errors)
 
 
 @browser
@@ -321,4 +383,33 @@ def test_page_shows_the_demos_standardised_data_in_the_users_units(chromium, cou
     assert state["nearest"]["index"] == payload["data"]["reference"]["index"][int(np.argmin(d))]
     assert abs(state["nearest"]["distance"] - d.min()) < 1e-2
     assert "(standardised)" in chromium.evaluate("document.querySelector('[data-role=nearest-caption]').textContent")
+    assert chromium.errors == []
+
+
+@browser
+@needs_chromium
+def test_table_rows_show_as_bars_named_on_hover(chromium, tmp_path):
+    """A real table (wine, standardised as the demo does): the decoded row is drawn as bars, and hovering
+    bar j names feature j and gives the decoded value in the data's own units."""
+    from latentspace.datasets import load_dataset
+    from latentspace.workflows.demo import standardised
+
+    data = standardised(load_dataset("wine"))
+    ae = tiny(AutoEncoder, n_components=2, hidden=(16,), epochs=20).fit(data.X_train)
+    page = tmp_path / "wine.html"
+    write_page(page, [({"AE": ae}, data, "float32")])
+    chromium.open(page.as_uri())
+    state = chromium.evaluate("window.latentExplorers[0].state()")
+    decoded = data.in_units(torch_decodes(ae, np.array([state["z"]])))[0]
+    x0, y0, w, h = chromium.evaluate("(() => { const c = document.querySelector('[data-role=decoded]');"
+                                     " c.scrollIntoView(); const r = c.getBoundingClientRect();"
+                                     " return [r.left, r.top, r.width, r.height]; })()")
+    assert chromium.evaluate("document.querySelector('[data-role=decoded]').dataset.bars") == "1"
+    for j in (0, 4, 12):  # alcohol (%), magnesium (mg/l), proline
+        chromium.mouse("mouseMoved", x0 + (j + 0.5) / 13 * w, y0 + 0.5 * h)
+        text = chromium.evaluate("document.querySelector('[data-role=feature-readout]').textContent")
+        name, value = re.match(r"(.+) = (-?[\d.]+) \(data", text).groups()
+        assert name == data.feature_names[j]
+        assert abs(float(value) - decoded[j]) <= 0.006 * max(1.0, abs(decoded[j])), (text, decoded[j])
+    assert decoded[12] > 100  # proline, in mg/l: the user's units, not a z-score
     assert chromium.errors == []

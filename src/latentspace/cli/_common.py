@@ -12,16 +12,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._families import NAMES
 from .._files import atomic_write_npy
-from ..data import Dataset
+from ..data import NAMED, Dataset
 from ..errors import LatentspaceError
 
 if TYPE_CHECKING:
     from ..estimators._params import Param
 
-#: the models ``train`` fits, by the name the command line uses (``workflows.train.MODEL_CLASSES``
-#: maps them to their estimator classes; named here too so that --help needs no torch)
-MODELS = ("ae", "linear", "vae")
+#: the models ``train`` fits, by the name the command line uses (the registry in _families.py, which
+#: also names their estimator classes; read without torch, so --help needs none)
+MODELS = NAMES
 
 
 def model_class(model: str) -> type:
@@ -40,7 +41,7 @@ CLI_DEFAULTS = {"random_state": 0}
 def add_data_arguments(parser: argparse.ArgumentParser, default: str | None = "digits", required: bool | None = None) -> None:
     parser.add_argument(
         "--data", default=default, required=default is None if required is None else required, metavar="NAME|PATH",
-        help="named data set (digits, fashion-mnist, mnist), an array file (.npy, .npz, .csv, IDX/.gz) "
+        help=f"named data set ({', '.join(NAMED)}), an array file (.npy, .npz, .csv, IDX/.gz) "
         f"or a folder of images (default: {default})",
     )
     parser.add_argument("--data-dir", default=None, metavar="DIR", help="folder holding a named set's files")
@@ -53,7 +54,7 @@ def add_data_arguments(parser: argparse.ArgumentParser, default: str | None = "d
 def add_file_arguments(parser: argparse.ArgumentParser):
     """How to read a data file: CSV columns, .npz arrays, image folders, memory-mapping."""
     group = parser.add_argument_group("data file options")
-    group.add_argument("--label-column", default=None, metavar="NAME|INDEX", help="CSV: the column holding labels")
+    group.add_argument("--label-column", default=None, metavar="NAME|INDEX", help="CSV or Parquet: the column holding labels")
     group.add_argument("--no-header", dest="header", action="store_false", default=None,
                        help="CSV: the first row is data (default: a non-numeric first row is a header)")
     group.add_argument("--x-key", default=None, metavar="KEY", help=".npz: the array holding the data")
@@ -99,6 +100,16 @@ def data_source(args: argparse.Namespace):
 
 def load_data(args: argparse.Namespace) -> Dataset:
     return data_source(args).load()
+
+
+def add_allow_import_argument(parser: argparse.ArgumentParser) -> None:
+    """``--allow-import``: ``load(..., allow_import=True)`` for models saved with their own networks."""
+    parser.add_argument(
+        "--allow-import", action="store_true",
+        help="open models saved with their own encoder/decoder classes by importing the recorded classes and "
+        "building them with no arguments (as load(..., allow_import=True); refused by default: importing runs "
+        "the module's code, so only for folders you trust, with the classes on PYTHONPATH)",
+    )
 
 
 def add_threads_argument(parser: argparse.ArgumentParser) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, printable
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,12 @@ class Dataset:
     def in_units(self, X: np.ndarray) -> np.ndarray:
         """Rows of this data set (or decoded like them) in the user's units."""
         return np.asarray(X) if self.units is None else self.units.to_units(X)
+
+    def __post_init__(self) -> None:
+        # names come from file and folder names and CSV cells: shown in pages, plots and messages, they
+        # must be one printable line (matplotlib refuses the lone surrogates of a non-UTF-8 file name)
+        self.name = printable(self.name)
+        self.label_names = [printable(n) for n in self.label_names]
 
     @property
     def n_features(self) -> int:

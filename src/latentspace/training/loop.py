@@ -97,8 +97,9 @@ VALIDATION_NOISE_OFFSET = 7_777_777
 
 
 def as_batches(X) -> TensorBatches | MemmapBatches:
-    """A batch source: tensors take the in-memory fast path; sources pass through."""
-    return X if isinstance(X, (TensorBatches, MemmapBatches)) else TensorBatches(X)
+    """A batch source: tensors take the in-memory fast path; sources (anything with ``plan``, as the
+    memmap and stream ones) pass through."""
+    return X if isinstance(X, (TensorBatches, MemmapBatches)) or hasattr(X, "plan") else TensorBatches(X)
 
 
 @torch.inference_mode()
@@ -175,7 +176,8 @@ def train(
     val = None if X_val is None else as_batches(X_val)
     seeds = {"shuffle_seed": draw_seed(generator), "noise_seed": draw_seed(generator)}
     noise = torch.Generator(device=device).manual_seed(seeds["noise_seed"] + NOISE_RANK_STRIDE * world.rank)
-    steps_per_epoch = budget.steps_per_epoch(data.n, config.batch_size, world.size)
+    # a stream of the user's own batches knows its step count; the others follow the batch size
+    steps_per_epoch = getattr(data, "steps_per_epoch", None) or budget.steps_per_epoch(data.n, config.batch_size, world.size)
     backend.check_precision(config.precision, device)
     choice = backend.choose_kernels(model, config.batch_size, config.precision)
     optimizer = make_optimizer(model, config)

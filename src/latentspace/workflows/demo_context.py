@@ -12,6 +12,8 @@ from typing import Any
 from ..analysis.protocol import KINDS
 from ..data import Dataset
 from ..report import Report, Section, text_table
+from ..report.rows import RowView
+from ..report.wording import DataWords
 from ..training.budget import steps_per_epoch
 from ..training.progress import progress_bar
 
@@ -103,6 +105,16 @@ class DemoContext:
     @property
     def image_shape(self):
         return self.data.image_shape
+
+    @property
+    def words(self) -> DataWords:
+        """How captions speak of this data set: its rows, classes and features."""
+        return DataWords.of(self.data)
+
+    @property
+    def view(self) -> RowView:
+        """How the figures show a row: an image or named features, in the user's units."""
+        return RowView.of(self.data)
 
     def steps(self, items: Iterable, total: int | None = None) -> Iterable:
         """Iterate ``items`` under this stage's progress bar (stderr)."""
