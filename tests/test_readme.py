@@ -64,3 +64,12 @@ def test_data_larger_than_memory(tmp_path, monkeypatch):
     space = run_blocks("Data larger than memory, streams", tmp_path, monkeypatch)
     assert space["Z"].shape == (len(space["data"].X_test), 2)
     assert space["ae"].n_iter_ == 3 + 2  # partial_fit continues the fitted model: one pass per chunk
+
+
+def test_model_families(tmp_path, monkeypatch):
+    space = run_blocks("Model families", tmp_path, monkeypatch)
+    vamp, rae = space["vamp"], space["rae"]
+    assert vamp.prior_density().n_components == 50
+    prior, mixture = vamp.sample(8, random_state=0), vamp.sample(8, sampler="gmm", random_state=0)
+    assert prior.shape == mixture.shape == (8, 64) and not np.allclose(prior, mixture)
+    assert rae.sample(8, sampler="two-stage", random_state=0).shape == (8, 64)

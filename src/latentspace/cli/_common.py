@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._families import NAMES
 from .._files import atomic_write_npy
 from ..data import NAMED, Dataset
 from ..errors import LatentspaceError
@@ -19,9 +20,9 @@ from ..errors import LatentspaceError
 if TYPE_CHECKING:
     from ..estimators._params import Param
 
-#: the models ``train`` fits, by the name the command line uses (``workflows.train.MODEL_CLASSES``
-#: maps them to their estimator classes; named here too so that --help needs no torch)
-MODELS = ("ae", "linear", "vae")
+#: the models ``train`` fits, by the name the command line uses (the registry in _families.py, which
+#: also names their estimator classes; read without torch, so --help needs none)
+MODELS = NAMES
 
 
 def model_class(model: str) -> type:

@@ -32,7 +32,7 @@ def register(subparsers) -> None:
 
 
 COLUMNS = ("model", "k", "heldout_mse_per_feature", "sampler", "sample_frechet", "sample_precision",
-           "sample_recall", "gmm10_frechet", "gmm10_precision", "fit_seconds")
+           "sample_recall", "gmm_frechet", "gmm_precision", "fit_seconds")
 
 
 def print_row(row: dict) -> None:

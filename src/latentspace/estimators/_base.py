@@ -48,10 +48,13 @@ from ..training.threads import resolve_threads, using_threads
 from ._checkpoint import jsonable_params, save_estimator
 from ._modules import check_contract, custom_parts, fresh_copy
 from ._params import Param, validate_params
+from ._samplers import SAMPLERS, GaussianMixtureDensity, fit_sampler
 
 SCALINGS = ("none", "center", "standard", "minmax")
 ARCHITECTURES = ("mlp", "conv")
 INFERENCE_CHUNK = 8192
+#: training rows whose codes ``fit`` keeps (``training_codes_``): what the ex-post samplers are fitted to
+CODE_ROWS = 4096
 #: Upper bounds on sizes, so that a typo is refused instead of allocating the machine away.
 MAX_WIDTH = 65_536
 MAX_LAYERS = 32
@@ -184,6 +187,13 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
     _parameter_constraints: ClassVar[dict[str, Param]] = COMMON_PARAMS
     #: What ``epochs="auto"`` means for this class (training/budget.py).
     _epoch_rule: ClassVar[budget.EpochRule] = budget.DEFAULT_RULE
+    #: Whether the model has a prior p(z) to sample (``prior_density``); the others sample through
+    #: densities fitted to their codes.
+    has_prior: ClassVar[bool] = False
+    #: Whether it has a posterior q(z|x) and a likelihood: ``posterior``, ELBO, IW-NLL (the VAE family).
+    has_posterior: ClassVar[bool] = False
+    #: The sampler ``sample`` uses when none is named.
+    default_sampler: ClassVar[str] = "gmm"
 
     # ---- what subclasses provide -------------------------------------------------------------
     def _build_model(self, n_features: int) -> LatentModel:
@@ -353,6 +363,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         """``fit``, or with ``partial`` one pass of ``partial_fit``."""
         self._validate_params()
         warm = (partial or bool(getattr(self, "warm_start", False))) and hasattr(self, "model_")
+        given = X  # as given (a DataFrame keeps its column names, a memmap stays one): encoded after training
         self.device_ = resolve_device(self.device)
         backend.check_precision(self.precision, self.device_)  # the hardware, beyond the table
         preload_optimizer()  # overlaps torch.optim's first-use import with the data preparation below
@@ -432,6 +443,9 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         # Adam's moments are twice the weights: kept (in memory, not in saved files) only when asked to.
         keep = partial or getattr(self, "warm_start", False)
         self._optimizer_state = history.optimizer_state if keep else None
+        # Not a second pass over all the data: the codes of evenly spaced rows, what the ex-post samplers fit.
+        self.training_codes_ = self._encode_training_data(given, CODE_ROWS).astype(np.float32)
+        self._code_samplers = {}
         return self
 
     def _resolve_budget(self, n_train: int, has_validation: bool, world_size: int) -> None:
@@ -698,6 +712,53 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
     def score(self, X, y=None) -> float:
         """Mean of ``score_samples`` over ``X``: higher is better."""
         return float(np.mean(self.score_samples(X)))
+
+    # ---- generation --------------------------------------------------------------------------------
+    def prior_density(self) -> GaussianMixtureDensity:
+        """The model's prior p(z) as numbers (a mixture of diagonal Gaussians); models with a prior only."""
+        check_is_fitted(self)
+        if not self.has_prior:
+            raise LatentspaceError(f"a {type(self).__name__} has no prior; its samplers fit densities to its codes")
+        with torch.inference_mode():
+            self.model_.eval()
+            parts = [t.detach().double().cpu().numpy() for t in self.model_.prior_components()]
+        return GaussianMixtureDensity.diagonal(*parts)
+
+    def code_sampler(self, sampler: str | None = None):
+        """The density ``sampler`` (``SAMPLERS``; default ``default_sampler``) fitted to ``training_codes_``:
+        its ``sample(n, rng)`` draws codes. Fitted once per sampler and kept (not saved)."""
+        check_is_fitted(self)
+        sampler = self.default_sampler if sampler is None else sampler
+        if sampler not in SAMPLERS:
+            raise LatentspaceError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
+        cache = self.__dict__.setdefault("_code_samplers", {})
+        if sampler not in cache:
+            codes = getattr(self, "training_codes_", None)
+            if codes is None and sampler != "prior":
+                raise LatentspaceError(f"sampler {sampler!r} needs the training codes, which this model (saved by "
+                                       "an older version) lacks; fit it again")
+            cache[sampler] = fit_sampler(sampler, codes, 0, self)
+        return cache[sampler]
+
+    def sample(self, n_samples: int = 1, *, sampler: str | None = None, random_state=None) -> np.ndarray:
+        """Decode ``n_samples`` codes drawn by ``sampler`` (``prior``, ``gaussian``, ``box``, ``gmm``,
+        ``two-stage``; default: the prior for a model with one, else ``gmm``): ``(n_samples, n_features)``
+        float64 decoder means (images ``(n_samples, *example_shape_)`` when ``fit`` was given images)."""
+        if int(n_samples) < 1:
+            raise LatentspaceError(f"n_samples must be >= 1, got {n_samples}")
+        check_is_fitted(self)
+        # codes, float32 means on the device and in numpy, float64 result: ~24 bytes per value
+        check_allocation(int(n_samples) * (self.n_features_in_ + self.model_.n_latent) * 24,
+                         f"{int(n_samples):,} samples of {self.n_features_in_} features")
+        sampler = self.default_sampler if sampler is None else sampler
+        if sampler == "prior" and self.has_prior:  # drawn on the device by the model's own prior
+            g = torch.Generator(device=self.device_).manual_seed(seed_from(random_state))
+            with torch.inference_mode():
+                self.model_.eval()
+                out = self.model_.sample(int(n_samples), g).cpu().numpy()
+            return self._as_examples(self._unscale(out).astype(np.float64))
+        Z = self.code_sampler(sampler).sample(int(n_samples), np.random.default_rng(seed_from(random_state)))
+        return self.inverse_transform(Z.astype(np.float32)).astype(np.float64)
 
     # ---- persistence -----------------------------------------------------------------------------
     def save(self, path) -> None:

@@ -35,6 +35,10 @@ FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "weights.safetensors"
 FITTED_ARRAYS = ("offset_", "scale_")
+#: fitted arrays of models saved by this version (older checkpoints lack them): ``(rows, n_latent)`` codes
+FITTED_CODES = "training_codes_"
+#: the most rows of training codes a checkpoint may hold (``fit`` keeps 4,096)
+MAX_CODE_ROWS = 1 << 16
 FITTED_SCALARS = ("n_features_in_", "n_iter_", "best_epoch_", "active_units_", "epochs_", "patience_", "likelihood_",
                   "warmup_epochs_", "n_components_", "noise_variance_", "n_samples_")
 #: Fitted tuples or None; JSON turns tuples into lists, so they are turned back on loading.
@@ -58,6 +62,8 @@ def save_estimator(estimator, path) -> None:
     extras = [name for name in estimator._extra_array_shapes(estimator.n_features_in_) if hasattr(estimator, name)]
     for name in (*FITTED_ARRAYS, *extras):
         tensors[f"fitted.{name}"] = torch.from_numpy(np.ascontiguousarray(getattr(estimator, name)))
+    if getattr(estimator, FITTED_CODES, None) is not None:
+        tensors[f"fitted.{FITTED_CODES}"] = torch.from_numpy(np.ascontiguousarray(getattr(estimator, FITTED_CODES)))
     weights, weights_sha256 = safetensors_bytes(tensors)
     config = {
         "format": FORMAT,
@@ -263,6 +269,13 @@ def restore_fitted(estimator, config: dict, tensors: dict[str, torch.Tensor], pa
         raise CheckpointError(f"{path}: weights do not fit the model ({first_line(e)})") from None
     if not all(bool(torch.isfinite(v).all()) for v in state.values() if v.is_floating_point()):
         raise CheckpointError(f"{path}: the model's weights hold NaN or infinite values")
+    codes = tensors.get(f"fitted.{FITTED_CODES}")
+    if codes is not None:
+        if codes.dim() != 2 or codes.shape[1] != model.n_latent or codes.shape[0] > MAX_CODE_ROWS or \
+                not codes.is_floating_point() or not bool(torch.isfinite(codes).all()):
+            raise CheckpointError(f"{path}: fitted {FITTED_CODES} of shape {tuple(codes.shape)}, dtype {codes.dtype}: "
+                                  f"expected at most {MAX_CODE_ROWS} finite rows of {model.n_latent} floats")
+        setattr(estimator, FITTED_CODES, codes.numpy().astype(np.float32, copy=False))
     estimator.device_ = resolve_device(estimator.device)
     estimator.model_ = model.to(estimator.device_).eval()
     estimator.history_ = config.get("history", [])

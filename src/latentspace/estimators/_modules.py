@@ -31,7 +31,9 @@ PARTS = ("encoder", "decoder")
 #: name; checked whole before anything is imported (no relative import, no "<locals>", no dunder
 #: attribute, nothing but names)
 IDENTIFIER = r"(?!__)[A-Za-z_][A-Za-z0-9_]*"
-CLASS_PATH = re.compile(rf"{IDENTIFIER}(?:\.{IDENTIFIER})*:{IDENTIFIER}(?:\.{IDENTIFIER})*")
+# ``__main__`` is the one dunder module a class path may name: import_path writes it for a class defined
+# in a script, and loading then says how to make that class importable.
+CLASS_PATH = re.compile(rf"(?:__main__|{IDENTIFIER}(?:\.{IDENTIFIER})*):{IDENTIFIER}(?:\.{IDENTIFIER})*")
 
 
 def import_path(module_or_class) -> str:

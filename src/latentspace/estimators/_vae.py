@@ -9,15 +9,14 @@ from typing import ClassVar
 
 import numpy as np
 import torch
-from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from .._files import check_allocation
 from ..data.binarize import BINARIZE_MODES, binarize, dynamic_binarizer
 from ..errors import LatentspaceError, PosteriorCollapseWarning
 from ..nn import backend
 from ..nn.likelihoods import likelihood_for_data, make_likelihood
 from ..nn.models import IW_CHUNK_ELEMENTS, VariationalAutoencoder
+from ..nn.priors import Prior
 from ..training import TrainConfig, budget
 from ..training.progress import progress_bar
 from ._base import COMMON_PARAMS, NETWORK_PARAMS, BaseAutoEncoder, seed_from, streamable
@@ -26,8 +25,6 @@ from ._params import Param
 VAE_LIKELIHOODS = ("bernoulli", "continuous_bernoulli", "gaussian", "gaussian_learned", "gaussian_calibrated")
 #: a latent dimension is "active" when its posterior mean varies across the data by more than this
 ACTIVE_UNIT_THRESHOLD = 0.01
-#: training rows on which fit measures ``active_units_``
-ACTIVE_UNITS_ROWS = 4096
 #: examples per chunk of the importance-weighted estimate (the samples are chunked inside the model)
 IW_EXAMPLE_CHUNK = 512
 #: the ELBO's rows per chunk hold at most this many decoded numbers (draws x rows x width)
@@ -35,7 +32,7 @@ ELBO_ELEMENTS = 2**22
 
 
 class VAE(BaseAutoEncoder):
-    """Variational autoencoder with a Gaussian encoder, N(0, I) prior and an MLP decoder.
+    """Variational autoencoder with a Gaussian encoder, N(0, I) prior (``_prior``) and an MLP decoder.
 
     Parameters (beyond :class:`AutoEncoder`'s)
     ----------
@@ -68,6 +65,10 @@ class VAE(BaseAutoEncoder):
     A :class:`~latentspace.errors.PosteriorCollapseWarning` is issued when a fitted VAE uses no
     latent dimension or its KL to the prior is near zero.
     """
+
+    has_prior: ClassVar[bool] = True
+    has_posterior: ClassVar[bool] = True
+    default_sampler: ClassVar[str] = "prior"
 
     _parameter_constraints: ClassVar[dict[str, Param]] = {
         **COMMON_PARAMS,
@@ -153,7 +154,8 @@ class VAE(BaseAutoEncoder):
     # ---- fitting -------------------------------------------------------------------------------
     def _resolve_budget(self, n_train: int, has_validation: bool, world_size: int) -> None:
         super()._resolve_budget(n_train, has_validation, world_size)
-        self.warmup_epochs_ = budget.resolve_warmup(self.warmup_epochs, self.epochs_)
+        self.warmup_epochs_ = budget.resolve_warmup(getattr(self, "warmup_epochs", 0), self.epochs_)
+        self.n_train_ = n_train  # a beta-TCVAE's estimate of the aggregate posterior needs it
 
     def _range_decides_settings(self) -> bool:
         return self.likelihood == budget.AUTO
@@ -167,8 +169,22 @@ class VAE(BaseAutoEncoder):
         # Saved models from before "auto" existed carry no resolved attributes: their parameters are.
         name = getattr(self, "likelihood_", self.likelihood)
         likelihood = make_likelihood(name, n_features, sigma=float(self.sigma))
-        warmup = getattr(self, "warmup_epochs_", self.warmup_epochs)
-        return VariationalAutoencoder(encoder, decoder, likelihood, k, self.beta, warmup)
+        warmup = getattr(self, "warmup_epochs_", getattr(self, "warmup_epochs", 0))
+        return self._model_class()(encoder, decoder, likelihood, k, getattr(self, "beta", 1.0), warmup,
+                                   prior=self._prior(n_features),
+                                   **self._model_options())
+
+    # ---- what a family of the VAE changes ---------------------------------------------------------
+    def _prior(self, n_features: int) -> Prior | None:
+        """The model's prior p(z); None: N(0, I)."""
+        return None
+
+    def _model_class(self) -> type[VariationalAutoencoder]:
+        return VariationalAutoencoder
+
+    def _model_options(self) -> dict:
+        """Keywords of ``_model_class`` beyond the VAE's (an IWAE's number of samples, ...)."""
+        return {}
 
     def _needs_range(self, model) -> bool:
         return super()._needs_range(model) or self.binarize is not None
@@ -195,9 +211,9 @@ class VAE(BaseAutoEncoder):
 
     def fit(self, X, y=None, **fit_params):
         super().fit(X, y, **fit_params)
-        # Not a second pass over all the data: the variance of each code is measured on evenly
-        # spaced rows, plenty for a threshold test (count_active_units(X) measures any X in full).
-        self.active_units_ = count_active(self._encode_training_data(X, ACTIVE_UNITS_ROWS))
+        # The variance of each code is measured on the evenly spaced rows whose codes fit kept,
+        # plenty for a threshold test (count_active_units(X) measures any X in full).
+        self.active_units_ = count_active(self.training_codes_)
         warn_if_collapsed(self)
         return self
 
@@ -226,24 +242,21 @@ class VAE(BaseAutoEncoder):
         g = np.random.default_rng(seed_from(random_state))
         return (mean + np.sqrt(var) * g.standard_normal(mean.shape)).astype(mean.dtype)
 
+    def kl_to_prior(self, X, random_state=0) -> np.ndarray:
+        """KL(q(z|x) || p(z)) per example ``(n_samples,)`` nats: analytic for N(0, I), else the one-draw
+        estimate log q(z|x) - log p(z) (the prior's own, ``nn.priors.Prior.kl``)."""
+        X = self._validated(X)
+        g = self._generator(random_state)
+
+        def kl(x: torch.Tensor) -> torch.Tensor:
+            mu, logvar = self.model_.posterior(x)
+            return self.model_.kl_to_prior(mu, logvar, VariationalAutoencoder.reparameterize(mu, logvar, g))
+
+        return self._map_chunks(kl, self._scale(X)).astype(np.float64)
+
     def count_active_units(self, X, threshold: float = ACTIVE_UNIT_THRESHOLD) -> int:
         """How many latent dimensions' posterior means vary across ``X`` by more than ``threshold``."""
         return count_active(self.transform(X), threshold)
-
-    def sample(self, n_samples: int = 1, random_state=None) -> np.ndarray:
-        """Decode ``n_samples`` draws of the prior N(0, I): ``(n_samples, n_features)`` float64 means
-        (images ``(n_samples, *example_shape_)`` when ``fit`` was given images)."""
-        if int(n_samples) < 1:
-            raise LatentspaceError(f"n_samples must be >= 1, got {n_samples}")
-        check_is_fitted(self)
-        # codes, float32 means on the device and in numpy, float64 result: ~24 bytes per value
-        check_allocation(int(n_samples) * (self.n_features_in_ + self.model_.n_latent) * 24,
-                         f"{int(n_samples):,} samples of {self.n_features_in_} features")
-        g = self._generator(random_state)
-        with torch.inference_mode():
-            self.model_.eval()
-            out = self.model_.sample(int(n_samples), g).cpu().numpy()
-        return self._as_examples(self._unscale(out).astype(np.float64))
 
     # ---- likelihoods -----------------------------------------------------------------------------
     @streamable
@@ -280,7 +293,8 @@ class VAE(BaseAutoEncoder):
         is bounded whatever ``k`` and ``len(X)``: examples go in chunks of 512 and samples in chunks
         sized so that no intermediate exceeds ~4 MiB. The decoder's products use the kernels measured
         fastest at these shapes, in float32. ``progress``: a progress bar over the examples (None:
-        the estimator's ``verbose``).
+        the estimator's ``verbose``, drawn only on a terminal or in a notebook; True: drawn wherever
+        stderr goes).
         """
         if int(k) < 1:
             raise LatentspaceError(f"k must be >= 1, got {k}")
@@ -292,7 +306,8 @@ class VAE(BaseAutoEncoder):
         # rows of each decoder product: iw_log_likelihood's sample chunks hold ~IW_CHUNK_ELEMENTS numbers
         widest = max(X.shape[1], self.model_.widest_decoder_layer())
         rows = max(1, min(int(k) * min(len(X), IW_EXAMPLE_CHUNK), IW_CHUNK_ELEMENTS // widest))
-        bar = progress_bar(total=len(X), desc=f"IW-NLL k={int(k)}", unit="ex", show=show, leave=False)
+        bar = progress_bar(total=len(X), desc=f"IW-NLL k={int(k)}", unit="ex", show=show, force=progress is True,
+                           leave=False)
         with torch.inference_mode(), self._compute(rows):
             kernels = backend.choose_kernels(self.model_.decoder, rows).kernels
             with backend.using(kernels):

@@ -26,8 +26,9 @@ import numpy as np
 from sklearn.decomposition import PCA
 from torch import nn
 
-from ..analysis.protocol import has_prior
-from ..analysis.samplers import fit_code_mixture
+from ..analysis.protocol import display_name, has_prior
+from ..analysis.protocol import model_kind as family_of
+from ..analysis.samplers import GaussianMixtureDensity, fit_code_mixture
 from ..data import Dataset, Units
 from ..errors import LatentspaceError
 from ..nn.conv import ConvDecoder
@@ -242,41 +243,59 @@ class MapPlane:
 def density_components(model, plane: MapPlane, codes: np.ndarray, seed: int) -> tuple[list, dict]:
     """The density drawn on the map and the sampler of the sample button.
 
-    A VAE: its prior N(0, I). Any other model: the ``gmm10`` sampler's mixture fitted to its training
-    codes. Returns (the mixture's marginal on the map plane as ``[{w, mean, cov}]``, the full sampler).
+    A model with a prior (VAE family, WAE): its own, as the model computes it (N(0, I), a VampPrior's
+    mixture, ...). Any other model: the ``gmm`` sampler's mixture fitted to its training codes.
+    Returns (the mixture's marginal on the map plane as ``[{w, mean, cov}]``, the full sampler).
     """
-    k = codes.shape[1]
-    if has_prior(model):
-        weights, means, covs = np.ones(1), np.zeros((1, k)), np.eye(k)[None]
+    density = generating_density(model, codes, seed)
+    if not has_prior(model):
+        kind = f"{density.n_components}-Gaussian mixture fitted to its training codes"
+    elif is_standard_normal(density):
         kind = "prior N(0, I)"
     else:
-        gmm = fit_code_mixture(codes, seed)
-        weights, means, covs = gmm.weights_, gmm.means_, gmm.covariances_
-        kind = f"{len(weights)}-Gaussian mixture fitted to its training codes"
-    A = plane.axes
-    marginal = [{"w": float(w), "mean": (A @ (m - plane.center)).tolist(), "cov": (A @ c @ A.T).tolist()}
-                for w, m, c in zip(weights, means, covs)]
-    chol = np.stack([np.linalg.cholesky(c + 1e-9 * np.eye(k)) for c in covs])
-    sampler = {"kind": kind, "weights": packed(weights), "means": packed(means), "chol": packed(chol)}
-    return marginal, sampler
+        kind = f"its prior, a mixture of {density.n_components} Gaussians"
+    k = codes.shape[1]
+    chol = np.stack([np.linalg.cholesky(c + 1e-9 * np.eye(k)) for c in density.covs])
+    sampler = {"kind": kind, "weights": packed(density.weights), "means": packed(density.means), "chol": packed(chol)}
+    return density.marginal(plane.center, plane.axes), sampler
+
+
+def generating_density(model, codes: np.ndarray, seed: int) -> GaussianMixtureDensity:
+    """The prior of a model with one, else the ``gmm`` mixture fitted to its training ``codes``."""
+    return model.prior_density() if has_prior(model) else fit_code_mixture(codes, seed)
+
+
+def is_standard_normal(density: GaussianMixtureDensity) -> bool:
+    k = density.means.shape[1]
+    return density.n_components == 1 and not density.means.any() and np.allclose(density.covs[0], np.eye(k))
+
+
+def prior_box(model) -> tuple[np.ndarray, np.ndarray]:
+    """Where a prior puts its mass: each component's mean +- 3 standard deviations, ``(k,)`` each."""
+    density = model.prior_density()
+    sd = np.sqrt(np.diagonal(density.covs, axis1=1, axis2=2))
+    return (density.means - 3 * sd).min(0), (density.means + 3 * sd).max(0)
 
 
 def slider_ranges(model, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-dimension slider bounds: the codes' range widened by 10% (and at least +-3 for a VAE)."""
+    """Per-dimension slider bounds: the codes' range widened by 10% (and the prior's +-3 sd for a model
+    with one)."""
     lo, hi = codes.min(0), codes.max(0)
     pad = 0.1 * np.maximum(hi - lo, 1e-6)
     lo, hi = lo - pad, hi + pad
     if has_prior(model):
-        lo, hi = np.minimum(lo, -3.0), np.maximum(hi, 3.0)
+        low, high = prior_box(model)
+        lo, hi = np.minimum(lo, low), np.maximum(hi, high)
     return lo, hi
 
 
 def map_extent(model, points: np.ndarray, plane: MapPlane) -> list[float]:
-    """``[x0, x1, y0, y1]`` of the map: the points widened by 8%, and the prior's +-3 for a VAE."""
+    """``[x0, x1, y0, y1]`` of the map: the points widened by 8%, and the prior's +-3 sd for a model with one."""
     lo, hi = points.min(0), points.max(0)
     if has_prior(model):
-        mean = -plane.axes @ plane.center
-        lo, hi = np.minimum(lo, mean - 3.0), np.maximum(hi, mean + 3.0)
+        low, high = prior_box(model)
+        middle, half = plane.project((low + high) / 2), np.max(high - low) / 2
+        lo, hi = np.minimum(lo, middle - half), np.maximum(hi, middle + half)
     pad = 0.08 * np.maximum(hi - lo, 1e-6)
     lo, hi = lo - pad, hi + pad
     if len(lo) == 1:  # 1-D codes: the map's vertical axis carries nothing
@@ -285,9 +304,8 @@ def map_extent(model, points: np.ndarray, plane: MapPlane) -> list[float]:
 
 
 def model_kind(model) -> str:
-    if isinstance(model, PCA):
-        return "PCA"
-    return "VAE" if has_prior(model) else "AE"
+    """The family's display name ("PCA", "deep AE", "VAE", "VampPrior VAE", ...)."""
+    return "PCA" if isinstance(model, PCA) else display_name(family_of(model), 0)
 
 
 def units_op(units: Units | None) -> list[dict[str, Any]]:
@@ -306,7 +324,7 @@ def explorer_model(name: str, model, X_train: np.ndarray, X_points: np.ndarray, 
     marginal, sampler = density_components(model, plane, train_codes, seed)
     lo, hi = slider_ranges(model, np.concatenate([train_codes, codes]))
     k = codes.shape[1]
-    start = plane.center if k > 2 else np.zeros(k) if has_prior(model) else train_codes.mean(0)
+    start = plane.center if k > 2 else prior_mean(model) if has_prior(model) else train_codes.mean(0)
     return {
         "name": name, "kind": model_kind(model), "k": k, "summary": decoder_summary(model),
         "precision": precision, "ops": [*decoder_program(model, precision), *units_op(units)],
@@ -316,6 +334,11 @@ def explorer_model(name: str, model, X_train: np.ndarray, X_points: np.ndarray, 
         "density": marginal, "sampler": sampler,
         "slider_lo": lo.tolist(), "slider_hi": hi.tolist(), "start": start.tolist(),
     }
+
+
+def prior_mean(model) -> np.ndarray:
+    density = model.prior_density()
+    return density.weights @ density.means / density.weights.sum()
 
 
 # ---- the data the page shows -----------------------------------------------------------------------

@@ -13,11 +13,13 @@ from tqdm.auto import tqdm
 
 
 def on_terminal() -> bool:
-    """True when stderr is a terminal (where a bar can redraw itself)."""
+    """True when a bar can redraw itself: stderr is a terminal, or this is a Jupyter kernel (where
+    ``tqdm.auto`` draws a widget, not text)."""
     isatty = getattr(sys.stderr, "isatty", None)
-    return bool(isatty and isatty())
+    return bool(isatty and isatty()) or "ipykernel" in sys.modules
 
 
-def progress_bar(iterable=None, *, show: bool = True, **kwargs) -> tqdm:
-    """``tqdm(iterable, **kwargs)`` on stderr, drawn when ``show`` and stderr is a terminal."""
-    return tqdm(iterable, file=sys.stderr, disable=not (show and on_terminal()), **kwargs)
+def progress_bar(iterable=None, *, show: bool = True, force: bool = False, **kwargs) -> tqdm:
+    """``tqdm(iterable, **kwargs)`` on stderr, drawn when ``show`` and a bar can redraw itself there, or
+    whenever ``force`` (a caller that asked for this very bar, e.g. ``log_likelihood(progress=True)``)."""
+    return tqdm(iterable, file=sys.stderr, disable=not (force or (show and on_terminal())), **kwargs)

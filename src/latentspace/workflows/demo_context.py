@@ -13,6 +13,7 @@ from ..analysis.protocol import KINDS
 from ..data import Dataset
 from ..report import Report, Section, text_table
 from ..report.rows import RowView
+from ..report.wording import DataWords
 from ..training.budget import steps_per_epoch
 from ..training.progress import progress_bar
 
@@ -104,6 +105,11 @@ class DemoContext:
     @property
     def image_shape(self):
         return self.data.image_shape
+
+    @property
+    def words(self) -> DataWords:
+        """How captions speak of this data set: its rows, classes and features."""
+        return DataWords.of(self.data)
 
     @property
     def view(self) -> RowView:

@@ -27,6 +27,7 @@ from ..report.latent_plots import (
 )
 from ..report.plots import plot_reconstructions, plot_samples, plot_training_curves
 from ..report.rows import RowView
+from ..report.wording import DataWords
 from ..report.samplers import model_samples
 from . import runs
 from .runs import EVALUATION_FILE
@@ -169,11 +170,15 @@ def add_data_set_sections(report: Report, group: list[RunRecord], key: tuple, n_
                                                  "out of its figures.", note=True)
     if not models:
         return
-    X, shape = data.X_test, RowView.of(data)
-    report.section(f"Reconstructions{suffix}", "The same held-out examples (top row) reconstructed by each run's "
-                   "model: sharper and more faithful rows are better.").figure(
-        plot_reconstructions(models, X, shape, n=n_examples), "Originals above, one row per run.", name=f"reconstructions{suffix}")
-    latent = report.section(f"Latent spaces{suffix}", "Held-out codes coloured by label; for k > 2 the codes' first "
+    X, shape, words = data.X_test, RowView.of(data), DataWords.of(data)
+    layout = ("Originals above, one row per run" if words.images else
+              "One panel per held-out row: the original in black, each run's reconstruction in colour")
+    report.section(f"Reconstructions{suffix}", f"The same held-out {words.rows} reconstructed by each run's "
+                   "model: the closer to the original, the better.").figure(
+        plot_reconstructions(models, X, shape, n=n_examples), f"{layout}: {words.confusions()}",
+        name=f"reconstructions{suffix}")
+    coloured = f"coloured by {words.classes}" if words.classes else "(the data have no labels)"
+    latent = report.section(f"Latent spaces{suffix}", f"Held-out codes {coloured}; for k > 2 the codes' first "
                             "two principal axes. Decoded grids show what each region of a 2-D latent space holds.")
     latent.figure(plot_latent_scatter(models, X, data.y_test, label_names=data.label_names or None),
                   "Codes of held-out data, one panel per run.",
@@ -181,7 +186,8 @@ def add_data_set_sections(report: Report, group: list[RunRecord], key: tuple, n_
     for name, model in models.items():
         if int(model.n_components) == 2:
             latent.figure(plot_manifold_grid(model, shape, X=data.X_train, title=name),
-                          f"{name}: decoded grid. Look for garbled tiles: latent regions that decode to nothing plausible.",
+                          f"{name}: decoded grid. Look for {words.garbled()}: latent regions that decode to nothing "
+                          "plausible.",
                           name=f"manifold-{name}")
     explorer = report.section(f"Latent explorer{suffix}", EXPLORER_INTRO)
     skipped = {name: problems for name, model in models.items() if (problems := cannot_draw(model))}
@@ -193,11 +199,11 @@ def add_data_set_sections(report: Report, group: list[RunRecord], key: tuple, n_
     for name, model in models.items():
         samples.update(model_samples(name, model, data.X_train, n=16, seed=seed))
     report.section(f"Generating{suffix}", "Decoded random codes: a VAE's from its prior N(0, I); an AE has no prior, "
-                   "so its codes come from densities fitted to its training codes (Gaussian, bounding box, 10-Gaussian "
-                   "mixture), which often decode to plausible images; the box reaches where no code lies.").figure(
+                   "so its codes come from densities fitted to its training codes (Gaussian, bounding box, Gaussian "
+                   f"mixture), which often decode to plausible {words.rows}; the box reaches where no code lies.").figure(
         plot_samples(samples, shape, reference=data.X_train), "Samples per run and sampler.", name=f"samples{suffix}")
     add_interpolations(report.section(f"Interpolation and traversals{suffix}", "A regular latent space decodes the "
-                       "straight line between two codes to a smooth morph."), models, data, seed, suffix)
+                       f"straight line between two codes to a smooth path of {words.rows}."), models, data, seed, suffix)
 
 
 def add_interpolations(section: Section, models: dict, data: Dataset, seed: int, suffix: str) -> None:

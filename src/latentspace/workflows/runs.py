@@ -155,16 +155,19 @@ def write_run(path: Path, estimator, config: dict[str, Any], metrics: dict[str, 
         raise
     atomic_write_bytes(path / "history.csv", history_csv(estimator.history_).encode())
     atomic_write_json(path / METRICS_FILE, metrics)
+    # The card before config.json, which must stay the last word: a process killed after it leaves a
+    # finished run whose card describes its own model.
+    write_model_card(path, run_config=config)
     atomic_write_json(path / "config.json", {**config, "model_sha256": weights_sha256})
     pending_config_path(path).unlink(missing_ok=True)
-    write_model_card(path)
 
 
-def write_model_card(path: str | Path) -> Path:
-    """``RUN/MODEL.md``: the model card of a finished run, with the run's data name and every metric
-    measured so far (``metrics.json``, ``evaluation.json``); rewritten whenever they change."""
+def write_model_card(path: str | Path, run_config: dict[str, Any] | None = None) -> Path:
+    """``RUN/MODEL.md``: the model card of a run, with the run's data name and every metric measured so
+    far (``metrics.json``, ``evaluation.json``); rewritten whenever they change. ``run_config``: the
+    run's configuration (default: its ``config.json``)."""
     path = Path(path)
-    run = read_run_config(path)
+    run = read_run_config(path) if run_config is None else run_config
     measured = {name: read_json(path / name) for name in (METRICS_FILE, EVALUATION_FILE) if (path / name).is_file()}
     card = model_card(read_config(path / MODEL_DIR), str(path), data_name=run.get("data"), metrics=measured)
     atomic_write_bytes(path / CARD_FILE, card.encode())
