@@ -177,7 +177,7 @@ def train(
     noise = torch.Generator(device=device).manual_seed(seeds["noise_seed"] + NOISE_RANK_STRIDE * world.rank)
     steps_per_epoch = budget.steps_per_epoch(data.n, config.batch_size, world.size)
     backend.check_precision(config.precision, device)
-    choice = backend.choose_kernels(model, config.batch_size, config.precision)
+    choice = backend.choose_kernels(model, config.batch_size, config.precision, reproducible=config.reproducible)
     optimizer = make_optimizer(model, config)
     if warm is not None and warm.optimizer_state is not None:
         optimizer.load_state_dict(warm.optimizer_state)
