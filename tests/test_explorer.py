@@ -384,3 +384,32 @@ def test_page_shows_the_demos_standardised_data_in_the_users_units(chromium, cou
     assert abs(state["nearest"]["distance"] - d.min()) < 1e-2
     assert "(standardised)" in chromium.evaluate("document.querySelector('[data-role=nearest-caption]').textContent")
     assert chromium.errors == []
+
+
+@browser
+@needs_chromium
+def test_table_rows_show_as_bars_named_on_hover(chromium, tmp_path):
+    """A real table (wine, standardised as the demo does): the decoded row is drawn as bars, and hovering
+    bar j names feature j and gives the decoded value in the data's own units."""
+    from latentspace.datasets import load_dataset
+    from latentspace.workflows.demo import standardised
+
+    data = standardised(load_dataset("wine"))
+    ae = tiny(AutoEncoder, n_components=2, hidden=(16,), epochs=20).fit(data.X_train)
+    page = tmp_path / "wine.html"
+    write_page(page, [({"AE": ae}, data, "float32")])
+    chromium.open(page.as_uri())
+    state = chromium.evaluate("window.latentExplorers[0].state()")
+    decoded = data.in_units(torch_decodes(ae, np.array([state["z"]])))[0]
+    x0, y0, w, h = chromium.evaluate("(() => { const c = document.querySelector('[data-role=decoded]');"
+                                     " c.scrollIntoView(); const r = c.getBoundingClientRect();"
+                                     " return [r.left, r.top, r.width, r.height]; })()")
+    assert chromium.evaluate("document.querySelector('[data-role=decoded]').dataset.bars") == "1"
+    for j in (0, 4, 12):  # alcohol (%), magnesium (mg/l), proline
+        chromium.mouse("mouseMoved", x0 + (j + 0.5) / 13 * w, y0 + 0.5 * h)
+        text = chromium.evaluate("document.querySelector('[data-role=feature-readout]').textContent")
+        name, value = re.match(r"(.+) = (-?[\d.]+) \(data", text).groups()
+        assert name == data.feature_names[j]
+        assert abs(float(value) - decoded[j]) <= 0.006 * max(1.0, abs(decoded[j])), (text, decoded[j])
+    assert decoded[12] > 100  # proline, in mg/l: the user's units, not a z-score
+    assert chromium.errors == []

@@ -7,7 +7,6 @@ import json
 import sys
 import threading
 
-import numpy as np
 import pandas as pd
 import pytest
 from torch import nn

@@ -181,7 +181,7 @@ def compare_with_pca(model, X_train, X_test, *, pca_random_state: int = 0,
     """
     check_is_fitted(model)
     X_train, X_test = check_pair(model, X_train, X_test)
-    k = int(model.n_components)
+    k = int(model.model_.n_latent)  # n_components may be PCA's fraction of variance, resolved at fit
     if not 1 <= k <= min(X_train.shape):
         raise LatentspaceError(f"n_components must be between 1 and min(n_train, n_features) = {min(X_train.shape)}, got {k}")
     if reference is None:
@@ -278,7 +278,7 @@ def expected_singular_values(model, X_train: np.ndarray) -> list[float] | None:
     if decay <= 0:
         return None
     scaled = np.asarray(model._scale(X_train), dtype=np.float64)
-    s = covariance_eigenvalues(scaled)[: int(model.n_components)]
+    s = covariance_eigenvalues(scaled)[: int(model.model_.n_latent)]
     with np.errstate(divide="ignore"):
         shrink = np.where(s > 0, 1.0 - decay / (2.0 * s), 0.0)
     return [float(v) for v in np.sqrt(np.clip(shrink, 0.0, None))]

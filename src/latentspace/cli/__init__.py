@@ -27,6 +27,26 @@ UNRECOGNIZED = re.compile(r"unrecognized arguments: (--[^\s=]+)")
 
 
 class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser, with one-line errors and no abbreviated flags: ``--epoch 3`` is refused (with
+    a "did you mean '--epochs'") rather than silently taken as ``--epochs``. Every command's parser is
+    one of these (``add_subparsers(parser_class=...)``)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["allow_abbrev"] = False
+        super().__init__(*args, **kwargs)
+
+    def parse_args(self, args=None, namespace=None):
+        # An unknown flag first: otherwise the value after "--epoch" reads as the model and argparse
+        # answers "invalid choice: '3'" about the wrong argument.
+        args = sys.argv[1:] if args is None else list(args)
+        known = set(long_flags(self))
+        for arg in args:
+            if arg == "--":
+                break
+            if arg.startswith("--") and arg.split("=", 1)[0] not in known:
+                self.error(f"unrecognized arguments: {arg.split('=', 1)[0]}")
+        return super().parse_args(args, namespace)
+
     def error(self, message: str):  # one line, status 2, like every other error
         self.exit(2, f"{self.prog}: error: {one_line(did_you_mean(message, long_flags(self)))} (see --help)\n")
 

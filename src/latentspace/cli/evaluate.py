@@ -9,7 +9,7 @@ from pathlib import Path
 from ..workflows import runs
 from ..workflows.evaluate import check_evaluation_options, evaluate_run
 from ..workflows.runs import EVALUATION_FILE, DataSource
-from ._common import Stages, add_threads_argument, wrote
+from ._common import Stages, add_allow_import_argument, add_quiet_argument, add_threads_argument, wrote
 from .commands import summary
 
 
@@ -31,7 +31,9 @@ def register(subparsers) -> None:
     p.add_argument("--regularity-samples", type=int, default=1000, metavar="N",
                    help="generated samples per sampler for the regularity metrics (Fréchet distance, "
                    "precision/recall, interpolation, holes); 0 skips them (default: 1000)")
+    add_quiet_argument(p)
     add_threads_argument(p)
+    add_allow_import_argument(p)
     p.set_defaults(run=run)
 
 
@@ -51,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
     check_evaluation_options(args.iw_samples, args.regularity_samples, args.max_examples)
     metrics = evaluate_run(
         args.run_dir, heldout_source(args), iw_samples=args.iw_samples, regularity_samples=args.regularity_samples,
-        max_examples=args.max_examples, binarize_test=args.binarize_test, say=Stages("evaluate"),
+        max_examples=args.max_examples, binarize_test=args.binarize_test, verbose=not args.quiet,
+        say=Stages("evaluate", quiet=args.quiet or None), allow_import=args.allow_import,
     )
     width = max(len(name) for name in metrics)
     for name, value in metrics.items():
@@ -59,5 +62,5 @@ def run(args: argparse.Namespace) -> int:
             print(f"{name:>{width}}  {value:.6g}")
         elif not isinstance(value, dict):
             print(f"{name:>{width}}  {value}")
-    wrote(Path(args.run_dir) / EVALUATION_FILE)
+    wrote(Path(args.run_dir) / EVALUATION_FILE, Path(args.run_dir) / runs.CARD_FILE)
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from ..workflows.memorize import memorize_to_folder
-from ._common import Stages, add_data_arguments, add_threads_argument, load_data, parse_int_tuple, wrote
+from ._common import Stages, add_data_arguments, add_quiet_argument, add_threads_argument, load_data, parse_int_tuple, wrote
 from .commands import summary
 
 
@@ -22,12 +22,13 @@ def register(subparsers) -> None:
     p.add_argument("--random-state", type=int, default=0, help="seed (default: 0)")
     p.add_argument("--no-vae", action="store_true", help="skip the VAE beside the AE")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for memorize.csv/.json/strip.npz/strip.png")
+    add_quiet_argument(p)
     add_threads_argument(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    say = Stages("memorize")
+    say = Stages("memorize", quiet=args.quiet or None)
     say(f"loading {args.data}")
     data = load_data(args)
     say(f"training a 1-D autoencoder{'' if args.no_vae else ' and a 1-D VAE'} on {args.n_train} examples for "

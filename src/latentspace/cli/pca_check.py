@@ -7,7 +7,7 @@ from datetime import datetime
 
 from ..estimators import LinearAutoEncoder
 from ..workflows.pca_check import pca_check
-from ._common import add_data_arguments, add_threads_argument, load_data, wrote
+from ._common import add_data_arguments, add_quiet_argument, add_threads_argument, load_data, wrote
 from .commands import summary
 
 
@@ -35,6 +35,7 @@ def register(subparsers) -> None:
                    "ae, vae or ae,vae (default: none)")
     p.add_argument("--random-state", type=int, default=0, help="seed of the models (default: 0)")
     p.add_argument("--out", default=None, metavar="DIR", help="output folder (default: runs/pca-check-TIMESTAMP)")
+    add_quiet_argument(p)
     add_threads_argument(p)
     p.set_defaults(run=run)
 
@@ -46,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     result = pca_check(
         data, args.n_components, args.out or f"runs/pca-check-{datetime.now():%Y%m%d-%H%M%S}",
         weight_decay=args.weight_decay, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, also=also,
-        random_state=args.random_state, verbose=True, data_name=args.data, split_seed=args.seed,
+        random_state=args.random_state, verbose=not args.quiet, data_name=args.data, split_seed=args.seed,
         on_comparison=lambda comparison: print(comparison.table()),
     )
     wrote(*result.files)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from ..analysis.sweep import DEFAULT_KS, SWEEP_MODELS
 from ..workflows.sweep import sweep_to_folder
-from ._common import Stages, add_data_arguments, add_threads_argument, int_or_auto, load_data, parse_int_tuple, wrote
+from ._common import Stages, add_data_arguments, add_quiet_argument, add_threads_argument, int_or_auto, load_data, parse_int_tuple, wrote
 from .commands import summary
 
 
@@ -26,13 +26,13 @@ def register(subparsers) -> None:
     p.add_argument("--n-samples", type=int, default=1000, help="generated samples per model (default: 1000)")
     p.add_argument("--random-state", type=int, default=0, help="seed of models and samplers (default: 0)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for sweep.csv and sweep.json")
-    p.add_argument("--quiet", action="store_true", help="do not print rows as they finish")
+    add_quiet_argument(p, also=", no rows printed as they finish")
     add_threads_argument(p)
     p.set_defaults(run=run)
 
 
 COLUMNS = ("model", "k", "heldout_mse_per_feature", "sampler", "sample_frechet", "sample_precision",
-           "sample_recall", "gmm10_frechet", "gmm10_precision", "fit_seconds")
+           "sample_recall", "gmm_frechet", "gmm_precision", "fit_seconds")
 
 
 def print_row(row: dict) -> None:

@@ -7,7 +7,7 @@ import argparse
 from ..errors import LatentspaceError
 from ..training.tracking import TRACKERS
 from ..workflows.train import resume_run, train_run
-from ._common import MODELS, add_data_arguments, add_estimator_arguments, build_estimator, data_source
+from ._common import MODELS, add_data_arguments, add_estimator_arguments, add_quiet_argument, build_estimator, data_source
 from .commands import summary
 
 
@@ -23,7 +23,7 @@ def register(subparsers) -> None:
     p.add_argument("--overwrite", action="store_true",
                    help="start over in a --out that holds a model or an unfinished run (the old model "
                    "stays until the new one is complete)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar (the result table still prints)")
+    add_quiet_argument(p)
     p.add_argument(
         "--resume", default=None, metavar="RUN",
         help="continue the run in folder RUN from its last checkpoint, with the run's own settings; "

@@ -31,7 +31,9 @@ PARTS = ("encoder", "decoder")
 #: name; checked whole before anything is imported (no relative import, no "<locals>", no dunder
 #: attribute, nothing but names)
 IDENTIFIER = r"(?!__)[A-Za-z_][A-Za-z0-9_]*"
-CLASS_PATH = re.compile(rf"{IDENTIFIER}(?:\.{IDENTIFIER})*:{IDENTIFIER}(?:\.{IDENTIFIER})*")
+# ``__main__`` is the one dunder module a class path may name: import_path writes it for a class defined
+# in a script, and loading then says how to make that class importable.
+CLASS_PATH = re.compile(rf"(?:__main__|{IDENTIFIER}(?:\.{IDENTIFIER})*):{IDENTIFIER}(?:\.{IDENTIFIER})*")
 
 
 def import_path(module_or_class) -> str:
@@ -133,7 +135,8 @@ def rebuild(name: str, recorded, given, allow_import: bool, path) -> nn.Module |
     if not allow_import:
         raise CheckpointError(
             f"{path}: the model has a custom {name} ({wanted}); pass {name}=<an instance of it>, "
-            "or allow_import=True to import that class and build it with no arguments"
+            "or allow_import=True (the command line's --allow-import) to import that class and build it with "
+            "no arguments"
         )
     check_class_path(name, recorded, path)
     module_name, _, qualname = wanted.partition(":")
@@ -142,10 +145,21 @@ def rebuild(name: str, recorded, given, allow_import: bool, path) -> nn.Module |
         for attr in qualname.split("."):
             obj = getattr(obj, attr)
     except Exception as e:  # importing runs the module's code: whatever it raises, name the class
-        raise CheckpointError(f"{path}: cannot import the {name} class {wanted} ({first_line(e)})") from None
+        raise CheckpointError(f"{path}: cannot import the {name} class {wanted} ({first_line(e)}); "
+                              f"{how_to_import(name, module_name, qualname)}") from None
     if not (isinstance(obj, type) and issubclass(obj, nn.Module)):
         raise CheckpointError(f"{path}: {wanted} is not a torch.nn.Module class")
     return instantiate(obj, name, wanted, path)
+
+
+def how_to_import(name: str, module_name: str, qualname: str) -> str:
+    """What makes a recorded class importable, for the error that says it is not."""
+    if module_name == "__main__":  # the saving script's own namespace, which no other script sees
+        return (f"it was defined in the script that saved the model, which another script cannot import: move "
+                f"class {qualname} into a module of its own (e.g. my_networks.py, importable from both scripts) "
+                f"and save the model again, or define {qualname} in this script too and pass {name}={qualname}")
+    return (f"make module {module_name} importable here (installed, or its folder on PYTHONPATH), "
+            f"or pass {name}={qualname}")
 
 
 def instantiate(cls: type, name: str, wanted: str, path) -> nn.Module:

@@ -35,7 +35,8 @@ body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width:
 h1 { margin-bottom: 0.2em; } .subtitle { color: #555; margin-top: 0; }
 section { border-top: 1px solid #ddd; margin-top: 2em; padding-top: 0.5em; }
 p.look { background: #f4f7fb; border-left: 4px solid #5a7fa8; padding: 0.4em 0.8em; }
-table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.92em; }
+.table-wrap { max-width: 100%; overflow-x: auto; margin: 0.8em 0; }
+table { border-collapse: collapse; font-size: 0.92em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
 th { background: #eef1f5; } td.text, th.text { text-align: left; }
 caption { caption-side: top; text-align: left; color: #444; padding-bottom: 0.3em; }
@@ -130,7 +131,9 @@ class Section:
         )
         label = html.escape(name or f"{self.id}-{self.tables}")
         cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-        self.parts.append(f'<table data-table="{label}">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>')
+        # A wide table (the evaluation's many metrics) scrolls inside its box instead of widening the page.
+        self.parts.append(f'<div class="table-wrap"><table data-table="{label}">{cap}<thead><tr>{head}</tr></thead>'
+                          f'<tbody>{body}</tbody></table></div>')
         return self
 
     def figure(self, figure, caption: str, name: str | None = None) -> Section:

@@ -66,7 +66,9 @@ def evaluate_run(
     regularity_samples: int = 1000,
     max_examples: int | None = None,
     binarize_test: int | None = None,
+    verbose: bool | int | None = None,
     say: Callable[[str], None] = lambda what: None,
+    allow_import: bool = False,
 ) -> dict[str, Any]:
     """Measure the model of the run folder ``run_dir`` on the test part of ``data`` (default: the run's
     own data, split as it was) and write ``run_dir/evaluation.json``; returns what it wrote.
@@ -74,10 +76,13 @@ def evaluate_run(
     ``iw_samples``: importance samples per example of the IW-NLL (0 skips it). ``regularity_samples``:
     generated samples per sampler for the regularity metrics (0 skips them). ``max_examples``: use the
     first so many test examples. ``binarize_test``: binarise the test part once with this seed.
-    ``say``: told what is being measured, stage by stage.
+    ``verbose``: the IW-NLL's progress bar (default: the saved model's own ``verbose``). ``say``: told
+    what is being measured, stage by stage. ``allow_import``: as ``load``'s.
     """
     check_evaluation_options(iw_samples, regularity_samples, max_examples)
-    estimator = runs.load_run_model(run_dir)
+    estimator = runs.load_run_model(run_dir, allow_import)
+    if verbose is not None:
+        estimator.set_params(verbose=verbose)
     source = DataSource.of_run(run_dir) if data is None else data if isinstance(data, DataSource) else DataSource(str(data))
     say(f"loading the data ({source.name})")
     dataset = source.load()
@@ -85,4 +90,5 @@ def evaluate_run(
     metrics = collect_metrics(estimator, dataset, X, iw_samples, regularity_samples, say)
     metrics["data"] = {"name": dataset.name, "binarize_test_seed": binarize_test}
     atomic_write_json(Path(run_dir) / EVALUATION_FILE, metrics)
+    runs.write_model_card(run_dir)  # the card lists every metric measured so far
     return metrics

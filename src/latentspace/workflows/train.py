@@ -22,7 +22,8 @@ from typing import Any
 from ..analysis.heldout import heldout_metrics
 from ..data import Dataset
 from ..errors import LatentspaceError
-from ..estimators import AutoEncoder, LinearAutoEncoder, VAE
+from .._families import FAMILIES
+from ..estimators import ESTIMATORS
 from ..estimators._checkpoint import jsonable_params
 from ..nn.devices import resolve_device
 from ..training import distributed
@@ -32,7 +33,8 @@ from . import runs
 from .runs import CHECKPOINT_DIR, DataSource
 
 #: the models a run folder holds: the name the command line and run configs use, and its estimator class
-MODEL_CLASSES: dict[str, type] = {"ae": AutoEncoder, "linear": LinearAutoEncoder, "vae": VAE}
+#: (the registry of families, _families.py)
+MODEL_CLASSES: dict[str, type] = {f.name: ESTIMATORS[f.class_name] for f in FAMILIES}
 #: parameters a run's config does not carry over to a resumed run (runtime objects, the caller's choice)
 NOT_CARRIED = ("verbose", "callbacks", "warm_start")
 
@@ -48,7 +50,7 @@ class TrainResult:
 
 
 def model_name(estimator) -> str:
-    """The run config's name of the estimator's class ("ae", "linear", "vae")."""
+    """The run config's name of the estimator's class ("ae", "linear", "vae", "vamp", ...)."""
     for name, cls in MODEL_CLASSES.items():
         if type(estimator) is cls:
             return name
