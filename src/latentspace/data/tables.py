@@ -88,8 +88,8 @@ def read_csv_table(
     y, label_names = None, []
     if label_index is not None:
         y, label_names = encode_labels(labels, f"{path} label column")
-<<<<<<< HEAD
-    return _stacked(data), y, label_names
+    feature_names = [] if names is None else [n for j, n in enumerate(names) if j != label_index]
+    return CsvTable(_stacked(data), y, label_names, feature_names)
 
 
 def _stacked(rows: list[np.ndarray]) -> np.ndarray:
@@ -126,11 +126,6 @@ def _check_load_size(path: Path, delimiter: str) -> None:
     longest, lines = max(longest, run), lines + (run > 0)
     check_allocation(cells * CELL_BYTES + lines * LINE_BYTES + 2 * longest,
                      f"{path}: loading up to {cells:,} cells in {lines:,} lines (the longest {longest:,} bytes)", DataError)
-=======
-    X = data[0][None, :] if len(data) == 1 else np.stack(data)
-    feature_names = [] if names is None else [n for j, n in enumerate(names) if j != label_index]
-    return CsvTable(X, y, label_names, feature_names)
->>>>>>> main
 
 
 Row = "list[str] | np.ndarray"

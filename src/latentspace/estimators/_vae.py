@@ -292,15 +292,10 @@ class VAE(BaseAutoEncoder):
         A lower bound on log p(x) that tightens as ``k`` grows; ``k=1`` is a one-sample ELBO. Memory
         is bounded whatever ``k`` and ``len(X)``: examples go in chunks of 512 and samples in chunks
         sized so that no intermediate exceeds ~4 MiB. The decoder's products use the kernels measured
-<<<<<<< HEAD
         fastest at these shapes, in float32, unless ``random_state`` is given (the default): then the
-        build's default kernel, so the same call gives the same numbers whatever the machine's load. ``progress``: a progress bar over the examples (None:
-        the estimator's ``verbose``).
-=======
-        fastest at these shapes, in float32. ``progress``: a progress bar over the examples (None:
-        the estimator's ``verbose``, drawn only on a terminal or in a notebook; True: drawn wherever
-        stderr goes).
->>>>>>> main
+        build's default kernel, so the same call gives the same numbers whatever the machine's load.
+        ``progress``: a progress bar over the examples (None: the estimator's ``verbose``, drawn only
+        on a terminal or in a notebook; True: drawn wherever stderr goes).
         """
         if int(k) < 1:
             raise LatentspaceError(f"k must be >= 1, got {k}")
