@@ -138,3 +138,41 @@ def test_image_reader(blob):
 
 
 test_image_reader, test_image_reader_long = test_image_reader
+
+
+
+def parquet_bytes() -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"a": np.arange(6.0), "b": np.arange(6, dtype=np.int32), "y": np.arange(6) % 2}), buffer)
+    return buffer.getvalue()
+
+
+def hdf5_bytes() -> bytes:
+    import h5py
+
+    with tempfile.TemporaryDirectory() as folder:
+        with h5py.File(Path(folder) / "f.h5", "w") as f:
+            f.create_dataset("X", data=np.arange(24.0).reshape(6, 4))
+            f.create_dataset("Z", data=np.arange(24.0).reshape(6, 4), compression="gzip")
+        return (Path(folder) / "f.h5").read_bytes()
+
+
+@fuzz_pair(st.one_of(st.binary(max_size=100), mutated(parquet_bytes())), st.sampled_from([None, "y", 0, "9"]))
+def test_parquet_reader(blob, label_column):
+    pytest.importorskip("pyarrow")
+    outcome(load_dataset, "f.parquet", blob, label_column=label_column)
+
+
+test_parquet_reader, test_parquet_reader_long = test_parquet_reader
+
+
+@fuzz_pair(st.one_of(st.binary(max_size=100), mutated(hdf5_bytes())), st.sampled_from(["", ":/X", ":/Z", ":/nope"]))
+def test_hdf5_reader(blob, key):
+    pytest.importorskip("h5py")
+    outcome(lambda path: load_dataset(f"{path}{key}"), "f.h5", blob)
+
+
+test_hdf5_reader, test_hdf5_reader_long = test_hdf5_reader

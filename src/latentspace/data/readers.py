@@ -147,13 +147,30 @@ def read_npy(path: str | Path, mmap: bool = False) -> np.ndarray:
         raise DataError(f"{path}: not a readable .npy file ({first_line(e)})") from None
 
 
+#: bytes of the header-length field of each .npy format version, and the longest header numpy reads
+NPY_HEADER_LENGTH_BYTES = {(1, 0): 2, (2, 0): 4, (3, 0): 4}
+NPY_MAX_HEADER = 10_000
+
+
 def _npy_header(f: BinaryIO, path: Path | str, total_bytes: int) -> tuple[tuple[int, ...], np.dtype]:
     """Parse and check a .npy header, so a lying header fails here rather than in a huge allocation."""
     fmt = np.lib.format
     try:
         version = fmt.read_magic(f)
+        if version not in NPY_HEADER_LENGTH_BYTES:
+            raise DataError(f"{path}: not a .npy file (format version {version[0]}.{version[1]})")
+        # the header's length is read here first: numpy would read() that many bytes, and a file
+        # object allocates them up front (a damaged length made a 200-byte file cost 662 MB)
+        start = f.tell()
+        width = NPY_HEADER_LENGTH_BYTES[version]
+        length = int.from_bytes(f.read(width), "little")
+        if length > min(NPY_MAX_HEADER, total_bytes - start - width):
+            raise DataError(f"{path}: not a .npy file (a header of {length:,} bytes)")
+        f.seek(start)
         read_header = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
         shape, _, dtype = read_header(f)
+    except DataError:
+        raise
     except (SyntaxError, tokenize.TokenError):  # numpy's parser of the header's Python literal
         raise DataError(f"{path}: not a .npy file (malformed header)") from None
     except (ValueError, OSError, EOFError, TypeError) as e:
