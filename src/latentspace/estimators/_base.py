@@ -609,6 +609,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
             grad_clip=self.grad_clip,
             verbose=bool(self.verbose),
             precision=str(self.precision),
+            reproducible=self.random_state is not None,
         )
 
     def _split(self, X: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
