@@ -351,7 +351,8 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         so a loop over the chunks of a stream trains like ``fit`` over the whole. Returns ``self``.
 
         The first call (on an unfitted estimator) builds the model and fits the scaling on its rows;
-        later calls check ``X`` against them as ``transform`` does. Each call trains on all of ``X``
+        later calls (and calls after ``fit``) train on that model and check ``X`` against it as
+        ``transform`` does. Each call trains on all of ``X``
         (no validation split, no early stopping) at the constant rate ``lr`` (a schedule needs the
         stream's length, which a stream does not know); ``epochs`` is not read.
         """
@@ -397,8 +398,10 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         if validation_data is not None:
             val_data = self._validation_source(validation_data)
         n_val = 0 if val_data is None else int(val_data.n if hasattr(val_data, "n") else val_data.shape[0])
-        self._resolve_budget(int(train_data.n if hasattr(train_data, "n") else train_data.shape[0]), n_val > 0,
-                             world.size)
+        n_train = int(train_data.n if hasattr(train_data, "n") else train_data.shape[0])
+        if getattr(train_data, "steps_per_epoch", None):  # a loader's own batches set the steps of an epoch
+            n_train = train_data.steps_per_epoch * int(self.batch_size) * world.size
+        self._resolve_budget(n_train, n_val > 0, world.size)
         if not warm:  # a warm start keeps the settings (and the model) its first fit resolved
             if self._range_decides_settings() and low is None:
                 low, high = float(scaled.min()), float(scaled.max())
@@ -606,6 +609,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
             grad_clip=self.grad_clip,
             verbose=bool(self.verbose),
             precision=str(self.precision),
+            reproducible=self.random_state is not None,
         )
 
     def _split(self, X: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray | None]:

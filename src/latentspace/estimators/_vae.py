@@ -302,9 +302,10 @@ class VAE(BaseAutoEncoder):
         A lower bound on log p(x) that tightens as ``k`` grows; ``k=1`` is a one-sample ELBO. Memory
         is bounded whatever ``k`` and ``len(X)``: examples go in chunks of 512 and samples in chunks
         sized so that no intermediate exceeds ~4 MiB. The decoder's products use the kernels measured
-        fastest at these shapes, in float32. ``progress``: a progress bar over the examples (None:
-        the estimator's ``verbose``, drawn only on a terminal or in a notebook; True: drawn wherever
-        stderr goes).
+        fastest at these shapes, in float32, unless ``random_state`` is given (the default): then the
+        build's default kernel, so the same call gives the same numbers whatever the machine's load.
+        ``progress``: a progress bar over the examples (None: the estimator's ``verbose``, drawn only
+        on a terminal or in a notebook; True: drawn wherever stderr goes).
         """
         if int(k) < 1:
             raise LatentspaceError(f"k must be >= 1, got {k}")
@@ -319,7 +320,7 @@ class VAE(BaseAutoEncoder):
         bar = progress_bar(total=len(X), desc=f"IW-NLL k={int(k)}", unit="ex", show=show, force=progress is True,
                            leave=False)
         with torch.inference_mode(), self._compute(rows):
-            kernels = backend.choose_kernels(self.model_.decoder, rows).kernels
+            kernels = backend.choose_kernels(self.model_.decoder, rows, reproducible=random_state is not None).kernels
             with backend.using(kernels):
                 for start in range(0, X.shape[0], IW_EXAMPLE_CHUNK):
                     x = self._to_tensor(self._scale(X[start : start + IW_EXAMPLE_CHUNK]))
