@@ -276,7 +276,7 @@ def test_sample(fit, trained, tmp_path):
     assert code == 0, err
     X = np.load(tmp_path / "s.npy")
     assert X.shape == (6, fit.kind.n_features) and np.all(np.isfinite(X))
-    assert out.strip() == f"wrote {tmp_path / 's.npy'} (6 samples, sampler {'prior' if fit.likelihood else 'gmm10'})"
+    assert out.strip() == f"wrote {tmp_path / 's.npy'} (6 samples, sampler {'prior' if fit.likelihood else 'gmm'})"
     if fit.likelihood and fit.expected_likelihood in UNIT_LIKELIHOODS:  # decoder means of [0, 1] data
         assert X.min() >= 0 and X.max() <= 1
 
@@ -343,7 +343,8 @@ def test_explore(fit, trained, tmp_path):
     payload = json.loads(re.search(r'class="ls-explorer-data">(.*?)</script>', text, re.DOTALL).group(1))
     (model,) = payload["models"]
     assert payload["data"]["n_features"] == fit.kind.n_features and model["k"] == fit.kind.k
-    assert model["kind"] == ("VAE" if fit.likelihood else "AE")
+    # the family's display name (_families.py)
+    assert model["kind"] == ("VAE" if fit.likelihood else "linear AE" if fit.model == "linear" else "deep AE")
     if fit.model.startswith("conv"):  # the page runs the transposed convolutions itself
         assert {op["op"] for op in model["ops"]} - {"linear"}
     else:  # the page decodes to the data's own width
