@@ -87,10 +87,9 @@ def check_allocation(n_bytes: int, what: str, error: type[LatentspaceError] = La
     """
     budget = memory_budget() if budget is None else budget
     if n_bytes > budget:
-        raise error(
-            f"{what} needs {human_bytes(n_bytes)}, more than the memory budget of {human_bytes(budget)} "
-            f"(half the available memory; set {MEMORY_BUDGET_ENV} to change it)"
-        )
+        whence = (f"{MEMORY_BUDGET_ENV}" if os.environ.get(MEMORY_BUDGET_ENV, "").strip()
+                  else f"half the available memory; set {MEMORY_BUDGET_ENV} to change it")
+        raise error(f"{what} needs {human_bytes(n_bytes)}, more than the memory budget of {human_bytes(budget)} ({whence})")
 
 
 def check_regular_file(path: Path, error: type[LatentspaceError] = LatentspaceError, what: str = "file") -> os.stat_result:

@@ -210,7 +210,38 @@ def _read_config_file(run: Path, config_path: Path) -> dict[str, Any]:
     config = read_json(config_path, CheckpointError, "run config")
     if not isinstance(config, dict):
         raise CheckpointError(f"{config_path}: not a run config")
+    check_run_config(config, config_path)
     return config
+
+
+def _scalar(value) -> bool:
+    return value is None or isinstance(value, (bool, int, float, str))
+
+
+#: what each field a run config may hold must be (a field may be absent): checked when the file is read,
+#: so a tampered config.json is one CheckpointError line, never a TypeError steps later
+RUN_CONFIG_FIELDS: dict[str, tuple[str, Any]] = {
+    "command": ("a command name", lambda v: isinstance(v, str)),
+    "model": ("a model name", lambda v: isinstance(v, str)),
+    "estimator": ("a class name", lambda v: isinstance(v, str)),
+    "data": ("a data set name or path", lambda v: v is None or isinstance(v, str)),
+    "data_dir": ("a folder or null", lambda v: v is None or isinstance(v, str)),
+    "split_seed": ("a whole number >= 0 or null",
+                   lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**63)),
+    "data_options": ("a mapping of file options to values", lambda v: v is None or (
+        isinstance(v, dict) and all(k in FILE_OPTIONS for k in v)
+        and all(_scalar(x) or (isinstance(x, list) and all(_scalar(i) for i in x)) for x in v.values()))),
+    "params": ("a mapping of parameters", lambda v: isinstance(v, dict)),
+    "model_sha256": ("a SHA-256 hex digest or 'any'", lambda v: isinstance(v, str)),
+}
+
+
+def check_run_config(config: dict[str, Any], where: Path) -> None:
+    """Every field of a run's config.json that this package reads has its type (one CheckpointError line)."""
+    for name, (expected, ok) in RUN_CONFIG_FIELDS.items():
+        if name in config and not ok(config[name]):
+            text = repr(config[name])
+            raise CheckpointError(f"{where}: {name} must be {expected}, got {text[:60] + '...' if len(text) > 60 else text}")
 
 
 def load_run_model(path: str | Path, allow_import: bool = False):
@@ -280,8 +311,6 @@ class DataSource:
         if not config.get("data"):
             raise LatentspaceError(f"{Path(path) / 'config.json'}: does not name the run's data set; pass --data NAME|PATH")
         options = config.get("data_options") or {}
-        if not isinstance(options, dict):
-            raise CheckpointError(f"{Path(path) / 'config.json'}: data_options must be a mapping")
         return cls(config["data"], config.get("data_dir"), int(config.get("split_seed") or 0), options)
 
 

@@ -19,10 +19,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .._families import FAMILIES
 from ..analysis.heldout import heldout_metrics
 from ..data import Dataset
 from ..errors import LatentspaceError
-from .._families import FAMILIES
 from ..estimators import ESTIMATORS
 from ..estimators._checkpoint import jsonable_params
 from ..nn.devices import resolve_device
