@@ -64,10 +64,13 @@ class PlainLoop:
 
     def run_epoch(self) -> float:
         """One epoch; returns the mean training loss per example."""
+        return self.run_rows(torch.randperm(self.X.shape[0], device=self.X.device)) / self.X.shape[0]
+
+    def run_rows(self, order: torch.Tensor) -> float:
+        """Train on the rows ``order`` in batches, in that order; returns the summed training loss."""
         self.model.train()
         train_loss = 0.0
-        order = torch.randperm(self.X.shape[0], device=self.X.device)
-        for start in range(0, self.X.shape[0], self.batch_size):
+        for start in range(0, order.shape[0], self.batch_size):
             data = self.X[order[start : start + self.batch_size]]
             if self.binarize:  # dynamic binarisation: each use of an image draws Bernoulli(pixel) anew
                 data = torch.bernoulli(data)
@@ -77,7 +80,7 @@ class PlainLoop:
             loss.backward()
             train_loss += loss.item()
             self.optimizer.step()
-        return train_loss / self.X.shape[0]
+        return train_loss
 
     def posterior(self, x):
         return self.model.encode(x)
