@@ -19,6 +19,7 @@ venv: $(VENV)/.installed
 
 demo: venv
 	$(VENV)/bin/latentspace demo
+	@echo "the latentspace command is $(VENV)/bin/latentspace; 'source $(VENV)/bin/activate' puts it on your PATH"
 
 test: venv
 	$(PY) -m pytest -n 2 -q

@@ -26,7 +26,7 @@ SHOWN = [
     "heldout_mse_per_feature", "recon_frechet", "recon_precision", "recon_recall",
     "sample_prior_frechet", "sample_prior_precision", "sample_prior_recall",
     "sample_gaussian_frechet", "sample_gaussian_precision", "sample_gaussian_recall",
-    "sample_box_frechet", "sample_box_precision", "sample_gmm10_frechet", "sample_gmm10_precision",
+    "sample_box_frechet", "sample_box_precision", "sample_gmm_frechet", "sample_gmm_precision",
     "holes_gaussian_outside_code_support", "holes_box_outside_code_support",
     "interp_midpoint_frechet", "interp_midpoint_precision", "interp_path_precision",
     "interp_smoothness_ratio_median", "interp_pixel_midpoint_frechet",

@@ -15,7 +15,7 @@ def fitted(digits):
     "X, message",
     [
         (np.array([[0.0, np.nan], [1.0, 2.0]]), "NaN"),
-        (np.array([[0.0, np.inf], [1.0, 2.0]]), "infinity"),
+        (np.array([[0.0, np.inf], [1.0, 2.0]]), "infinite"),
         (np.empty((0, 5)), "0 sample"),
         (np.arange(5.0), "2D array"),
         (np.array([["a", "b"], ["c", "d"]]), "could not convert"),

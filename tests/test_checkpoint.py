@@ -25,7 +25,7 @@ def copy_of(saved, tmp_path):
 
 
 def test_files_are_json_and_safetensors(saved):
-    assert sorted(p.name for p in saved.iterdir()) == ["config.json", "weights.safetensors"]
+    assert sorted(p.name for p in saved.iterdir()) == ["MODEL.md", "config.json", "weights.safetensors"]
     config = json.loads((saved / "config.json").read_text())
     assert config["estimator"] == "AutoEncoder" and config["params"]["n_components"] == 2
     header_len = int.from_bytes((saved / "weights.safetensors").read_bytes()[:8], "little")
@@ -91,7 +91,7 @@ def test_missing_folder_and_mismatched_shapes(saved, tmp_path):
 def test_saving_again_replaces_atomically(saved, tmp_path, digits):
     path = copy_of(saved, tmp_path)
     AutoEncoder(n_components=2, epochs=1, random_state=1).fit(digits.X_train[:100]).save(path)
-    assert sorted(p.name for p in path.iterdir()) == ["config.json", "weights.safetensors"]
+    assert sorted(p.name for p in path.iterdir()) == ["MODEL.md", "config.json", "weights.safetensors"]
     load(path)
 
 

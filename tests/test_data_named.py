@@ -105,11 +105,14 @@ def test_unknown_name_lists_the_named_sets():
 def test_registry_lists_sets_and_availability(tmp_path, monkeypatch):
     monkeypatch.delenv("LATENTSPACE_MNIST", raising=False)
     rows = {r["name"]: r for r in list_datasets()}
-    assert set(rows) == set(NAMED) == {"digits", "fashion-mnist", "mnist"}
+    assert set(rows) == set(NAMED) == {"digits", "fashion-mnist", "mnist", "digits-counts", "wine", "breast-cancer",
+                                       "diabetes", "iris"}
     assert rows["digits"]["available"] and not rows["mnist"]["available"]
     assert rows["fashion-mnist"]["available"] == fashion_mnist_available()
     write_idx_folder(tmp_path / "mnist")
     assert {r["name"]: r for r in list_datasets(tmp_path)}["mnist"]["available"]
     # The registry's advertised sizes are what the loader gives.
-    digits = NAMED["digits"]()
-    assert (len(digits.X_train), len(digits.X_test)) == (NAMED["digits"].n_train, NAMED["digits"].n_test)
+    for name in ("digits", "digits-counts", "wine", "breast-cancer", "diabetes", "iris"):
+        data = NAMED[name]()
+        assert (len(data.X_train), len(data.X_test)) == (NAMED[name].n_train, NAMED[name].n_test), name
+        assert data.n_features == (NAMED[name].n_features or 64) and rows[name]["available"]

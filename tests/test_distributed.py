@@ -97,3 +97,25 @@ def test_every_rank_takes_the_same_number_of_steps(world_size):
     steps = {TensorBatches(X).plan(torch.Generator().manual_seed(0), 4, World(r, world_size)).steps
              for r in range(world_size)}
     assert len(steps) == 1
+
+
+@pytest.mark.slow  # two torchrun launches of two ranks each: ~1 min
+@pytest.mark.parametrize("mode", ["dataset", "loader"])
+def test_streamed_sources_under_torchrun_match_one_process(tmp_path, mode):
+    """A Dataset (sharded here) or a DataLoader with a DistributedSampler (sharded by the user) on two
+    processes of batch 64 trains the model one process trains with batch 128: each process reads only
+    its shard, and the scaling pools every shard's statistics."""
+    script = str(Path(__file__).resolve().parent / "ddp_stream_fit.py")
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
+    ddp = run_torchrun(torchrun + [script, mode, "64", str(tmp_path / "ddp")], tmp_path)
+    assert ddp.returncode == 0, ddp.stderr[-3000:]
+    single = subprocess.run([sys.executable, script, mode, "128", str(tmp_path / "single")], capture_output=True,
+                            text=True, env=env(), timeout=300, cwd=tmp_path)
+    assert single.returncode == 0, single.stderr[-3000:]
+    a, b = load(tmp_path / "ddp"), load(tmp_path / "single")
+    np.testing.assert_allclose(a.offset_, b.offset_, rtol=1e-6)
+    np.testing.assert_allclose(a.scale_, b.scale_, rtol=1e-6)
+    wa, wb = a.model_.state_dict(), b.model_.state_dict()
+    worst = max(float((wa[k] - wb[k]).abs().max()) for k in wa)
+    assert worst < WEIGHT_TOLERANCE, f"max weight difference {worst:g}"
+    assert len(a.history_) == 4

@@ -21,6 +21,7 @@ from sklearn.decomposition import PCA
 
 from latentspace import VAE, AutoEncoder, LinearAutoEncoder
 from latentspace.cli import main
+from latentspace.errors import printable
 from latentspace.nn.mlp import ACTIVATIONS
 from latentspace.report.explorer import add_explorer, dequantized
 from latentspace.report.html import Report
@@ -236,3 +237,179 @@ def test_explore_command_errors_are_one_line(ae_run, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 3 and "ending in .html" in err[0] and "not a run folder" in err[1] and "--points" in err[2]
     assert not (tmp_path / "e.html").exists()
+
+
+#: names that broke the page (a JSON block that escaped only "</"), or could: comment and script
+#: openers, entities, CDATA ends, the two JavaScript line separators, quotes, a lone surrogate of a
+#: file name that was not UTF-8
+HOSTILE_NAMES = ["x<!--<script>", "</script><script>window.pwned=1</script>", "a&amp;b&lt;", "]]>-->",
+                 "line\u2028sep\u2029par", "q\"uo'te`", "\udcff"]
+
+
+def test_script_json_escapes_every_character_that_can_break_the_block():
+    from latentspace.report.html import script_json
+
+    value = {"names": HOSTILE_NAMES, HOSTILE_NAMES[0]: [HOSTILE_NAMES[1]]}
+    text = script_json(value)
+    assert not re.search("[<>&\u2028\u2029]", text) and text.isascii()
+    assert json.loads(text) == value
+
+
+@pytest.fixture(scope="module")
+def hostile_runs(tmp_path_factory):
+    """Two run folders with hostile names, trained on a folder of images whose class folders (the class
+    names) are hostile too."""
+    from PIL import Image
+
+    root = tmp_path_factory.mktemp("hostile")
+    rng = np.random.default_rng(0)
+    classes = [n.replace("/", "&#47;") for n in HOSTILE_NAMES]
+    images = root / "images<!--<script>&"
+    for c, name in enumerate(classes):
+        (images / name).mkdir(parents=True)
+        for i in range(12):
+            pixels = np.clip(rng.normal(30 * c, 40, (8, 8)), 0, 255).astype(np.uint8)
+            Image.fromarray(pixels).save(images / name / f"{i}.png")
+    runs = [root / classes[0], root / classes[1]]
+    for run in runs:
+        assert main(["train", "ae", "--data", str(images), "--n-components", "2", "--epochs", "1", "--hidden", "8",
+                     "--out", str(run), "--quiet"]) == 0
+    return runs, classes
+
+
+@pytest.fixture(scope="module")
+def counts_vae(digits):
+    """A VAE on digits' raw 0-16 counts: likelihood="auto" picks the calibrated Gaussian (identity mean)."""
+    counts = replace(digits, X_train=digits.X_train * 16, X_test=digits.X_test * 16)
+    vae = tiny(VAE, n_components=2, hidden=(64,), epochs=3).fit(counts.X_train)
+    return vae, counts
+
+
+@browser
+@needs_chromium
+def test_hostile_names_leave_a_live_page(chromium, hostile_runs, tmp_path):
+    """Run folders, data path and class names that open comments and scripts: `explore` and `report`
+    write pages whose explorer works (every model listed by its exact name, class names intact), that run
+    no script but their own, and show no error."""
+    runs, classes = hostile_runs
+    for command in ("explore", "report"):
+        page = tmp_path / f"{command}.html"
+        assert main([command, *map(str, runs), "--out", str(page)]) == 0
+        chromium.errors.clear()
+        chromium.open(page.as_uri())
+        assert chromium.evaluate("window.latentExplorers.length") == 1, command
+        options = chromium.evaluate("Array.from(document.querySelectorAll('[data-role=model] option'),"
+                                    " o => o.textContent)")
+        assert [o.rsplit(" (", 1)[0] for o in options] == [r.name for r in runs]
+        shown = [printable(c) for c in sorted(classes)]  # the lone surrogate as "\\udcff", the rest as it is
+        assert chromium.evaluate("window.latentExplorers[0].data.label_names") == shown
+        assert chromium.evaluate("typeof window.pwned") == "undefined"
+        chromium.evaluate("window.latentExplorers[0].sample()")
+        assert chromium.errors == [], (command, chromium.errors)
+
+
+@browser
+@needs_chromium
+def test_page_decodes_a_calibrated_gaussian_vae_like_torch(chromium, counts_vae, tmp_path):
+    """Real-valued data: the likelihood the VAE picks for them describes its own mean, and the page's
+    decode (float16 weights) matches torch's within 2e-3 in the data's units (0-16)."""
+    vae, counts = counts_vae
+    assert type(vae.model_.likelihood).__name__ == "CalibratedGaussian"
+    page = tmp_path / "counts.html"
+    write_page(page, [({"VAE on counts": vae}, counts, "float16")])
+    chromium.open(page.as_uri())
+    Z = latent_points(vae, counts.X_test)
+    expected = torch_decodes(vae, Z)
+    assert expected.max() > 2  # the decodes are counts, not [0, 1] values
+    err = np.abs(page_decodes(chromium, 0, 0, Z) - expected).max()
+    print(f"calibrated Gaussian VAE, float16 weights: max abs error {err:.2e} on decodes up to {expected.max():.1f}")
+    assert err < 2e-3, err
+    assert chromium.errors == []
+
+
+def test_every_likelihood_describes_its_mean_for_the_page(digits):
+    """Each named likelihood's mean_ops, replayed in numpy, is its torch mean; one that cannot describe
+    itself gets a clear error from the explorer instead of a wrong page."""
+    import torch
+
+    from latentspace.errors import LatentspaceError
+    from latentspace.nn.likelihoods import LIKELIHOODS, Likelihood, make_likelihood
+    from latentspace.report.explorer import decoder_program, mean_op
+
+    out = torch.linspace(-8, 8, 401, dtype=torch.float64)[None].repeat(2, 1)
+    replay = {"sigmoid": lambda v, p: 1 / (1 + np.exp(-v)),
+              "continuous_bernoulli": lambda v, p: np.where(
+                  np.abs(v) < p["taylor_below"], 0.5 + v / 12 - v ** 3 / 720, -1 / np.expm1(-v) - 1 / v).clip(0, 1)}
+    for name in LIKELIHOODS:
+        likelihood = make_likelihood(name, out.shape[1])
+        values = out.numpy().copy()
+        with np.errstate(divide="ignore", invalid="ignore"):  # the closed form at 0, which the Taylor branch replaces
+            for op in mean_op(likelihood):
+                values = replay[op["fn"]](values, op)
+        assert np.allclose(values, likelihood.mean(out).numpy(), atol=1e-9), name
+
+    class Opaque(Likelihood):
+        def mean(self, out):
+            return out.exp()
+
+    vae = tiny(VAE, n_components=2, hidden=(8,), epochs=1).fit(digits.X_train[:100])
+    vae.model_.likelihood = Opaque()
+    with pytest.raises(LatentspaceError, match="Opaque likelihood does not describe its mean"):
+        decoder_program(vae)
+
+
+@browser
+@needs_chromium
+def test_page_shows_the_demos_standardised_data_in_the_users_units(chromium, counts_vae, tmp_path):
+    """The demo standardises real-valued data for its models; the page undoes it: decodes and stored rows
+    read in the user's units (digit counts 0-16), the nearest example is searched in the models' scale."""
+    from latentspace.workflows.demo import standardised
+
+    _, counts = counts_vae
+    scaled = standardised(counts)
+    vae = tiny(VAE, n_components=2, hidden=(64,), epochs=3).fit(scaled.X_train)
+    page = tmp_path / "units.html"
+    (payload,) = write_page(page, [({"VAE": vae}, scaled, "float16")])
+    stored = dequantized(payload["data"]["reference"])
+    assert stored.max() > 15 and np.allclose(stored, counts.X_train[payload["data"]["reference"]["index"]], atol=0.04)
+    chromium.open(page.as_uri())
+    Z = latent_points(vae, scaled.X_test)
+    expected = scaled.in_units(torch_decodes(vae, Z))
+    err = np.abs(page_decodes(chromium, 0, 0, Z) - expected).max()
+    assert err < 2e-3 * scaled.units.scale.max(), err  # float16 weights: 2e-3 in the models' scale
+    state = chromium.evaluate("window.latentExplorers[0].state()")
+    x = scaled.in_units(torch_decodes(vae, np.array([state["z"]])))[0]
+    d = np.sqrt((((stored - x) / scaled.units.scale) ** 2).sum(1))
+    assert state["nearest"]["index"] == payload["data"]["reference"]["index"][int(np.argmin(d))]
+    assert abs(state["nearest"]["distance"] - d.min()) < 1e-2
+    assert "(standardised)" in chromium.evaluate("document.querySelector('[data-role=nearest-caption]').textContent")
+    assert chromium.errors == []
+
+
+@browser
+@needs_chromium
+def test_table_rows_show_as_bars_named_on_hover(chromium, tmp_path):
+    """A real table (wine, standardised as the demo does): the decoded row is drawn as bars, and hovering
+    bar j names feature j and gives the decoded value in the data's own units."""
+    from latentspace.datasets import load_dataset
+    from latentspace.workflows.demo import standardised
+
+    data = standardised(load_dataset("wine"))
+    ae = tiny(AutoEncoder, n_components=2, hidden=(16,), epochs=20).fit(data.X_train)
+    page = tmp_path / "wine.html"
+    write_page(page, [({"AE": ae}, data, "float32")])
+    chromium.open(page.as_uri())
+    state = chromium.evaluate("window.latentExplorers[0].state()")
+    decoded = data.in_units(torch_decodes(ae, np.array([state["z"]])))[0]
+    x0, y0, w, h = chromium.evaluate("(() => { const c = document.querySelector('[data-role=decoded]');"
+                                     " c.scrollIntoView(); const r = c.getBoundingClientRect();"
+                                     " return [r.left, r.top, r.width, r.height]; })()")
+    assert chromium.evaluate("document.querySelector('[data-role=decoded]').dataset.bars") == "1"
+    for j in (0, 4, 12):  # alcohol (%), magnesium (mg/l), proline
+        chromium.mouse("mouseMoved", x0 + (j + 0.5) / 13 * w, y0 + 0.5 * h)
+        text = chromium.evaluate("document.querySelector('[data-role=feature-readout]').textContent")
+        name, value = re.match(r"(.+) = (-?[\d.]+) \(data", text).groups()
+        assert name == data.feature_names[j]
+        assert abs(float(value) - decoded[j]) <= 0.006 * max(1.0, abs(decoded[j])), (text, decoded[j])
+    assert decoded[12] > 100  # proline, in mg/l: the user's units, not a z-score
+    assert chromium.errors == []

@@ -7,7 +7,7 @@
     estimators     the scikit-learn contract, save and load
     training       the one loop
     nn | data      torch modules | data sets and readers (independent of each other)
-    _files, errors, _version
+    _files, errors, _version, _families (the table of model families)
 
 Lazy imports inside functions count too: an upward import is a design problem wherever it is written.
 Run alone with ``python -m pytest tests/test_layers.py``.
@@ -24,7 +24,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "latentspace"
 
 #: Bottom to top. Units in one tuple share a layer but may not import each other.
 LAYERS: list[tuple[str, ...]] = [
-    ("_version", "errors"),
+    ("_version", "errors", "_families"),
     ("_files",),
     ("nn", "data"),
     ("training",),

@@ -1,8 +1,10 @@
 """The README's library examples run as written (each ```python block under the named sections)."""
 
+import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -38,3 +40,30 @@ def test_tracking(tmp_path, monkeypatch, capsys):
     assert capsys.readouterr().out.count("epoch ") == 2  # epochs 2 and 4
     assert list((tmp_path / "tracking" / "tb").glob("events.out.tfevents.*"))
     assert (tmp_path / "mlruns").is_dir() and space["loggers"][2].run_id_
+
+
+def test_export(tmp_path, monkeypatch):
+    pytest.importorskip("onnxruntime", reason="onnxruntime is not installed: pip install 'latentspace[onnx]'")
+    space = run_blocks("Export", tmp_path, monkeypatch)
+    assert space["x_hat"].shape == space["data"].X_test.shape
+
+
+def test_the_commands_workflows_from_python(tmp_path, monkeypatch, cli):
+    """The library path writes the run folder the command line reads: ``latentspace sample`` uses it."""
+    space = run_blocks("Command line", tmp_path, monkeypatch)
+    run = tmp_path / "runs" / "vae4"
+    assert space["run"].run_dir == Path("runs/vae4") and (run / "model" / "weights.safetensors").is_file()
+    evaluation = json.loads((run / "evaluation.json").read_text())
+    assert evaluation["neg_elbo"] >= evaluation["iw_nll"] > 0  # the bound holds on the IW estimate
+    code, out, err = cli("sample", run, "-n", 5, "--out", tmp_path / "s.npy")
+    assert code == 0, err
+    assert np.load(tmp_path / "s.npy").shape == (5, 64)
+
+
+def test_model_families(tmp_path, monkeypatch):
+    space = run_blocks("Model families", tmp_path, monkeypatch)
+    vamp, rae = space["vamp"], space["rae"]
+    assert vamp.prior_density().n_components == 50
+    prior, mixture = vamp.sample(8, random_state=0), vamp.sample(8, sampler="gmm", random_state=0)
+    assert prior.shape == mixture.shape == (8, 64) and not np.allclose(prior, mixture)
+    assert rae.sample(8, sampler="two-stage", random_state=0).shape == (8, 64)

@@ -30,7 +30,7 @@ def test_evaluate_regularity_keys_are_stable_and_values_json_finite(digits, feat
     json.dumps(ae_out), json.dumps(vae_out)
     assert ae_out["model_kind"] == "ae" and vae_out["model_kind"] == "vae"
     assert "sample_prior_frechet" not in ae_out and "sample_prior_frechet" in vae_out
-    for sampler in ("gaussian", "box", "gmm10"):
+    for sampler in ("gaussian", "box", "gmm"):
         assert {f"sample_{sampler}_frechet", f"holes_{sampler}_outside_data_manifold"} <= set(ae_out)
     assert set(ae_out) < set(vae_out)
     assert {"vae_mutual_information", "vae_marginal_kl", "vae_kl_dim_0", "vae_kl_dim_1"} <= set(vae_out)

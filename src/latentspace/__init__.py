@@ -14,6 +14,7 @@ import os as _os
 import sys as _sys
 from typing import TYPE_CHECKING
 
+from ._families import FAMILIES
 from ._version import __version__
 from .errors import CheckpointError, DataError, LatentspaceError, TrainingDivergedError
 
@@ -37,13 +38,11 @@ if _sys.argv and (_sys.argv[0] == "-m" or _os.path.basename(_sys.argv[0]) == "la
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time __getattr__ imports them
     from .estimators import VAE, AutoEncoder, LinearAutoEncoder, load
 
-_LAZY = {"AutoEncoder": ".estimators", "LinearAutoEncoder": ".estimators", "VAE": ".estimators", "load": ".estimators"}
+#: every model family's estimator class (the registry in _families.py), and ``load``
+_LAZY = {**{f.class_name: ".estimators" for f in FAMILIES}, "load": ".estimators"}
 
-__all__ = [
-    "AutoEncoder",
-    "LinearAutoEncoder",
-    "VAE",
-    "load",
+__all__ = [  # noqa: PLE0604
+    *_LAZY,
     "LatentspaceError",
     "DataError",
     "CheckpointError",

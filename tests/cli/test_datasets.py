@@ -15,8 +15,10 @@ def test_datasets_lists_named_sets_and_availability(capsys, monkeypatch):
     monkeypatch.delenv("LATENTSPACE_MNIST", raising=False)
     assert main(["datasets"]) == 0
     lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[1:]}
-    assert set(lines) == {"digits", "fashion-mnist", "mnist"}
+    assert set(lines) == {"digits", "fashion-mnist", "mnist", "digits-counts", "wine", "breast-cancer", "diabetes",
+                          "iris"}
     assert lines["digits"].split()[1:5] == ["1438", "359", "8x8", "10"] and "yes" in lines["digits"]
+    assert lines["breast-cancer"].split()[1:6] == ["455", "114", "30", "features", "2"] and "yes" in lines["wine"]
     assert "no: no folder given" in lines["mnist"]
     assert ("yes" in lines["fashion-mnist"]) == fashion_mnist_available()
 

@@ -194,7 +194,7 @@ def test_a_billion_samples_are_refused(digits):
 @pytest.mark.parametrize("X, message", [
     (np.ones((5, 3)) * 1j, "Complex data not supported"),
     (None, "X is None"),
-    (np.array([[1.0, np.nan], [2.0, 3.0]]), "Input X contains NaN"),
+    (np.array([[1.0, np.nan], [2.0, 3.0]]), "X: 1 NaN or infinite values, the first at index \\(0, 1\\); latentspace needs finite"),
 ])
 def test_bad_arrays_are_one_line(X, message):
     with pytest.raises(ValueError, match=message) as caught:

@@ -20,17 +20,52 @@ FAILS = "does not hold"
 MAX_ANGLE_DEG = 2.0
 
 
+#: a feature classifier right less often than this on held-out rows sees too little to judge samples
+MIN_CLASSIFIER_ACCURACY = 0.8
+#: below this many held-out rows, precision and recall move in coarse steps
+FEW_ROWS = 200
+
+
 @dataclass
 class Verdict:
     claim: str
     verdict: str  # HOLDS, FAILS, or "holds only against <baseline>"
     evidence: str
+    #: where the measurement is weak on this kind of data (e.g. few rows for many feature dimensions)
+    caveat: str = ""
 
     def line(self) -> str:
-        return f"{self.verdict.upper()}: {self.claim} ({self.evidence})"
+        caveat = f" [on this data: {self.caveat}]" if self.caveat else ""
+        return f"{self.verdict.upper()}: {self.claim} ({self.evidence}){caveat}"
 
     def to_dict(self) -> dict[str, str]:
-        return {"claim": self.claim, "verdict": self.verdict, "evidence": self.evidence}
+        return {"claim": self.claim, "verdict": self.verdict, "evidence": self.evidence, "caveat": self.caveat}
+
+
+def sample_quality_caveat(tables: dict, metric: str) -> str:
+    """What weakens a verdict drawn from sample-quality numbers on this data set, in plain words ("" if
+    nothing): too few held-out rows for the feature space's dimension, coarse precision steps, a feature
+    classifier that barely tells the classes apart, table rows with no picture to check by eye.
+    ``metric``: "frechet" or "precision", what the verdict rests on."""
+    basis = (tables.get("feature_space") or [None])[0]
+    if basis is None:
+        return ""
+    notes = []
+    rows, dim = basis["heldout_rows"], basis["dim"]
+    if metric == "frechet" and rows <= dim:
+        notes.append(f"Fréchet distances compare {dim}-dimensional feature covariances estimated from {rows} "
+                     "held-out rows, fewer than the dimensions: they rank the models within this run, their size "
+                     "means little")
+    if metric == "precision" and rows < FEW_ROWS:
+        notes.append(f"precision and recall count neighbours among {rows} held-out rows (steps of {1 / rows:.2g})")
+    accuracy = basis.get("classifier_test_accuracy")
+    if accuracy is not None and accuracy < MIN_CLASSIFIER_ACCURACY:
+        notes.append(f"the feature classifier names only {accuracy:.0%} of held-out rows' classes right, so its "
+                     "features see little of what makes a row plausible")
+    if not basis.get("images", True):
+        notes.append(f"'plausible' means near held-out rows in the feature space of {basis['n_features']} "
+                     "measurements; there is no picture to check it by eye")
+    return "; ".join(notes)
 
 
 def rows_by(rows: list[dict], *keys: str) -> dict:
@@ -67,16 +102,17 @@ def vae_generates_ae_does_not(tables: dict) -> Verdict | None:
         return None
     vae, ae_box = prior["frechet"], box["frechet"]
     claim = "an autoencoder cannot generate by decoding random codes, a VAE can (from its prior)"
+    caveat = sample_quality_caveat(tables, "frechet")
     if vae >= ae_box:
-        return Verdict(claim, FAILS, f"Fréchet: VAE prior {vae:.3g}, deep AE random codes {ae_box:.3g}")
-    fitted = {s: rows[("deep AE", s)]["frechet"] for s in ("gaussian", "gmm10") if ("deep AE", s) in rows}
+        return Verdict(claim, FAILS, f"Fréchet: VAE prior {vae:.3g}, deep AE random codes {ae_box:.3g}", caveat)
+    fitted = {s: rows[("deep AE", s)]["frechet"] for s in ("gaussian", "gmm") if ("deep AE", s) in rows}
     better = {s: f for s, f in fitted.items() if f <= vae}
     evidence = f"Fréchet: VAE prior {vae:.3g}, deep AE random codes {ae_box:.3g}"
     if better:
         best = min(better, key=better.get)
         return Verdict(claim, "holds only against random codes (box)",
-                       f"{evidence}; but a {best} density fitted to the AE's codes gives {better[best]:.3g}")
-    return Verdict(claim, HOLDS, evidence + "".join(f", AE {s} {f:.3g}" for s, f in fitted.items()))
+                       f"{evidence}; but a {best} density fitted to the AE's codes gives {better[best]:.3g}", caveat)
+    return Verdict(claim, HOLDS, evidence + "".join(f", AE {s} {f:.3g}" for s, f in fitted.items()), caveat)
 
 
 def memorising_ae_has_holes(tables: dict) -> Verdict | None:
@@ -87,13 +123,15 @@ def memorising_ae_has_holes(tables: dict) -> Verdict | None:
     recon, mid = ae["recon_precision"], ae["midpoint_precision"]
     claim = "between the codes of a memorising 1-D autoencoder lie points that decode to nothing plausible"
     evidence = f"AE precision: reconstructions {recon:.2f}, midpoints {mid:.2f}"
+    caveat = sample_quality_caveat(tables, "precision")
     if mid >= recon:
-        return Verdict(claim, FAILS, evidence)
+        return Verdict(claim, FAILS, evidence, caveat)
     vae = rows.get("vae")
     if vae is not None and vae["midpoint_precision"] <= mid:
         return Verdict(claim, "holds only against its own reconstructions",
-                       f"{evidence}; the same-size VAE's midpoints: {vae['midpoint_precision']:.2f}")
-    return Verdict(claim, HOLDS, evidence + ("" if vae is None else f"; VAE midpoints {vae['midpoint_precision']:.2f}"))
+                       f"{evidence}; the same-size VAE's midpoints: {vae['midpoint_precision']:.2f}", caveat)
+    return Verdict(claim, HOLDS, evidence + ("" if vae is None else f"; VAE midpoints {vae['midpoint_precision']:.2f}"),
+                   caveat)
 
 
 def error_falls_with_k(tables: dict) -> Verdict | None:

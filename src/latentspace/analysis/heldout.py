@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from .protocol import HELDOUT_MSE, has_prior, heldout_mse, reconstruction_metrics
+from .protocol import HELDOUT_MSE, has_posterior, heldout_mse, reconstruction_metrics
 
 
 def likelihood_metrics(vae, X: np.ndarray, iw_samples: int = 1000, random_state: int = 0) -> dict[str, float]:
@@ -42,7 +42,7 @@ def evaluation_metrics(estimator, X: np.ndarray, iw_samples: int = 1000, random_
     """Everything ``evaluate`` measures for one estimator on ``X`` ``(n, n_features)``."""
     metrics: dict[str, float] = {"n_examples": int(X.shape[0])}
     metrics.update(reconstruction_metrics(estimator, X))
-    if has_prior(estimator):
+    if has_posterior(estimator):
         metrics.update(likelihood_metrics(estimator, X, iw_samples, random_state))
     return metrics
 
@@ -50,7 +50,7 @@ def evaluation_metrics(estimator, X: np.ndarray, iw_samples: int = 1000, random_
 def heldout_metrics(estimator, X: np.ndarray) -> dict[str, float]:
     """What ``train`` prints and stores in a run's metrics.json: held-out error and score on ``X``."""
     metrics = {HELDOUT_MSE: heldout_mse(estimator, X)}
-    if has_prior(estimator):
+    if has_posterior(estimator):
         metrics["test_neg_elbo"] = -estimator.score(X)
         metrics["active_units"] = float(estimator.active_units_)
     else:

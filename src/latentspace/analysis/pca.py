@@ -22,6 +22,10 @@ from ..errors import LatentspaceError
 from .protocol import heldout_mse, reference_pca
 
 
+#: PCA's held-out error below this share of the data's variance is 0 to rounding: no ratio to it is defined
+EXACT = 1e-12
+
+
 @dataclass
 class PCAComparison:
     """One fitted model against PCA with the same number of components.
@@ -42,7 +46,7 @@ class PCAComparison:
     model_test_mse: float
     pca_test_mse: float
     #: model / PCA(k) held-out error: 1 is PCA's optimum, below 1 beats it (possible only off-sample or
-    #: for non-linear models)
+    #: for non-linear models); NaN where PCA's error is 0 (held-out rows inside its subspace)
     test_mse_ratio: float
     model_train_mse: float
     pca_train_mse: float
@@ -89,7 +93,7 @@ class PCAComparison:
             f"{self.model} vs PCA({k}): {self.n_train} train / {self.n_test} test examples, "
             f"{self.n_features} features, weight_decay={self.weight_decay:g}",
             row("held-out MSE/feature", f"model {self.model_test_mse:.6g}", f"PCA {self.pca_test_mse:.6g}",
-                f"ratio {self.test_mse_ratio:.5f}"),
+                "ratio - (PCA's is 0)" if np.isnan(self.test_mse_ratio) else f"ratio {self.test_mse_ratio:.5f}"),
             row("train MSE/feature", f"model {self.model_train_mse:.6g}", f"PCA {self.pca_train_mse:.6g}",
                 f"optimum {self.pca_optimum_train_mse:.6g}"),
             row("fit seconds", "model " + ("-" if self.model_fit_seconds is None else f"{self.model_fit_seconds:.2f}"),
@@ -138,11 +142,32 @@ class PCAReference:
 
 def pca_reference(X_train: np.ndarray, X_test: np.ndarray, k: int, random_state: int = 0) -> PCAReference:
     """The exact PCA(k) of ``X_train`` ``(n_train, d)`` and its errors on both parts (float64 arrays)."""
+    eigenvalues = covariance_eigenvalues(X_train)
+    check_subspace_defined(eigenvalues, k, X_train.shape[0])
     started = time.perf_counter()
     pca = reference_pca(k, random_state, X_train.shape[1]).fit(X_train)
     seconds = time.perf_counter() - started
-    return PCAReference(pca, seconds, covariance_eigenvalues(X_train), heldout_mse(pca, X_train),
-                        heldout_mse(pca, X_test))
+    return PCAReference(pca, seconds, eigenvalues, heldout_mse(pca, X_train), heldout_mse(pca, X_test))
+
+
+def centred_rank(eigenvalues: np.ndarray) -> int:
+    """How many directions the training data vary in: the covariance eigenvalues above rounding (those
+    of an exactly flat direction come out near ``largest * n_features * eps``, not 0)."""
+    largest = float(eigenvalues[0]) if len(eigenvalues) else 0.0
+    return int(np.sum(eigenvalues > largest * len(eigenvalues) * 10 * np.finfo(np.float64).eps)) if largest > 0 else 0
+
+
+def check_subspace_defined(eigenvalues: np.ndarray, k: int, n_train: int) -> None:
+    """PCA's top-k subspace is one subspace only when the data vary in at least k directions; below that,
+    its last directions are arbitrary and so would be every angle measured against them."""
+    rank = centred_rank(eigenvalues)
+    if rank == 0:
+        raise LatentspaceError(f"the {n_train} training rows are all the same: there is no principal direction "
+                               "to compare with; give data that vary")
+    if rank < k:
+        raise LatentspaceError(
+            f"the {n_train} training rows vary in only {rank} direction(s) (their centred rank), so PCA's top-{k} "
+            f"subspace is not defined; use n_components <= {rank}, or more (and more varied) rows")
 
 
 def compare_with_pca(model, X_train, X_test, *, pca_random_state: int = 0,
@@ -156,7 +181,7 @@ def compare_with_pca(model, X_train, X_test, *, pca_random_state: int = 0,
     """
     check_is_fitted(model)
     X_train, X_test = check_pair(model, X_train, X_test)
-    k = int(model.n_components)
+    k = int(model.model_.n_latent)  # n_components may be PCA's fraction of variance, resolved at fit
     if not 1 <= k <= min(X_train.shape):
         raise LatentspaceError(f"n_components must be between 1 and min(n_train, n_features) = {min(X_train.shape)}, got {k}")
     if reference is None:
@@ -175,7 +200,7 @@ def compare_with_pca(model, X_train, X_test, *, pca_random_state: int = 0,
         linear=is_linear(model),
         model_test_mse=model_test,
         pca_test_mse=pca_test,
-        test_mse_ratio=model_test / pca_test if pca_test > 0 else float("nan"),
+        test_mse_ratio=model_test / pca_test if pca_test > EXACT * eigenvalues.sum() / X_train.shape[1] else float("nan"),
         model_train_mse=heldout_mse(model, X_train),
         pca_train_mse=reference.train_mse,
         pca_optimum_train_mse=float(eigenvalues[k:].sum() / X_train.shape[1]),
@@ -253,7 +278,7 @@ def expected_singular_values(model, X_train: np.ndarray) -> list[float] | None:
     if decay <= 0:
         return None
     scaled = np.asarray(model._scale(X_train), dtype=np.float64)
-    s = covariance_eigenvalues(scaled)[: int(model.n_components)]
+    s = covariance_eigenvalues(scaled)[: int(model.model_.n_latent)]
     with np.errstate(divide="ignore"):
         shrink = np.where(s > 0, 1.0 - decay / (2.0 * s), 0.0)
     return [float(v) for v in np.sqrt(np.clip(shrink, 0.0, None))]

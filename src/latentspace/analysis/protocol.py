@@ -9,42 +9,44 @@ from __future__ import annotations
 import numpy as np
 from sklearn.decomposition import PCA
 
+from .._families import BY_CLASS, BY_NAME
+
 #: the one metric key of the held-out reconstruction error (mean over examples and features)
 HELDOUT_MSE = "heldout_mse_per_feature"
 #: the summed squared error per example that goes with it
 HELDOUT_SSE = "heldout_sse_per_example"
 #: PCA solvers that compute the exact subspace: a reference must never be randomized
 EXACT_PCA_SOLVERS = ("full", "covariance_eigh")
-#: the comparison models, PCA first: their kinds and display names (``comparison_models``)
+#: the demo's comparison models, PCA first (``comparison_models``)
 KINDS = ("pca", "linear", "ae", "vae")
-DISPLAY_NAMES = {"pca": "PCA({k})", "linear": "linear AE", "ae": "deep AE", "vae": "VAE"}
 
 
 def has_prior(estimator) -> bool:
-    """True for a model with a prior to sample and a posterior to read (a VAE)."""
-    from ..estimators import VAE
+    """True for a model with a prior p(z) to sample (a VAE of any family, a WAE)."""
+    return bool(getattr(estimator, "has_prior", False))
 
-    return isinstance(estimator, VAE)
+
+def has_posterior(estimator) -> bool:
+    """True for a model with a posterior q(z|x) and a likelihood: ELBO, KL, IW-NLL (the VAE family)."""
+    return bool(getattr(estimator, "has_posterior", False))
 
 
 def model_kind(estimator) -> str:
-    """One of ``KINDS`` for a fitted model (a LatentspaceError for anything else)."""
+    """The family name (``_families.py``: "ae", "vae", "vamp", ...) of a fitted model, or "pca"
+    (a LatentspaceError for anything else)."""
     from ..errors import LatentspaceError
-    from ..estimators import AutoEncoder, LinearAutoEncoder
 
-    if has_prior(estimator):
-        return "vae"
-    if isinstance(estimator, LinearAutoEncoder):
-        return "linear"
-    if isinstance(estimator, AutoEncoder):
-        return "ae"
+    for cls in type(estimator).__mro__:  # a user's subclass of a family measures as that family
+        if cls.__name__ in BY_CLASS and cls.__module__.startswith("latentspace."):
+            return BY_CLASS[cls.__name__].name
     if hasattr(estimator, "components_") and hasattr(estimator, "inverse_transform"):
         return "pca"
     raise LatentspaceError(f"cannot measure {type(estimator).__name__}: it needs transform and inverse_transform")
 
 
 def display_name(kind: str, k: int) -> str:
-    return DISPLAY_NAMES[kind].format(k=k)
+    """"PCA(5)", "deep AE", "VampPrior VAE", ...: a kind's name in tables."""
+    return f"PCA({k})" if kind == "pca" else BY_NAME[kind].display
 
 
 def encode(estimator, X: np.ndarray) -> np.ndarray:
@@ -95,8 +97,9 @@ def posterior(vae, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean.astype(np.float64), np.log(var.astype(np.float64))
 
 
-def kl_to_prior(mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:
-    """KL(N(mu, exp(logvar)) || N(0, 1)) per example and dimension, ``(n, k)`` nats."""
+def kl_to_standard_normal(mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:
+    """KL(N(mu, exp(logvar)) || N(0, 1)) per example and dimension, ``(n, k)`` nats: a factorised
+    prior's KL per dimension (other priors' KL: the estimator's ``kl_to_prior``)."""
     return 0.5 * (mu**2 + np.exp(logvar) - 1.0 - logvar)
 
 
@@ -126,7 +129,7 @@ def comparison_model(kind: str, k: int, *, random_state=0, epochs="auto", linear
     time-boxed run. ``n_features`` of the data to come picks PCA's exact solver (``reference_pca``).
     """
     from ..errors import LatentspaceError
-    from ..estimators import VAE, AutoEncoder, LinearAutoEncoder
+    from ..estimators import ESTIMATORS, VAE, AutoEncoder, LinearAutoEncoder
 
     if kind == "pca":
         return reference_pca(k, random_state, n_features)
@@ -136,7 +139,9 @@ def comparison_model(kind: str, k: int, *, random_state=0, epochs="auto", linear
         return AutoEncoder(k, epochs=epochs, random_state=random_state)
     if kind == "vae":
         return VAE(k, epochs=epochs, random_state=random_state)
-    raise LatentspaceError(f"unknown model {kind!r}; choose from {', '.join(KINDS)}")
+    if kind in BY_NAME:
+        return ESTIMATORS[BY_NAME[kind].class_name](k, epochs=epochs, random_state=random_state)
+    raise LatentspaceError(f"unknown model {kind!r}; choose from pca, {', '.join(BY_NAME)}")
 
 
 def comparison_models(k: int, *, random_state=0, epochs="auto", kinds=KINDS,

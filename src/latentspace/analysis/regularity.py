@@ -22,14 +22,14 @@ from .protocol import (
     HELDOUT_MSE,
     decode,
     encode,
-    has_prior,
-    kl_to_prior,
+    has_posterior,
+    kl_to_standard_normal,
     mean_squared_error,
     model_kind,
     posterior,
     reconstruct,
 )
-from .samplers import draw_codes, samplers_for
+from .samplers import EVALUATED_SAMPLERS, draw_codes, samplers_for
 
 PATH_POINTS = 16
 AGGREGATE_ROWS = 5000
@@ -87,11 +87,11 @@ _last_judge: dict[tuple[int, str], Judge] = {}
 
 def sample_quality(
     estimator, sampler: str, codes_train: np.ndarray, judge: Judge, n: int, rng: np.random.Generator,
-    support: Manifold | None = None,
+    support: Manifold | None = None, Z: np.ndarray | None = None,
 ) -> dict[str, float]:
-    """Quality of ``n`` decoded codes from ``sampler``; with ``support`` (``Manifold.of(codes_train)``,
-    built once for all samplers), also how many of the codes land off it."""
-    Z = draw_codes(sampler, codes_train, n, rng)
+    """Quality of ``n`` decoded codes from ``sampler`` (or of the codes ``Z`` it drew); with ``support``
+    (``Manifold.of(codes_train)``, built once for all samplers), also how many of the codes land off it."""
+    Z = draw_codes(sampler, codes_train, n, rng, estimator) if Z is None else Z
     out = judge.score(f"sample_{sampler}", decode(estimator, Z))
     out[f"holes_{sampler}_outside_data_manifold"] = 1.0 - out[f"sample_{sampler}_precision"]
     if support is not None:
@@ -134,7 +134,8 @@ def gaussian_log_density(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor
     return -0.5 * (diff.square() / logvar.exp()[None] + logvar[None] + math.log(2 * math.pi)).sum(-1)
 
 
-def elbo_surgery(mu: np.ndarray, logvar: np.ndarray, n_draws: int, rng: np.random.Generator) -> dict[str, float]:
+def elbo_surgery(mu: np.ndarray, logvar: np.ndarray, n_draws: int, rng: np.random.Generator,
+                 log_prior=None, average_kl: float | None = None) -> dict[str, float]:
     """Split the average KL(q(z|x) || p(z)) into mutual information and marginal KL (Hoffman & Johnson 2016).
 
     Over N examples x_n with posteriors q(z|x_n), the aggregate posterior is the mixture
@@ -143,10 +144,14 @@ def elbo_surgery(mu: np.ndarray, logvar: np.ndarray, n_draws: int, rng: np.rando
     Monte Carlo with ``n_draws`` draws z ~ q(z) (pick n uniformly, then z ~ q(z|x_n)), each log q(z)
     computed exactly as a log-mean-exp over all N components: an unbiased estimate whose standard
     error is reported. The mutual information is the difference; it cannot exceed log N.
+
+    ``log_prior``: log p(z) of codes ``(n, k) -> (n,)`` (None: N(0, I)); ``average_kl``: the left side
+    for a prior whose KL is not analytic (None: the analytic KL to N(0, I)).
     """
     mu_t, lv_t = torch.from_numpy(mu), torch.from_numpy(logvar)
     N, k = mu.shape
-    average_kl = float(kl_to_prior(mu, logvar).sum(1).mean())
+    if average_kl is None:
+        average_kl = float(kl_to_standard_normal(mu, logvar).sum(1).mean())
     src = rng.integers(0, N, size=n_draws)
     z = mu[src] + np.exp(0.5 * logvar[src]) * rng.standard_normal((n_draws, k))
     z_t = torch.from_numpy(z)
@@ -154,7 +159,10 @@ def elbo_surgery(mu: np.ndarray, logvar: np.ndarray, n_draws: int, rng: np.rando
     log_q = torch.cat(
         [torch.logsumexp(gaussian_log_density(z_t[s : s + chunk], mu_t, lv_t), dim=1) for s in range(0, n_draws, chunk)]
     ) - math.log(N)
-    log_p = -0.5 * (z_t.square() + math.log(2 * math.pi)).sum(1)
+    if log_prior is None:
+        log_p = -0.5 * (z_t.square() + math.log(2 * math.pi)).sum(1)
+    else:
+        log_p = torch.from_numpy(np.asarray(log_prior(z), np.float64))
     terms = (log_q - log_p).numpy()
     marginal_kl = float(terms.mean())
     return {
@@ -168,15 +176,23 @@ def elbo_surgery(mu: np.ndarray, logvar: np.ndarray, n_draws: int, rng: np.rando
 
 
 def posterior_metrics(estimator, dataset: Dataset, n_draws: int, rng: np.random.Generator) -> dict[str, float]:
-    """Active units and KL per dimension on held-out data; ELBO surgery on (up to 5,000) training rows."""
+    """Active units and KL on held-out data (per dimension too when the prior is N(0, I), which
+    factorises); ELBO surgery on (up to 5,000) training rows, against the model's own prior."""
     mu, logvar = posterior(estimator, dataset.X_test)
-    kl_dim = kl_to_prior(mu, logvar).mean(0)
-    out = {"vae_active_units": float(count_active(mu)), "vae_kl_heldout": float(kl_dim.sum())}
-    out.update({f"vae_kl_dim_{i}": float(v) for i, v in enumerate(kl_dim)})
+    out = {"vae_active_units": float(count_active(mu))}
     X_train = dataset.X_train
     if X_train.shape[0] > AGGREGATE_ROWS:
         X_train = X_train[np.sort(rng.choice(X_train.shape[0], AGGREGATE_ROWS, replace=False))]
-    out.update(elbo_surgery(*posterior(estimator, X_train), n_draws, rng))
+    if estimator.model_.prior.standard_normal:
+        kl_dim = kl_to_standard_normal(mu, logvar).mean(0)
+        out["vae_kl_heldout"] = float(kl_dim.sum())
+        out.update({f"vae_kl_dim_{i}": float(v) for i, v in enumerate(kl_dim)})
+        out.update(elbo_surgery(*posterior(estimator, X_train), n_draws, rng))
+    else:
+        out["vae_kl_heldout"] = float(estimator.kl_to_prior(dataset.X_test).mean())
+        average_kl = float(estimator.kl_to_prior(X_train).mean())
+        out.update(elbo_surgery(*posterior(estimator, X_train), n_draws, rng, estimator.prior_density().log_pdf,
+                                average_kl))
     return out
 
 
@@ -188,13 +204,15 @@ def training_codes(estimator, dataset: Dataset, rng: np.random.Generator) -> np.
 
 
 def evaluate_regularity(
-    estimator, dataset: Dataset, *, n_samples: int = 1000, random_state=0, features: FeatureExtractor | None = None
+    estimator, dataset: Dataset, *, n_samples: int = 1000, random_state=0, features: FeatureExtractor | None = None,
+    samplers: tuple[str, ...] = EVALUATED_SAMPLERS,
 ) -> dict:
     """Every regularity measurement of a fitted model on ``dataset``'s held-out part, as a flat dict.
 
     ``estimator``: a fitted AutoEncoder, LinearAutoEncoder, VAE, or sklearn PCA (anything with
     ``transform``/``inverse_transform``). ``n_samples``: generated samples per sampler and pairs for
-    interpolation. The reference set is all of ``dataset.X_test``. Keys: see docs/regularity.md.
+    interpolation. The reference set is all of ``dataset.X_test``. ``samplers``: those measured (each
+    where it fits the model: the prior only for a model with one). Keys: see docs/regularity.md.
     """
     if int(n_samples) < PR_NEIGHBOURS + 1:
         raise LatentspaceError(f"n_samples must be >= {PR_NEIGHBOURS + 1}, got {n_samples}")
@@ -215,9 +233,9 @@ def evaluate_regularity(
     out.update(judge.score("recon", recon))
     codes = training_codes(estimator, dataset, rng)
     support = Manifold.of(codes, PR_NEIGHBOURS)
-    for sampler in samplers_for(estimator):
+    for sampler in (s for s in samplers_for(estimator) if s in samplers):
         out.update(sample_quality(estimator, sampler, codes, judge, int(n_samples), rng, support))
     out.update(interpolation_metrics(estimator, X_test, judge, int(n_samples), rng))
-    if has_prior(estimator):
+    if has_posterior(estimator):
         out.update(posterior_metrics(estimator, dataset, int(n_samples), rng))
     return out

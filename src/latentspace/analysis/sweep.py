@@ -2,7 +2,7 @@
 
 The tutorial's 1-D vs 2-D example made real: for each k, held-out reconstruction error and the quality
 of generated samples (VAE: its prior; the others: a Gaussian fitted to their training codes, and the
-10-component mixture), all in one feature space so rows compare.
+Gaussian mixture), all in one feature space so rows compare.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def sweep_row(name: str, k: int, estimator, dataset: Dataset, judge: Judge, n_sa
     codes = training_codes(estimator, dataset, rng)
     sampler = "prior" if name == "vae" else "gaussian"
     main = sample_quality(estimator, sampler, codes, judge, n_samples, rng)
-    gmm = sample_quality(estimator, "gmm10", codes, judge, n_samples, rng)
+    gmm = sample_quality(estimator, "gmm", codes, judge, n_samples, rng)
     return {
         "model": name,
         "k": k,
@@ -45,9 +45,9 @@ def sweep_row(name: str, k: int, estimator, dataset: Dataset, judge: Judge, n_sa
         "sample_frechet": main[f"sample_{sampler}_frechet"],
         "sample_precision": main[f"sample_{sampler}_precision"],
         "sample_recall": main[f"sample_{sampler}_recall"],
-        "gmm10_frechet": gmm["sample_gmm10_frechet"],
-        "gmm10_precision": gmm["sample_gmm10_precision"],
-        "gmm10_recall": gmm["sample_gmm10_recall"],
+        "gmm_frechet": gmm["sample_gmm_frechet"],
+        "gmm_precision": gmm["sample_gmm_precision"],
+        "gmm_recall": gmm["sample_gmm_recall"],
     }
 
 

@@ -19,7 +19,7 @@ import warnings
 from collections.abc import Sequence
 
 from .._version import __version__
-from ..errors import LatentspaceError, LatentspaceWarning, TrainingDivergedError, TrainingInterrupted, first_line
+from ..errors import LatentspaceError, LatentspaceWarning, TrainingDivergedError, TrainingInterrupted, error_line, one_line
 from .commands import COMMANDS
 
 INVALID_CHOICE = re.compile(r"invalid choice: '([^']*)' \(choose from (.*)\)")
@@ -27,8 +27,28 @@ UNRECOGNIZED = re.compile(r"unrecognized arguments: (--[^\s=]+)")
 
 
 class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser, with one-line errors and no abbreviated flags: ``--epoch 3`` is refused (with
+    a "did you mean '--epochs'") rather than silently taken as ``--epochs``. Every command's parser is
+    one of these (``add_subparsers(parser_class=...)``)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["allow_abbrev"] = False
+        super().__init__(*args, **kwargs)
+
+    def parse_args(self, args=None, namespace=None):
+        # An unknown flag first: otherwise the value after "--epoch" reads as the model and argparse
+        # answers "invalid choice: '3'" about the wrong argument.
+        args = sys.argv[1:] if args is None else list(args)
+        known = set(long_flags(self))
+        for arg in args:
+            if arg == "--":
+                break
+            if arg.startswith("--") and arg.split("=", 1)[0] not in known:
+                self.error(f"unrecognized arguments: {arg.split('=', 1)[0]}")
+        return super().parse_args(args, namespace)
+
     def error(self, message: str):  # one line, status 2, like every other error
-        self.exit(2, f"{self.prog}: error: {did_you_mean(message, long_flags(self))} (see --help)\n")
+        self.exit(2, f"{self.prog}: error: {one_line(did_you_mean(message, long_flags(self)))} (see --help)\n")
 
 
 def long_flags(parser: argparse.ArgumentParser) -> list[str]:
@@ -82,16 +102,26 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 
 
 def warning_printer(command: str):
-    """``warnings.showwarning`` for the CLI: latentspace's own warnings as one line on stderr."""
-    default = warnings.showwarning
+    """``warnings.showwarning`` for the CLI: every warning as one line on stderr, never Python's two
+    (the file and source line of the library that raised it). latentspace's own say what was measured;
+    another library's name their category and where they came from."""
 
     def show(message, category, filename, lineno, file=None, line=None):
-        if issubclass(category, LatentspaceWarning):
-            print(f"latentspace {command}: warning: {message}", file=sys.stderr)
-        else:
-            default(message, category, filename, lineno, file, line)
+        text = error_line(message if isinstance(message, Warning) else category(message))
+        if not issubclass(category, LatentspaceWarning):
+            text += f" ({category.__name__} in {origin(filename)})"
+        print(f"latentspace {command}: warning: {text}", file=sys.stderr)
 
     return show
+
+
+def origin(filename: str) -> str:
+    """The package a warning came from: ``.../site-packages/sklearn/decomposition/_pca.py`` -> sklearn."""
+    parts = re.split(r"[\\/]", filename)
+    for marker in ("site-packages", "dist-packages", "src"):
+        if marker in parts and parts.index(marker) + 1 < len(parts):
+            return parts[parts.index(marker) + 1].removesuffix(".py")
+    return parts[-1]
 
 
 def threads_pinned(threads: int | None) -> contextlib.AbstractContextManager:
@@ -123,14 +153,13 @@ def main(argv: list[str] | None = None) -> int:
             warnings.showwarning = warning_printer(args.command)
             return int(args.run(args) or 0)
     except (ValueError, OSError, TrainingDivergedError) as e:
-        message = first_line(e)
-        print(f"latentspace {args.command}: error: {message}", file=sys.stderr)
+        print(f"latentspace {args.command}: error: {error_line(e)}", file=sys.stderr)
         return 2
     except MemoryError:  # the budgets should refuse first; this is the backstop
         print(f"latentspace {args.command}: error: out of memory", file=sys.stderr)
         return 2
     except TrainingInterrupted as e:
-        print(f"latentspace {args.command}: {e}", file=sys.stderr)
+        print(f"latentspace {args.command}: {error_line(e)}", file=sys.stderr)
         return 130
     except KeyboardInterrupt:
         print(f"latentspace {args.command}: interrupted", file=sys.stderr)

@@ -12,32 +12,36 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._families import NAMES
 from .._files import atomic_write_npy
-from ..data import Dataset, load_dataset
+from ..data import NAMED, Dataset
 from ..errors import LatentspaceError
 
 if TYPE_CHECKING:
     from ..estimators._params import Param
 
-#: the models ``train`` fits: the name the command line uses, and its estimator class's name
-MODEL_CLASSES = {"ae": "AutoEncoder", "linear": "LinearAutoEncoder", "vae": "VAE"}
-MODELS = tuple(MODEL_CLASSES)
+#: the models ``train`` fits, by the name the command line uses (the registry in _families.py, which
+#: also names their estimator classes; read without torch, so --help needs none)
+MODELS = NAMES
 
 
 def model_class(model: str) -> type:
     """The estimator class of ``model`` (imported here: commands that fit nothing need no torch)."""
-    from .. import estimators
+    from ..workflows.train import MODEL_CLASSES
 
-    return getattr(estimators, MODEL_CLASSES[model])
+    return MODEL_CLASSES[model]
 
 # Parameters the CLI sets itself rather than through a generated flag.
 NOT_FLAGS = {"verbose", "encoder", "decoder", "callbacks", "warm_start"}
+#: Defaults of the command line that differ from the estimators': a run folder is reproducible unless
+#: the user asks for fresh randomness (``--random-state none``). Help and behaviour both read this.
+CLI_DEFAULTS = {"random_state": 0}
 
 
 def add_data_arguments(parser: argparse.ArgumentParser, default: str | None = "digits", required: bool | None = None) -> None:
     parser.add_argument(
         "--data", default=default, required=default is None if required is None else required, metavar="NAME|PATH",
-        help="named data set (digits, fashion-mnist, mnist), an array file (.npy, .npz, .csv, IDX/.gz) "
+        help=f"named data set ({', '.join(NAMED)}), an array file (.npy, .npz, .csv, IDX/.gz) "
         f"or a folder of images (default: {default})",
     )
     parser.add_argument("--data-dir", default=None, metavar="DIR", help="folder holding a named set's files")
@@ -50,7 +54,7 @@ def add_data_arguments(parser: argparse.ArgumentParser, default: str | None = "d
 def add_file_arguments(parser: argparse.ArgumentParser):
     """How to read a data file: CSV columns, .npz arrays, image folders, memory-mapping."""
     group = parser.add_argument_group("data file options")
-    group.add_argument("--label-column", default=None, metavar="NAME|INDEX", help="CSV: the column holding labels")
+    group.add_argument("--label-column", default=None, metavar="NAME|INDEX", help="CSV or Parquet: the column holding labels")
     group.add_argument("--no-header", dest="header", action="store_false", default=None,
                        help="CSV: the first row is data (default: a non-numeric first row is a header)")
     group.add_argument("--x-key", default=None, metavar="KEY", help=".npz: the array holding the data")
@@ -83,13 +87,29 @@ def parse_image_size(text: str) -> tuple[int, int]:
     return size
 
 
+DATA_OPTIONS = ("test_fraction", "mmap", "x_key", "y_key", "label_column", "header", "image_size", "color")
+
+
+def data_source(args: argparse.Namespace):
+    """The data the command line names (``--data`` and its file options), as a ``runs.DataSource``."""
+    from ..workflows.runs import DataSource
+
+    options = {name: getattr(args, name) for name in DATA_OPTIONS if hasattr(args, name)}
+    return DataSource(args.data, args.data_dir, args.seed, options)
+
+
 def load_data(args: argparse.Namespace) -> Dataset:
-    options = {
-        name: getattr(args, name)
-        for name in ("test_fraction", "mmap", "x_key", "y_key", "label_column", "header", "image_size", "color")
-        if hasattr(args, name)
-    }
-    return load_dataset(args.data, data_dir=args.data_dir, seed=args.seed, **options)
+    return data_source(args).load()
+
+
+def add_allow_import_argument(parser: argparse.ArgumentParser) -> None:
+    """``--allow-import``: ``load(..., allow_import=True)`` for models saved with their own networks."""
+    parser.add_argument(
+        "--allow-import", action="store_true",
+        help="open models saved with their own encoder/decoder classes by importing the recorded classes and "
+        "building them with no arguments (as load(..., allow_import=True); refused by default: importing runs "
+        "the module's code, so only for folders you trust, with the classes on PYTHONPATH)",
+    )
 
 
 def add_threads_argument(parser: argparse.ArgumentParser) -> None:
@@ -98,6 +118,12 @@ def add_threads_argument(parser: argparse.ArgumentParser) -> None:
         "--threads", type=int, default=None, metavar="N",
         help="torch CPU threads (default: one for small networks, else the CPUs left idle by other processes)",
     )
+
+
+def add_quiet_argument(parser: argparse.ArgumentParser, also: str = "") -> None:
+    """``--quiet``: no progress bars or stage lines (they are drawn only on a terminal anyway)."""
+    parser.add_argument("--quiet", action="store_true",
+                        help=f"no progress bars or stage lines{also}; the results still print")
 
 
 def parse_int_tuple(text: str) -> tuple[int, ...]:
@@ -160,12 +186,12 @@ def parse_bool(text: str) -> bool:
 
 #: How the command line reads each kind of parameter (see estimators._params.KINDS).
 PARSERS: dict[str, Callable[[str], Any]] = {
-    "int": int, "float": float, "str": str, "bool": parse_bool, "ints": parse_int_tuple,
+    "int": int, "float": float, "str": str, "bool": parse_bool, "level": int, "ints": parse_int_tuple,
     "shape": parse_image_shape, "seed": int, "device": str,
 }
 
 
-METAVARS = {"int": "N", "float": "X", "str": "NAME", "bool": "BOOL", "ints": "N,N,...", "shape": "C,H,W",
+METAVARS = {"int": "N", "float": "X", "str": "NAME", "bool": "BOOL", "level": "N", "ints": "N,N,...", "shape": "C,H,W",
             "seed": "N", "device": "DEVICE"}
 
 
@@ -209,7 +235,7 @@ def add_estimator_arguments(parser: argparse.ArgumentParser) -> None:
                 parse = optional(one_of(spec.choices))
             else:
                 choices = spec.choices
-        defaults = {model: default for model, (_, default) in per_model.items()}
+        defaults = {model: CLI_DEFAULTS.get(name, default) for model, (_, default) in per_model.items()}
         # a model whose parameter means something else (the linear AE's own "auto" epochs) says so
         otherwise = "".join(f"; {model}: {p.help}" for model, (p, _) in per_model.items() if p.help != spec.help)
         group.add_argument(
@@ -229,15 +255,7 @@ def build_estimator(model: str, args: argparse.Namespace, verbose: bool):
         raise LatentspaceError(f"{flags} does not apply to model {model!r}")
     if "verbose" in accepted:
         given["verbose"] = verbose
-    given.setdefault("random_state", 0)
-    return cls(**given)
-
-
-def use_data_image_shape(estimator, data: Dataset) -> None:
-    """Give the estimator the data set's image shape unless ``--image-shape`` set one."""
-    params = estimator.get_params(deep=False)
-    if "image_shape" in params and params["image_shape"] is None and data.image_shape is not None:
-        estimator.set_params(image_shape=tuple(data.image_shape))
+    return cls(**{**CLI_DEFAULTS, **given})
 
 
 def write_array(path: str | Path, X: np.ndarray) -> None:

@@ -6,7 +6,7 @@ import argparse
 
 from ..data import read_data_file
 from ..workflows import runs
-from ._common import add_file_arguments, add_threads_argument, file_options, write_array
+from ._common import add_allow_import_argument, add_file_arguments, add_threads_argument, file_options, write_array
 from .commands import summary
 
 #: each command and the estimator method it calls
@@ -23,14 +23,13 @@ def register(subparsers) -> None:
         p.add_argument("--out", required=True, metavar="OUT.npy", help="where to write the result")
         add_file_arguments(p)
         add_threads_argument(p)
+        add_allow_import_argument(p)
         p.set_defaults(run=run, method=method)
 
 
 def run(args: argparse.Namespace) -> int:
-    estimator = runs.load_run_model(args.run_dir)
+    estimator = runs.load_run_model(args.run_dir, args.allow_import)
     X = read_data_file(args.input, **file_options(args))
-    if X.ndim > 2:
-        X = X.reshape(X.shape[0], -1)
     write_array(args.out, getattr(estimator, args.method)(X))
     print(f"wrote {args.out}")
     return 0

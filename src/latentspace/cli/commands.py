@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from .._families import NAMES
+
 
 class Command(NamedTuple):
     module: str  # under latentspace.cli; its register(subparsers) adds the command's parser
@@ -18,7 +20,7 @@ class Command(NamedTuple):
 #: in the order ``--help`` lists them
 COMMANDS: dict[str, Command] = {
     "demo": Command("demo", "fit PCA, a linear AE, a deep AE and a VAE, compare them, write report.html (the main job)"),
-    "train": Command("train", "train an AE, linear AE or VAE and write a run folder"),
+    "train": Command("train", f"train one model ({', '.join(NAMES)}) and write a run folder"),
     "encode": Command("codec", "data (n, n_features) -> codes (n, n_components)"),
     "decode": Command("codec", "codes (n, n_components) -> data (n, n_features)"),
     "reconstruct": Command("codec", "data -> decode(encode(data))"),
@@ -26,9 +28,11 @@ COMMANDS: dict[str, Command] = {
     "evaluate": Command("evaluate", "measure a trained run on test data: -ELBO, IW-NLL, recon error, sample quality, holes"),
     "pca-check": Command("pca_check", "does the linear AE find PCA's subspace? angles, errors, a figure"),
     "memorize": Command("memorize", "train a 1-D AE to memorise a few examples; decode between its codes"),
+    "compare": Command("compare", "train model families on one budget: leaderboard, verdicts, report with every model"),
     "sweep": Command("sweep", "held-out error and sample quality of PCA/linear/AE/VAE over latent sizes"),
     "report": Command("report", "write one self-contained HTML report of run folders (side by side)"),
     "explore": Command("explore", "write one offline HTML page to walk the latent space of run folders (decoder in the page)"),
+    "export": Command("export", "write a trained model's encoder and decoder as ONNX graphs that take raw rows"),
     "datasets": Command("datasets", "list the named data sets and whether each is available here"),
 }
 

@@ -24,9 +24,8 @@ def run(args: argparse.Namespace) -> int:
         print(load_data(args).describe())
         return 0
     rows = list_datasets(args.data_dir)
-    print(f"{'name':<14} {'train':>7} {'test':>7} {'shape':>7} {'classes':>7}  available")
+    print(f"{'name':<14} {'train':>7} {'test':>7} {'shape':>12} {'classes':>7}  available")
     for r in rows:
-        shape = "x".join(map(str, r["image_shape"]))
         status = f"yes ({r['where']})" if r["available"] else f"no: {r['where']}"
-        print(f"{r['name']:<14} {r['n_train']:>7} {r['n_test']:>7} {shape:>7} {r['n_classes']:>7}  {status}")
+        print(f"{r['name']:<14} {r['n_train']:>7} {r['n_test']:>7} {r['shape']:>12} {r['n_classes']:>7}  {status}")
     return 0

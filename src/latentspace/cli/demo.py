@@ -6,7 +6,7 @@ import argparse
 import time
 
 from ..workflows.demo import BUDGETS, STAGES, run_demo
-from ._common import add_data_arguments, add_threads_argument, load_data
+from ._common import add_data_arguments, add_quiet_argument, add_threads_argument, load_data
 from .commands import summary
 
 QUICK = BUDGETS["quick"]
@@ -30,7 +30,7 @@ def register(subparsers) -> None:
     p.add_argument("--n-components", type=int, default=2, metavar="K",
                    help="latent size of every model (default: 2, which allows the decoded grids)")
     add_threads_argument(p)
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_quiet_argument(p)
     p.set_defaults(run=run)
 
 

@@ -5,22 +5,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from pathlib import Path
-from typing import Any
 
-import numpy as np
-
-from .._files import atomic_write_json
-from ..analysis import evaluate_regularity
-from ..analysis.heldout import evaluation_metrics
-from ..data import Dataset, binarize, load_dataset
-from ..errors import LatentspaceError
 from ..workflows import runs
-from ._common import Stages, add_threads_argument, wrote
+from ..workflows.evaluate import check_evaluation_options, evaluate_run
+from ..workflows.runs import EVALUATION_FILE, DataSource
+from ._common import Stages, add_allow_import_argument, add_quiet_argument, add_threads_argument, wrote
 from .commands import summary
-
-EVALUATION_FILE = runs.EVALUATION_FILE
-#: beyond this the estimate's bound no longer tightens measurably, while the run takes hours
-MAX_IW_SAMPLES = 100_000
 
 
 def register(subparsers) -> None:
@@ -41,70 +31,36 @@ def register(subparsers) -> None:
     p.add_argument("--regularity-samples", type=int, default=1000, metavar="N",
                    help="generated samples per sampler for the regularity metrics (Fréchet distance, "
                    "precision/recall, interpolation, holes); 0 skips them (default: 1000)")
+    add_quiet_argument(p)
     add_threads_argument(p)
+    add_allow_import_argument(p)
     p.set_defaults(run=run)
 
 
-def heldout_data(args: argparse.Namespace, config: dict[str, Any]) -> Dataset:
-    """The data set named on the command line, or the one the run was trained on."""
-    name = args.data or config.get("data")
-    if not name:
-        raise LatentspaceError(f"{args.run_dir}: the run does not name its data set; pass --data")
-    data_dir = args.data_dir if args.data else args.data_dir or config.get("data_dir")
-    seed = args.seed if args.seed is not None else int(config.get("split_seed") or 0)
-    return load_dataset(name, data_dir=data_dir, seed=seed)
-
-
-def heldout_array(args: argparse.Namespace, data: Dataset) -> np.ndarray:
-    X = data.X_test
-    if args.max_examples is not None:
-        if args.max_examples < 1:
-            raise LatentspaceError(f"--max-examples must be >= 1, got {args.max_examples}")
-        X = X[: args.max_examples]
-    if args.binarize_test is not None:
-        X = binarize(X, args.binarize_test)
-    return X
-
-
-def collect_metrics(estimator, data: Dataset, X: np.ndarray, args: argparse.Namespace,
-                    say=lambda what: None) -> dict[str, Any]:
-    """Every measurement ``evaluate`` reports, as one flat dict: likelihoods, then regularity."""
-    iw = f", IW-NLL with {args.iw_samples} importance samples each (the long part)" if args.iw_samples else ""
-    say(f"reconstruction and likelihoods on {len(X)} held-out examples{iw if hasattr(estimator, 'log_likelihood') else ''}")
-    metrics = evaluation_metrics(estimator, X, iw_samples=args.iw_samples)
-    if args.regularity_samples > 0:
-        say(f"regularity: {args.regularity_samples} samples per sampler, Fréchet distance, precision/recall, "
-            "interpolations, holes")
-        heldout = dataclasses.replace(data, X_test=X, y_test=None)
-        regularity = evaluate_regularity(estimator, heldout, n_samples=args.regularity_samples, random_state=0)
-        metrics.update({k: v for k, v in regularity.items() if k not in metrics})
-    return metrics
+def heldout_source(args: argparse.Namespace) -> DataSource:
+    """The data set named on the command line, or the one the run was trained on (with its file
+    options), with the split seed and folder given on the command line."""
+    if args.data:
+        config = runs.read_run_config(args.run_dir)
+        seed = args.seed if args.seed is not None else int(config.get("split_seed") or 0)
+        return DataSource(args.data, args.data_dir, seed)
+    source = DataSource.of_run(args.run_dir)
+    changes = {"data_dir": args.data_dir, "split_seed": args.seed}
+    return dataclasses.replace(source, **{k: v for k, v in changes.items() if v is not None})
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.iw_samples < 0:
-        raise LatentspaceError(f"--iw-samples must be >= 0, got {args.iw_samples}")
-    if args.iw_samples > MAX_IW_SAMPLES:
-        raise LatentspaceError(
-            f"--iw-samples must be <= {MAX_IW_SAMPLES:,}, got {args.iw_samples} "
-            "(each one costs a decoder pass per example; 1000 is the usual)"
-        )
-    if 0 < args.regularity_samples < 4:
-        raise LatentspaceError(f"--regularity-samples must be 0 or >= 4, got {args.regularity_samples}")
-    say = Stages("evaluate")
-    config = runs.read_run_config(args.run_dir)
-    estimator = runs.load_run_model(args.run_dir)
-    say(f"loading the data ({args.data or config.get('data')})")
-    data = heldout_data(args, config)
-    X = heldout_array(args, data)
-    metrics = collect_metrics(estimator, data, X, args, say)
-    metrics["data"] = {"name": data.name, "binarize_test_seed": args.binarize_test}
-    atomic_write_json(Path(args.run_dir) / EVALUATION_FILE, metrics)
+    check_evaluation_options(args.iw_samples, args.regularity_samples, args.max_examples)
+    metrics = evaluate_run(
+        args.run_dir, heldout_source(args), iw_samples=args.iw_samples, regularity_samples=args.regularity_samples,
+        max_examples=args.max_examples, binarize_test=args.binarize_test, verbose=not args.quiet,
+        say=Stages("evaluate", quiet=args.quiet or None), allow_import=args.allow_import,
+    )
     width = max(len(name) for name in metrics)
     for name, value in metrics.items():
         if isinstance(value, float):
             print(f"{name:>{width}}  {value:.6g}")
         elif not isinstance(value, dict):
             print(f"{name:>{width}}  {value}")
-    wrote(Path(args.run_dir) / EVALUATION_FILE)
+    wrote(Path(args.run_dir) / EVALUATION_FILE, Path(args.run_dir) / runs.CARD_FILE)
     return 0

@@ -6,7 +6,7 @@ import argparse
 
 from ..report.explorer import MAX_POINTS, MAX_REFERENCES
 from ..workflows.explore import build_explorer_report
-from ._common import add_data_arguments, load_data
+from ._common import add_allow_import_argument, add_data_arguments, load_data
 from .commands import summary
 
 
@@ -27,6 +27,7 @@ def register(subparsers) -> None:
     p.add_argument("--references", type=int, default=MAX_REFERENCES, metavar="N",
                    help=f"training examples searched for the nearest one (default: {MAX_REFERENCES})")
     add_data_arguments(p, default=None, required=False)
+    add_allow_import_argument(p)
     p.set_defaults(run=run)
 
 
@@ -37,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
         if getattr(args, flag) < 1:
             raise ValueError(f"--{flag} must be >= 1, got {getattr(args, flag)}")
     data = load_data(args) if args.data is not None else None
-    report = build_explorer_report(args.run_dirs, data, args.precision, args.points, args.references, seed=args.seed)
+    report = build_explorer_report(args.run_dirs, data, args.precision, args.points, args.references, seed=args.seed,
+                                    allow_import=args.allow_import)
     print(report.write(args.out))
     return 0

@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-
-from .._files import atomic_write_bytes, atomic_write_json, atomic_write_npz
-from ..analysis.memorize import run_memorization
-from ..report import plot_memorising_lines, save_figure
-from ..workflows.runs import history_csv
-from ._common import Stages, add_data_arguments, add_threads_argument, load_data, parse_int_tuple, wrote
+from ..workflows.memorize import memorize_to_folder
+from ._common import Stages, add_data_arguments, add_quiet_argument, add_threads_argument, load_data, parse_int_tuple, wrote
 from .commands import summary
 
 
@@ -27,34 +22,24 @@ def register(subparsers) -> None:
     p.add_argument("--random-state", type=int, default=0, help="seed (default: 0)")
     p.add_argument("--no-vae", action="store_true", help="skip the VAE beside the AE")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for memorize.csv/.json/strip.npz/strip.png")
+    add_quiet_argument(p)
     add_threads_argument(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    say = Stages("memorize")
+    say = Stages("memorize", quiet=args.quiet or None)
     say(f"loading {args.data}")
     data = load_data(args)
     say(f"training a 1-D autoencoder{'' if args.no_vae else ' and a 1-D VAE'} on {args.n_train} examples for "
         f"{args.epochs} epochs, then decoding its code line")
-    result = run_memorization(
-        data, n_train=args.n_train, hidden=args.hidden, epochs=args.epochs, random_state=args.random_state,
-        include_vae=not args.no_vae,
+    result, files = memorize_to_folder(
+        data, args.out, n_train=args.n_train, hidden=args.hidden, epochs=args.epochs, random_state=args.random_state,
+        include_vae=not args.no_vae, data_name=args.data,
     )
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    table = result.table()
-    atomic_write_bytes(out / "memorize.csv", history_csv(table).encode())
-    atomic_write_json(out / "memorize.json", {"data": args.data, "rows": table})
-    arrays = {}
-    for name, line in result.lines.items():
-        arrays.update({f"{name}_strip": line.strip, f"{name}_strip_codes": line.strip_codes,
-                       f"{name}_strip_is_training": line.strip_is_training, f"{name}_codes": line.codes})
-    atomic_write_npz(out / "strip.npz", **arrays)
-    save_figure(plot_memorising_lines(result.lines, result.image_shape), out / "strip.png")
-    for row in table:
+    for row in result.table():
         print(f"{row['model']:>4}: train mse/feature {row['train_mse_per_feature']:.4g}  "
               f"recon precision {row['recon_precision']:.3f}  midpoint precision {row['midpoint_precision']:.3f}  "
               f"recon FD {row['recon_frechet']:.3g}  midpoint FD {row['midpoint_frechet']:.3g}")
-    wrote(out / "memorize.csv", out / "memorize.json", out / "strip.npz", out / "strip.png")
+    wrote(*files)
     return 0

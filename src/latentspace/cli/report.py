@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..workflows.run_report import build_runs_report
-from ._common import add_threads_argument
+from ._common import add_allow_import_argument, add_threads_argument
 from .commands import summary
 
 
@@ -19,6 +19,7 @@ def register(subparsers) -> None:
     p.add_argument("--out", default="report.html", metavar="FILE.html", help="where to write (default: report.html)")
     p.add_argument("--examples", type=int, default=10, metavar="N", help="held-out examples per figure (default: 10)")
     add_threads_argument(p)
+    add_allow_import_argument(p)
     p.set_defaults(run=run)
 
 
@@ -27,6 +28,6 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"{args.out}: the report is HTML; give an --out ending in .html")
     if args.examples < 1:
         raise ValueError(f"--examples must be >= 1, got {args.examples}")
-    path = build_runs_report(args.run_dirs, n_examples=args.examples).write(args.out)
+    path = build_runs_report(args.run_dirs, n_examples=args.examples, allow_import=args.allow_import).write(args.out)
     print(path)
     return 0

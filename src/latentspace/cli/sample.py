@@ -1,7 +1,8 @@
 """``latentspace sample``: decode draws of a latent density to a .npy array or a PNG grid.
 
-A VAE's samples come from its prior N(0, I) by default; an autoencoder has no prior, so its codes come
-from a density fitted to the codes of its training data (``--sampler``; see analysis/samplers.py).
+A model with a prior (the VAE family, a WAE) samples it by default; an autoencoder has no prior, so its
+codes come from a density fitted to the codes of its training data that the model keeps (``--sampler``;
+``model.sample(n, sampler=...)``, estimators/_samplers.py).
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..analysis.protocol import encode, has_prior
-from ..analysis.samplers import SAMPLERS, draw_codes, samplers_for
+from ..analysis.protocol import encode
+from ..analysis.samplers import SAMPLERS, samplers_for
 from ..errors import LatentspaceError
 from ..report.images import save_image_grid
 from ..workflows import runs
-from ._common import add_threads_argument, write_array
+from ..workflows.runs import DataSource
+from ._common import add_allow_import_argument, add_threads_argument, write_array
 from .commands import summary
 
 SUFFIXES = (".npy", ".png")
@@ -34,11 +36,17 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the draws (default: 0)")
     p.add_argument(
         "--sampler", choices=SAMPLERS, default=None,
-        help="where codes come from: prior = N(0, I) (VAE only; its default); gaussian = a Gaussian fitted to "
-        "the training codes; box = uniform over their bounding box; gmm10 = a 10-component Gaussian mixture "
-        "fitted to them (an autoencoder's default). All but prior re-read the run's training data",
+        help="where codes come from: prior = the model's own p(z) (models with one: VAE family, WAE; their "
+        "default); gaussian = a Gaussian fitted to the training codes; box = uniform over their bounding box; "
+        "gmm = a Gaussian mixture fitted to them, its size chosen on held-out codes (the others' default); "
+        "two-stage = a second VAE trained on them (Dai & Wipf 2019)",
     )
+    p.add_argument("--data", default=None, metavar="NAME|PATH",
+                   help="data whose training part (split with seed 0) the sampler is fitted to (default: the run's "
+                   "own; needed for a model written by save())")
+    p.add_argument("--data-dir", default=None, metavar="DIR", help="folder holding a named set's files")
     add_threads_argument(p)
+    add_allow_import_argument(p)
     p.set_defaults(run=run)
 
 
@@ -48,11 +56,15 @@ def run(args: argparse.Namespace) -> int:
         raise LatentspaceError(f"{out}: output must end in .npy or .png")
     if args.n_samples < 1:
         raise LatentspaceError(f"-n must be >= 1, got {args.n_samples}")
-    estimator = runs.load_run_model(args.run_dir)
-    sampler = args.sampler or ("prior" if has_prior(estimator) else "gmm10")
+    estimator = runs.load_run_model(args.run_dir, args.allow_import)
+    sampler = args.sampler or estimator.default_sampler
     if sampler not in samplers_for(estimator):
+        name = type(estimator).__name__
+        choices = samplers_for(estimator)
         raise LatentspaceError(
-            f"a {type(estimator).__name__} has no prior; choose --sampler {' or '.join(samplers_for(estimator))}"
+            f"{'an' if name[0] in 'AEIOU' else 'a'} {name} has no prior to sample from; draw its codes from a "
+            f"density fitted to its training codes: --sampler {', '.join(choices[:-1])} or {choices[-1]} "
+            f"(without --sampler: {estimator.default_sampler})"
         )
     image_shape = None
     if out.suffix.lower() == ".png":
@@ -70,9 +82,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def draw(estimator, sampler: str, args: argparse.Namespace) -> np.ndarray:
-    if sampler == "prior":
-        return estimator.sample(args.n_samples, random_state=args.seed)
-    data = runs.load_run_data(args.run_dir)
-    codes = encode(estimator, data.X_train)
-    Z = draw_codes(sampler, codes, args.n_samples, np.random.default_rng(args.seed))
-    return estimator.inverse_transform(Z.astype(np.float32)).astype(np.float64)
+    """``model.sample``; with ``--data``, or for a model saved without its training codes (a run from
+    before models kept them), the ex-post samplers are fitted to the codes of that data's training part."""
+    if sampler != "prior" and (args.data is not None or getattr(estimator, "training_codes_", None) is None):
+        source = DataSource(args.data, args.data_dir) if args.data is not None else DataSource.of_run(args.run_dir)
+        estimator.training_codes_ = encode(estimator, source.load().X_train).astype(np.float32)
+        estimator._code_samplers = {}
+    return estimator.sample(args.n_samples, sampler=sampler, random_state=args.seed)

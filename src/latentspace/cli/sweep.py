@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-
-from .._files import atomic_write_bytes, atomic_write_json
-from ..analysis.sweep import DEFAULT_KS, SWEEP_MODELS, latent_sweep
-from ..workflows.runs import history_csv
-from ._common import Stages, add_data_arguments, add_threads_argument, int_or_auto, load_data, parse_int_tuple, wrote
+from ..analysis.sweep import DEFAULT_KS, SWEEP_MODELS
+from ..workflows.sweep import sweep_to_folder
+from ._common import Stages, add_data_arguments, add_quiet_argument, add_threads_argument, int_or_auto, load_data, parse_int_tuple, wrote
 from .commands import summary
 
 
@@ -29,13 +26,13 @@ def register(subparsers) -> None:
     p.add_argument("--n-samples", type=int, default=1000, help="generated samples per model (default: 1000)")
     p.add_argument("--random-state", type=int, default=0, help="seed of models and samplers (default: 0)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for sweep.csv and sweep.json")
-    p.add_argument("--quiet", action="store_true", help="do not print rows as they finish")
+    add_quiet_argument(p, also=", no rows printed as they finish")
     add_threads_argument(p)
     p.set_defaults(run=run)
 
 
 COLUMNS = ("model", "k", "heldout_mse_per_feature", "sampler", "sample_frechet", "sample_precision",
-           "sample_recall", "gmm10_frechet", "gmm10_precision", "fit_seconds")
+           "sample_recall", "gmm_frechet", "gmm_precision", "fit_seconds")
 
 
 def print_row(row: dict) -> None:
@@ -49,21 +46,14 @@ def width(column: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    if (args.epochs != "auto" and (args.epochs is None or args.epochs < 1)) or args.n_samples < 4:
-        raise ValueError("--epochs must be >= 1 and --n-samples >= 4")
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     data = load_data(args)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     if not args.quiet:
         Stages("sweep")(f"fitting {len(models)} model(s) at each of k = {', '.join(map(str, args.ks))}; "
                         "a row prints as each fit is measured")
         print("  ".join(f"{c:>{width(c)}}" for c in COLUMNS), flush=True)
-    rows = latent_sweep(
-        data, args.ks, models=models, epochs=args.epochs, linear_epochs=args.epochs, n_samples=args.n_samples,
-        random_state=args.random_state, progress=None if args.quiet else print_row,
-    )
-    atomic_write_bytes(out / "sweep.csv", history_csv(rows).encode())
-    atomic_write_json(out / "sweep.json", {"data": args.data, "ks": list(args.ks), "epochs": args.epochs, "rows": rows})
-    wrote(out / "sweep.csv", out / "sweep.json")
+    files = sweep_to_folder(data, args.out, args.ks, models=models, epochs=args.epochs, n_samples=args.n_samples,
+                            random_state=args.random_state, data_name=args.data,
+                            progress=None if args.quiet else print_row)
+    wrote(*files)
     return 0

@@ -1,8 +1,9 @@
 """The data layer: named data sets, file readers, validation, seeded splits.
 
 ``load_dataset(name_or_path)`` is the one entry point: a named set (``digits``, ``fashion-mnist``,
-``mnist``), an array file (``.npy``, ``.npz``, ``.csv``/``.tsv``, IDX raw or ``.gz``), a folder of
-images, or a folder holding MNIST's four IDX files. See docs/data.md.
+``mnist``), an array file (``.npy``, ``.npz``, ``.csv``/``.tsv``, IDX raw or ``.gz``, ``.parquet``, an
+HDF5 dataset ``file.h5:/group/X``), a folder of images, or a folder holding MNIST's four IDX files.
+See docs/data.md.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import numpy as np
 
 from ..errors import DataError
 from .binarize import binarize, dynamic_binarizer
-from .dataset import Dataset, train_test_split_arrays, train_validation_split
+from .columnar import PARQUET_SUFFIXES, ChunkedRows, read_hdf5, read_parquet, split_hdf5_spec
+from .dataset import Dataset, Units, train_test_split_arrays, train_validation_split
 from .images import read_image_folder
 from .named import (
     NAMED,
@@ -34,8 +36,8 @@ from .readers import (
     read_npy,
     read_npz,
 )
-from .tables import read_csv
-from .validate import check_array_data, check_labels
+from .tables import read_csv, read_csv_table
+from .validate import check_array_data, check_labels, checked_values
 
 # .npy and raw IDX files larger than this are memory-mapped when ``mmap`` is left to decide.
 MMAP_THRESHOLD_BYTES = 1 << 30
@@ -67,6 +69,12 @@ def load_dataset(
     key = str(name_or_path)
     if key in NAMED:
         return NAMED[key](data_dir, seed, test_fraction)
+    columnar = _read_columnar(key, label_column)
+    if columnar is not None:
+        (X, y, feature_names), path = columnar
+        data = _split_dataset(path.stem, X, y, key, test_fraction, seed, _image_shape(X), [])
+        data.feature_names = feature_names
+        return data
     path = Path(key)
     if not path.exists():
         if path.suffix == "" and len(path.parts) == 1:
@@ -79,19 +87,22 @@ def load_dataset(
         return _split_dataset(path.name, X, y, str(path), test_fraction, seed, image_shape, names)
     kind = _file_kind(path)
     label_names: list[str] = []
+    feature_names: list[str] = []
     X_test = y_test = None
     if kind == "npy":
         X, y = read_npy(path, mmap=_wants_mmap(path, mmap)), None
     elif kind == "npz":
         X, y, X_test, y_test = pick_npz_arrays(read_npz(path), path, x_key, y_key)
     elif kind == "csv":
-        X, y, label_names = read_csv(path, header=header, label_column=label_column)
+        X, y, label_names, feature_names = read_csv_table(path, header=header, label_column=label_column)
     else:
         X, y = read_idx(path, mmap=_wants_mmap(path, mmap)), None
     image_shape = _image_shape(X)
     if X_test is not None:
         return _stored_split(path, X, y, X_test, y_test, image_shape)
-    return _split_dataset(path.stem, X, y, str(path), test_fraction, seed, image_shape, label_names)
+    data = _split_dataset(path.stem, X, y, str(path), test_fraction, seed, image_shape, label_names)
+    data.feature_names = feature_names
+    return data
 
 
 def read_data_file(
@@ -107,8 +118,26 @@ def read_data_file(
     """Every example in one file or image folder, unsplit (what ``encode`` and its kin read): the same
     readers and checks as ``load_dataset``. A ``.npz`` gives its data array (``x_key``, or the one
     ``load_dataset`` would pick; with a stored train/test split, train then test); a CSV drops its
-    ``label_column``."""
-    path = Path(path)
+    ``label_column``. Rows of more than one dimension (images) come back flat."""
+    return checked_values(_read_unsplit(Path(path), mmap, x_key, label_column, header, image_size, color), str(path))
+
+
+def _read_columnar(spec: str, label_column) -> tuple[tuple, Path] | None:
+    """``(X, y, feature names)`` and the file of an HDF5 dataset (``file.h5:/group/X``) or a Parquet
+    file; None for anything else."""
+    hdf5 = split_hdf5_spec(spec)
+    if hdf5 is not None:
+        return (read_hdf5(*hdf5), None, []), hdf5[0]
+    path = Path(spec)
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        return read_parquet(path, label_column), path
+    return None
+
+
+def _read_unsplit(path: Path, mmap, x_key, label_column, header, image_size, color) -> np.ndarray:
+    columnar = _read_columnar(str(path), label_column)
+    if columnar is not None:
+        return columnar[0][0]
     if not path.exists():
         raise DataError(f"{path}: file not found")
     if path.is_dir():
@@ -146,7 +175,7 @@ def _file_kind(path: Path) -> str:
     if head.startswith(GZIP_MAGIC) or head[:2] == b"\x00\x00":
         return "idx"
     raise DataError(
-        f"{path}: unsupported file type {suffix or '(no suffix)'}; use .npy, .npz, .csv, IDX (.gz) or a folder of images"
+        f"{path}: unsupported file type {suffix or '(no suffix)'}; use .npy, .npz, .csv, IDX (.gz), .parquet, FILE.h5:/DATASET or a folder of images"
     )
 
 
@@ -185,7 +214,9 @@ def _stored_split(path: Path, X, y, X_test, y_test, image_shape) -> Dataset:
 
 
 __all__ = [
+    "ChunkedRows",
     "Dataset",
+    "Units",
     "NamedSet",
     "NAMED",
     "load_dataset",

@@ -6,7 +6,28 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, printable
+
+
+@dataclass(frozen=True)
+class Units:
+    """The affine map from the numbers a model sees back to the user's own units, per feature:
+    ``X_user = X * scale + offset`` (``offset``, ``scale``: ``(n_features,)``). A data set that was
+    rescaled for the models (the demo standardises real-valued data) keeps it, so that what is shown
+    (figures, the explorer) reads in the user's units."""
+
+    offset: np.ndarray
+    scale: np.ndarray
+
+    def to_units(self, X: np.ndarray) -> np.ndarray:
+        """Rows ``(n, n_features)`` in the models' scale -> the user's units (float64)."""
+        return np.asarray(X, np.float64) * self.scale + self.offset
+
+    def then(self, outer: Units | None) -> Units:
+        """This map followed by ``outer`` (a data set rescaled twice keeps one map to the first units)."""
+        if outer is None:
+            return self
+        return Units(outer.offset + outer.scale * self.offset, outer.scale * self.scale)
 
 
 @dataclass
@@ -16,7 +37,9 @@ class Dataset:
     ``X_train`` ``(n_train, n_features)`` and ``X_test`` ``(n_test, n_features)`` are float32 (images
     scaled to [0, 1]), or read-only ``np.memmap`` views of a memory-mapped file in its own dtype;
     labels are int64 arrays or None; ``image_shape`` is ``(H, W)`` or ``(C, H, W)`` for image data (to
-    display rows of X), else None; ``label_names[i]`` names class ``i`` where the classes had names.
+    display rows of X), else None; ``label_names[i]`` names class ``i`` where the classes had names;
+    ``feature_names[j]`` names column ``j`` where the columns had names; ``units`` maps the rows back to
+    the user's units where they were rescaled after loading (None: they are in the user's units).
     """
 
     name: str
@@ -26,6 +49,18 @@ class Dataset:
     y_test: np.ndarray | None = None
     image_shape: tuple[int, ...] | None = None
     label_names: list[str] = field(default_factory=list)
+    feature_names: list[str] = field(default_factory=list)
+    units: Units | None = None
+
+    def in_units(self, X: np.ndarray) -> np.ndarray:
+        """Rows of this data set (or decoded like them) in the user's units."""
+        return np.asarray(X) if self.units is None else self.units.to_units(X)
+
+    def __post_init__(self) -> None:
+        # names come from file and folder names and CSV cells: shown in pages, plots and messages, they
+        # must be one printable line (matplotlib refuses the lone surrogates of a non-UTF-8 file name)
+        self.name = printable(self.name)
+        self.label_names = [printable(n) for n in self.label_names]
 
     @property
     def n_features(self) -> int:

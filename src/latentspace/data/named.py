@@ -12,6 +12,7 @@ import numpy as np
 from ..errors import DataError
 from .dataset import Dataset, train_test_split_arrays
 from .readers import read_idx
+from .tabular import DIGIT_NAMES, load_table
 from .validate import check_array_data, check_labels
 
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -34,7 +35,7 @@ def load_digits(seed: int = 0, test_fraction: float = 0.2) -> Dataset:
     bunch = sk_digits()
     X = (bunch.data / 16.0).astype(np.float32)
     X_train, X_test, y_train, y_test = train_test_split_arrays(X, bunch.target.astype(np.int64), test_fraction, seed)
-    return Dataset("digits", X_train, X_test, y_train, y_test, image_shape=(8, 8))
+    return Dataset("digits", X_train, X_test, y_train, y_test, image_shape=(8, 8), label_names=list(DIGIT_NAMES))
 
 
 # ---- IDX folders (MNIST's layout) --------------------------------------------------------------------
@@ -139,10 +140,16 @@ class NamedSet:
     description: str
     n_train: int
     n_test: int
-    image_shape: tuple[int, ...]
+    image_shape: tuple[int, ...] | None  # None: rows are tables of named features
     n_classes: int
     loader: Callable[[str | Path | None, int, float], Dataset]
     locator: Callable[[str | Path | None], tuple[bool, str]]
+    n_features: int = 0  # the width of a table's rows (images: the product of image_shape)
+
+    @property
+    def shape(self) -> str:
+        """``8x8`` for images, ``13 features`` for tables."""
+        return "x".join(map(str, self.image_shape)) if self.image_shape else f"{self.n_features} features"
 
     def __call__(self, data_dir: str | Path | None = None, seed: int = 0, test_fraction: float = 0.2) -> Dataset:
         return self.loader(data_dir, seed, test_fraction)
@@ -150,6 +157,15 @@ class NamedSet:
     def availability(self, data_dir: str | Path | None = None) -> tuple[bool, str]:
         """``(available, where)`` or ``(False, why not)``."""
         return self.locator(data_dir)
+
+
+def bundled_table(name: str, description: str, n_rows: int, n_features: int, n_classes: int,
+                  image_shape: tuple[int, ...] | None = None) -> NamedSet:
+    """A registry entry for one of scikit-learn's bundled sets (``tabular.TABLES``), split 80/20."""
+    n_test = int(round(0.2 * n_rows))
+    return NamedSet(name, description, n_rows - n_test, n_test, image_shape, n_classes,
+                    lambda data_dir, seed, frac: load_table(name, seed, frac),
+                    lambda data_dir: (True, "bundled with scikit-learn"), n_features)
 
 
 NAMED: dict[str, NamedSet] = {
@@ -173,6 +189,13 @@ NAMED: dict[str, NamedSet] = {
             lambda data_dir, seed, frac: load_mnist(data_dir),
             lambda data_dir: _idx_availability("mnist", data_dir, "LATENTSPACE_MNIST", None),
         ),
+        bundled_table("digits-counts", "the digits as stored: pixel counts 0..16, not scaled", 1797, 64, 10, (8, 8)),
+        bundled_table("wine", "wines of three cultivars: 13 chemical measurements in their units", 178, 13, 3),
+        bundled_table("breast-cancer", "Wisconsin breast masses: 30 cell-nucleus measurements; malignant "
+                      "or benign", 569, 30, 2),
+        bundled_table("diabetes", "442 patients: age, sex, BMI, blood pressure, 6 serum values; classes = "
+                      "one-year disease progression in 3 equal-count bins", 442, 10, 3),
+        bundled_table("iris", "Fisher's irises: sepal and petal length and width in cm; 3 species", 150, 4, 3),
     )
 }
 
@@ -184,6 +207,7 @@ def list_datasets(data_dir: str | Path | None = None) -> list[dict]:
         available, where = s.availability(data_dir)
         rows.append({
             "name": s.name, "description": s.description, "n_train": s.n_train, "n_test": s.n_test,
-            "image_shape": s.image_shape, "n_classes": s.n_classes, "available": available, "where": where,
+            "image_shape": s.image_shape, "n_features": s.n_features, "shape": s.shape, "n_classes": s.n_classes,
+            "available": available, "where": where,
         })
     return rows

@@ -7,6 +7,7 @@ import itertools
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -16,6 +17,13 @@ from .readers import check_file, first_line
 from .validate import encode_labels
 
 
+class CsvTable(NamedTuple):
+    X: np.ndarray  # (n_rows, n_columns) float64, the label column left out
+    y: np.ndarray | None
+    label_names: list[str]
+    feature_names: list[str]  # the header's names of X's columns, or [] without a header
+
+
 def read_csv(
     path: str | Path,
     *,
@@ -23,7 +31,19 @@ def read_csv(
     label_column: str | int | None = None,
     delimiter: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
-    """``(X, y, label_names)`` from a CSV file of numbers: X ``(n_rows, n_columns)`` float64.
+    """``(X, y, label_names)`` from a CSV file of numbers (see :func:`read_csv_table`)."""
+    table = read_csv_table(path, header=header, label_column=label_column, delimiter=delimiter)
+    return table.X, table.y, table.label_names
+
+
+def read_csv_table(
+    path: str | Path,
+    *,
+    header: bool | None = None,
+    label_column: str | int | None = None,
+    delimiter: str | None = None,
+) -> CsvTable:
+    """``(X, y, label_names, feature_names)`` from a CSV file of numbers: X ``(n_rows, n_columns)`` float64.
 
     ``header``: True / False, or None to take a first row that is not all numbers (the label column
     aside) as a header.
@@ -67,7 +87,8 @@ def read_csv(
     if label_index is not None:
         y, label_names = encode_labels(labels, f"{path} label column")
     X = data[0][None, :] if len(data) == 1 else np.stack(data)
-    return X, y, label_names
+    feature_names = [] if names is None else [n for j, n in enumerate(names) if j != label_index]
+    return CsvTable(X, y, label_names, feature_names)
 
 
 Row = "list[str] | np.ndarray"

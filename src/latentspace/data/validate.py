@@ -13,6 +13,12 @@ from ..errors import DataError
 # Memory-mapped arrays are checked this many rows at a time, so checking never loads them whole.
 CHECK_CHUNK_ROWS = 16384
 
+#: what to give instead of complex numbers
+COMPLEX_ADVICE = "; give the parts you mean (np.abs(X), or X.real and X.imag as columns)"
+#: what latentspace accepts instead of missing values (it has no missing-value support of its own)
+NOT_FINITE_ADVICE = ("; latentspace needs finite numbers: drop those rows or fill them in first "
+                     "(e.g. sklearn.impute.SimpleImputer in a Pipeline)")
+
 
 def check_array_data(X: np.ndarray, source: str) -> np.ndarray:
     """2-D (more dimensions are flattened per row), numeric, non-empty, finite.
@@ -20,6 +26,14 @@ def check_array_data(X: np.ndarray, source: str) -> np.ndarray:
     In-memory arrays come back as float32 ``(n_samples, n_features)``. A ``np.memmap`` comes back as a
     memmap view with its own dtype, checked in chunks of rows, so nothing is loaded whole.
     """
+    X = checked_values(X, source)
+    return X if isinstance(X, np.memmap) else X.astype(np.float32, copy=False)
+
+
+def checked_values(X: np.ndarray, source: str) -> np.ndarray:
+    """``check_array_data``'s checks without its float32 copy: ``X`` as rows, in its own dtype."""
+    if X.dtype.kind == "c":
+        raise DataError(f"{source}: data must be real numbers, got dtype {X.dtype}{COMPLEX_ADVICE}")
     if X.dtype.kind not in "biuf":
         raise DataError(f"{source}: data must be numeric, got dtype {X.dtype}")
     if X.ndim == 0:
@@ -30,31 +44,44 @@ def check_array_data(X: np.ndarray, source: str) -> np.ndarray:
         raise DataError(f"{source}: empty array of shape {X.shape}")
     if X.ndim > 2:
         X = X.reshape(X.shape[0], -1)
-    if isinstance(X, np.memmap):
-        _check_values(X, source, CHECK_CHUNK_ROWS)
-        return X
-    _check_values(X, source, X.shape[0])
-    return X.astype(np.float32, copy=False)
+    _check_values(X, source, CHECK_CHUNK_ROWS if isinstance(X, np.memmap) else X.shape[0])
+    return X
+
+
+def diagnosis(X, source: str) -> str | None:
+    """Why the array-like ``X`` cannot be used, in this package's words (``check_array_data``'s
+    message), or None when these checks find nothing (for an error raised elsewhere to explain)."""
+    try:
+        A = np.asarray(X)
+    except Exception:  # noqa: BLE001 - whatever a foreign object raises, there is no array to diagnose
+        return None
+    if A.dtype == object:
+        return None
+    try:
+        checked_values(A, source)
+    except DataError as e:
+        return str(e)
+    return None
 
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def _problems(dtype: np.dtype) -> list[tuple[str, Callable[[np.ndarray], np.ndarray]]]:
-    """(what, mask of bad entries) for data of this dtype: NaN / infinity, and finite float64 values
+def _problems(dtype: np.dtype) -> list[tuple[str, Callable[[np.ndarray], np.ndarray], str]]:
+    """(what, mask of bad entries, what to do) for data of this dtype: NaN / infinity, and finite float64 values
     that become infinite as float32."""
     if dtype.kind != "f":
         return []
-    checks = [("NaN or infinite values", lambda a: ~np.isfinite(a))]
+    checks = [("NaN or infinite values", lambda a: ~np.isfinite(a), NOT_FINITE_ADVICE)]
     if dtype.itemsize > 4:
-        checks.append(("values too large for float32 (|x| > 3.4e38)", lambda a: np.abs(a) > FLOAT32_MAX))
+        checks.append(("values too large for float32 (|x| > 3.4e38)", lambda a: np.abs(a) > FLOAT32_MAX, ""))
     return checks
 
 
 def _check_values(X: np.ndarray, source: str, chunk_rows: int) -> None:
     """Scan ``chunk_rows`` rows at a time; count every bad value only once there is one."""
     n = X.shape[0]
-    for what, mask in _problems(X.dtype):
+    for what, mask, advice in _problems(X.dtype):
         for start in range(0, n, chunk_rows):
             bad = mask(np.asarray(X[start : start + chunk_rows]))
             if bad.any():
@@ -62,7 +89,7 @@ def _check_values(X: np.ndarray, source: str, chunk_rows: int) -> None:
                 total = int(bad.sum()) + sum(
                     int(mask(np.asarray(X[s : s + chunk_rows])).sum()) for s in range(start + chunk_rows, n, chunk_rows)
                 )
-                raise DataError(f"{source}: {total} {what}, the first at index ({start + row}, {col})")
+                raise DataError(f"{source}: {total} {what}, the first at index ({start + row}, {col}){advice}")
             _release_pages(X)
 
 

@@ -1,16 +1,21 @@
-"""scikit-learn-compatible estimators over the torch models, and their checkpoints."""
+"""scikit-learn-compatible estimators over the torch models, and their checkpoints.
 
+The estimator classes are the families of ``latentspace._families`` (one module each), imported from
+that table: it is the one list of what the package exports, the CLI trains and ``load`` reads.
+"""
+
+import importlib
 from pathlib import Path
 
-from ._autoencoder import AutoEncoder, LinearAutoEncoder
+from .._families import FAMILIES
 from ._base import BaseAutoEncoder
 from ._checkpoint import load_estimator
-from ._vae import VAE
 
 #: Estimator classes by name, for loading checkpoints without unpickling.
 ESTIMATORS: dict[str, type[BaseAutoEncoder]] = {
-    cls.__name__: cls for cls in (AutoEncoder, LinearAutoEncoder, VAE)
+    f.class_name: getattr(importlib.import_module(f".{f.module}", __name__), f.class_name) for f in FAMILIES
 }
+globals().update(ESTIMATORS)
 
 
 def load(path: str | Path, *, device=None, encoder=None, decoder=None, allow_import: bool = False) -> BaseAutoEncoder:
@@ -24,4 +29,4 @@ def load(path: str | Path, *, device=None, encoder=None, decoder=None, allow_imp
     return load_estimator(path, ESTIMATORS, device=device, encoder=encoder, decoder=decoder, allow_import=allow_import)
 
 
-__all__ = ["AutoEncoder", "LinearAutoEncoder", "VAE", "BaseAutoEncoder", "ESTIMATORS", "load"]
+__all__ = [*ESTIMATORS, "BaseAutoEncoder", "ESTIMATORS", "load"]  # noqa: PLE0604

@@ -13,6 +13,7 @@ from ..nn.likelihoods import make_likelihood
 from ..nn.mlp import mlp_encoder_decoder
 from ..nn.models import Autoencoder
 from ..training import budget
+from . import _pca
 from ._base import COMMON_PARAMS, NETWORK_PARAMS, BaseAutoEncoder
 from ._params import Param
 
@@ -163,10 +164,26 @@ class LinearAutoEncoder(BaseAutoEncoder):
     left singular vectors PCA's principal directions and its singular values
     ``sqrt(1 - weight_decay / (2 s_i))``, ``s_i`` the covariance eigenvalues (Kunin et al., 2019);
     ``latentspace.analysis.compare_with_pca`` measures both.
+
+    PCA's vocabulary: ``n_components`` may also be a fraction of variance to keep (``0.95``: the fewest
+    components whose share of the training data's variance exceeds it) or ``"mle"`` (Minka's estimate),
+    resolved from the scaled training data's spectrum as ``sklearn.decomposition.PCA`` resolves it.
+    After ``fit`` the learned subspace is described in PCA's own terms, over the training rows in data
+    units: ``mean_``, ``components_`` ``(n_components_, n_features)`` (orthonormal rows spanning the
+    decoder's column space, ordered by the variance they explain, signs as PCA's),
+    ``explained_variance_``, ``explained_variance_ratio_``, ``singular_values_``, ``noise_variance_``,
+    ``n_components_`` and ``n_samples_``. When the decoder has found PCA's subspace these are PCA's
+    numbers (tests/test_pca_vocabulary.py measures how close; docs/pca.md). ``transform`` is still the
+    encoder's map, whose basis is its own: ``(X - mean_) @ components_.T`` gives PCA's coordinates.
+    With ``scaling="standard"`` or ``"minmax"`` the subspace is PCA's of the scaled data, described in
+    data units.
     """
 
     _parameter_constraints: ClassVar[dict[str, Param]] = {
         **COMMON_PARAMS,
+        "n_components": replace(COMMON_PARAMS["n_components"], kind="components",
+                                help="size of the code, or as PCA's: a fraction of variance to keep "
+                                     "(0.95) or mle"),
         "loss": LOSS,
         "epochs": replace(COMMON_PARAMS["epochs"], help=f"passes over the training data (auto: "
                           f"{budget.LINEAR_RULE.describe()}; docs/pca.md)"),
@@ -215,9 +232,25 @@ class LinearAutoEncoder(BaseAutoEncoder):
         self.random_state = random_state
 
     def _build_model(self, n_features: int) -> Autoencoder:
-        k = int(self.n_components)
+        k = int(getattr(self, "n_components_", self.n_components))
         encoder, decoder = mlp_encoder_decoder(n_features, k, hidden=(), activation="identity")
         return Autoencoder(encoder, decoder, make_likelihood(self.loss, n_features), k)
+
+    def _resolve_for_rows(self, train_data) -> None:
+        """``n_components_``: the int given, or PCA's choice for a fraction or "mle" (one pass over the data)."""
+        chunks = self._data_chunks(train_data, scaled=True)
+        self.n_components_ = _pca.components_for(self.n_components, chunks, self.n_features_in_)
+
+    def _after_training(self, train_data) -> None:
+        """PCA's fitted attributes of the decoder's column space over the training rows (one pass)."""
+        found = _pca.subspace_attributes(self.decoder_weight(data_units=True), self._data_chunks(train_data))
+        for name, value in vars(found).items():
+            setattr(self, name, value)
+
+    def _extra_array_shapes(self, n_features: int) -> dict[str, tuple[int, ...]]:
+        k = self.model_.n_latent if hasattr(self, "model_") else int(getattr(self, "n_components_", self.n_components))
+        return {"mean_": (n_features,), "components_": (k, n_features), "explained_variance_": (k,),
+                "explained_variance_ratio_": (k,), "singular_values_": (k,)}
 
     def decoder_weight(self, data_units: bool = True) -> np.ndarray:
         """The decoder's matrix ``D`` ``(n_features, n_components)``: ``x_hat = D @ z + constant``.

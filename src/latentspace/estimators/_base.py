@@ -8,8 +8,11 @@ validation split, seeding, chunked inference, and the fitted attributes.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
+import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -19,9 +22,9 @@ from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._files import check_allocation, json_default
-from ..data.validate import array_digest
-from ..errors import DataError, LatentspaceError, first_line
-from ..nn import backend
+from ..data.validate import COMPLEX_ADVICE, NOT_FINITE_ADVICE, array_digest, diagnosis
+from ..errors import DataError, DataTypeError, LatentspaceError, first_line
+from ..nn import backend, export
 from ..nn.conv import (
     NORMS,
     conv_encoder_decoder,
@@ -40,14 +43,18 @@ from ..training.batches import (
 )
 from ..training.config import WarmStart
 from ..training.loop import LR_SCHEDULES, as_batches, preload_optimizer
+from ..training.streams import StreamBatches, is_stream, per_batch_rows, scan, stream_source
 from ..training.threads import resolve_threads, using_threads
 from ._checkpoint import jsonable_params, save_estimator
 from ._modules import check_contract, custom_parts, fresh_copy
 from ._params import Param, validate_params
+from ._samplers import SAMPLERS, GaussianMixtureDensity, fit_sampler
 
 SCALINGS = ("none", "center", "standard", "minmax")
 ARCHITECTURES = ("mlp", "conv")
 INFERENCE_CHUNK = 8192
+#: training rows whose codes ``fit`` keeps (``training_codes_``): what the ex-post samplers are fitted to
+CODE_ROWS = 4096
 #: Upper bounds on sizes, so that a typo is refused instead of allocating the machine away.
 MAX_WIDTH = 65_536
 MAX_LAYERS = 32
@@ -79,7 +86,8 @@ COMMON_PARAMS: dict[str, Param] = {
                      "else the CPUs other processes leave idle)", low=1, high=4096, optional=True),
     "precision": Param("str", "matrix products in float32 (32) or bfloat16 (bf16; float32 weights, optimiser "
                        "state and checkpoints; needs native bf16 hardware)", choices=backend.PRECISIONS),
-    "verbose": Param("bool", "show a progress bar while training (optimiser steps, with the last epoch's losses)"),
+    "verbose": Param("level", "show a progress bar while training (optimiser steps, with the last epoch's "
+                     "losses): True or any int > 0, as in scikit-learn"),
     "callbacks": Param("callbacks", "objects with on_train_begin / on_step / on_epoch_end / on_train_end hooks "
                        "(latentspace.training.callbacks), e.g. TensorBoardLogger, MLflowLogger", optional=True),
     "warm_start": Param("bool", "fit on a fitted estimator trains the fitted model epochs more epochs (same "
@@ -106,16 +114,66 @@ NETWORK_PARAMS: dict[str, Param] = {
 }
 
 
-def without_arrays(e: BaseException) -> str:
-    """sklearn's message on one line, without the array it prints (121 lines for a complex array)."""
-    lines = [line.strip() for line in str(e).splitlines() if line.strip()]
-    kept = [line for line in lines if not line.startswith(("[", "array", "(", "]", "..."))]
+WORD = re.compile("[A-Za-z]{3,}")
+
+
+def checked_array(check: Callable[[], np.ndarray], X, source: str) -> np.ndarray:
+    """``check()`` (sklearn's validation of ``X``), its failures as one-line errors in this package's
+    words: what is wrong with the data and what it accepts instead, never sklearn's whole array or its
+    advice about other estimators."""
+    kinds = sorted({type(n).__name__ for n in getattr(X, "columns", ())})
+    if len(kinds) > 1 and "str" in kinds:  # sklearn takes string names or none, and says so with a TypeError
+        raise DataError(f"{source}: column names of mixed types ({', '.join(kinds)}); name every column with a string "
+                        "(X.columns = X.columns.astype(str)) or none")
+    try:
+        return check()
+    except ValueError as e:
+        reason = sentences(e)
+        if reason.startswith("Complex data"):
+            raise DataError(f"{source}: {reason}{COMPLEX_ADVICE}") from None
+        if reason.startswith("Input") and ("NaN" in reason or "infinity" in reason):
+            # sklearn's second sentence recommends other estimators: say what this one accepts instead
+            raise DataError(diagnosis(X, source) or f"{source}: {first_line(e)}{NOT_FINITE_ADVICE}") from None
+        raise DataError(f"{source}: {reason}") from None
+    except TypeError as e:
+        raise DataTypeError(f"{source}: {sentences(e)}") from None
+
+
+def sentences(e: BaseException) -> str:
+    """sklearn's message on one line: its lines of words, without the array it prints (121 lines of
+    numbers for a complex array, wrapped so no line looks like a row)."""
+    kept = [line.strip() for line in str(e).splitlines() if len(WORD.findall(line)) >= 3]
     return " ".join(kept) or first_line(e)
 
 
 def spaced_rows(n: int, at_most: int) -> np.ndarray:
     """Indices of at most ``at_most`` rows spread evenly over ``n``, sorted and distinct."""
     return np.unique(np.linspace(0, n - 1, min(n, at_most)).astype(np.int64))
+
+
+def stream_digest(X, n_rows: int, n_features: int) -> dict:
+    """What a model card says of data that came as a stream: its kind and size (its bytes are not hashed:
+    that would be a pass of its own over data that may not fit anywhere)."""
+    return {"source": type(X).__name__, "shape": [int(n_rows), int(n_features)], "dtype": "float32",
+            "sha256": None, "sampled": False}
+
+
+def streamable(method):
+    """Let a per-example method take data in batches (a Dataset, a DataLoader, an iterable of batches):
+    applied batch by batch, outputs concatenated (tuples element by element)."""
+
+    @functools.wraps(method)
+    def per_example(self, X, *args, **kwargs):
+        if not is_stream(X):
+            return method(self, X, *args, **kwargs)
+        outputs = [method(self, batch, *args, **kwargs) for batch in per_batch_rows(X)]
+        if not outputs:
+            raise DataError("the data source gave no batches; need at least one example")
+        if isinstance(outputs[0], tuple):
+            return tuple(np.concatenate(parts) for parts in zip(*outputs, strict=True))
+        return np.concatenate(outputs)
+
+    return per_example
 
 
 def seed_from(random_state) -> int:
@@ -130,6 +188,13 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
     _parameter_constraints: ClassVar[dict[str, Param]] = COMMON_PARAMS
     #: What ``epochs="auto"`` means for this class (training/budget.py).
     _epoch_rule: ClassVar[budget.EpochRule] = budget.DEFAULT_RULE
+    #: Whether the model has a prior p(z) to sample (``prior_density``); the others sample through
+    #: densities fitted to their codes.
+    has_prior: ClassVar[bool] = False
+    #: Whether it has a posterior q(z|x) and a likelihood: ``posterior``, ELBO, IW-NLL (the VAE family).
+    has_posterior: ClassVar[bool] = False
+    #: The sampler ``sample`` uses when none is named.
+    default_sampler: ClassVar[str] = "gmm"
 
     # ---- what subclasses provide -------------------------------------------------------------
     def _build_model(self, n_features: int) -> LatentModel:
@@ -167,7 +232,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         """
         custom = custom_parts(self)
         if len(custom) == 2:
-            return fresh_copy(custom["encoder"]), fresh_copy(custom["decoder"])
+            return fresh_copy(custom["encoder"], "encoder"), fresh_copy(custom["decoder"], "decoder")
         if getattr(self, "architecture", "mlp") == "conv":
             built = conv_encoder_decoder(
                 self.image_shape_, n_latent, self.channels, self.hidden, self.activation, self.norm, **sizes
@@ -175,8 +240,8 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         else:
             built = mlp_encoder_decoder(n_features, n_latent, self.hidden, self.activation, **sizes)
         encoder, decoder = built
-        return (fresh_copy(custom["encoder"]) if "encoder" in custom else encoder,
-                fresh_copy(custom["decoder"]) if "decoder" in custom else decoder)
+        return (fresh_copy(custom["encoder"], "encoder") if "encoder" in custom else encoder,
+                fresh_copy(custom["decoder"], "decoder") if "decoder" in custom else decoder)
 
     def _initialise(self, model: LatentModel, generator: torch.Generator) -> None:
         """Draw the built parts' weights from ``generator``; the user's own modules keep theirs."""
@@ -256,6 +321,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         X,
         y=None,
         *,
+        validation_data=None,
         checkpoint_dir=None,
         checkpoint_every: int | None = None,
         resume: bool = False,
@@ -264,21 +330,54 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         """Train on rows ``X`` ``(n_samples, n_features)`` or images ``(n_samples, C, H, W)`` /
         ``(n_samples, H, W)``; ``y`` is ignored. Returns ``self``.
 
+        ``X`` may also arrive in batches: a torch ``Dataset`` (its items are examples, optionally with
+        labels), a ``DataLoader``, or any re-iterable of batches (arrays or tensors, or (features,
+        labels) tuples). It is streamed: one pass for the scaling's statistics, then one pass per epoch,
+        holding a few batches at a time (``latentspace.training.streams``; docs/data.md's recipes). A
+        Dataset is shuffled and split (``validation_fraction``) here; a loader's order is its own.
+        ``validation_data``: held-out data of any of these kinds, in place of the split.
+
         ``X`` may be a ``np.memmap`` (``np.load(path, mmap_mode="r")``), even one larger than RAM: it is
         streamed in chunks and never loaded whole. With ``checkpoint_dir`` a resumable checkpoint is
         written there after every epoch (and every ``checkpoint_every`` steps); ``resume=True``
         continues from it, ending with the same weights as an uninterrupted run. Under torchrun, every
         process calls ``fit`` on the same ``X`` and trains on its shard (DistributedDataParallel).
         """
+        return self._fit(X, validation_data=validation_data, checkpoint_dir=checkpoint_dir,
+                         checkpoint_every=checkpoint_every, resume=resume, resume_hint=resume_hint)
+
+    def partial_fit(self, X, y=None):
+        """One optimiser pass over ``X`` (rows, images or a ``np.memmap``, as ``fit`` takes), continuing
+        from the previous call: weights, Adam's state and ``history_`` carry over (one record per call),
+        so a loop over the chunks of a stream trains like ``fit`` over the whole. Returns ``self``.
+
+        The first call (on an unfitted estimator) builds the model and fits the scaling on its rows;
+        later calls check ``X`` against them as ``transform`` does. Each call trains on all of ``X``
+        (no validation split, no early stopping) at the constant rate ``lr`` (a schedule needs the
+        stream's length, which a stream does not know); ``epochs`` is not read.
+        """
+        return self._fit(X, partial=True)
+
+    def _fit(self, X, *, validation_data=None, checkpoint_dir=None, checkpoint_every: int | None = None,
+             resume: bool = False, resume_hint: str | None = None, partial: bool = False):
+        """``fit``, or with ``partial`` one pass of ``partial_fit``."""
         self._validate_params()
-        warm = bool(getattr(self, "warm_start", False)) and hasattr(self, "model_")
+        warm = (partial or bool(getattr(self, "warm_start", False))) and hasattr(self, "model_")
+        given = X  # as given (a DataFrame keeps its column names, a memmap stays one): encoded after training
         self.device_ = resolve_device(self.device)
         backend.check_precision(self.precision, self.device_)  # the hardware, beyond the table
         preload_optimizer()  # overlaps torch.optim's first-use import with the data preparation below
         world = distributed.setup(self.device_)  # under torchrun: joins the group, picks this rank's GPU
         seed = seed_from(self.random_state) + (self.n_iter_ if warm else 0)  # a warm start draws new orders
-        if isinstance(X, np.memmap) and X.ndim == 2:
-            train_data, val_data, n_features, low, high = self._streamed(X, seed, warm)
+        split = not partial and validation_data is None
+        if is_stream(X):
+            train_data, val_data, n_features, low, high, example = self._from_stream(X, seed, warm, world, split)
+            if warm:
+                self._check_example_shape(example)
+            else:
+                self._fit_image_shape(n_features, example)
+        elif isinstance(X, np.memmap) and X.ndim == 2:
+            train_data, val_data, n_features, low, high = self._streamed(X, seed, warm, split=split)
             if not warm:
                 self._fit_image_shape(n_features, None)
         else:
@@ -288,7 +387,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
             X = self._checked_data(X, reset=not warm)
             if not warm:
                 self._fit_image_shape(X.shape[1], example)
-            X_train, X_val = self._split(X, seed)
+            X_train, X_val = self._split(X, seed) if split else (X, None)
             if not warm:
                 self._fit_scaling(X_train)
             scaled = self._scale(X_train)
@@ -296,6 +395,8 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
             low = high = None  # the range is scanned only when the likelihood needs it
             train_data = self._to_tensor(scaled)
             val_data = None if X_val is None else self._to_tensor(self._scale(X_val))
+        if validation_data is not None:
+            val_data = self._validation_source(validation_data)
         n_val = 0 if val_data is None else int(val_data.n if hasattr(val_data, "n") else val_data.shape[0])
         self._resolve_budget(int(train_data.n if hasattr(train_data, "n") else train_data.shape[0]), n_val > 0,
                              world.size)
@@ -303,6 +404,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
             if self._range_decides_settings() and low is None:
                 low, high = float(scaled.min()), float(scaled.max())
             self._resolve_for_data(low, high)
+            self._resolve_for_rows(train_data)
             self._check_model_size(n_features)
         generator = torch.Generator().manual_seed(seed)
         model = self.model_.to(self.device_) if warm else self._new_model(n_features)
@@ -316,11 +418,16 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
             check_contract(model, as_batches(train_data).head(2), custom_parts(self))
         config = self._train_config()
         warm_start = None
-        if warm:  # epochs more, numbered on from the fitted ones
+        if partial:  # one pass, numbered on from the earlier ones, at a constant rate, never stopping early
+            config.epochs, config.patience, config.lr_schedule = (self.n_iter_ if warm else 0) + 1, None, "constant"
+        elif warm:  # epochs more, numbered on from the fitted ones
             config.epochs = self.n_iter_ + int(self.epochs_)
+        if warm:
             warm_start = WarmStart(self.n_iter_, getattr(self, "_optimizer_state", None))
+        # what the model card names (bounded: sampled past 256 MB; a stream's bytes are not hashed)
+        self.training_data_ = stream_digest(X, train_data.n, n_features) if is_stream(X) else array_digest(X)
         checkpoints = None if checkpoint_dir is None else CheckpointPlan(
-            checkpoint_dir, checkpoint_every, resume, resume_hint, self._fingerprint(n_features, array_digest(X), seed, world)
+            checkpoint_dir, checkpoint_every, resume, resume_hint, self._fingerprint(n_features, self.training_data_, seed, world)
         )
         with self._compute(config.batch_size):
             history = train(self.model_, train_data, config, generator, X_val=val_data, checkpoints=checkpoints,
@@ -330,8 +437,13 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         self.n_iter_ = len(self.history_)
         self.best_epoch_ = history.best_epoch
         self.compute_ = history.compute
+        self._after_training(train_data)
         # Adam's moments are twice the weights: kept (in memory, not in saved files) only when asked to.
-        self._optimizer_state = history.optimizer_state if getattr(self, "warm_start", False) else None
+        keep = partial or getattr(self, "warm_start", False)
+        self._optimizer_state = history.optimizer_state if keep else None
+        # Not a second pass over all the data: the codes of evenly spaced rows, what the ex-post samplers fit.
+        self.training_codes_ = self._encode_training_data(given, CODE_ROWS).astype(np.float32)
+        self._code_samplers = {}
         return self
 
     def _resolve_budget(self, n_train: int, has_validation: bool, world_size: int) -> None:
@@ -345,6 +457,25 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
 
     def _resolve_for_data(self, low: float | None, high: float | None) -> None:
         """Settings that depend on the (scaled) training data's range ``[low, high]``; none here."""
+
+    def _resolve_for_rows(self, train_data) -> None:
+        """Settings resolved from the scaled training rows (``train_data.chunks``) before the model is
+        built, on a fresh fit; none here."""
+
+    def _after_training(self, train_data) -> None:
+        """Fitted attributes computed from the scaled training rows once the model is trained; none here."""
+
+    def _extra_array_shapes(self, n_features: int) -> dict[str, tuple[int, ...]]:
+        """Fitted arrays of this class beyond ``offset_``/``scale_`` that ``save`` keeps, by name, with the
+        shape each must have (checked on loading); none here."""
+        return {}
+
+    def _data_chunks(self, train_data, scaled: bool = False, rows: int = INFERENCE_CHUNK) -> Iterator[np.ndarray]:
+        """The rows of ``train_data`` (a tensor or a batch source) chunk by chunk, float64: back in data
+        units, or as the model sees them (``scaled``)."""
+        for chunk in as_batches(train_data).chunks(rows):
+            x = chunk.detach().cpu().numpy().astype(np.float64)
+            yield x if scaled else x * self.scale_ + self.offset_
 
     @contextlib.contextmanager
     def _compute(self, rows: int) -> Iterator[int]:
@@ -364,9 +495,9 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
                  "seed": seed, "params": params}
         return json.loads(json.dumps(facts, default=json_default))
 
-    def _streamed(self, X: np.memmap, seed: int, warm: bool = False):
+    def _streamed(self, X: np.memmap, seed: int, warm: bool = False, split: bool = True):
         """Batch sources over a memory-mapped array; scaling statistics computed chunk by chunk
-        (kept from the earlier fit on a warm start)."""
+        (kept from the earlier fit on a warm start); without ``split`` every row trains."""
         reader = RowReader(X)
         if reader.n_rows < 1 or reader.n_features < 1:
             raise DataError(f"memory-mapped array has shape {X.shape}; need at least one row and column")
@@ -377,7 +508,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         self.n_features_in_ = reader.n_features
         if hasattr(self, "feature_names_in_") and not warm:
             del self.feature_names_in_
-        train_ranges, val_ranges = self._split_ranges(reader.n_rows, seed)
+        train_ranges, val_ranges = self._split_ranges(reader.n_rows, seed) if split else ([(0, reader.n_rows)], [])
         chunk = default_chunk_rows(reader.row_bytes, 1) // 4  # float64 copies: keep them small
         stats = column_stats(reader, train_ranges, chunk)
         if val_ranges:
@@ -389,6 +520,43 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         train_data = MemmapBatches(reader, train_ranges, self.offset_, self.scale_, self.device_)
         val_data = MemmapBatches(reader, val_ranges, self.offset_, self.scale_, self.device_) if val_ranges else None
         return train_data, val_data, reader.n_features, low, high
+
+    def _from_stream(self, X, seed: int, warm: bool, world, split: bool):
+        """Batch sources over a Dataset, DataLoader or iterable of batches, after one pass for the
+        scaling's statistics (kept from the earlier fit on a warm start) and the data's checks."""
+        fraction = float(self.validation_fraction) if split else 0.0
+        source, val_source = stream_source(X, fraction, seed, int(self.batch_size))
+        found = scan(source, world)
+        n_features = int(found.stats.mean.shape[0])
+        if warm and n_features != self.n_features_in_:
+            raise DataError(f"X has {n_features} features, but the fitted model has {self.n_features_in_}")
+        self.n_features_in_ = n_features
+        if hasattr(self, "feature_names_in_") and not warm:
+            del self.feature_names_in_
+        stats = found.stats
+        if not warm:
+            self._set_scaling(stats.mean, stats.std, stats.min, stats.max)
+        low = float(np.min((stats.min - self.offset_) / self.scale_))
+        high = float(np.max((stats.max - self.offset_) / self.scale_))
+        train_data = StreamBatches(source, self.offset_, self.scale_, self.device_)
+        val_data = None
+        if val_source is not None:
+            scan(val_source, world)  # finiteness of the held-out items
+            val_data = StreamBatches(val_source, self.offset_, self.scale_, self.device_)
+        return train_data, val_data, n_features, low, high, found.example
+
+    def _validation_source(self, V):
+        """``validation_data`` (any kind ``fit`` takes) as a batch source in the model's scale."""
+        if is_stream(V):
+            source, _ = stream_source(V, batch_size=int(self.batch_size))
+            found = scan(source, distributed.setup(self.device_))
+            if found.stats.mean.shape[0] != self.n_features_in_:
+                raise DataError(f"validation_data has {found.stats.mean.shape[0]} features, but X has "
+                                f"{self.n_features_in_}")
+            self._check_example_shape(found.example)
+            return StreamBatches(source, self.offset_, self.scale_, self.device_)
+        V = self._checked_data(self._fitted_rows(V), reset=False)
+        return self._to_tensor(self._scale(V))
 
     def _split_ranges(self, n: int, seed: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         """The streamed split: validation is one seeded contiguous range of rows, training the rest."""
@@ -404,6 +572,14 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         names; a memory-mapped ``X`` is read row by row, never whole)."""
         if hasattr(X, "iloc"):
             return self.transform(X.iloc[spaced_rows(len(X), max_rows)])
+        if is_stream(X):  # the first batches, up to max_rows rows
+            codes, n = [], 0
+            for batch in per_batch_rows(X):
+                codes.append(self.transform(batch)[: max_rows - n])
+                n += codes[-1].shape[0]
+                if n >= max_rows:
+                    break
+            return np.concatenate(codes)
         if not isinstance(X, np.memmap):
             X = np.asarray(X)
             return self.transform(X[spaced_rows(X.shape[0], max_rows)])
@@ -491,16 +667,13 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         return self._checked_data(self._fitted_rows(X), reset=False)
 
     def _checked_data(self, X, reset: bool) -> np.ndarray:
-        """sklearn's validation with its message cut to one line (it can print the whole array)."""
+        """sklearn's validation, failing with one line in this package's words (``checked_array``)."""
         if X is None:
             raise DataError("X is None; pass an array of shape (n_samples, n_features)")
-        try:
-            return validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=1, reset=reset)
-        except ValueError as e:
-            raise DataError(without_arrays(e)) from None
-        except TypeError as e:
-            raise TypeError(without_arrays(e)) from None
+        return checked_array(
+            lambda: validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=1, reset=reset), X, "X")
 
+    @streamable
     def transform(self, X) -> np.ndarray:
         """Encode: ``(n_samples, n_features)`` or images ``(n_samples, C, H, W)`` / ``(n_samples, H, W)``
         -> ``(n_samples, n_components)``, in ``X``'s float dtype."""
@@ -515,11 +688,12 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         return self._as_examples(self._unscale(self._map_chunks(self.model_.decode, Z)).astype(Z.dtype, copy=False))
 
     def _validated_codes(self, Z) -> np.ndarray:
-        Z = check_array(Z, dtype=[np.float64, np.float32])
+        Z = checked_array(lambda: check_array(Z, dtype=[np.float64, np.float32]), Z, "codes")
         if Z.shape[1] != self.model_.n_latent:
             raise LatentspaceError(f"codes have {Z.shape[1]} columns but the model has {self.model_.n_latent}")
         return Z
 
+    @streamable
     def reconstruct(self, X) -> np.ndarray:
         """``decode(encode(X))`` in one pass, in ``X``'s own layout (rows stay rows, images stay images)."""
         shape = np.shape(X)
@@ -527,6 +701,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         out = self._map_chunks(lambda x: self.model_.decode(self.model_.encode(x)), self._scale(X))
         return self._unscale(out).astype(X.dtype, copy=False).reshape(shape)
 
+    @streamable
     def score_samples(self, X) -> np.ndarray:
         """Per-example negative reconstruction loss (higher is better), ``(n_samples,)``."""
         X = self._validated(X)
@@ -536,10 +711,72 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         """Mean of ``score_samples`` over ``X``: higher is better."""
         return float(np.mean(self.score_samples(X)))
 
+    # ---- generation --------------------------------------------------------------------------------
+    def prior_density(self) -> GaussianMixtureDensity:
+        """The model's prior p(z) as numbers (a mixture of diagonal Gaussians); models with a prior only."""
+        check_is_fitted(self)
+        if not self.has_prior:
+            raise LatentspaceError(f"a {type(self).__name__} has no prior; its samplers fit densities to its codes")
+        with torch.inference_mode():
+            self.model_.eval()
+            parts = [t.detach().double().cpu().numpy() for t in self.model_.prior_components()]
+        return GaussianMixtureDensity.diagonal(*parts)
+
+    def code_sampler(self, sampler: str | None = None):
+        """The density ``sampler`` (``SAMPLERS``; default ``default_sampler``) fitted to ``training_codes_``:
+        its ``sample(n, rng)`` draws codes. Fitted once per sampler and kept (not saved)."""
+        check_is_fitted(self)
+        sampler = self.default_sampler if sampler is None else sampler
+        if sampler not in SAMPLERS:
+            raise LatentspaceError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
+        cache = self.__dict__.setdefault("_code_samplers", {})
+        if sampler not in cache:
+            codes = getattr(self, "training_codes_", None)
+            if codes is None and sampler != "prior":
+                raise LatentspaceError(f"sampler {sampler!r} needs the training codes, which this model (saved by "
+                                       "an older version) lacks; fit it again")
+            cache[sampler] = fit_sampler(sampler, codes, 0, self)
+        return cache[sampler]
+
+    def sample(self, n_samples: int = 1, *, sampler: str | None = None, random_state=None) -> np.ndarray:
+        """Decode ``n_samples`` codes drawn by ``sampler`` (``prior``, ``gaussian``, ``box``, ``gmm``,
+        ``two-stage``; default: the prior for a model with one, else ``gmm``): ``(n_samples, n_features)``
+        float64 decoder means (images ``(n_samples, *example_shape_)`` when ``fit`` was given images)."""
+        if int(n_samples) < 1:
+            raise LatentspaceError(f"n_samples must be >= 1, got {n_samples}")
+        check_is_fitted(self)
+        # codes, float32 means on the device and in numpy, float64 result: ~24 bytes per value
+        check_allocation(int(n_samples) * (self.n_features_in_ + self.model_.n_latent) * 24,
+                         f"{int(n_samples):,} samples of {self.n_features_in_} features")
+        sampler = self.default_sampler if sampler is None else sampler
+        if sampler == "prior" and self.has_prior:  # drawn on the device by the model's own prior
+            g = torch.Generator(device=self.device_).manual_seed(seed_from(random_state))
+            with torch.inference_mode():
+                self.model_.eval()
+                out = self.model_.sample(int(n_samples), g).cpu().numpy()
+            return self._as_examples(self._unscale(out).astype(np.float64))
+        Z = self.code_sampler(sampler).sample(int(n_samples), np.random.default_rng(seed_from(random_state)))
+        return self.inverse_transform(Z.astype(np.float32)).astype(np.float64)
+
     # ---- persistence -----------------------------------------------------------------------------
     def save(self, path) -> None:
         """Write weights (safetensors) and parameters/history (JSON) to the folder ``path``."""
         save_estimator(self, path)
+
+    def to_onnx(self, path, *, opset: int = export.OPSET) -> dict[str, Path]:
+        """Write ``encoder.onnx`` and ``decoder.onnx`` to the folder ``path``; returns their paths.
+
+        The encoder maps raw rows ``x`` ``(batch, n_features)`` to codes ``z`` (a VAE's posterior mean,
+        with ``z_log_var``), the decoder codes ``z`` to ``x``, the likelihood's mean; the scaling is
+        folded in, so they agree with ``transform`` and ``inverse_transform`` on rows; the batch axis
+        is dynamic (``latentspace.nn.export``). Run them with onnxruntime::
+
+            import onnxruntime as ort
+            z = ort.InferenceSession("path/encoder.onnx").run(None, {"x": X.astype("float32")})[0]
+            x = ort.InferenceSession("path/decoder.onnx").run(None, {"z": z})[0]
+        """
+        check_is_fitted(self)
+        return export.export_onnx(self.model_, self.offset_, self.scale_, self.n_features_in_, path, opset)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

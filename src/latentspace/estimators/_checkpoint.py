@@ -24,22 +24,27 @@ from .._files import (
     safetensors_bytes,
 )
 from .._version import __version__
-from ..errors import CheckpointError, LatentspaceError, first_line
+from ..errors import CheckpointError, DeviceFallbackWarning, LatentspaceError, first_line
 from ..nn.devices import device_missing, resolve_device
 from ..training.state import SHA256
-from ._modules import PARTS, describe, rebuild
+from ._card import CARD_FILE, model_card
+from ._modules import PARTS, check_class_path, describe, rebuild
 
 FORMAT = "latentspace-checkpoint"
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "weights.safetensors"
 FITTED_ARRAYS = ("offset_", "scale_")
+#: fitted arrays of models saved by this version (older checkpoints lack them): ``(rows, n_latent)`` codes
+FITTED_CODES = "training_codes_"
+#: the most rows of training codes a checkpoint may hold (``fit`` keeps 4,096)
+MAX_CODE_ROWS = 1 << 16
 FITTED_SCALARS = ("n_features_in_", "n_iter_", "best_epoch_", "active_units_", "epochs_", "patience_", "likelihood_",
-                  "warmup_epochs_")
+                  "warmup_epochs_", "n_components_", "noise_variance_", "n_samples_")
 #: Fitted tuples or None; JSON turns tuples into lists, so they are turned back on loading.
 FITTED_SHAPES = ("image_shape_", "example_shape_")
 #: Fitted values of parameters given as "auto", which the model is built from.
-RESOLVED_SETTINGS = ("likelihood_", "warmup_epochs_")
+RESOLVED_SETTINGS = ("likelihood_", "warmup_epochs_", "n_components_")
 #: parameters that are not part of a model: not saved (None in config.json), not restored
 RUNTIME_PARAMS = ("callbacks",)
 
@@ -54,8 +59,11 @@ def save_estimator(estimator, path) -> None:
     """Save a fitted estimator to the folder ``path`` (created if needed)."""
     path = Path(path)
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in estimator.model_.state_dict().items()}
-    for name in FITTED_ARRAYS:
+    extras = [name for name in estimator._extra_array_shapes(estimator.n_features_in_) if hasattr(estimator, name)]
+    for name in (*FITTED_ARRAYS, *extras):
         tensors[f"fitted.{name}"] = torch.from_numpy(np.ascontiguousarray(getattr(estimator, name)))
+    if getattr(estimator, FITTED_CODES, None) is not None:
+        tensors[f"fitted.{FITTED_CODES}"] = torch.from_numpy(np.ascontiguousarray(getattr(estimator, FITTED_CODES)))
     weights, weights_sha256 = safetensors_bytes(tensors)
     config = {
         "format": FORMAT,
@@ -69,10 +77,14 @@ def save_estimator(estimator, path) -> None:
         "feature_names_in": list(getattr(estimator, "feature_names_in_", [])) or None,
         "history": estimator.history_,
         "weights_sha256": weights_sha256,
+        "torch_version": torch.__version__,
+        "training_data": getattr(estimator, "training_data_", None),
     }
     # Weights first: a config.json on disk always describes weights that are fully written.
     atomic_write_bytes(path / WEIGHTS_FILE, weights)
     atomic_write_json(path / CONFIG_FILE, config)
+    atomic_write_bytes(path / CARD_FILE, model_card(json.loads(json.dumps(config, default=json_default)),
+                                                    str(path)).encode())
 
 
 def read_config(path: Path) -> dict:
@@ -150,7 +162,7 @@ def load_estimator(path, classes: dict[str, type], *, device=None, encoder=None,
     path = Path(path)
     if not path.exists():
         raise CheckpointError(f"{path}: no such checkpoint folder")
-    if (path / "model" / CONFIG_FILE).exists():  # a run folder: its checkpoint is in model/
+    if (path / "model").is_dir():  # a run folder: its checkpoint is in model/ (and errors name that folder)
         path = path / "model"
     config = read_config(path)
     cls = classes.get(config.get("estimator"))
@@ -158,6 +170,8 @@ def load_estimator(path, classes: dict[str, type], *, device=None, encoder=None,
         raise CheckpointError(f"{path}: unknown estimator {config.get('estimator')!r}")
     params = {k: tuple(v) if isinstance(v, list) else v for k, v in config.get("params", {}).items()}
     given = {"encoder": encoder, "decoder": decoder}
+    for part in PARTS:  # every path checked before any is imported
+        check_class_path(part, params.get(part), path)
     for part in PARTS:
         if part in params or given[part] is not None:
             params[part] = rebuild(part, params.get(part), given[part], allow_import, path)
@@ -214,7 +228,7 @@ def load_device(saved, asked, path: Path) -> str:
     if missing is None:
         return str(saved)
     warnings.warn(f"{path}: saved for device {saved!r}, which is not available here ({missing}); loaded on the CPU",
-                  stacklevel=3)
+                  DeviceFallbackWarning, stacklevel=3)
     return "cpu"
 
 
@@ -246,6 +260,7 @@ def restore_fitted(estimator, config: dict, tensors: dict[str, torch.Tensor], pa
         if not bool(torch.isfinite(tensor).all()) or (name == "scale_" and not bool((tensor != 0).all())):
             raise CheckpointError(f"{path}: fitted array {name} holds NaN, infinite{' or zero' if name == 'scale_' else ''} values")
         setattr(estimator, name, tensor.numpy().astype(np.float32, copy=False))
+    restore_extra_arrays(estimator, tensors, n_features, path)
     model = estimator._new_model(n_features)
     state = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
     try:
@@ -254,6 +269,28 @@ def restore_fitted(estimator, config: dict, tensors: dict[str, torch.Tensor], pa
         raise CheckpointError(f"{path}: weights do not fit the model ({first_line(e)})") from None
     if not all(bool(torch.isfinite(v).all()) for v in state.values() if v.is_floating_point()):
         raise CheckpointError(f"{path}: the model's weights hold NaN or infinite values")
+    codes = tensors.get(f"fitted.{FITTED_CODES}")
+    if codes is not None:
+        if codes.dim() != 2 or codes.shape[1] != model.n_latent or codes.shape[0] > MAX_CODE_ROWS or \
+                not codes.is_floating_point() or not bool(torch.isfinite(codes).all()):
+            raise CheckpointError(f"{path}: fitted {FITTED_CODES} of shape {tuple(codes.shape)}, dtype {codes.dtype}: "
+                                  f"expected at most {MAX_CODE_ROWS} finite rows of {model.n_latent} floats")
+        setattr(estimator, FITTED_CODES, codes.numpy().astype(np.float32, copy=False))
     estimator.device_ = resolve_device(estimator.device)
     estimator.model_ = model.to(estimator.device_).eval()
     estimator.history_ = config.get("history", [])
+    if isinstance(config.get("training_data"), dict):  # the model card's facts about the data
+        estimator.training_data_ = config["training_data"]
+
+
+def restore_extra_arrays(estimator, tensors: dict[str, torch.Tensor], n_features: int, path: Path) -> None:
+    """The class's own fitted arrays (a linear AE's PCA attributes), each of its declared shape and finite;
+    a checkpoint written before the class had them simply lacks them."""
+    for name, shape in estimator._extra_array_shapes(n_features).items():
+        tensor = tensors.get(f"fitted.{name}")
+        if tensor is None:
+            continue
+        if tuple(tensor.shape) != shape or not tensor.is_floating_point() or not bool(torch.isfinite(tensor).all()):
+            raise CheckpointError(f"{path}: fitted array {name} has shape {tuple(tensor.shape)} and dtype "
+                                  f"{tensor.dtype}; expected {shape} finite floats")
+        setattr(estimator, name, tensor.numpy().astype(np.float64, copy=False))

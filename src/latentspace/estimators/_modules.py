@@ -19,13 +19,21 @@ from __future__ import annotations
 
 import copy
 import importlib
+import re
 
 import torch
 from torch import nn
 
-from ..errors import CheckpointError, LatentspaceError, first_line
+from ..errors import CheckpointError, LatentspaceError, first_line, printable
 
 PARTS = ("encoder", "decoder")
+#: a class's import path as ``import_path`` writes it: dotted identifiers, a colon, a dotted qualified
+#: name; checked whole before anything is imported (no relative import, no "<locals>", no dunder
+#: attribute, nothing but names)
+IDENTIFIER = r"(?!__)[A-Za-z_][A-Za-z0-9_]*"
+# ``__main__`` is the one dunder module a class path may name: import_path writes it for a class defined
+# in a script, and loading then says how to make that class importable.
+CLASS_PATH = re.compile(rf"(?:__main__|{IDENTIFIER}(?:\.{IDENTIFIER})*):{IDENTIFIER}(?:\.{IDENTIFIER})*")
 
 
 def import_path(module_or_class) -> str:
@@ -43,9 +51,16 @@ def custom_parts(estimator) -> dict[str, nn.Module]:
     return {name: value for name, value in parts.items() if value is not None}
 
 
-def fresh_copy(module: nn.Module) -> nn.Module:
-    """A deep copy on the CPU: the estimator's own, so the user's module is never trained or moved."""
-    return copy.deepcopy(module).cpu()
+def fresh_copy(module: nn.Module, name: str) -> nn.Module:
+    """A deep copy on the CPU: the estimator's own, so the user's module (part ``name``) is never
+    trained or moved. A module that cannot be copied (it holds a lock, an open file, a generator) is
+    named, with what stopped the copy."""
+    try:
+        return copy.deepcopy(module).cpu()
+    except Exception as e:  # the user's object: whatever its __deepcopy__ or attributes raise
+        raise LatentspaceError(
+            f"{name} ({import_path(module)}) cannot be copied: {first_line(e)}; the estimator trains a deep "
+            "copy of it, so keep locks, open files and threads out of the module's attributes") from None
 
 
 def check_contract(model, rows: torch.Tensor, custom: dict[str, nn.Module]) -> None:
@@ -93,6 +108,15 @@ def describe(value):
     return {"module": import_path(value)} if isinstance(value, nn.Module) else value
 
 
+def check_class_path(name: str, recorded, path) -> None:
+    """The class path a checkpoint recorded for part ``name`` (if any) is one ``import_path`` could have
+    written; ``load`` checks every part's before it imports any."""
+    wanted = recorded.get("module") if isinstance(recorded, dict) else None
+    if wanted is not None and not (isinstance(wanted, str) and CLASS_PATH.fullmatch(wanted)):
+        raise CheckpointError(f"{path}: the {name}'s class path {printable(repr(wanted))[:120]} is not "
+                              "'package.module:ClassName'; the checkpoint was written by something else or changed")
+
+
 def rebuild(name: str, recorded, given, allow_import: bool, path) -> nn.Module | None:
     """The module skeleton for part ``name`` of a checkpoint, whose config recorded ``recorded``.
 
@@ -111,18 +135,31 @@ def rebuild(name: str, recorded, given, allow_import: bool, path) -> nn.Module |
     if not allow_import:
         raise CheckpointError(
             f"{path}: the model has a custom {name} ({wanted}); pass {name}=<an instance of it>, "
-            "or allow_import=True to import that class and build it with no arguments"
+            "or allow_import=True (the command line's --allow-import) to import that class and build it with "
+            "no arguments"
         )
+    check_class_path(name, recorded, path)
     module_name, _, qualname = wanted.partition(":")
     try:
         obj = importlib.import_module(module_name)
         for attr in qualname.split("."):
             obj = getattr(obj, attr)
-    except (ImportError, AttributeError) as e:
-        raise CheckpointError(f"{path}: cannot import the {name} class {wanted} ({e})") from None
+    except Exception as e:  # importing runs the module's code: whatever it raises, name the class
+        raise CheckpointError(f"{path}: cannot import the {name} class {wanted} ({first_line(e)}); "
+                              f"{how_to_import(name, module_name, qualname)}") from None
     if not (isinstance(obj, type) and issubclass(obj, nn.Module)):
         raise CheckpointError(f"{path}: {wanted} is not a torch.nn.Module class")
     return instantiate(obj, name, wanted, path)
+
+
+def how_to_import(name: str, module_name: str, qualname: str) -> str:
+    """What makes a recorded class importable, for the error that says it is not."""
+    if module_name == "__main__":  # the saving script's own namespace, which no other script sees
+        return (f"it was defined in the script that saved the model, which another script cannot import: move "
+                f"class {qualname} into a module of its own (e.g. my_networks.py, importable from both scripts) "
+                f"and save the model again, or define {qualname} in this script too and pass {name}={qualname}")
+    return (f"make module {module_name} importable here (installed, or its folder on PYTHONPATH), "
+            f"or pass {name}={qualname}")
 
 
 def instantiate(cls: type, name: str, wanted: str, path) -> nn.Module:
@@ -130,3 +167,5 @@ def instantiate(cls: type, name: str, wanted: str, path) -> nn.Module:
         return cls()
     except TypeError as e:
         raise CheckpointError(f"{path}: {wanted}() needs arguments ({e}); pass {name}=<an instance of it>") from None
+    except Exception as e:  # the user's constructor
+        raise CheckpointError(f"{path}: {wanted}() failed ({first_line(e)}); pass {name}=<an instance of it>") from None

@@ -26,17 +26,19 @@ AUTO = "auto"
 #: Largest image side accepted for an image shape (pixels).
 MAX_SIDE = 16_384
 #: Kinds of value a parameter takes (what the CLI parses and what validation checks).
-KINDS = ("int", "float", "str", "bool", "ints", "shape", "seed", "device", "module", "callbacks")
+KINDS = ("int", "float", "str", "bool", "level", "ints", "shape", "seed", "device", "module", "callbacks", "components")
 
 
 @dataclass(frozen=True)
 class Param:
     """One parameter's constraint.
 
-    kind:     "int", "float", "str" (one of ``choices``), "bool", "ints" (a tuple of positive ints),
+    kind:     "int", "float", "str" (one of ``choices``), "bool", "level" (a bool or an int >= 0, like
+              scikit-learn's ``verbose``), "ints" (a tuple of positive ints),
               "shape" (an image shape: 2 or 3 ints, one of them may be -1) or "seed" (None, an int or a
               ``np.random.RandomState``, sklearn's ``random_state``) or "device" (a torch device this
-              machine has).
+              machine has) or "components" (PCA's ``n_components``: an int in ``low``..``high``, a fraction
+              of variance in (0, 1), or "mle").
     low/high: bounds for numbers and for each entry of "ints", inclusive unless ``low_open``/``high_open``.
     choices:  the allowed strings for "str".
     optional: ``None`` is allowed (and means what ``help`` says).
@@ -91,6 +93,10 @@ class Param:
             text = "a list of callbacks"
         elif self.kind == "bool":
             text = "True or False"
+        elif self.kind == "level":
+            text = "True, False or an int >= 0"
+        elif self.kind == "components":
+            text = f"an int{self._range(' ')}, a fraction of variance in (0, 1) or 'mle'"
         else:
             text = f"{'an int' if self.kind == 'int' else 'a number'}{self._range(' ')}"
         return text + (" or 'auto'" if self.auto else "") + (" or None" if self.optional else "")
@@ -132,6 +138,16 @@ def _check_int(p: Param, value: Any) -> str | None:
     return None if p.in_range(float(value)) else ""
 
 
+def _check_components(p: Param, value: Any) -> str | None:
+    if isinstance(value, str):
+        return None if value == "mle" else ""
+    if _is_int(value):
+        return _check_int(p, value)
+    if isinstance(value, Real) and not isinstance(value, bool):
+        return None if 0 < float(value) < 1 else ""
+    return f" ({type(value).__name__})"
+
+
 def _check_float(p: Param, value: Any) -> str | None:
     if not isinstance(value, Real) or isinstance(value, bool):
         return f" ({type(value).__name__})"
@@ -144,6 +160,14 @@ def _check_str(p: Param, value: Any) -> str | None:
 
 def _check_bool(p: Param, value: Any) -> str | None:
     return None if isinstance(value, (bool, np.bool_)) else f" ({type(value).__name__})"
+
+
+def _check_level(p: Param, value: Any) -> str | None:
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    if not isinstance(value, Integral):
+        return f" ({type(value).__name__})"
+    return None if int(value) >= 0 else ""
 
 
 def _check_ints(p: Param, value: Any) -> str | None:
@@ -196,9 +220,9 @@ def _check_callbacks(p: Param, value: Any) -> str | None:
 
 
 CHECKS: dict[str, Callable[[Param, Any], str | None]] = {
-    "int": _check_int, "float": _check_float, "str": _check_str, "bool": _check_bool,
+    "int": _check_int, "float": _check_float, "str": _check_str, "bool": _check_bool, "level": _check_level,
     "ints": _check_ints, "shape": _check_shape, "seed": _check_seed, "device": _check_device,
-    "module": _check_module, "callbacks": _check_callbacks,
+    "module": _check_module, "callbacks": _check_callbacks, "components": _check_components,
 }
 
 

@@ -9,25 +9,22 @@ from typing import ClassVar
 
 import numpy as np
 import torch
-from sklearn.utils.validation import check_is_fitted
 from torch import nn
-from tqdm.auto import tqdm
 
-from .._files import check_allocation
 from ..data.binarize import BINARIZE_MODES, binarize, dynamic_binarizer
 from ..errors import LatentspaceError, PosteriorCollapseWarning
 from ..nn import backend
 from ..nn.likelihoods import likelihood_for_data, make_likelihood
 from ..nn.models import IW_CHUNK_ELEMENTS, VariationalAutoencoder
+from ..nn.priors import Prior
 from ..training import TrainConfig, budget
-from ._base import COMMON_PARAMS, NETWORK_PARAMS, BaseAutoEncoder, seed_from
+from ..training.progress import progress_bar
+from ._base import COMMON_PARAMS, NETWORK_PARAMS, BaseAutoEncoder, seed_from, streamable
 from ._params import Param
 
 VAE_LIKELIHOODS = ("bernoulli", "continuous_bernoulli", "gaussian", "gaussian_learned", "gaussian_calibrated")
 #: a latent dimension is "active" when its posterior mean varies across the data by more than this
 ACTIVE_UNIT_THRESHOLD = 0.01
-#: training rows on which fit measures ``active_units_``
-ACTIVE_UNITS_ROWS = 4096
 #: examples per chunk of the importance-weighted estimate (the samples are chunked inside the model)
 IW_EXAMPLE_CHUNK = 512
 #: the ELBO's rows per chunk hold at most this many decoded numbers (draws x rows x width)
@@ -35,7 +32,7 @@ ELBO_ELEMENTS = 2**22
 
 
 class VAE(BaseAutoEncoder):
-    """Variational autoencoder with a Gaussian encoder, N(0, I) prior and an MLP decoder.
+    """Variational autoencoder with a Gaussian encoder, N(0, I) prior (``_prior``) and an MLP decoder.
 
     Parameters (beyond :class:`AutoEncoder`'s)
     ----------
@@ -72,6 +69,10 @@ class VAE(BaseAutoEncoder):
     A :class:`~latentspace.errors.PosteriorCollapseWarning` is issued when a fitted VAE uses no
     latent dimension or its KL to the prior is near zero.
     """
+
+    has_prior: ClassVar[bool] = True
+    has_posterior: ClassVar[bool] = True
+    default_sampler: ClassVar[str] = "prior"
 
     _parameter_constraints: ClassVar[dict[str, Param]] = {
         **COMMON_PARAMS,
@@ -161,7 +162,8 @@ class VAE(BaseAutoEncoder):
     # ---- fitting -------------------------------------------------------------------------------
     def _resolve_budget(self, n_train: int, has_validation: bool, world_size: int) -> None:
         super()._resolve_budget(n_train, has_validation, world_size)
-        self.warmup_epochs_ = budget.resolve_warmup(self.warmup_epochs, self.epochs_)
+        self.warmup_epochs_ = budget.resolve_warmup(getattr(self, "warmup_epochs", 0), self.epochs_)
+        self.n_train_ = n_train  # a beta-TCVAE's estimate of the aggregate posterior needs it
 
     def _range_decides_settings(self) -> bool:
         return self.likelihood == budget.AUTO
@@ -175,8 +177,22 @@ class VAE(BaseAutoEncoder):
         # Saved models from before "auto" existed carry no resolved attributes: their parameters are.
         name = getattr(self, "likelihood_", self.likelihood)
         likelihood = make_likelihood(name, n_features, sigma=float(self.sigma))
-        warmup = getattr(self, "warmup_epochs_", self.warmup_epochs)
-        return VariationalAutoencoder(encoder, decoder, likelihood, k, self.beta, warmup)
+        warmup = getattr(self, "warmup_epochs_", getattr(self, "warmup_epochs", 0))
+        return self._model_class()(encoder, decoder, likelihood, k, getattr(self, "beta", 1.0), warmup,
+                                   prior=self._prior(n_features),
+                                   **self._model_options())
+
+    # ---- what a family of the VAE changes ---------------------------------------------------------
+    def _prior(self, n_features: int) -> Prior | None:
+        """The model's prior p(z); None: N(0, I)."""
+        return None
+
+    def _model_class(self) -> type[VariationalAutoencoder]:
+        return VariationalAutoencoder
+
+    def _model_options(self) -> dict:
+        """Keywords of ``_model_class`` beyond the VAE's (an IWAE's number of samples, ...)."""
+        return {}
 
     def _needs_range(self, model) -> bool:
         return super()._needs_range(model) or self.binarize is not None
@@ -203,16 +219,17 @@ class VAE(BaseAutoEncoder):
 
     def fit(self, X, y=None, **fit_params):
         super().fit(X, y, **fit_params)
-        # Not a second pass over all the data: the variance of each code is measured on evenly
-        # spaced rows, plenty for a threshold test (count_active_units(X) measures any X in full).
-        self.active_units_ = count_active(self._encode_training_data(X, ACTIVE_UNITS_ROWS))
-        warn_if_collapsed(self, None if isinstance(X, np.memmap) else X)
+        # The variance of each code is measured on the evenly spaced rows whose codes fit kept,
+        # plenty for a threshold test (count_active_units(X) measures any X in full).
+        self.active_units_ = count_active(self.training_codes_)
+        warn_if_collapsed(self)
         return self
 
     # ---- the latent space ----------------------------------------------------------------------
     def _generator(self, random_state) -> torch.Generator:
         return torch.Generator(device=self.device_).manual_seed(seed_from(random_state))
 
+    @streamable
     def posterior(self, X) -> tuple[np.ndarray, np.ndarray]:
         """q(z|x) = N(mean, diag(var)): ``(mean, var)``, each ``(n_samples, n_components)``."""
         X = self._validated(X)
@@ -220,6 +237,7 @@ class VAE(BaseAutoEncoder):
         k = self.model_.n_latent
         return both[:, :k].astype(X.dtype), np.exp(both[:, k:]).astype(X.dtype)
 
+    @streamable
     def transform(self, X, *, sample: bool = False, random_state=None) -> np.ndarray:
         """Encode ``(n_samples, n_features) -> (n_samples, n_components)``.
 
@@ -232,26 +250,24 @@ class VAE(BaseAutoEncoder):
         g = np.random.default_rng(seed_from(random_state))
         return (mean + np.sqrt(var) * g.standard_normal(mean.shape)).astype(mean.dtype)
 
+    def kl_to_prior(self, X, random_state=0) -> np.ndarray:
+        """KL(q(z|x) || p(z)) per example ``(n_samples,)`` nats: analytic for N(0, I), else the one-draw
+        estimate log q(z|x) - log p(z) (the prior's own, ``nn.priors.Prior.kl``)."""
+        X = self._validated(X)
+        g = self._generator(random_state)
+
+        def kl(x: torch.Tensor) -> torch.Tensor:
+            mu, logvar = self.model_.posterior(x)
+            return self.model_.kl_to_prior(mu, logvar, VariationalAutoencoder.reparameterize(mu, logvar, g))
+
+        return self._map_chunks(kl, self._scale(X)).astype(np.float64)
+
     def count_active_units(self, X, threshold: float = ACTIVE_UNIT_THRESHOLD) -> int:
         """How many latent dimensions' posterior means vary across ``X`` by more than ``threshold``."""
         return count_active(self.transform(X), threshold)
 
-    def sample(self, n_samples: int = 1, random_state=None) -> np.ndarray:
-        """Decode ``n_samples`` draws of the prior N(0, I): ``(n_samples, n_features)`` float64 means
-        (images ``(n_samples, *example_shape_)`` when ``fit`` was given images)."""
-        if int(n_samples) < 1:
-            raise LatentspaceError(f"n_samples must be >= 1, got {n_samples}")
-        check_is_fitted(self)
-        # codes, float32 means on the device and in numpy, float64 result: ~24 bytes per value
-        check_allocation(int(n_samples) * (self.n_features_in_ + self.model_.n_latent) * 24,
-                         f"{int(n_samples):,} samples of {self.n_features_in_} features")
-        g = self._generator(random_state)
-        with torch.inference_mode():
-            self.model_.eval()
-            out = self.model_.sample(int(n_samples), g).cpu().numpy()
-        return self._as_examples(self._unscale(out).astype(np.float64))
-
     # ---- likelihoods -----------------------------------------------------------------------------
+    @streamable
     def score_samples(self, X, n_samples: int = 16, random_state=0) -> np.ndarray:
         """Per-example ELBO in nats (higher is better), shape ``(len(X),)``.
 
@@ -277,6 +293,7 @@ class VAE(BaseAutoEncoder):
                 out.append(self.model_.elbo_with_noise(x, eps).cpu().numpy())
         return np.concatenate(out).astype(np.float64)
 
+    @streamable
     def log_likelihood(self, X, k: int = 1000, random_state=0, progress: bool | None = None) -> np.ndarray:
         """Importance-weighted estimate of log p(x) with ``k`` samples, nats, shape ``(len(X),)``.
 
@@ -284,7 +301,8 @@ class VAE(BaseAutoEncoder):
         is bounded whatever ``k`` and ``len(X)``: examples go in chunks of 512 and samples in chunks
         sized so that no intermediate exceeds ~4 MiB. The decoder's products use the kernels measured
         fastest at these shapes, in float32. ``progress``: a progress bar over the examples (None:
-        the estimator's ``verbose``).
+        the estimator's ``verbose``, drawn only on a terminal or in a notebook; True: drawn wherever
+        stderr goes).
         """
         if int(k) < 1:
             raise LatentspaceError(f"k must be >= 1, got {k}")
@@ -296,7 +314,8 @@ class VAE(BaseAutoEncoder):
         # rows of each decoder product: iw_log_likelihood's sample chunks hold ~IW_CHUNK_ELEMENTS numbers
         widest = max(X.shape[1], self.model_.widest_decoder_layer())
         rows = max(1, min(int(k) * min(len(X), IW_EXAMPLE_CHUNK), IW_CHUNK_ELEMENTS // widest))
-        bar = tqdm(total=len(X), desc=f"IW-NLL k={int(k)}", unit="ex", disable=not show, leave=False)
+        bar = progress_bar(total=len(X), desc=f"IW-NLL k={int(k)}", unit="ex", show=show, force=progress is True,
+                           leave=False)
         with torch.inference_mode(), self._compute(rows):
             kernels = backend.choose_kernels(self.model_.decoder, rows).kernels
             with backend.using(kernels):
@@ -313,37 +332,29 @@ def count_active(codes: np.ndarray, threshold: float = ACTIVE_UNIT_THRESHOLD) ->
     return int(np.sum(np.var(codes.astype(np.float64), axis=0) > threshold))
 
 
-#: below this average KL to the prior (nats per example) the posterior has collapsed onto the prior
-COLLAPSE_KL_NATS = 0.5
-#: rows of the training data on which the KL is measured for the collapse check
-COLLAPSE_CHECK_ROWS = 2000
+#: the configurations (their parameters) already warned of collapse in this process
+_COLLAPSE_WARNED: set[str] = set()
 
 
-def mean_kl_to_prior(vae, X) -> float:
-    """Average KL(q(z|x) || N(0, I)) over the rows of ``X``, nats per example."""
-    mean, var = vae.posterior(X)
-    mean, var = mean.astype(np.float64), var.astype(np.float64)
-    return float((0.5 * (mean**2 + var - 1.0 - np.log(var))).sum(1).mean())
+def warn_if_collapsed(vae) -> None:
+    """One-line PosteriorCollapseWarning when the posterior has collapsed onto the prior: no latent unit
+    is active (``active_units_``: no posterior mean varies across the training data), so the codes carry
+    nothing about the input. A fit with some units active is not collapsed, however small its KL.
 
-
-def warn_if_collapsed(vae, X) -> None:
-    """One-line PosteriorCollapseWarning when no latent unit is active or the KL is near zero.
-
-    ``X``: (some of) the training data, or None when the KL cannot be measured cheaply (memmaps).
+    Once per configuration and process: GridSearchCV fits a clone per fold, and resets Python's own
+    once-only registry for each (it runs every fold under ``warnings.catch_warnings``).
     """
-    if X is None:
-        kl = None
-    else:  # a DataFrame keeps its column names: the model was fitted with them
-        rows = X.iloc[:COLLAPSE_CHECK_ROWS] if hasattr(X, "iloc") else np.asarray(vae._rows(X)[0])[:COLLAPSE_CHECK_ROWS]
-        kl = mean_kl_to_prior(vae, rows)
-    if vae.active_units_ > 0 and (kl is None or kl >= COLLAPSE_KL_NATS):
+    if vae.active_units_ > 0:
         return
-    measured = f"{vae.active_units_} of {vae.model_.n_latent} latent units active"
-    if kl is not None:
-        measured += f", KL to the prior {kl:.3g} nats per example"
+    params = vae.get_params(deep=False)
+    key = repr(sorted((k, v) for k, v in params.items() if k not in ("verbose", "callbacks", "warm_start")))
+    if key in _COLLAPSE_WARNED:
+        return
+    _COLLAPSE_WARNED.add(key)
     warnings.warn(
-        f"posterior collapse: {measured}; try more epochs (epochs='auto'), a KL warm-up (warmup_epochs), "
-        f"a smaller beta, or likelihood='gaussian_calibrated' for real-valued data",
+        f"posterior collapse: 0 of {vae.model_.n_latent} latent units active (no posterior mean varies with "
+        f"the input, so the codes carry nothing about it); try more epochs (epochs='auto'), a KL "
+        f"warm-up (warmup_epochs), a smaller beta, or likelihood='gaussian_calibrated' for real-valued data",
         PosteriorCollapseWarning, stacklevel=3,
     )
 

@@ -7,6 +7,7 @@ Every ``nll`` is summed over features and returned per example, shape ``(n,)``, 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -15,6 +16,15 @@ from torch.nn import functional as F
 from ..errors import LatentspaceError
 
 LOG_2PI = math.log(2 * math.pi)
+
+
+class ElementwiseOp(NamedTuple):
+    """One elementwise function, by name, with its constants: a step of a likelihood's mean written so
+    that code outside torch (the report's in-page decoder) can replay it. The names in use:
+    ``sigmoid`` and ``continuous_bernoulli_mean`` (constant ``taylor_below``)."""
+
+    fn: str
+    params: dict[str, float] = {}
 
 
 class Likelihood(nn.Module):
@@ -29,6 +39,16 @@ class Likelihood(nn.Module):
     def mean(self, out: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
+    def mean_ops(self) -> tuple[ElementwiseOp, ...]:
+        """:meth:`mean` as elementwise functions applied in order (empty: the mean is ``out`` itself).
+
+        A likelihood that does not say cannot be replayed outside torch; it gets a clear error, not a
+        guess.
+        """
+        raise LatentspaceError(
+            f"the {type(self).__name__} likelihood does not describe its mean as elementwise operations "
+            "(it defines no mean_ops), so its decoder cannot run outside torch")
+
 
 class SquaredError(Likelihood):
     """``||x - out||^2``: the classic autoencoder's reconstruction error (a Gaussian with sigma^2 = 1/2, less constants)."""
@@ -38,6 +58,9 @@ class SquaredError(Likelihood):
 
     def mean(self, out: torch.Tensor) -> torch.Tensor:
         return out
+
+    def mean_ops(self) -> tuple[ElementwiseOp, ...]:
+        return ()
 
 
 class Bernoulli(Likelihood):
@@ -53,6 +76,9 @@ class Bernoulli(Likelihood):
 
     def mean(self, out: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(out)
+
+    def mean_ops(self) -> tuple[ElementwiseOp, ...]:
+        return (ElementwiseOp("sigmoid"),)
 
 
 class ContinuousBernoulli(Likelihood):
@@ -73,6 +99,9 @@ class ContinuousBernoulli(Likelihood):
 
     def mean(self, out: torch.Tensor) -> torch.Tensor:
         return continuous_bernoulli_mean(out, self.TAYLOR_BELOW)
+
+    def mean_ops(self) -> tuple[ElementwiseOp, ...]:
+        return (ElementwiseOp("continuous_bernoulli_mean", {"taylor_below": float(self.TAYLOR_BELOW)}),)
 
 
 def continuous_bernoulli_log_norm(logits: torch.Tensor, taylor_below: float = 0.1) -> torch.Tensor:
@@ -121,6 +150,9 @@ class Gaussian(Likelihood):
     def mean(self, out: torch.Tensor) -> torch.Tensor:
         return out
 
+    def mean_ops(self) -> tuple[ElementwiseOp, ...]:
+        return ()
+
 
 class CalibratedGaussian(Likelihood):
     """Gaussian with mean ``out`` and one shared standard deviation set to its optimum (sigma-VAE).
@@ -157,6 +189,9 @@ class CalibratedGaussian(Likelihood):
 
     def mean(self, out: torch.Tensor) -> torch.Tensor:
         return out
+
+    def mean_ops(self) -> tuple[ElementwiseOp, ...]:
+        return ()
 
 
 def make_likelihood(name: str, n_features: int, sigma: float = 1.0) -> Likelihood:

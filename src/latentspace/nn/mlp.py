@@ -81,6 +81,8 @@ def init_parameters(module: nn.Module, generator: torch.Generator) -> None:
     """
     for layer in module.modules():
         weight = getattr(layer, "weight", None)
+        if hasattr(layer, "initialise"):  # a module with parameters of its own kind (a VampPrior's pseudo-inputs)
+            layer.initialise(generator)
         if not isinstance(layer, (nn.Linear, nn.modules.conv._ConvNd)) or weight is None:
             continue
         # kaiming_uniform_(a=sqrt(5)) as in nn.Linear.reset_parameters: bound = 1/sqrt(fan_in).

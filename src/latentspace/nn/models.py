@@ -1,4 +1,4 @@
-"""The torch modules: a deterministic autoencoder and a variational autoencoder.
+"""The torch modules: a deterministic autoencoder and a variational autoencoder with a prior of its own.
 
 Both own their loss. ``forward(x, generator)`` returns a dict of scalar loss terms with the key
 ``"loss"`` being what the optimiser minimises; every term is summed over features and averaged over
@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from .likelihoods import Likelihood
+from .priors import Prior, StandardNormal, diagonal_log_density, mixture_log_density
 
 #: numbers per intermediate of the importance-weighted bound's sample chunks (see iw_log_likelihood)
 IW_CHUNK_ELEMENTS = 2**20
@@ -25,6 +26,8 @@ class LatentModel(nn.Module):
     n_latent: int
     #: numbers the encoder outputs per latent dimension (the code itself: 1)
     code_outputs = 1
+    # ``prior``: p(z), a Prior module for the models that have one (a VAE, a WAE); None for the others,
+    # whose samples need a density fitted to their codes. (An instance attribute: nn.Module registers it.)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """``(n, n_features) -> (n, n_latent)``: the code (posterior mean for a VAE)."""
@@ -37,6 +40,14 @@ class LatentModel(nn.Module):
     def reconstruction_nll(self, x: torch.Tensor) -> torch.Tensor:
         """``(n, n_features) -> (n,)``: the likelihood's loss of ``decode(encode(x))``, deterministic."""
         return self.likelihood.nll(x, self.decoder(self.encode(x)))
+
+    def prior_components(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The prior as a mixture of diagonal Gaussians: ``(log_weights (K,), means (K, k), logvars (K, k))``."""
+        return self.prior.components(getattr(self, "posterior", None))
+
+    def sample(self, n: int, generator: torch.Generator | None) -> torch.Tensor:
+        """Decode ``n`` draws of the prior: ``(n, n_features)`` decoder means."""
+        return self.decode(self.prior.sample(n, getattr(self, "posterior", None), generator))
 
     def start_epoch(self, epoch: int) -> None:
         """Called by the training loop before each epoch (0-based), e.g. for KL warm-up."""
@@ -53,6 +64,7 @@ class Autoencoder(LatentModel):
     def __init__(self, encoder: nn.Module, decoder: nn.Module, likelihood: Likelihood, n_latent: int):
         super().__init__()
         self.encoder, self.decoder, self.likelihood = encoder, decoder, likelihood
+        self.prior: Prior | None = None
         self.n_latent = n_latent
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
@@ -67,7 +79,7 @@ class Autoencoder(LatentModel):
 
 
 class VariationalAutoencoder(LatentModel):
-    """Gaussian encoder q(z|x) = N(mu, diag(exp(logvar))), prior N(0, I), decoder p(x|z).
+    """Gaussian encoder q(z|x) = N(mu, diag(exp(logvar))), a prior p(z) (N(0, I) unless given), decoder p(x|z).
 
     The encoder network outputs ``2 * n_latent`` numbers per example: mean, then log-variance.
     """
@@ -85,15 +97,18 @@ class VariationalAutoencoder(LatentModel):
         n_latent: int,
         beta: float = 1.0,
         warmup_epochs: int = 0,
+        prior: Prior | None = None,
     ):
         super().__init__()
         self.encoder, self.decoder, self.likelihood = encoder, decoder, likelihood
+        self.prior = StandardNormal(n_latent) if prior is None else prior
         self.n_latent, self.beta, self.warmup_epochs = n_latent, float(beta), int(warmup_epochs)
-        self.kl_weight = self.beta if self.warmup_epochs == 0 else 0.0
+        self.ramp = 1.0 if self.warmup_epochs == 0 else 0.0
+        self.kl_weight = self.beta * self.ramp
 
     def start_epoch(self, epoch: int) -> None:
-        ramp = 1.0 if self.warmup_epochs == 0 else min(1.0, epoch / self.warmup_epochs)
-        self.kl_weight = self.beta * ramp
+        self.ramp = 1.0 if self.warmup_epochs == 0 else min(1.0, epoch / self.warmup_epochs)
+        self.kl_weight = self.beta * self.ramp
 
     def counts_for_early_stopping(self, epoch: int) -> bool:
         return epoch > self.warmup_epochs
@@ -120,17 +135,19 @@ class VariationalAutoencoder(LatentModel):
         eps = torch.randn(shape, generator=generator, dtype=mu.dtype, device=mu.device)
         return mu + torch.exp(0.5 * logvar) * eps
 
-    @staticmethod
-    def kl_to_prior(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-        """Analytic KL(q(z|x) || N(0, I)) per latent dimension, shape ``(n, n_latent)``."""
-        return 0.5 * (mu.square() + logvar.exp() - 1.0 - logvar)
+    def kl_to_prior(self, mu: torch.Tensor, logvar: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """KL(q(z|x) || p(z)) per example ``(n,)`` (the prior's own: analytic or one-sample, ``Prior.kl``);
+        ``z`` ``(n, k)`` or ``(n, S, k)`` are draws of q, averaged over S."""
+        if z.dim() == 3:
+            return self.prior.kl(mu[:, None], logvar[:, None], z, self.posterior).reshape(z.shape[0], -1).mean(1)
+        return self.prior.kl(mu, logvar, z, self.posterior)
 
     def elbo_terms(self, x: torch.Tensor, generator: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
         """One-sample (reconstruction NLL, KL), each ``(n,)``: -ELBO = recon + KL."""
         mu, logvar = self.posterior(x)
         z = self.reparameterize(mu, logvar, generator)
         recon = self.likelihood.nll(x, self.decoder(z))
-        return recon, self.kl_to_prior(mu, logvar).sum(-1)
+        return recon, self.kl_to_prior(mu, logvar, z)
 
     def elbo_with_noise(self, x: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
         """ELBO per example ``(n,)``: the reconstruction term averaged over each example's own noise
@@ -141,9 +158,9 @@ class VariationalAutoencoder(LatentModel):
         """
         mu, logvar = self.posterior(x)
         n, draws, k = eps.shape
-        z = (mu[:, None, :] + torch.exp(0.5 * logvar)[:, None, :] * eps).reshape(n * draws, k)
-        recon = self.likelihood.nll(x.repeat_interleave(draws, dim=0), self.decoder(z)).reshape(n, draws).mean(1)
-        return -(recon + self.kl_to_prior(mu, logvar).sum(-1))
+        z = mu[:, None, :] + torch.exp(0.5 * logvar)[:, None, :] * eps
+        recon = self.likelihood.nll(x.repeat_interleave(draws, dim=0), self.decoder(z.reshape(n * draws, k)))
+        return -(recon.reshape(n, draws).mean(1) + self.kl_to_prior(mu, logvar, z))
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
         recon, kl = self.elbo_terms(x, generator)
@@ -152,12 +169,6 @@ class VariationalAutoencoder(LatentModel):
         # so that early stopping compares like with like during and after the warm-up.
         weight = self.kl_weight if self.training else self.beta
         return {"loss": recon + weight * kl, "recon": recon, "kl": kl}
-
-    def sample(self, n: int, generator: torch.Generator | None) -> torch.Tensor:
-        """Decode ``n`` draws of the prior: ``(n, n_features)`` decoder means."""
-        p = next(self.parameters())
-        z = torch.randn((n, self.n_latent), generator=generator, dtype=p.dtype, device=p.device)
-        return self.decode(z)
 
     def widest_decoder_layer(self) -> int:
         """The largest per-example width of the decoder's layers (sizes the IW chunks)."""
@@ -180,13 +191,19 @@ class VariationalAutoencoder(LatentModel):
         d = max(x.shape[-1], self.n_latent, self.widest_decoder_layer())
         chunk = max(1, min(k, max_elements // max(1, n * d)))
         total = torch.full((n,), -math.inf, dtype=mu.dtype, device=mu.device)
-        std = torch.exp(0.5 * logvar)
-        # log p(z) - log q(z|x) = sum_j [eps_j^2 + logvar_j - z_j^2] / 2: the 2*pi terms cancel.
+        components = None if self.prior.standard_normal else self.prior_components()
         for start in range(0, k, chunk):
-            s = min(chunk, k - start)
-            eps = torch.randn((s, *mu.shape), generator=generator, dtype=mu.dtype, device=mu.device)
-            z = mu + std * eps
-            log_prior_minus_q = 0.5 * (eps.square() + logvar - z.square()).sum(-1)
-            log_px_z = -self.likelihood.nll(x, self.decoder(z))
-            total = torch.logaddexp(total, torch.logsumexp(log_px_z + log_prior_minus_q, dim=0))
+            eps = torch.randn((min(chunk, k - start), *mu.shape), generator=generator, dtype=mu.dtype, device=mu.device)
+            total = torch.logaddexp(total, torch.logsumexp(self.log_weights(x, mu, logvar, eps, components), dim=0))
         return total - math.log(k)
+
+    def log_weights(self, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, eps: torch.Tensor,
+                    components=None) -> torch.Tensor:
+        """Importance weights log p(x|z) + log p(z) - log q(z|x) ``(s, n)`` of the draws z = mu + sigma * eps,
+        ``eps`` ``(s, n, k)``; ``components``: the prior's (None for N(0, I))."""
+        z = mu + torch.exp(0.5 * logvar) * eps
+        if components is None:  # log N(z; 0, I) - log q(z|x) = sum_j [eps_j^2 + logvar_j - z_j^2] / 2: 2*pi cancels
+            log_prior_minus_q = 0.5 * (eps.square() + logvar - z.square()).sum(-1)
+        else:
+            log_prior_minus_q = mixture_log_density(z, components) - diagonal_log_density(z, mu, logvar)
+        return -self.likelihood.nll(x, self.decoder(z)) + log_prior_minus_q

@@ -227,14 +227,20 @@
     this.ref = new Float64Array(this.nRef * nF);
     for (var i = 0; i < this.nRef; i++) for (var j = 0; j < nF; j++) this.ref[i * nF + j] = lo[j] + q[i * nF + j] * step[j];
     this.refLabels = r.labels || null;
+    // Rows are in the user's units; distances in the models' scale (per-feature), where units compare.
+    this.distanceScale = d.distance_scale ? unpack(d.distance_scale) : null;
+    if (!d.image_shape) { this.featureLo = unpack(d.feature_lo); this.featureHi = unpack(d.feature_hi); }
   };
 
-  /* The stored training row nearest to x (Euclidean, in data units): {row, index, distance}. */
+  /* The stored training row nearest to x (Euclidean, in the models' scale): {row, index, distance}. */
   Explorer.prototype.nearest = function (x) {
-    var nF = this.data.n_features, ref = this.ref, best = Infinity, bestRow = -1;
+    var nF = this.data.n_features, ref = this.ref, best = Infinity, bestRow = -1, sc = this.distanceScale;
     for (var r = 0; r < this.nRef; r++) {
       var off = r * nF, d = 0;
-      for (var j = 0; j < nF && d < best; j++) { var t = x[j] - ref[off + j]; d += t * t; }
+      for (var j = 0; j < nF && d < best; j++) {
+        var t = sc ? (x[j] - ref[off + j]) / sc[j] : x[j] - ref[off + j];
+        d += t * t;
+      }
       if (d < best) { best = d; bestRow = r; }
     }
     return {row: bestRow, index: this.data.reference.index[bestRow], distance: Math.sqrt(best)};
@@ -272,6 +278,8 @@
     var f2 = el("figure", {}, pair);
     this.nearestCanvas = el("canvas", {"data-role": "nearest"}, f2);
     this.nearestCaption = el("figcaption", {"data-role": "nearest-caption"}, f2);
+    this.readout = el("div", {"class": "ls-note", "data-role": "feature-readout",
+                              text: this.data.image_shape ? "" : "Hover a bar: the feature and its value."}, right);
     this.codeLine = el("div", {"class": "ls-code", "data-role": "code"}, right);
     this.sliders = el("div", {"class": "ls-sliders", "data-role": "sliders"}, right);
 
@@ -448,21 +456,11 @@
   };
 
   // ---- decoding and drawing -------------------------------------------------------------------------
-  /* Draw one data row on a canvas: an image (grey or RGB) scaled by whole pixels, or a bar strip. */
+  /* Draw one data row on a canvas: an image (grey or RGB) scaled by whole pixels, or bars. */
   Explorer.prototype.drawRow = function (canvas, x, size) {
     var d = this.data, lo = d.vrange[0], hi = d.vrange[1], ctx = canvas.getContext("2d");
     function level(v) { return Math.max(0, Math.min(255, Math.round((v - lo) / (hi - lo) * 255))); }
-    if (!d.image_shape) {
-      var n = d.n_features, W = Math.max(size * 1.5, Math.min(4 * n, 480)), H = Math.round(size / 2), bw = W / n;
-      if (canvas.width !== W || canvas.height !== H) { canvas.width = W; canvas.height = H; }
-      ctx.fillStyle = "#f4f7fb"; ctx.fillRect(0, 0, W, H);
-      for (var j = 0; j < n; j++) {
-        var g = level(x[j]), h = Math.max(1, g / 255 * (H - 2));
-        ctx.fillStyle = "rgb(" + (200 - g * 0.7 | 0) + "," + (200 - g * 0.55 | 0) + "," + (215 - g * 0.35 | 0) + ")";
-        ctx.fillRect(j * bw, H - h, Math.max(1, bw - (bw > 3 ? 1 : 0)), h);
-      }
-      return;
-    }
+    if (!d.image_shape) { this.drawBars(canvas, x, size); return; }
     var C = d.image_shape[0], Hh = d.image_shape[1], Ww = d.image_shape[2];
     var scale = Math.max(1, Math.floor(size / Math.max(Hh, Ww)));
     if (canvas.width !== Ww * scale || canvas.height !== Hh * scale) { canvas.width = Ww * scale; canvas.height = Hh * scale; }
@@ -478,6 +476,40 @@
     ctx.drawImage(small, 0, 0, canvas.width, canvas.height);
   };
 
+  /* A table row as bars, one per feature, each scaled to its feature's range in the data (1st..99th
+   * percentile: features in different units share no scale); hovering a bar names the feature and its
+   * value in the data's units. */
+  Explorer.prototype.drawBars = function (canvas, x, size) {
+    var n = this.data.n_features, lo = this.featureLo, hi = this.featureHi, ctx = canvas.getContext("2d");
+    var W = Math.max(size * 1.5, Math.min(8 * n, 480)), H = Math.round(size / 2), bw = W / n, top = H / 1.25;
+    if (canvas.width !== W || canvas.height !== H) { canvas.width = W; canvas.height = H; }
+    ctx.fillStyle = "#f4f7fb"; ctx.fillRect(0, 0, W, H);
+    ctx.strokeStyle = "#c9d2dd"; ctx.beginPath(); ctx.moveTo(0, H - top); ctx.lineTo(W, H - top); ctx.stroke();
+    for (var j = 0; j < n; j++) {
+      var f = Math.max(0, Math.min(1.25, (x[j] - lo[j]) / (hi[j] - lo[j]))), h = Math.max(1, f * top);
+      ctx.fillStyle = f > 1 ? "#c0392b" : "#4a6fa5";
+      ctx.fillRect(j * bw, H - h, Math.max(1, bw - (bw > 3 ? 1 : 0)), h);
+    }
+    canvas.lsRow = Float64Array.from(x);
+    if (!canvas.lsHover) {
+      var self = this;
+      canvas.lsHover = true;
+      canvas.setAttribute("data-bars", "1");
+      canvas.addEventListener("mousemove", function (e) {
+        var r = canvas.getBoundingClientRect(), j = Math.floor((e.clientX - r.left) / r.width * n);
+        self.describeFeature(canvas, Math.max(0, Math.min(n - 1, j)));
+      });
+    }
+  };
+
+  Explorer.prototype.describeFeature = function (canvas, j) {
+    var names = this.data.feature_names, name = names && names[j] !== undefined ? names[j] : "x" + (j + 1);
+    var text = name + " = " + fmt(canvas.lsRow[j]) + " (data: " + fmt(this.featureLo[j]) + " to " + fmt(this.featureHi[j]) + ")";
+    canvas.title = text;
+    this.readout.textContent = text;
+    return text;
+  };
+
   Explorer.prototype.refRow = function (row) {
     var nF = this.data.n_features;
     return this.ref.subarray(row * nF, (row + 1) * nF);
@@ -485,7 +517,8 @@
 
   Explorer.prototype.describeNearest = function (nn) {
     var label = this.refLabels ? " (" + this.labelName(this.refLabels[nn.row]) + ")" : "";
-    return "nearest training example #" + nn.index + label + ", distance " + fmt(nn.distance);
+    var scaled = this.distanceScale ? " (standardised)" : "";
+    return "nearest training example #" + nn.index + label + ", distance" + scaled + " " + fmt(nn.distance);
   };
 
   Explorer.prototype.update = function (fromSlider) {

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import base64
 import html
-import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -26,15 +26,17 @@ import numpy as np
 from sklearn.decomposition import PCA
 from torch import nn
 
-from ..analysis.protocol import has_prior
-from ..analysis.samplers import fit_code_mixture
-from ..data import Dataset
+from ..analysis.protocol import display_name, has_prior
+from ..analysis.protocol import model_kind as family_of
+from ..analysis.samplers import GaussianMixtureDensity, fit_code_mixture
+from ..data import Dataset, Units
 from ..errors import LatentspaceError
 from ..nn.conv import ConvDecoder
-from ..nn.likelihoods import Bernoulli, ContinuousBernoulli, Gaussian, Likelihood, SquaredError
-from .html import Section
+from ..nn.likelihoods import Likelihood
+from .html import Section, script_json
 from .images import display_range
 from .latent_plots import principal_directions
+from .rows import feature_ranges
 
 PRECISIONS = ("float16", "float32")
 #: tensors smaller than this stay float32 whatever the precision: biases and norms cost nothing
@@ -80,8 +82,41 @@ def activation_op(module: nn.Module) -> dict[str, Any] | None:
     return None if not isinstance(module, nn.Module) else _unsupported(module)
 
 
+class UndrawableLayer(LatentspaceError):
+    """A decoder layer the page has no operation for (the caller names where it sits)."""
+
+
 def _unsupported(module: nn.Module):
-    raise LatentspaceError(f"the explorer cannot run a decoder layer of type {type(module).__name__}")
+    raise UndrawableLayer(f"the explorer cannot run a decoder layer of type {type(module).__name__}")
+
+
+def undrawable_layers(module: nn.Module, name: str = "decoder") -> list[str]:
+    """The layers of ``module`` the page cannot run, as ``"decoder.2 (MyBlock)"``: the innermost ones
+    inside the containers the page flattens; a module of the user's own class is one layer (its
+    ``forward`` is Python, which the page cannot read)."""
+    try:
+        layer_ops(module, "float32")
+        return []
+    except UndrawableLayer:
+        pass
+    if isinstance(module, nn.Sequential):
+        return [bad for child_name, child in module.named_children()
+                for bad in undrawable_layers(child, f"{name}.{child_name}")]
+    if isinstance(module, ConvDecoder):
+        return [*undrawable_layers(module.dense, f"{name}.dense"), *undrawable_layers(module.deconv, f"{name}.deconv")]
+    return [f"{name} ({type(module).__name__})"]
+
+
+def cannot_draw(model) -> list[str]:
+    """Why the page cannot run ``model``'s decoder: its undrawable layers and likelihood steps (empty: it can)."""
+    if isinstance(model, PCA) or not hasattr(model, "model_"):
+        return []
+    problems = undrawable_layers(model.model_.decoder)
+    try:
+        mean_op(model.model_.likelihood)
+    except LatentspaceError as e:
+        problems.append(str(e).removeprefix("the explorer cannot compute "))
+    return problems
 
 
 def layer_ops(module: nn.Module, precision: str) -> list[dict[str, Any]]:
@@ -127,15 +162,23 @@ def batchnorm_op(module: nn.BatchNorm2d) -> dict[str, Any]:
     return {"op": "channel_affine", "scale": packed(scale), "shift": packed(shift)}
 
 
+#: explorer.js's operation for each elementwise function a likelihood's mean is written in
+PAGE_MEAN_OPS: dict[str, Callable[[dict[str, float]], dict[str, Any]]] = {
+    "sigmoid": lambda params: {"op": "act", "fn": "sigmoid"},
+    "continuous_bernoulli_mean": lambda params: {"op": "mean", "fn": "continuous_bernoulli",
+                                                 "taylor_below": float(params["taylor_below"])},
+}
+
+
 def mean_op(likelihood: Likelihood) -> list[dict[str, Any]]:
-    """The likelihood's mean of the decoder's raw output."""
-    if isinstance(likelihood, (SquaredError, Gaussian)):
-        return []
-    if isinstance(likelihood, Bernoulli):
-        return [{"op": "act", "fn": "sigmoid"}]
-    if isinstance(likelihood, ContinuousBernoulli):
-        return [{"op": "mean", "fn": "continuous_bernoulli", "taylor_below": float(likelihood.TAYLOR_BELOW)}]
-    raise LatentspaceError(f"the explorer cannot compute the mean of a {type(likelihood).__name__} likelihood")
+    """The likelihood's mean of the decoder's raw output, as the likelihood itself describes it."""
+    ops = []
+    for step in likelihood.mean_ops():
+        if step.fn not in PAGE_MEAN_OPS:
+            raise LatentspaceError(f"the explorer cannot compute {step.fn!r}, a step of the mean of a "
+                                   f"{type(likelihood).__name__} likelihood")
+        ops.append(PAGE_MEAN_OPS[step.fn](step.params))
+    return ops
 
 
 def decoder_program(model, precision: str = "float16") -> list[dict[str, Any]]:
@@ -200,41 +243,59 @@ class MapPlane:
 def density_components(model, plane: MapPlane, codes: np.ndarray, seed: int) -> tuple[list, dict]:
     """The density drawn on the map and the sampler of the sample button.
 
-    A VAE: its prior N(0, I). Any other model: the ``gmm10`` sampler's mixture fitted to its training
-    codes. Returns (the mixture's marginal on the map plane as ``[{w, mean, cov}]``, the full sampler).
+    A model with a prior (VAE family, WAE): its own, as the model computes it (N(0, I), a VampPrior's
+    mixture, ...). Any other model: the ``gmm`` sampler's mixture fitted to its training codes.
+    Returns (the mixture's marginal on the map plane as ``[{w, mean, cov}]``, the full sampler).
     """
-    k = codes.shape[1]
-    if has_prior(model):
-        weights, means, covs = np.ones(1), np.zeros((1, k)), np.eye(k)[None]
+    density = generating_density(model, codes, seed)
+    if not has_prior(model):
+        kind = f"{density.n_components}-Gaussian mixture fitted to its training codes"
+    elif is_standard_normal(density):
         kind = "prior N(0, I)"
     else:
-        gmm = fit_code_mixture(codes, seed)
-        weights, means, covs = gmm.weights_, gmm.means_, gmm.covariances_
-        kind = f"{len(weights)}-Gaussian mixture fitted to its training codes"
-    A = plane.axes
-    marginal = [{"w": float(w), "mean": (A @ (m - plane.center)).tolist(), "cov": (A @ c @ A.T).tolist()}
-                for w, m, c in zip(weights, means, covs)]
-    chol = np.stack([np.linalg.cholesky(c + 1e-9 * np.eye(k)) for c in covs])
-    sampler = {"kind": kind, "weights": packed(weights), "means": packed(means), "chol": packed(chol)}
-    return marginal, sampler
+        kind = f"its prior, a mixture of {density.n_components} Gaussians"
+    k = codes.shape[1]
+    chol = np.stack([np.linalg.cholesky(c + 1e-9 * np.eye(k)) for c in density.covs])
+    sampler = {"kind": kind, "weights": packed(density.weights), "means": packed(density.means), "chol": packed(chol)}
+    return density.marginal(plane.center, plane.axes), sampler
+
+
+def generating_density(model, codes: np.ndarray, seed: int) -> GaussianMixtureDensity:
+    """The prior of a model with one, else the ``gmm`` mixture fitted to its training ``codes``."""
+    return model.prior_density() if has_prior(model) else fit_code_mixture(codes, seed)
+
+
+def is_standard_normal(density: GaussianMixtureDensity) -> bool:
+    k = density.means.shape[1]
+    return density.n_components == 1 and not density.means.any() and np.allclose(density.covs[0], np.eye(k))
+
+
+def prior_box(model) -> tuple[np.ndarray, np.ndarray]:
+    """Where a prior puts its mass: each component's mean +- 3 standard deviations, ``(k,)`` each."""
+    density = model.prior_density()
+    sd = np.sqrt(np.diagonal(density.covs, axis1=1, axis2=2))
+    return (density.means - 3 * sd).min(0), (density.means + 3 * sd).max(0)
 
 
 def slider_ranges(model, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-dimension slider bounds: the codes' range widened by 10% (and at least +-3 for a VAE)."""
+    """Per-dimension slider bounds: the codes' range widened by 10% (and the prior's +-3 sd for a model
+    with one)."""
     lo, hi = codes.min(0), codes.max(0)
     pad = 0.1 * np.maximum(hi - lo, 1e-6)
     lo, hi = lo - pad, hi + pad
     if has_prior(model):
-        lo, hi = np.minimum(lo, -3.0), np.maximum(hi, 3.0)
+        low, high = prior_box(model)
+        lo, hi = np.minimum(lo, low), np.maximum(hi, high)
     return lo, hi
 
 
 def map_extent(model, points: np.ndarray, plane: MapPlane) -> list[float]:
-    """``[x0, x1, y0, y1]`` of the map: the points widened by 8%, and the prior's +-3 for a VAE."""
+    """``[x0, x1, y0, y1]`` of the map: the points widened by 8%, and the prior's +-3 sd for a model with one."""
     lo, hi = points.min(0), points.max(0)
     if has_prior(model):
-        mean = -plane.axes @ plane.center
-        lo, hi = np.minimum(lo, mean - 3.0), np.maximum(hi, mean + 3.0)
+        low, high = prior_box(model)
+        middle, half = plane.project((low + high) / 2), np.max(high - low) / 2
+        lo, hi = np.minimum(lo, middle - half), np.maximum(hi, middle + half)
     pad = 0.08 * np.maximum(hi - lo, 1e-6)
     lo, hi = lo - pad, hi + pad
     if len(lo) == 1:  # 1-D codes: the map's vertical axis carries nothing
@@ -243,13 +304,19 @@ def map_extent(model, points: np.ndarray, plane: MapPlane) -> list[float]:
 
 
 def model_kind(model) -> str:
-    if isinstance(model, PCA):
-        return "PCA"
-    return "VAE" if has_prior(model) else "AE"
+    """The family's display name ("PCA", "deep AE", "VAE", "VampPrior VAE", ...)."""
+    return "PCA" if isinstance(model, PCA) else display_name(family_of(model), 0)
 
 
-def explorer_model(name: str, model, X_train: np.ndarray, X_points: np.ndarray, precision: str, seed: int) -> dict:
-    """Everything the page needs for one model: its decoder program, map, density, sampler, sliders."""
+def units_op(units: Units | None) -> list[dict[str, Any]]:
+    """The operation that takes a decode from the models' scale to the user's units (none without units)."""
+    return [] if units is None else [{"op": "affine", "scale": packed(units.scale), "shift": packed(units.offset)}]
+
+
+def explorer_model(name: str, model, X_train: np.ndarray, X_points: np.ndarray, precision: str, seed: int,
+                   units: Units | None = None) -> dict:
+    """Everything the page needs for one model: its decoder program (ending in the user's units), map,
+    density, sampler, sliders."""
     train_codes = np.asarray(model.transform(X_train), np.float64)
     codes = np.asarray(model.transform(X_points), np.float64)
     plane = MapPlane.of(codes)
@@ -257,16 +324,21 @@ def explorer_model(name: str, model, X_train: np.ndarray, X_points: np.ndarray, 
     marginal, sampler = density_components(model, plane, train_codes, seed)
     lo, hi = slider_ranges(model, np.concatenate([train_codes, codes]))
     k = codes.shape[1]
-    start = plane.center if k > 2 else np.zeros(k) if has_prior(model) else train_codes.mean(0)
+    start = plane.center if k > 2 else prior_mean(model) if has_prior(model) else train_codes.mean(0)
     return {
         "name": name, "kind": model_kind(model), "k": k, "summary": decoder_summary(model),
-        "precision": precision, "ops": decoder_program(model, precision),
+        "precision": precision, "ops": [*decoder_program(model, precision), *units_op(units)],
         "plane": {"center": plane.center.tolist(), "axes": plane.axes.tolist(),
                   "share": None if plane.share is None else plane.share.tolist()},
         "points": packed(points), "extent": map_extent(model, points, plane),
         "density": marginal, "sampler": sampler,
         "slider_lo": lo.tolist(), "slider_hi": hi.tolist(), "start": start.tolist(),
     }
+
+
+def prior_mean(model) -> np.ndarray:
+    density = model.prior_density()
+    return density.weights @ density.means / density.weights.sum()
 
 
 # ---- the data the page shows -----------------------------------------------------------------------
@@ -277,6 +349,12 @@ def quantized_rows(X: np.ndarray) -> dict[str, Any]:
     step = np.where(hi > lo, (hi - lo) / 255.0, 1.0)
     q = np.clip(np.rint((X - lo) / step), 0, 255).astype(np.uint8)
     return {"q": packed(q, "u8"), "lo": packed(lo), "step": packed(step)}
+
+
+def feature_ranges_json(X: np.ndarray) -> dict[str, Any]:
+    """Each feature's display range for the page's bars (see ``rows.feature_ranges``)."""
+    lo, hi = feature_ranges(X)
+    return {"feature_lo": packed(lo), "feature_hi": packed(hi)}
 
 
 def dequantized(stored: dict[str, Any]) -> np.ndarray:
@@ -299,9 +377,16 @@ def explorer_payload(
     max_points: int = MAX_POINTS,
     max_references: int = MAX_REFERENCES,
     seed: int = 0,
+    units: Units | None = None,
+    feature_names: list[str] | None = None,
 ) -> dict[str, Any]:
     """The JSON the page reads: the data (held-out points, their labels, the reference training rows,
-    how to display a row) and one entry per model (see :func:`explorer_model`)."""
+    how to display a row) and one entry per model (see :func:`explorer_model`).
+
+    ``units``: how the models' rows map back to the user's units (the demo's standardisation). The page
+    then decodes and stores rows in those units, and measures the nearest-example distance in the
+    models' scale (differences divided by ``units.scale``), where features of different units compare.
+    """
     if not models:
         raise LatentspaceError("the explorer needs at least one fitted model")
     rng = np.random.default_rng(seed)
@@ -311,21 +396,36 @@ def explorer_payload(
     # training set is never read whole).
     fitted = np.sort(rng.choice(len(X_train), size=min(MAX_FIT_ROWS, len(X_train)), replace=False))
     X_fit = np.asarray(X_train[fitted], np.float32)
-    X_ref, X_shown = np.asarray(X_train[reference], np.float32), np.asarray(X_test[shown], np.float32)
+    in_units = (lambda X: X) if units is None else units.to_units
+    X_ref, X_points = in_units(np.asarray(X_train[reference], np.float32)), np.asarray(X_test[shown], np.float32)
     labels = None if y_test is None else np.asarray(y_test)[shown]
     shape = None if image_shape is None else [int(s) for s in image_shape]
     if shape is not None and len(shape) == 2:
         shape = [1, *shape]
     data = {
         "n_features": int(X_train.shape[1]), "image_shape": shape,
-        "vrange": list(display_range(X_ref, X_shown)),
+        "vrange": list(display_range(X_ref, in_units(X_points))),
+        "distance_scale": None if units is None else packed(units.scale),
+        "feature_names": [str(n) for n in (feature_names or [])],
+        **({} if shape is not None else feature_ranges_json(X_ref)),
         "labels": None if labels is None else [int(v) for v in labels],
         "label_names": [str(n) for n in (label_names or [])],
         "reference": {**quantized_rows(X_ref), "index": reference.tolist(),
                       "labels": None if y_train is None else [int(v) for v in np.asarray(y_train)[reference]]},
     }
-    entries = [explorer_model(name, model, X_fit, X_shown, precision, seed) for name, model in models.items()]
-    return {"data": data, "models": entries}
+    skipped = {name: problems for name, model in models.items() if (problems := cannot_draw(model))}
+    if len(skipped) == len(models):
+        raise LatentspaceError("the explorer cannot draw " + describe_skipped(skipped))
+    entries = [explorer_model(name, model, X_fit, X_points, precision, seed, units)
+               for name, model in models.items() if name not in skipped]
+    return {"data": data, "models": entries, "skipped": skipped}
+
+
+def describe_skipped(skipped: dict[str, list[str]]) -> str:
+    """One sentence naming each model the page leaves out and the layers why."""
+    names = "; ".join(f"{name}: {', '.join(problems)}" for name, problems in skipped.items())
+    return (f"{names} (the page runs Linear, ConvTranspose2d, Batch/GroupNorm and the usual activations; "
+            "a module of your own class runs Python, which the page cannot)")
 
 
 def package_text(name: str) -> str:
@@ -334,7 +434,7 @@ def package_text(name: str) -> str:
 
 def explorer_html(payload: dict[str, Any], element_id: str = "latent-explorer") -> str:
     """The fragment: the explorer's markup, its data as JSON, its style and its script (all inline)."""
-    data = json.dumps(payload, separators=(",", ":")).replace("</", "<\\/")
+    data = script_json(payload)
     return (
         f'<div class="ls-explorer" id="{html.escape(element_id)}" data-explorer>'
         f'<script type="application/json" class="ls-explorer-data">{data}</script>'
@@ -374,8 +474,11 @@ def add_explorer(
 ) -> dict[str, Any]:
     """Put the explorer of ``models`` (fitted on ``data``) into ``section``; returns the page's payload."""
     payload = explorer_payload(models, data.X_train, data.X_test, data.y_train, data.y_test, data.image_shape,
-                               data.label_names, precision, max_points, max_references, seed)
+                               data.label_names, precision, max_points, max_references, seed, data.units,
+                               data.feature_names)
     section.text(describe_budget(payload))
+    if payload["skipped"]:
+        section.text("Not in the explorer: " + describe_skipped(payload["skipped"]) + ".", note=True)
     section.markup(explorer_html(payload, element_id=f"{section.id}-explorer"))
     return payload
 
@@ -384,6 +487,8 @@ __all__ = [
     "EXPLORER_INTRO",
     "PRECISIONS",
     "add_explorer",
+    "cannot_draw",
+    "describe_skipped",
     "decoder_program",
     "dequantized",
     "explorer_html",

@@ -35,7 +35,8 @@ body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width:
 h1 { margin-bottom: 0.2em; } .subtitle { color: #555; margin-top: 0; }
 section { border-top: 1px solid #ddd; margin-top: 2em; padding-top: 0.5em; }
 p.look { background: #f4f7fb; border-left: 4px solid #5a7fa8; padding: 0.4em 0.8em; }
-table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.92em; }
+.table-wrap { max-width: 100%; overflow-x: auto; margin: 0.8em 0; }
+table { border-collapse: collapse; font-size: 0.92em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
 th { background: #eef1f5; } td.text, th.text { text-align: left; }
 caption { caption-side: top; text-align: left; color: #444; padding-bottom: 0.3em; }
@@ -44,6 +45,20 @@ figcaption { color: #333; font-size: 0.95em; margin-top: 0.3em; }
 pre { background: #f7f7f7; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
 nav ul { columns: 2; } .note { color: #8a5a00; }
 """
+
+
+#: characters that can end, or change how the HTML parser reads, a ``<script>`` block (``</script>``,
+#: ``<!--`` with ``<script``, ``]]>``), and the two that old JavaScript parsers take for line ends
+SCRIPT_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+SCRIPT_UNSAFE_PATTERN = re.compile("[<>&\u2028\u2029]")
+
+
+def script_json(value: Any) -> str:
+    """``value`` as JSON that is safe inside a ``<script>`` element whatever its strings hold: every
+    ``<``, ``>``, ``&``, U+2028 and U+2029 written as a ``\\uXXXX`` escape (the same value to
+    ``JSON.parse``), so no name in the data can close the block or open a comment in it."""
+    text = json.dumps(value, separators=(",", ":"))  # ASCII: a file name's lone surrogate stays a \udcXX escape
+    return SCRIPT_UNSAFE_PATTERN.sub(lambda m: SCRIPT_UNSAFE[m.group(0)], text)
 
 
 def slug(text: str) -> str:
@@ -116,7 +131,9 @@ class Section:
         )
         label = html.escape(name or f"{self.id}-{self.tables}")
         cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-        self.parts.append(f'<table data-table="{label}">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>')
+        # A wide table (the evaluation's many metrics) scrolls inside its box instead of widening the page.
+        self.parts.append(f'<div class="table-wrap"><table data-table="{label}">{cap}<thead><tr>{head}</tr></thead>'
+                          f'<tbody>{body}</tbody></table></div>')
         return self
 
     def figure(self, figure, caption: str, name: str | None = None) -> Section:
@@ -189,5 +206,6 @@ class Report:
     def write(self, path: str | Path) -> Path:
         """Write the page atomically; returns its path."""
         path = Path(path)
-        atomic_write_bytes(path, self.to_html().encode("utf-8"))
+        # a name read from a file name that was not UTF-8 holds lone surrogates: written as \udcXX
+        atomic_write_bytes(path, self.to_html().encode("utf-8", "backslashreplace"))
         return path

@@ -16,6 +16,10 @@ from ..analysis.protocol import has_prior
 from ..errors import LatentspaceError
 from .figures import new_figure
 from .images import as_images, display_range, show_tiles
+from .rows import RowView, plot_table_rows, row_view
+
+#: table rows: the decoded grid's size (panels x lines)
+TABLE_GRID = 5
 
 
 def principal_axes(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -110,21 +114,29 @@ def grid_values(model, X: np.ndarray | None, n: int) -> tuple[np.ndarray, np.nda
 
 
 def plot_manifold_grid(
-    model, image_shape: Sequence[int] | None, X: np.ndarray | None = None, n: int = 15, title: str = ""
+    model, image_shape: RowView | Sequence[int] | None, X: np.ndarray | None = None, n: int = 15, title: str = ""
 ) -> Figure:
-    """Decode an ``n`` x ``n`` grid over a 2-D latent space: z1 left to right, z2 bottom to top."""
+    """Decode an ``n`` x ``n`` grid over a 2-D latent space: z1 left to right, z2 bottom to top. Table
+    rows: a ``TABLE_GRID`` x ``TABLE_GRID`` grid, one panel per z2 value, one line per z1 value."""
     k = int(getattr(model, "n_components", 0) or 0)
     if k != 2:
         raise LatentspaceError(f"the manifold grid needs a 2-D latent space, this model has k={k}")
+    view = row_view(image_shape)
+    n = n if view.is_image else min(n, TABLE_GRID)
     z1, z2, how = grid_values(model, X, n)
     z2_top_down = z2[::-1]  # image rows run downward; the plot's z2 axis runs upward
     codes = np.array([[a, b] for b in z2_top_down for a in z1], dtype=np.float32)
     decoded = model.inverse_transform(codes)
-    images = as_images(decoded, image_shape)
+    if not view.is_image:
+        return plot_table_rows(decoded.reshape(n, n, -1), view, [f"z2 = {tick(v)}" for v in z2_top_down],
+                               [f"z1 = {tick(v)}" for v in z1], reference=X,
+                               title=f"{title + ': ' if title else ''}decoded grid over {how}")
+    decoded = view.in_units(decoded)
+    images = as_images(decoded, view.image_shape)
     tiles = images.reshape(n, n, *images.shape[1:])
     fig = new_figure(6.2, 6.4)
     ax = fig.add_subplot()
-    reference = decoded if X is None else X
+    reference = decoded if X is None else view.in_units(X)
     show_tiles(ax, tiles, display_range(reference), row_labels=[tick(v) for v in z2_top_down],
                col_labels=[tick(v) for v in z1])
     ax.tick_params(axis="x", labelrotation=90)
@@ -138,13 +150,15 @@ def plot_interpolations(
     models: Mapping[str, object],
     X_start: np.ndarray,
     X_end: np.ndarray,
-    image_shape: Sequence[int] | None,
+    image_shape: RowView | Sequence[int] | None,
     n_steps: int = 8,
 ) -> Figure:
     """Decode straight lines between the codes of pairs ``(X_start[i], X_end[i])``, per model.
 
-    Each strip: the original start, ``n_steps`` decoded points from t=0 to t=1, the original end.
+    Each strip: the original start, ``n_steps`` decoded points from t=0 to t=1, the original end (table
+    rows: one panel per strip, the originals in black).
     """
+    view = row_view(image_shape)
     X_start, X_end = np.asarray(X_start), np.asarray(X_end)
     if X_start.shape != X_end.shape:
         raise LatentspaceError(f"pairs need equal shapes, got {X_start.shape} and {X_end.shape}")
@@ -157,11 +171,16 @@ def plot_interpolations(
             decoded = model.inverse_transform(path.astype(Za.dtype))
             rows.append(np.vstack([X_start[i : i + 1], decoded, X_end[i : i + 1]]))
             labels.append(f"{name} #{i + 1}")
-    images = np.stack([as_images(r, image_shape) for r in rows])
     col_labels = ["start"] + [f"t={v:.2f}" for v in t] + ["end"]
+    if not view.is_image:
+        return plot_table_rows(np.stack(rows), view, labels, col_labels, reference=np.vstack([X_start, X_end]),
+                               emphasise=(0, len(col_labels) - 1),
+                               title="interpolating between held-out pairs in each latent space")
+    images = np.stack([as_images(view.in_units(r), view.image_shape) for r in rows])
     fig = new_figure(min(1.6 + 0.62 * (n_steps + 2), 12), 0.6 + 0.6 * len(rows))
     ax = fig.add_subplot()
-    show_tiles(ax, images, display_range(X_start, X_end), row_labels=labels, col_labels=col_labels)
+    show_tiles(ax, images, display_range(view.in_units(X_start), view.in_units(X_end)), row_labels=labels,
+               col_labels=col_labels)
     ax.tick_params(axis="x", labelrotation=45)
     ax.set_title("interpolating between held-out pairs in each latent space", fontsize=10)
     return fig
@@ -170,7 +189,7 @@ def plot_interpolations(
 def plot_traversals(
     model,
     X: np.ndarray,
-    image_shape: Sequence[int] | None,
+    image_shape: RowView | Sequence[int] | None,
     index: int = 0,
     n_steps: int = 9,
     max_dims: int = 8,
@@ -192,12 +211,17 @@ def plot_traversals(
         codes = np.repeat(base[None], n_steps, axis=0)
         codes[:, d] = np.linspace(lo[d], hi[d], n_steps)
         rows.append(model.inverse_transform(codes.astype(np.float32)))
-    images = np.stack([as_images(r, image_shape) for r in rows])
     labels = [f"z{d + 1} (var {variance[d]:.2g})" for d in dims]
     steps = [f"{q:.0f}%" for q in np.linspace(2, 98, n_steps)]
+    view = row_view(image_shape)
+    if not view.is_image:
+        return plot_table_rows(np.stack(rows), view, labels, steps, reference=X,
+                               title=f"{title + ': ' if title else ''}traversing one latent dimension at a time "
+                               "(percentile of its codes: purple low, yellow high)")
+    images = np.stack([as_images(view.in_units(r), view.image_shape) for r in rows])
     fig = new_figure(min(2.0 + 0.62 * n_steps, 10), 0.7 + 0.62 * len(dims))
     ax = fig.add_subplot()
-    show_tiles(ax, images, display_range(X), row_labels=labels, col_labels=steps)
+    show_tiles(ax, images, display_range(view.in_units(X)), row_labels=labels, col_labels=steps)
     ax.set_xlabel("position of the moving dimension (percentile of the codes)")
     ax.set_title(f"{title + ': ' if title else ''}traversing one latent dimension at a time", fontsize=10)
     return fig

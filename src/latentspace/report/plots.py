@@ -17,6 +17,12 @@ from ..analysis.protocol import reconstruct
 from ..errors import LatentspaceError
 from .figures import new_figure, plain_log_axis
 from .images import as_images, display_range, grid_of, show_tiles
+from .rows import RowView, plot_table_rows, row_view
+
+#: table rows: examples shown in the reconstructions figure (one panel each)
+TABLE_EXAMPLES = 4
+#: table rows: decodes shown along each memorising code line
+TABLE_LINE_POINTS = 9
 
 
 def history_of(model_or_history) -> list[dict[str, float]]:
@@ -90,20 +96,23 @@ def plot_history(ax, history: list[dict[str, float]]) -> None:
 
 
 def plot_reconstructions(
-    models: Mapping[str, object], X: np.ndarray, image_shape: Sequence[int] | None, n: int = 10
+    models: Mapping[str, object], X: np.ndarray, image_shape: RowView | Sequence[int] | None, n: int = 10
 ) -> Figure:
-    """Top row: ``n`` originals from ``X``; below, one row per model with its reconstructions."""
-    X = np.asarray(X)[:n]
-    rows = [X] + [reconstruct(model, X) for model in models.values()]
+    """Top row: ``n`` originals from ``X``; below, one row per model with its reconstructions. Table rows
+    (no image shape): one panel per example (at most ``TABLE_EXAMPLES``), the original in black."""
+    view = row_view(image_shape)
+    shown = np.asarray(X)[: n if view.is_image else min(n, TABLE_EXAMPLES)]
+    rows = [shown] + [reconstruct(model, shown) for model in models.values()]
     labels = ["original"] + list(models)
-    vrange = display_range(X)
-    images = np.stack([as_images(r, image_shape) for r in rows])
-    width = max(5.0, min(1.0 + 0.75 * len(X), 12))
+    if not view.is_image:
+        return plot_table_rows(np.stack(rows, axis=1), view, [f"held-out example {i + 1}" for i in range(len(shown))],
+                               labels, reference=X, emphasise=(0,),
+                               title="held-out originals (black) and each model's reconstruction")
+    vrange = display_range(view.in_units(shown))
+    images = np.stack([as_images(view.in_units(r), view.image_shape) for r in rows])
+    width = max(5.0, min(1.0 + 0.75 * len(shown), 12))
     tile_h, tile_w = images.shape[2:4]
-    if tile_w <= 4 * tile_h:  # images: the height their square pixels need
-        height = 0.6 + (width - 1.0) * len(rows) * tile_h / (len(X) * tile_w)
-    else:  # strips of non-image data: a fixed band per row
-        height = 0.6 + 0.35 * len(rows)
+    height = 0.6 + (width - 1.0) * len(rows) * tile_h / (len(shown) * tile_w)  # square pixels
     fig = new_figure(width, height)
     ax = fig.add_subplot()
     show_tiles(ax, images, vrange, row_labels=labels)
@@ -112,16 +121,21 @@ def plot_reconstructions(
 
 
 def plot_samples(
-    samples: Mapping[str, np.ndarray], image_shape: Sequence[int] | None, n_cols: int = 8,
+    samples: Mapping[str, np.ndarray], image_shape: RowView | Sequence[int] | None, n_cols: int = 8,
     reference: np.ndarray | None = None,
 ) -> Figure:
     """One panel per model and sampler: ``samples[name]`` is ``(n, n_features)``.
 
     ``reference`` (e.g. training data) fixes the grey scale so panels compare; default: the samples'.
+    Table rows: ``n_cols`` samples per panel as lines, with the reference's median row in black.
     """
     if not samples:
         raise LatentspaceError("no samples to plot")
-    arrays = {name: np.asarray(s) for name, s in samples.items()}
+    view = row_view(image_shape)
+    arrays = {name: view.in_units(s) if view.is_image else np.asarray(s) for name, s in samples.items()}
+    if not view.is_image:
+        return table_samples(arrays, view, n_cols, reference)
+    reference = None if reference is None else view.in_units(reference)
     vrange = display_range(*(arrays.values() if reference is None else [reference]))
     n_cols = min(n_cols, max(len(a) for a in arrays.values()))
     n_panels = len(arrays)
@@ -132,9 +146,21 @@ def plot_samples(
     fig = new_figure(panel_width * per_row, 0.2 + panel_rows * (panel_width * tile_rows / n_cols + 0.35))
     for i, (name, array) in enumerate(arrays.items()):
         ax = fig.add_subplot(panel_rows, per_row, i + 1)
-        show_tiles(ax, grid_of(as_images(array, image_shape), n_cols), vrange)
+        show_tiles(ax, grid_of(as_images(array, view.image_shape), n_cols), vrange)
         ax.set_title(name, fontsize=10)
     return fig
+
+
+def table_samples(arrays: Mapping[str, np.ndarray], view: RowView, n: int, reference: np.ndarray | None) -> Figure:
+    """Table rows of :func:`plot_samples`: a panel per model and sampler, its first ``n`` samples."""
+    n = min(n, min(len(a) for a in arrays.values()))
+    pool = np.concatenate(list(arrays.values())) if reference is None else np.asarray(reference)
+    median = np.median(np.asarray(pool, np.float64), axis=0)
+    groups = np.stack([np.vstack([median, a[:n]]) for a in arrays.values()])
+    labels = ["median of the data" if reference is not None else "median of the samples",
+              *[f"sample {i + 1}" for i in range(n)]]
+    return plot_table_rows(groups, view, list(arrays), labels, reference=reference, emphasise=(0,),
+                           title="decoded random codes, per model and sampler")
 
 
 MEMORISING_TITLE = "decoding points along the {model}'s 1-D latent line"
@@ -153,6 +179,8 @@ def plot_memorising_line(
     marked with a ``*`` so the nonsense in between stands out. With many tiles only every few are
     labelled (rotated), so the labels stay legible.
     """
+    if not row_view(image_shape).is_image:
+        return table_memorising_lines({model: (decoded, positions)}, row_view(image_shape))
     fig = new_figure(min(1.0 + 0.7 * len(positions), 14), 1.9)
     ax = fig.add_subplot()
     draw_memorising_line(ax, decoded, positions, image_shape, training_positions)
@@ -160,9 +188,12 @@ def plot_memorising_line(
     return fig
 
 
-def plot_memorising_lines(lines: Mapping[str, object], image_shape: Sequence[int] | None) -> Figure:
+def plot_memorising_lines(lines: Mapping[str, object], image_shape: RowView | Sequence[int] | None) -> Figure:
     """One row per model of :func:`plot_memorising_line`; ``lines`` maps a model's name to its
     ``analysis.memorize.ModelLine`` (``strip``, ``strip_codes``, ``strip_is_training``)."""
+    if not row_view(image_shape).is_image:
+        strips = {name: (line.strip, line.strip_codes) for name, line in lines.items()}
+        return table_memorising_lines(strips, row_view(image_shape))
     n_points = max(len(line.strip_codes) for line in lines.values())
     fig = new_figure(min(1.0 + 0.7 * n_points, 14), 1.9 * len(lines))
     for i, (name, line) in enumerate(lines.items()):
@@ -173,14 +204,28 @@ def plot_memorising_lines(lines: Mapping[str, object], image_shape: Sequence[int
     return fig
 
 
+def table_memorising_lines(strips: Mapping[str, tuple[np.ndarray, Sequence[float]]], view: RowView) -> Figure:
+    """Table rows of the memorising line: per model, ``TABLE_LINE_POINTS`` decodes evenly spread along
+    its code line (``strips[name]`` = decoded rows and their codes), lowest code first."""
+    n = min(TABLE_LINE_POINTS, min(len(codes) for _, codes in strips.values()))
+    groups = []
+    for decoded, codes in strips.values():
+        order = np.argsort(np.asarray(codes, np.float64), kind="stable")
+        groups.append(np.asarray(decoded)[order[np.linspace(0, len(order) - 1, n).round().astype(int)]])
+    titles = [MEMORISING_TITLE.format(model=name) for name in strips]
+    return plot_table_rows(np.stack(groups), view, titles, None,
+                           title="from the lowest code on the line (purple) to the highest (yellow)")
+
+
 def draw_memorising_line(
     ax,
     decoded: np.ndarray,
     positions: Sequence[float],
-    image_shape: Sequence[int] | None,
+    image_shape: RowView | Sequence[int] | None,
     training_positions: Sequence[float] | None = None,
 ) -> None:
-    decoded = np.asarray(decoded)
+    view = row_view(image_shape)
+    decoded = view.in_units(decoded)
     positions = np.asarray(positions, dtype=np.float64)
     if decoded.shape[0] != positions.shape[0]:
         raise LatentspaceError(f"{decoded.shape[0]} decoded points but {positions.shape[0]} positions")
@@ -193,7 +238,7 @@ def draw_memorising_line(
     every = max(1, -(-len(positions) // 24))  # at most ~24 labels across the strip
     labels = [f"{p:.3g}" + ("*" if t else "") if i % every == 0 or t else "" for i, (p, t) in
               enumerate(zip(positions, is_training))]
-    show_tiles(ax, as_images(decoded, image_shape)[None], display_range(decoded), col_labels=labels)
+    show_tiles(ax, as_images(decoded, view.image_shape)[None], display_range(decoded), col_labels=labels)
     ax.tick_params(axis="x", labelrotation=90)
     ax.set_xlabel("code on the line (* = a training example's code)")
 

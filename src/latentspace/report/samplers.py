@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..analysis.protocol import encode
-from ..analysis.samplers import draw_codes, samplers_for
+from ..analysis.samplers import EVALUATED_SAMPLERS, draw_codes, samplers_for
 
 SAMPLER_LABELS = {
-    "prior": "prior N(0, I)",
+    "prior": "its prior",
     "gaussian": "Gaussian fitted to its codes",
     "box": "uniform in its codes' box",
-    "gmm10": "10-Gaussian mixture fitted to its codes",
+    "gmm": "Gaussian mixture fitted to its codes",
+    "two-stage": "second-stage VAE on its codes",
 }
 
 
@@ -20,6 +21,6 @@ def model_samples(name: str, model, X_train: np.ndarray, n: int, seed: int) -> d
     rng = np.random.default_rng(seed)
     codes = encode(model, X_train)
     return {
-        f"{name}: {SAMPLER_LABELS[s]}": model.inverse_transform(draw_codes(s, codes, n, rng).astype(np.float32))
-        for s in samplers_for(model)
+        f"{name}: {SAMPLER_LABELS[s]}": model.inverse_transform(draw_codes(s, codes, n, rng, model).astype(np.float32))
+        for s in samplers_for(model) if s in EVALUATED_SAMPLERS
     }

@@ -218,23 +218,37 @@ class ColumnStats:
     max: np.ndarray
 
 
-def column_stats(reader: RowReader, ranges: list[tuple[int, int]], chunk_rows: int) -> ColumnStats:
-    """Streams ``ranges`` once; raises DataError naming the first non-finite value."""
-    d = reader.n_features
-    total, total_sq = np.zeros(d), np.zeros(d)
-    low, high = np.full(d, np.inf), np.full(d, -np.inf)
-    count = 0
-    for a, b in chunk_ranges(ranges, chunk_rows):
-        chunk = reader.read(a, b).astype(np.float64)
+class ColumnAccumulator:
+    """Per-feature count, sum, sum of squares, min and max of rows added chunk by chunk, in float64."""
+
+    def __init__(self, n_features: int):
+        d = n_features
+        self.total, self.total_sq = np.zeros(d), np.zeros(d)
+        self.low, self.high = np.full(d, np.inf), np.full(d, -np.inf)
+        self.count = 0
+
+    def add(self, chunk: np.ndarray, first_row: int) -> None:
+        """Rows ``(m, n_features)`` numbered from ``first_row``; DataError naming the first non-finite value."""
+        chunk = np.asarray(chunk, dtype=np.float64)
         sums = chunk.sum(0)
         if not np.isfinite(sums).all():  # NaN/inf make the sum non-finite: look closer only then
             bad = np.argwhere(~np.isfinite(chunk))
-            row, col = int(bad[0, 0]) + a, int(bad[0, 1])
+            row, col = int(bad[0, 0]) + first_row, int(bad[0, 1])
             raise DataError(f"array has NaN or infinite values; the first at row {row}, column {col}")
-        total += sums
-        total_sq += np.einsum("ij,ij->j", chunk, chunk)
-        low, high = np.minimum(low, chunk.min(0)), np.maximum(high, chunk.max(0))
-        count += b - a
-    mean = total / max(count, 1)
-    std = np.sqrt(np.maximum(total_sq / max(count, 1) - mean**2, 0.0))
-    return ColumnStats(count, mean, std, low, high)
+        self.total += sums
+        self.total_sq += np.einsum("ij,ij->j", chunk, chunk)
+        self.low, self.high = np.minimum(self.low, chunk.min(0)), np.maximum(self.high, chunk.max(0))
+        self.count += chunk.shape[0]
+
+    def result(self) -> ColumnStats:
+        mean = self.total / max(self.count, 1)
+        std = np.sqrt(np.maximum(self.total_sq / max(self.count, 1) - mean**2, 0.0))
+        return ColumnStats(self.count, mean, std, self.low, self.high)
+
+
+def column_stats(reader: RowReader, ranges: list[tuple[int, int]], chunk_rows: int) -> ColumnStats:
+    """Streams ``ranges`` once; raises DataError naming the first non-finite value."""
+    stats = ColumnAccumulator(reader.n_features)
+    for a, b in chunk_ranges(ranges, chunk_rows):
+        stats.add(reader.read(a, b), a)
+    return stats.result()

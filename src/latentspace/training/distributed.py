@@ -60,6 +60,17 @@ def sum_across(values: torch.Tensor, world: World) -> torch.Tensor:
     return values
 
 
+def reduce_across(values: torch.Tensor, world: World, op: str) -> torch.Tensor:
+    """Element-wise "sum", "min" or "max" of the CPU tensor ``values`` over every rank (a copy; itself
+    for a world of one). Moved to this rank's GPU for nccl, which reduces only there."""
+    if not world.distributed:
+        return values
+    device = torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else torch.device("cpu")
+    values = values.to(device, copy=True)
+    dist.all_reduce(values, op={"sum": dist.ReduceOp.SUM, "min": dist.ReduceOp.MIN, "max": dist.ReduceOp.MAX}[op])
+    return values.cpu()
+
+
 def any_across(flag: bool, world: World, device: torch.device) -> bool:
     """True on every rank when ``flag`` is true on any rank: a collective decision."""
     if not world.distributed:

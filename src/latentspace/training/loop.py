@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from tqdm.auto import tqdm
 
 from .._files import read_json
 from ..errors import CheckpointError, TrainingDivergedError, TrainingInterrupted
@@ -37,6 +36,7 @@ from .callbacks import StepHook, call_all, step_hook
 from .config import CheckpointPlan, TrainConfig, WarmStart
 from .distributed import World
 from .interrupts import InterruptFlag, catch_interrupts
+from .progress import on_terminal, progress_bar
 from .state import TrainingState
 
 
@@ -121,8 +121,9 @@ VALIDATION_NOISE_OFFSET = 7_777_777
 
 
 def as_batches(X) -> TensorBatches | MemmapBatches:
-    """A batch source: tensors take the in-memory fast path; sources pass through."""
-    return X if isinstance(X, (TensorBatches, MemmapBatches)) else TensorBatches(X)
+    """A batch source: tensors take the in-memory fast path; sources (anything with ``plan``, as the
+    memmap and stream ones) pass through."""
+    return X if isinstance(X, (TensorBatches, MemmapBatches)) or hasattr(X, "plan") else TensorBatches(X)
 
 
 @torch.inference_mode()
@@ -199,7 +200,8 @@ def train(
     val = None if X_val is None else as_batches(X_val)
     seeds = {"shuffle_seed": draw_seed(generator), "noise_seed": draw_seed(generator)}
     noise = torch.Generator(device=device).manual_seed(seeds["noise_seed"] + NOISE_RANK_STRIDE * world.rank)
-    steps_per_epoch = budget.steps_per_epoch(data.n, config.batch_size, world.size)
+    # a stream of the user's own batches knows its step count; the others follow the batch size
+    steps_per_epoch = getattr(data, "steps_per_epoch", None) or budget.steps_per_epoch(data.n, config.batch_size, world.size)
     backend.check_precision(config.precision, device)
     choice = backend.choose_kernels(model, config.batch_size, config.precision)
     optimizer = make_optimizer(model, config)
@@ -249,7 +251,7 @@ class StepProgress:
     last epoch's losses beside it; a callback like any other, so a quiet run pays nothing for it."""
 
     def __init__(self, total: int, initial: int, epoch: int, epochs: int):
-        self.bar = tqdm(total=total, initial=initial, desc=f"epoch {epoch}/{epochs}", unit="step", leave=False)
+        self.bar = progress_bar(total=total, initial=initial, desc=f"epoch {epoch}/{epochs}", unit="step", leave=False)
         self.epochs = epochs
 
     def on_step(self, record: dict[str, Any]) -> None:
@@ -264,7 +266,7 @@ class StepProgress:
 
 
 def step_progress(config: TrainConfig, state: TrainingState, steps_per_epoch: int, show: bool) -> StepProgress | None:
-    if not show:
+    if not (show and on_terminal()):
         return None
     done = state.epoch * steps_per_epoch + state.step
     return StepProgress(config.epochs * steps_per_epoch, done, min(state.epoch + 1, config.epochs), config.epochs)

@@ -25,8 +25,8 @@ import numpy as np
 from .._files import atomic_write_bytes, atomic_write_json
 from ..analysis.claims import verdicts
 from ..analysis.heldout import likelihood_metrics
-from ..analysis.protocol import HELDOUT_MSE, comparison_models, has_prior, heldout_mse
-from ..data import Dataset
+from ..analysis.protocol import HELDOUT_MSE, comparison_models, has_posterior, has_prior, heldout_mse
+from ..data import Dataset, Units
 from ..report import (
     Report,
     plot_interpolations,
@@ -51,13 +51,14 @@ def in_unit_interval(X: np.ndarray) -> bool:
 
 
 def standardised(data: Dataset) -> Dataset:
-    """The data set scaled by its training part's mean and standard deviation (constant features kept)."""
-    mean = data.X_train.mean(axis=0)
-    std = data.X_train.std(axis=0)
+    """The data set scaled by its training part's mean and standard deviation (constant features kept);
+    its ``units`` map the scaled rows back to the user's, for display."""
+    mean = data.X_train.mean(axis=0, dtype=np.float64)
+    std = data.X_train.std(axis=0, dtype=np.float64)
     std = np.where(std > 1e-12, std, 1.0)
     scale = lambda X: ((X - mean) / std).astype(np.float32)
     return dataclasses.replace(data, name=f"{data.name} (standardised)", X_train=scale(data.X_train),
-                               X_test=scale(data.X_test))
+                               X_test=scale(data.X_test), units=Units(mean, std).then(data.units))
 
 
 def subsampled(data: Dataset, budget: DemoBudget, seed: int) -> Dataset:
@@ -110,9 +111,10 @@ def reconstruction_stage(ctx: DemoContext) -> None:
         "it at the same k (ratio below 1): nonlinearity compresses further.",
     )
     ctx.add_table(section, "reconstruction", rows, f"held-out reconstruction error at k={ctx.k}")
-    section.figure(plot_reconstructions(ctx.models, X, ctx.image_shape, n=12),
-                   "Held-out examples (top row) and each model's reconstruction below: look for which digits "
-                   "each model confuses.", name="reconstructions")
+    where = ("Held-out examples (top row) and each model's reconstruction below" if ctx.words.images else
+             "Held-out rows, one panel each: the original in black, each model's reconstruction in colour")
+    section.figure(plot_reconstructions(ctx.models, X, ctx.view, n=12), f"{where}: {ctx.words.confusions()}",
+                   name="reconstructions")
 
 
 def curves_stage(ctx: DemoContext) -> None:
@@ -128,7 +130,7 @@ def vae_stage(ctx: DemoContext) -> None:
     X = ctx.data.X_test[: ctx.budget.iw_rows]
     rows = []
     iw_k = ctx.budget.iw_samples
-    for name, model in ctx.steps([(n, m) for n, m in ctx.models.items() if has_prior(m)]):
+    for name, model in ctx.steps([(n, m) for n, m in ctx.models.items() if has_posterior(m)]):
         m = likelihood_metrics(model, X, iw_samples=iw_k, random_state=ctx.seed)
         rows.append({"model": name, "k": ctx.k, "likelihood": model.likelihood_, "n_examples": len(X),
                      "neg_elbo": m["neg_elbo"], "neg_elbo_stderr": m["neg_elbo_stderr"],
@@ -153,12 +155,14 @@ def latent_stage(ctx: DemoContext) -> None:
     for item in ctx.steps(["scatter", *grids]):
         if item == "scatter":
             section.figure(plot_latent_scatter(ctx.models, X, y, label_names=ctx.data.label_names or None),
-                           "Codes of held-out data coloured by label: look for separated clusters and for gaps.",
+                           f"Codes of held-out {ctx.words.rows} coloured by "
+                           f"{ctx.words.classes or 'nothing (the data have no labels)'}: look for separated "
+                           "clusters and for gaps.",
                            name="latent-scatter")
         else:
             how = "N(0,1) quantiles" if has_prior(grids[item]) else "the range of its codes"
-            section.figure(plot_manifold_grid(grids[item], ctx.image_shape, X=ctx.data.X_train, title=item),
-                           f"{item}: decoded points on a grid over {how}. Look for blank or garbled tiles: "
+            section.figure(plot_manifold_grid(grids[item], ctx.view, X=ctx.data.X_train, title=item),
+                           f"{item}: decoded points on a grid over {how}. Look for {ctx.words.garbled()}: "
                            "regions of the latent space that decode to nothing plausible.",
                            name=f"manifold-{item.replace(' ', '-')}")
 
@@ -171,11 +175,12 @@ def samples_stage(ctx: DemoContext) -> None:
     section = ctx.section(
         "Generating",
         "An AE has no prior, so its samples here come from densities fitted to its training codes (a "
-        "Gaussian, their bounding box, a 10-Gaussian mixture): these often decode to plausible images, and "
-        "the box, which puts mass where no code lies, is where blurs appear. The VAE samples its own prior "
-        "N(0, I); the regularity table measures how close each sampler's images come to the data.",
+        f"Gaussian, their bounding box, a Gaussian mixture): these often decode to plausible {ctx.words.rows}, "
+        "and the box, which puts mass where no code lies, is where implausible ones appear. The VAE samples its "
+        f"own prior N(0, I); the regularity table measures how close each sampler's {ctx.words.rows} come to the "
+        "data.",
     )
-    section.figure(plot_samples(samples, ctx.image_shape, n_cols=8, reference=ctx.data.X_train),
+    section.figure(plot_samples(samples, ctx.view, n_cols=8, reference=ctx.data.X_train),
                    "Decoded random codes, per model and sampler.", name="samples")
 
 
@@ -185,16 +190,19 @@ def interpolation_stage(ctx: DemoContext) -> None:
     pairs = rng.choice(len(X), size=(3, 2), replace=False)
     models = {n: m for n, m in ctx.autoencoders.items() if n != "linear AE"}
     section = ctx.section("Interpolation and traversals",
-                          "Between two held-out codes a regular latent space decodes to a smooth morph; "
+                          f"Between two held-out codes a regular latent space decodes to a smooth path of "
+                          f"{ctx.words.rows}; "
                           "moving one dimension at a time shows what each dimension encodes.")
     for item in ctx.steps(["interpolation", *models]):
         if item == "interpolation":
-            section.figure(plot_interpolations(models, X[pairs[:, 0]], X[pairs[:, 1]], ctx.image_shape),
-                           "Each strip: start, decoded points along the straight line between the codes, end. "
-                           "Look for abrupt jumps or implausible middles.", name="interpolations")
+            section.figure(plot_interpolations(models, X[pairs[:, 0]], X[pairs[:, 1]], ctx.view),
+                           f"Each {'strip' if ctx.words.images else 'panel'}: start, decoded points along the "
+                           "straight line between the codes, end. Look for abrupt jumps or implausible middles.",
+                           name="interpolations")
         else:
-            section.figure(plot_traversals(models[item], X, ctx.image_shape, index=int(pairs[0, 0]), title=item),
-                           f"{item}: one row per latent dimension, swept across the range of its codes.",
+            section.figure(plot_traversals(models[item], X, ctx.view, index=int(pairs[0, 0]), title=item),
+                           f"{item}: one {'row' if ctx.words.images else 'panel'} per latent dimension, swept "
+                           "across the range of its codes.",
                            name=f"traversal-{item.replace(' ', '-')}")
 
 

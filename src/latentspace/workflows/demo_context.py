@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tqdm.auto import tqdm
 
 from ..analysis.protocol import KINDS
 from ..data import Dataset
 from ..report import Report, Section, text_table
+from ..report.rows import RowView
+from ..report.wording import DataWords
 from ..training.budget import steps_per_epoch
+from ..training.progress import progress_bar
 
 
 @dataclass(frozen=True)
@@ -105,11 +106,21 @@ class DemoContext:
     def image_shape(self):
         return self.data.image_shape
 
+    @property
+    def words(self) -> DataWords:
+        """How captions speak of this data set: its rows, classes and features."""
+        return DataWords.of(self.data)
+
+    @property
+    def view(self) -> RowView:
+        """How the figures show a row: an image or named features, in the user's units."""
+        return RowView.of(self.data)
+
     def steps(self, items: Iterable, total: int | None = None) -> Iterable:
         """Iterate ``items`` under this stage's progress bar (stderr)."""
         items = list(items) if total is None else items
-        return tqdm(items, total=total if total is not None else len(items), desc=f"{self.stage_name:<16}",
-                    unit="step", file=sys.stderr, disable=not self.show_progress, leave=True)
+        return progress_bar(items, total=total if total is not None else len(items), desc=f"{self.stage_name:<16}",
+                            unit="step", show=self.show_progress, leave=True)
 
     def section(self, title: str, intro: str = "") -> Section:
         return self.report.section(title, intro)

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from ..data import Dataset, load_dataset
-from ..errors import CheckpointError, LatentspaceError
-from ..report.explorer import EXPLORER_INTRO, add_explorer
+from ..data import Dataset
+from ..errors import CheckpointError, LatentspaceError, printable
+from ..report.explorer import EXPLORER_INTRO, add_explorer, cannot_draw, describe_skipped
 from ..report.html import Report, Section
 from ..report.latent_plots import (
     plot_interpolations,
@@ -26,6 +26,8 @@ from ..report.latent_plots import (
     plot_traversals,
 )
 from ..report.plots import plot_reconstructions, plot_samples, plot_training_curves
+from ..report.rows import RowView
+from ..report.wording import DataWords
 from ..report.samplers import model_samples
 from . import runs
 from .runs import EVALUATION_FILE
@@ -46,7 +48,9 @@ class RunRecord:
 
     @property
     def data_key(self) -> tuple:
-        return (self.config.get("data"), self.config.get("data_dir"), self.config.get("split_seed", 0))
+        """Equal for runs on the same data, split and read the same way (see ``load_group_data``)."""
+        options = json.dumps(self.config.get("data_options") or {}, sort_keys=True)
+        return (self.config.get("data"), self.config.get("data_dir"), self.config.get("split_seed", 0), options)
 
 
 def read_history(path: Path) -> list[dict[str, float]]:
@@ -60,16 +64,16 @@ def read_history(path: Path) -> list[dict[str, float]]:
             raise CheckpointError(f"{path}: not a history table ({e})") from None
 
 
-def read_run(path: str | Path) -> RunRecord:
+def read_run(path: str | Path, allow_import: bool = False) -> RunRecord:
     path = Path(path)
     if not path.is_dir():
         raise CheckpointError(f"{path}: no such run folder")
     config = runs.read_run_config(path)
     metrics = read_json_if_present(path / "metrics.json")
     evaluation = read_json_if_present(path / EVALUATION_FILE)
-    model = runs.load_run_model(path)
+    model = runs.load_run_model(path, allow_import)
     history = read_history(path / "history.csv") or list(getattr(model, "history_", []))
-    return RunRecord(path, path.name, config, metrics, history, model, evaluation)
+    return RunRecord(path, printable(path.name), config, metrics, history, model, evaluation)
 
 
 def read_json_if_present(path: Path) -> dict[str, Any]:
@@ -113,11 +117,12 @@ def summary_rows(records: list[RunRecord]) -> list[dict[str, Any]]:
     return rows
 
 
-def build_runs_report(paths: list[str | Path], n_examples: int = 10, seed: int = 0) -> Report:
-    """The report of the run folders ``paths`` (at least one)."""
+def build_runs_report(paths: list[str | Path], n_examples: int = 10, seed: int = 0,
+                      allow_import: bool = False) -> Report:
+    """The report of the run folders ``paths`` (at least one); ``allow_import``: as ``load``'s."""
     if not paths:
         raise LatentspaceError("give at least one run folder")
-    records = [read_run(p) for p in paths]
+    records = [read_run(p, allow_import) for p in paths]
     unique_names(records)
     title = "latentspace report: " + ", ".join(r.name for r in records)
     report = Report(title, f"{len(records)} run(s)")
@@ -146,18 +151,16 @@ def build_runs_report(paths: list[str | Path], n_examples: int = 10, seed: int =
     return report
 
 
-def load_group_data(key: tuple) -> Dataset:
-    name, data_dir, split_seed = key
-    if name is None:
-        raise LatentspaceError("the run's config.json does not name its data set")
-    return load_dataset(name, data_dir=data_dir, seed=int(split_seed or 0))
+def load_group_data(record: RunRecord) -> Dataset:
+    """The data set of a run (and of every run with its ``data_key``)."""
+    return runs.DataSource.of_run(record.path, record.config).load()
 
 
 def add_data_set_sections(report: Report, group: list[RunRecord], key: tuple, n_examples: int, seed: int,
                           several: bool) -> None:
     suffix = f" ({key[0]})" if several else ""
     try:
-        data = load_group_data(key)
+        data = load_group_data(group[0])
     except (LatentspaceError, OSError) as e:
         report.section(f"Pictures{suffix}").text(f"Figures skipped: the data set could not be read ({e}).", note=True)
         return
@@ -167,11 +170,15 @@ def add_data_set_sections(report: Report, group: list[RunRecord], key: tuple, n_
                                                  "out of its figures.", note=True)
     if not models:
         return
-    X, shape = data.X_test, data.image_shape
-    report.section(f"Reconstructions{suffix}", "The same held-out examples (top row) reconstructed by each run's "
-                   "model: sharper and more faithful rows are better.").figure(
-        plot_reconstructions(models, X, shape, n=n_examples), "Originals above, one row per run.", name=f"reconstructions{suffix}")
-    latent = report.section(f"Latent spaces{suffix}", "Held-out codes coloured by label; for k > 2 the codes' first "
+    X, shape, words = data.X_test, RowView.of(data), DataWords.of(data)
+    layout = ("Originals above, one row per run" if words.images else
+              "One panel per held-out row: the original in black, each run's reconstruction in colour")
+    report.section(f"Reconstructions{suffix}", f"The same held-out {words.rows} reconstructed by each run's "
+                   "model: the closer to the original, the better.").figure(
+        plot_reconstructions(models, X, shape, n=n_examples), f"{layout}: {words.confusions()}",
+        name=f"reconstructions{suffix}")
+    coloured = f"coloured by {words.classes}" if words.classes else "(the data have no labels)"
+    latent = report.section(f"Latent spaces{suffix}", f"Held-out codes {coloured}; for k > 2 the codes' first "
                             "two principal axes. Decoded grids show what each region of a 2-D latent space holds.")
     latent.figure(plot_latent_scatter(models, X, data.y_test, label_names=data.label_names or None),
                   "Codes of held-out data, one panel per run.",
@@ -179,26 +186,32 @@ def add_data_set_sections(report: Report, group: list[RunRecord], key: tuple, n_
     for name, model in models.items():
         if int(model.n_components) == 2:
             latent.figure(plot_manifold_grid(model, shape, X=data.X_train, title=name),
-                          f"{name}: decoded grid. Look for garbled tiles: latent regions that decode to nothing plausible.",
+                          f"{name}: decoded grid. Look for {words.garbled()}: latent regions that decode to nothing "
+                          "plausible.",
                           name=f"manifold-{name}")
-    add_explorer(report.section(f"Latent explorer{suffix}", EXPLORER_INTRO), models, data, seed=seed)
+    explorer = report.section(f"Latent explorer{suffix}", EXPLORER_INTRO)
+    skipped = {name: problems for name, model in models.items() if (problems := cannot_draw(model))}
+    if len(skipped) < len(models):
+        add_explorer(explorer, models, data, seed=seed)  # which notes the models it leaves out
+    else:
+        explorer.text("No explorer: it cannot draw " + describe_skipped(skipped) + ".", note=True)
     samples: dict[str, np.ndarray] = {}
     for name, model in models.items():
         samples.update(model_samples(name, model, data.X_train, n=16, seed=seed))
     report.section(f"Generating{suffix}", "Decoded random codes: a VAE's from its prior N(0, I); an AE has no prior, "
-                   "so its codes come from densities fitted to its training codes (Gaussian, bounding box, 10-Gaussian "
-                   "mixture), which often decode to plausible images; the box reaches where no code lies.").figure(
+                   "so its codes come from densities fitted to its training codes (Gaussian, bounding box, Gaussian "
+                   f"mixture), which often decode to plausible {words.rows}; the box reaches where no code lies.").figure(
         plot_samples(samples, shape, reference=data.X_train), "Samples per run and sampler.", name=f"samples{suffix}")
     add_interpolations(report.section(f"Interpolation and traversals{suffix}", "A regular latent space decodes the "
-                       "straight line between two codes to a smooth morph."), models, data, seed, suffix)
+                       f"straight line between two codes to a smooth path of {words.rows}."), models, data, seed, suffix)
 
 
 def add_interpolations(section: Section, models: dict, data: Dataset, seed: int, suffix: str) -> None:
     X = data.X_test
     pairs = np.random.default_rng(seed + 1).choice(len(X), size=(min(3, len(X) // 2), 2), replace=False)
-    section.figure(plot_interpolations(models, X[pairs[:, 0]], X[pairs[:, 1]], data.image_shape),
+    section.figure(plot_interpolations(models, X[pairs[:, 0]], X[pairs[:, 1]], RowView.of(data)),
                    "Start, decoded points along the line between the codes, end; one strip per run and pair.",
                    name=f"interpolations{suffix}")
     for name, model in models.items():
-        section.figure(plot_traversals(model, X, data.image_shape, index=int(pairs[0, 0]), title=name),
+        section.figure(plot_traversals(model, X, RowView.of(data), index=int(pairs[0, 0]), title=name),
                        f"{name}: one latent dimension moved at a time.", name=f"traversal-{name}")

@@ -9,6 +9,7 @@
                        still in progress (what ``--resume`` reads), removed once the run is finished
     RUN/.lock          held (``flock``) by the process training in the folder; holds its pid
     RUN/evaluation.json  what ``latentspace evaluate`` measured, once it has run
+    RUN/MODEL.md       the model card: data, parameters, metrics so far, versions, how to load it
 
 A run folder therefore holds the old model or the new one, never a mix: a fresh run (``--overwrite``
 included) writes nothing outside ``checkpoint/`` until its model is complete, the model folder is
@@ -21,9 +22,11 @@ import csv
 import fcntl
 import io
 import os
+import inspect
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +41,8 @@ from .._files import (
 from ..data import Dataset, load_dataset
 from ..errors import CheckpointError, LatentspaceError
 from ..estimators import load
-from ..estimators._checkpoint import CONFIG_FILE, read_config
+from ..estimators._card import CARD_FILE, model_card
+from ..estimators._checkpoint import CONFIG_FILE, FORMAT, read_config
 from ..training import state as train_state
 
 MODEL_DIR = "model"
@@ -47,6 +51,7 @@ PENDING_CONFIG = "run.json"
 LOCK_FILE = ".lock"
 #: what ``latentspace evaluate`` writes into a run folder (the report shows it)
 EVALUATION_FILE = "evaluation.json"
+METRICS_FILE = "metrics.json"
 
 
 @contextmanager
@@ -149,9 +154,24 @@ def write_run(path: Path, estimator, config: dict[str, Any], metrics: dict[str, 
         shutil.rmtree(staging, ignore_errors=True)
         raise
     atomic_write_bytes(path / "history.csv", history_csv(estimator.history_).encode())
-    atomic_write_json(path / "metrics.json", metrics)
+    atomic_write_json(path / METRICS_FILE, metrics)
+    # The card before config.json, which must stay the last word: a process killed after it leaves a
+    # finished run whose card describes its own model.
+    write_model_card(path, run_config=config)
     atomic_write_json(path / "config.json", {**config, "model_sha256": weights_sha256})
     pending_config_path(path).unlink(missing_ok=True)
+
+
+def write_model_card(path: str | Path, run_config: dict[str, Any] | None = None) -> Path:
+    """``RUN/MODEL.md``: the model card of a run, with the run's data name and every metric measured so
+    far (``metrics.json``, ``evaluation.json``); rewritten whenever they change. ``run_config``: the
+    run's configuration (default: its ``config.json``)."""
+    path = Path(path)
+    run = read_run_config(path) if run_config is None else run_config
+    measured = {name: read_json(path / name) for name in (METRICS_FILE, EVALUATION_FILE) if (path / name).is_file()}
+    card = model_card(read_config(path / MODEL_DIR), str(path), data_name=run.get("data"), metrics=measured)
+    atomic_write_bytes(path / CARD_FILE, card.encode())
+    return path / CARD_FILE
 
 
 def is_finished(path: str | Path) -> bool:
@@ -193,18 +213,78 @@ def _read_config_file(run: Path, config_path: Path) -> dict[str, Any]:
     return config
 
 
-def load_run_model(path: str | Path):
-    """The estimator saved in a run folder (or in a bare checkpoint folder)."""
+def load_run_model(path: str | Path, allow_import: bool = False):
+    """The estimator saved in a run folder (or in a bare checkpoint folder). ``allow_import``: as
+    ``load``'s, for a model with its own networks (imports their recorded classes)."""
     try:
         recover_folder(Path(path) / MODEL_DIR)  # a swap cut short where folders cannot be exchanged
     except OSError:
         pass
-    return load(path)
+    return load(path, allow_import=allow_import)
+
+
+#: ``load_dataset``'s keywords for reading a file (CSV label column, .npz keys, ...) and their defaults
+FILE_OPTIONS = {
+    name: p.default for name, p in inspect.signature(load_dataset).parameters.items()
+    if p.kind is p.KEYWORD_ONLY and name not in ("data_dir", "seed")
+}
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """Where a run's data come from, enough to load them again split as they were: a named set or a
+    path, the folder of a named set's files, the seed of the train/test split, and how to read a file
+    (``load_dataset``'s keywords: a CSV's label column, an .npz's keys, ...; only those not at their
+    default). A run's config.json records it, so ``evaluate``, ``report`` and ``--resume`` read the
+    same columns the model was trained on."""
+
+    name: str
+    data_dir: str | None = None
+    split_seed: int = 0
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        unknown = sorted(set(self.options) - set(FILE_OPTIONS))
+        if unknown:
+            raise LatentspaceError(f"unknown data option(s) {', '.join(unknown)}; choose from {', '.join(FILE_OPTIONS)}")
+        given = {k: v for k, v in self.options.items() if v != FILE_OPTIONS[k]}
+        object.__setattr__(self, "options", given)
+        object.__setattr__(self, "name", str(self.name))
+        object.__setattr__(self, "data_dir", None if self.data_dir is None else str(self.data_dir))
+
+    def load(self) -> Dataset:
+        options = {k: tuple(v) if isinstance(v, list) else v for k, v in self.options.items()}
+        return load_dataset(self.name, data_dir=self.data_dir, seed=self.split_seed, **options)
+
+    def to_config(self) -> dict[str, Any]:
+        """The run config's keys for it (``data_options`` only when a file option was given)."""
+        config = {"data": self.name, "data_dir": self.data_dir, "split_seed": self.split_seed}
+        if self.options:
+            config["data_options"] = {k: list(v) if isinstance(v, tuple) else v for k, v in self.options.items()}
+        return config
+
+    @property
+    def key(self) -> tuple:
+        """Equal for runs on the same data, split the same way."""
+        return (self.name, self.data_dir, self.split_seed, tuple(sorted((k, repr(v)) for k, v in self.options.items())))
+
+    @classmethod
+    def of_run(cls, path: str | Path, config: dict[str, Any] | None = None) -> DataSource:
+        """The data source a run's config.json names."""
+        config = read_run_config(path) if config is None else config
+        if config.get("format") == FORMAT:  # the folder's config.json is a checkpoint's: save() wrote it
+            raise LatentspaceError(
+                f"{path}: a model saved by save(), not a run folder of `latentspace train`, so it does not record "
+                "the data it was trained on; pass --data NAME|PATH"
+            )
+        if not config.get("data"):
+            raise LatentspaceError(f"{Path(path) / 'config.json'}: does not name the run's data set; pass --data NAME|PATH")
+        options = config.get("data_options") or {}
+        if not isinstance(options, dict):
+            raise CheckpointError(f"{Path(path) / 'config.json'}: data_options must be a mapping")
+        return cls(config["data"], config.get("data_dir"), int(config.get("split_seed") or 0), options)
 
 
 def load_run_data(path: str | Path, config: dict[str, Any] | None = None) -> Dataset:
     """The data set a run was trained on, split as it was (named in its config.json)."""
-    config = read_run_config(path) if config is None else config
-    if not config.get("data"):
-        raise LatentspaceError(f"{path}: the run's config.json does not name its data set")
-    return load_dataset(config["data"], data_dir=config.get("data_dir"), seed=int(config.get("split_seed") or 0))
+    return DataSource.of_run(path, config).load()
