@@ -38,6 +38,7 @@ import pytest
 from conftest import built_once, parse_report_html
 
 from latentspace import load
+from latentspace._families import BY_NAME
 from latentspace.cli import main
 
 LIKELIHOODS = ("auto", "bernoulli", "continuous_bernoulli", "gaussian", "gaussian_learned", "gaussian_calibrated")
@@ -350,8 +351,7 @@ def test_explore(fit, trained, tmp_path):
     payload = json.loads(re.search(r'class="ls-explorer-data">(.*?)</script>', text, re.DOTALL).group(1))
     (model,) = payload["models"]
     assert payload["data"]["n_features"] == fit.kind.n_features and model["k"] == fit.kind.k
-    if fit.model not in FAMILIES:
-        assert model["kind"] == ("VAE" if fit.likelihood else "linear AE" if fit.model == "linear" else "deep AE")
+    assert model["kind"] == BY_NAME[fit.model.removeprefix("conv-")].display  # the family's own name
     if fit.model.startswith("conv"):  # the page runs the transposed convolutions itself
         assert {op["op"] for op in model["ops"]} - {"linear"}
     else:  # the page decodes to the data's own width

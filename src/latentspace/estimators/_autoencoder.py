@@ -169,7 +169,7 @@ class LinearAutoEncoder(BaseAutoEncoder):
     components whose share of the training data's variance exceeds it) or ``"mle"`` (Minka's estimate),
     resolved from the scaled training data's spectrum as ``sklearn.decomposition.PCA`` resolves it.
     After ``fit`` the learned subspace is described in PCA's own terms, over the training rows in data
-    units: ``mean_``, ``components_`` ``(min(n_components_, n_features), n_features)`` (orthonormal rows spanning the
+    units: ``mean_``, ``components_`` ``(n_components_, n_features)`` (orthonormal rows spanning the
     decoder's column space, ordered by the variance they explain, signs as PCA's),
     ``explained_variance_``, ``explained_variance_ratio_``, ``singular_values_``, ``noise_variance_``,
     ``n_components_`` and ``n_samples_``. When the decoder has found PCA's subspace these are PCA's
@@ -249,7 +249,7 @@ class LinearAutoEncoder(BaseAutoEncoder):
 
     def _extra_array_shapes(self, n_features: int) -> dict[str, tuple[int, ...]]:
         k = self.model_.n_latent if hasattr(self, "model_") else int(getattr(self, "n_components_", self.n_components))
-        k = min(k, n_features)  # the decoder's column space has at most n_features dimensions
+        k = min(k, n_features)  # more codes than features span at most the whole feature space
         return {"mean_": (n_features,), "components_": (k, n_features), "explained_variance_": (k,),
                 "explained_variance_ratio_": (k,), "singular_values_": (k,)}
 

@@ -25,7 +25,8 @@ class TrainConfig:
     weight_decay: float = 0.0
     #: stop when the validation loss has not improved for this many epochs (None: never)
     patience: int | None = None
-    #: "constant" or "cosine" (cosine decay to 0 over ``epochs``)
+    #: "constant", "cosine" (cosine decay to 0 over ``epochs``) or "warmup_cosine" (a linear warm-up over
+    #: the first steps, then cosine decay to a tenth of ``lr``; see ``loop.make_scheduler``)
     lr_schedule: str = "constant"
     #: clip the global gradient norm to this value (None: no clipping)
     grad_clip: float | None = None
@@ -34,6 +35,9 @@ class TrainConfig:
     batch_transform: BatchTransform | None = None
     #: "32" or "bf16": the precision of the dense layers' matrix products (see nn.backend)
     precision: str = "32"
+    #: the dense layers use this build's default kernel, not the one a timing finds faster: the result
+    #: then depends on the data, the parameters and the machine's build only, never on its load
+    reproducible: bool = False
 
 
 @dataclass(frozen=True)
