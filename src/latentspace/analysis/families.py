@@ -18,7 +18,7 @@ from ..data import Dataset
 from .features import FeatureExtractor, feature_space
 from .metrics import PR_NEIGHBOURS, Manifold
 from .protocol import encode, has_posterior, heldout_mse, model_kind
-from .regularity import Judge, sample_quality, training_codes
+from .regularity import Judge, sample_quality
 from .samplers import samplers_for
 
 #: the samplers the leaderboard measures, each where it fits the model
@@ -44,7 +44,8 @@ def measure_family(name: str, model, data: Dataset, judge: Judge, *, n_samples: 
         ll = model.log_likelihood(X_test[:iw_rows], k=iw_samples, random_state=seed)
         row.update(iw_nll=float(-ll.mean()), iw_nll_stderr=float(ll.std(ddof=1) / math.sqrt(len(ll))),
                    likelihood=str(model.likelihood_))
-    codes = training_codes(model, data, rng)
+    # the codes the samplers were fitted to (a VAE's: draws of q(z|x)): the support that holes are measured against
+    codes = np.asarray(model.training_codes_, np.float64)
     support = Manifold.of(codes, PR_NEIGHBOURS)
     per_sampler = []
     for sampler in (s for s in samplers_for(model) if s in COMPARED_SAMPLERS):
