@@ -86,3 +86,11 @@ def test_streamed_memmap_gets_the_attributes_of_its_own_subspace(digits, tmp_pat
     centred = X.astype(np.float64) - X.mean(0)
     variances = np.var(centred @ model.components_.T, axis=0, ddof=1)
     np.testing.assert_allclose(model.explained_variance_, variances, rtol=1e-6)
+
+
+def test_more_components_than_features_spans_the_features(tmp_path, digits):
+    X = digits.X_train[:, :3]
+    model = LinearAutoEncoder(5, epochs=2, random_state=0).fit(X)
+    assert model.components_.shape == (3, 3) and model.explained_variance_ratio_.sum() == pytest.approx(1.0)
+    model.save(tmp_path / "m")
+    np.testing.assert_array_equal(load(tmp_path / "m").components_, model.components_)
