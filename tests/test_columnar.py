@@ -85,3 +85,9 @@ def test_fit_streams_chunked_rows(files):
     model = AutoEncoder(2, hidden=(16,), epochs=2, random_state=0).fit(
         ChunkedRows(f"{folder / 'd.h5'}:/images/X", batch_size=64, chunk_rows=300), validation_data=X[:200])
     assert model.n_iter_ == 2 and "val_loss" in model.history_[-1]
+
+
+def test_a_corrupt_parquet_file_is_one_line(tmp_path):
+    (tmp_path / "d.parquet").write_bytes(b"PAR1....")
+    with pytest.raises(DataError, match="not a readable Parquet file"):
+        load_dataset(tmp_path / "d.parquet")

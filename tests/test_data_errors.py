@@ -280,8 +280,8 @@ def test_unknown_data_set_lists_the_named_ones():
 
 
 def test_unsupported_file_type(tmp_path):
-    (tmp_path / "d.parquet").write_bytes(b"PAR1....")
-    raises(tmp_path / "d.parquet", r"unsupported file type \.parquet")
+    (tmp_path / "d.xlsx").write_bytes(b"<?xml version=\"1.0\"?>")
+    raises(tmp_path / "d.xlsx", r"unsupported file type \.xlsx")
 
 
 def test_one_sample_cannot_be_split(tmp_path):

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from torch.distributions import Independent, MixtureSameFamily, Categorical, Normal, kl_divergence
+from torch.distributions import Categorical, Independent, MixtureSameFamily, Normal, kl_divergence
 
 import latentspace
 from latentspace import _families
@@ -140,10 +140,13 @@ def test_the_imq_mmd_is_the_unbiased_estimate_written_out():
     a, b = torch.randn((5, 2), generator=g, dtype=torch.float64), torch.randn((5, 2), generator=g, dtype=torch.float64)
     scale = 4.0
     total = 0.0
+
+    def kernel(u, v, c):
+        return scale * c / (scale * c + float(((u - v) ** 2).sum()))
+
     for c in (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0):
-        kernel = lambda u, v: scale * c / (scale * c + float(((u - v) ** 2).sum()))  # noqa: E731
-        within = sum(kernel(a[i], a[j]) + kernel(b[i], b[j]) for i in range(5) for j in range(5) if i != j) / 20
-        across = sum(kernel(a[i], b[j]) for i in range(5) for j in range(5)) / 25
+        within = sum(kernel(a[i], a[j], c) + kernel(b[i], b[j], c) for i in range(5) for j in range(5) if i != j) / 20
+        across = sum(kernel(a[i], b[j], c) for i in range(5) for j in range(5)) / 25
         total += within - 2 * across
     assert float(imq_mmd(a, b, scale)) == pytest.approx(total, rel=1e-10)
     far = imq_mmd(a, b + 10.0, scale)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from latentspace import VAE, AutoEncoder, LinearAutoEncoder
+from latentspace.estimators import ESTIMATORS
 from latentspace.errors import DataError, LatentspaceError
 
 BATCH, CHUNKS, PASSES = 64, 10, 15
@@ -71,3 +72,17 @@ def test_fit_after_partial_fit_starts_anew(digits):
     model.partial_fit(digits.X_train).partial_fit(digits.X_train)
     model.fit(digits.X_train)
     assert model.n_iter_ <= 2
+
+
+@pytest.mark.parametrize("name", sorted(ESTIMATORS))
+def test_every_estimator_has_partial_fit_and_takes_a_dataset(name, digits):
+    import torch
+    from torch.utils.data import TensorDataset
+
+    rows = TensorDataset(torch.from_numpy(digits.X_train[:512]))
+    model = ESTIMATORS[name](2, batch_size=128, random_state=0)
+    model.partial_fit(digits.X_train[:256]).partial_fit(digits.X_train[256:512])
+    assert model.n_iter_ == 2 and model.transform(rows).shape == (512, 2)
+    if name != "TwoStageVAE":  # whose fit also trains its second stage (~40 s); the Dataset path is the base's
+        fitted = ESTIMATORS[name](2, epochs=1, batch_size=128, random_state=0).fit(rows)
+        assert np.isfinite(fitted.score(rows))

@@ -60,6 +60,12 @@ def test_the_commands_workflows_from_python(tmp_path, monkeypatch, cli):
     assert np.load(tmp_path / "s.npy").shape == (5, 64)
 
 
+def test_data_larger_than_memory(tmp_path, monkeypatch):
+    space = run_blocks("Data larger than memory, streams", tmp_path, monkeypatch)
+    assert space["Z"].shape == (len(space["data"].X_test), 2)
+    assert space["ae"].n_iter_ == 3 + 2  # partial_fit continues the fitted model: one pass per chunk
+
+
 def test_model_families(tmp_path, monkeypatch):
     space = run_blocks("Model families", tmp_path, monkeypatch)
     vamp, rae = space["vamp"], space["rae"]

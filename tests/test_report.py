@@ -259,8 +259,8 @@ def test_quick_demo_writes_a_complete_report(quick_demo):
     for name, png in parsed["figures"].items():
         image = matplotlib.image.imread(io.BytesIO(png), format="png")
         assert image.shape[0] > 100 and image[..., :3].std() > 0.05, name
-    assert parsed["tables"] == ["reconstruction", "pca_check", "vae", "sample_quality", "interpolation", "kl_split",
-                                "memorize", "sweep", "stage-seconds"]
+    assert parsed["tables"] == ["reconstruction", "pca_check", "vae", "feature_space", "sample_quality", "interpolation",
+                                "kl_split", "memorize", "sweep", "stage-seconds"]
     assert "held-out reconstruction error at k=2" in quick_demo.printed and "PCA(2)" in quick_demo.printed
 
 

@@ -36,7 +36,36 @@ if _sys.argv and (_sys.argv[0] == "-m" or _os.path.basename(_sys.argv[0]) == "la
     _sys.excepthook = _quiet_interrupt_hook(_sys.excepthook)
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time __getattr__ imports them
-    from .estimators import VAE, AutoEncoder, LinearAutoEncoder, load
+    from .estimators import (
+        IWAE as IWAE,
+    )
+    from .estimators import (
+        RAE as RAE,
+    )
+    from .estimators import (
+        VAE as VAE,
+    )
+    from .estimators import (
+        WAE as WAE,
+    )
+    from .estimators import (
+        AutoEncoder as AutoEncoder,
+    )
+    from .estimators import (
+        BetaTCVAE as BetaTCVAE,
+    )
+    from .estimators import (
+        LinearAutoEncoder as LinearAutoEncoder,
+    )
+    from .estimators import (
+        TwoStageVAE as TwoStageVAE,
+    )
+    from .estimators import (
+        VampVAE as VampVAE,
+    )
+    from .estimators import (
+        load as load,
+    )
 
 #: every model family's estimator class (the registry in _families.py), and ``load``
 _LAZY = {**{f.class_name: ".estimators" for f in FAMILIES}, "load": ".estimators"}

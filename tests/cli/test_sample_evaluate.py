@@ -85,7 +85,7 @@ def test_evaluate_can_skip_the_regularity_metrics(ae_run, tmp_path):
         (["sample", "{vae}", "--out", "x.txt"], "output must end in .npy or .png"),
         (["sample", "{vae}", "-n", "0", "--out", "x.npy"], "-n must be >= 1"),
         (["sample", "{ae}", "--sampler", "prior", "--out", "x.npy"], "an AutoEncoder has no prior to sample from; draw its codes from a density fitted to its training codes: "
-         "--sampler gaussian, box or gmm10"),
+         "--sampler gaussian, box, gmm or two-stage (without --sampler: gmm)"),
         (["sample", "nowhere", "--out", "x.npy"], "nowhere: no such checkpoint folder"),
         (["evaluate", "nowhere"], "nowhere: not a run folder"),
         (["evaluate", "{vae}", "--iw-samples", "-1"], "--iw-samples must be >= 0"),

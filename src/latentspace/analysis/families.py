@@ -116,5 +116,6 @@ def sampler_verdicts(samples: list[dict], sampler: str, label: str, claim: str) 
     better = [m for m, (prior, other) in pairs.items() if other < prior]
     holds = "holds" if len(better) == len(pairs) else "does not hold" if not better else "holds in part"
     detail = ", ".join(f"{m} {prior:.3g} -> {other:.3g}" for m, (prior, other) in pairs.items())
-    return [f"{claim}: {holds} here ({len(better)} of {len(pairs)} models with a prior; Fréchet prior -> "
-            f"{label}: {detail})"]
+    line = (f"{claim}: {holds} here ({len(better)} of {len(pairs)} models with a prior; Fréchet prior -> "
+            f"{label}: {detail})")
+    return [line]

@@ -48,7 +48,7 @@ class FeatureGaussian:
     def of(cls, features: np.ndarray) -> FeatureGaussian:
         a = np.asarray(features, np.float64)
         _check_features(a)
-        cov = np.cov(a, rowvar=False)
+        cov = np.atleast_2d(np.cov(a, rowvar=False))  # (1, 1) for one feature, not a scalar
         return cls(a.mean(0), cov, _sqrtm_psd(cov))
 
     def frechet_distance(self, features: np.ndarray) -> float:
@@ -57,7 +57,7 @@ class FeatureGaussian:
         _check_features(b)
         if b.shape[1] != self.mean.shape[0]:
             raise LatentspaceError(f"feature arrays must have equal widths, got {self.mean.shape[0]} and {b.shape[1]}")
-        mu_b, S_b = b.mean(0), np.cov(b, rowvar=False)
+        mu_b, S_b = b.mean(0), np.atleast_2d(np.cov(b, rowvar=False))
         cross = np.linalg.eigvalsh(self.cov_root @ S_b @ self.cov_root)
         trace_sqrt = float(np.sum(np.sqrt(np.clip(cross, 0.0, None))))
         value = float(np.sum((self.mean - mu_b) ** 2) + np.trace(self.cov) + np.trace(S_b) - 2.0 * trace_sqrt)

@@ -156,7 +156,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"latentspace {args.command}: error: {error_line(e)}", file=sys.stderr)
         return 2
     except MemoryError:  # the budgets should refuse first; this is the backstop
-        print(f"latentspace {args.command}: error: out of memory", file=sys.stderr)
+        from .._files import human_bytes, memory_budget
+
+        print(f"latentspace {args.command}: error: out of memory (memory budget {human_bytes(memory_budget())})",
+              file=sys.stderr)
         return 2
     except TrainingInterrupted as e:
         print(f"latentspace {args.command}: {error_line(e)}", file=sys.stderr)

@@ -41,8 +41,8 @@ CLI_DEFAULTS = {"random_state": 0}
 def add_data_arguments(parser: argparse.ArgumentParser, default: str | None = "digits", required: bool | None = None) -> None:
     parser.add_argument(
         "--data", default=default, required=default is None if required is None else required, metavar="NAME|PATH",
-        help=f"named data set ({', '.join(NAMED)}), an array file (.npy, .npz, .csv, IDX/.gz) "
-        f"or a folder of images (default: {default})",
+        help=f"named data set ({', '.join(NAMED)}), an array file (.npy, .npz, .csv, IDX/.gz, .parquet), an "
+        f"HDF5 dataset FILE.h5:/GROUP/X, or a folder of images (default: {default})",
     )
     parser.add_argument("--data-dir", default=None, metavar="DIR", help="folder holding a named set's files")
     parser.add_argument("--seed", type=int, default=0, help="seed of the train/test split (default: 0)")

@@ -8,10 +8,13 @@ See docs/data.md.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
+from .._files import MEMORY_BUDGET_ENV, human_bytes, memory_budget
 from ..errors import DataError
 from .binarize import binarize, dynamic_binarizer
 from .columnar import PARQUET_SUFFIXES, ChunkedRows, read_hdf5, read_parquet, split_hdf5_spec
@@ -66,6 +69,13 @@ def load_dataset(
     1 GiB (None). ``x_key``/``y_key`` pick a ``.npz``'s arrays; ``label_column``/``header`` shape a
     CSV; ``image_size=(H, W)`` and ``color`` ("auto", "grey", "rgb") shape an image folder.
     """
+    with named_in_memory_errors(name_or_path):
+        return _load_dataset(name_or_path, data_dir, test_fraction, seed, mmap, x_key, y_key, label_column, header,
+                             image_size, color)
+
+
+def _load_dataset(name_or_path, data_dir, test_fraction, seed, mmap, x_key, y_key, label_column, header,
+                  image_size, color) -> Dataset:
     key = str(name_or_path)
     if key in NAMED:
         return NAMED[key](data_dir, seed, test_fraction)
@@ -119,7 +129,11 @@ def read_data_file(
     readers and checks as ``load_dataset``. A ``.npz`` gives its data array (``x_key``, or the one
     ``load_dataset`` would pick; with a stored train/test split, train then test); a CSV drops its
     ``label_column``. Rows of more than one dimension (images) come back flat."""
-    return checked_values(_read_unsplit(Path(path), mmap, x_key, label_column, header, image_size, color), str(path))
+    with named_in_memory_errors(path):
+        X = checked_values(_read_unsplit(Path(path), mmap, x_key, label_column, header, image_size, color), str(path))
+    if X.dtype.kind in "biu" and not isinstance(X, np.memmap):  # as the estimators would, but in float32
+        X = X.astype(np.float32)
+    return X
 
 
 def _read_columnar(spec: str, label_column) -> tuple[tuple, Path] | None:
@@ -154,6 +168,19 @@ def _read_unsplit(path: Path, mmap, x_key, label_column, header, image_size, col
     if kind == "csv":
         return read_csv(path, header=header, label_column=label_column)[0]
     return read_idx(path, mmap=_wants_mmap(path, mmap))
+
+
+@contextmanager
+def named_in_memory_errors(source: str | Path) -> Iterator[None]:
+    """A MemoryError while loading ``source`` (the budget counts every copy, but the machine may have less
+    than it thought, or an address-space limit) becomes one DataError naming the file and the budget."""
+    try:
+        yield
+    except MemoryError:
+        raise DataError(
+            f"{source}: out of memory while loading it (memory budget {human_bytes(memory_budget())}); free memory, "
+            f"or set {MEMORY_BUDGET_ENV} below what this machine can give so the load is refused up front"
+        ) from None
 
 
 def _file_kind(path: Path) -> str:
@@ -195,11 +222,12 @@ def _image_shape(X: np.ndarray) -> tuple[int, ...] | None:
 
 
 def _split_dataset(name, X, y, source, test_fraction, seed, image_shape, label_names) -> Dataset:
-    X = check_array_data(X, source)
+    X = checked_values(X, source)  # in memory: converted to float32 by the split, a chunk at a time
     y = check_labels(y, X.shape[0], source)
     if X.shape[0] < 2:
         raise DataError(f"{source}: {X.shape[0]} sample; need at least 2 to split into train and test")
-    X_train, X_test, y_train, y_test = train_test_split_arrays(X, y, test_fraction, seed)
+    dtype = None if isinstance(X, np.memmap) else np.float32
+    X_train, X_test, y_train, y_test = train_test_split_arrays(X, y, test_fraction, seed, dtype)
     return Dataset(name, X_train, X_test, y_train, y_test, image_shape, list(label_names))
 
 

@@ -21,7 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from .._files import check_allocation
-from ..errors import DataError
+from ..errors import DataError, first_line
+from .readers import load_bytes
+from .validate import FLOAT32_MAX
 
 HDF5_SUFFIXES = (".h5", ".hdf5", ".hdf", ".he5")
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -77,10 +79,13 @@ def read_hdf5(path: Path, key: str | None) -> np.ndarray:
             offset = ds.id.get_offset()
             if ds.chunks is None and ds.compression is None and offset is not None and ds.dtype.isnative:
                 return np.memmap(path, dtype=ds.dtype, mode="r", offset=offset, shape=ds.shape)
-            check_allocation(int(np.prod(ds.shape)) * ds.dtype.itemsize, f"{path}:{ds.name} {ds.shape}", DataError)
+            check_allocation(load_bytes(ds.shape, ds.dtype), f"{path}:{ds.name}: loading {ds.dtype} {ds.shape} (the "
+                             "file's values and their float32 copy)", DataError)
             return ds[()]
-    except OSError as e:
-        raise DataError(f"{path}: not a readable HDF5 file ({e})") from None
+    except DataError:
+        raise
+    except Exception as e:  # h5py raises OSError, RuntimeError, KeyError, ValueError on damaged files
+        raise DataError(f"{path}: not a readable HDF5 file ({first_line(e)})") from None
 
 
 def read_parquet(path: Path, label_column: str | int | None = None) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
@@ -102,8 +107,16 @@ def read_parquet(path: Path, label_column: str | int | None = None) -> tuple[np.
     if label is not None and label not in names:
         raise DataError(f"{path}: no column {label!r}; columns: {', '.join(names[:10])}")
     features = [n for n in names if n != label]
-    check_allocation(meta.metadata.num_rows * len(features) * 4, f"{path} ({meta.metadata.num_rows} rows)", DataError)
-    table = meta.read()
+    # the Arrow table in its own types, the float32 rows made from it, and the split's float32 parts
+    rows = meta.metadata.num_rows
+    arrow = sum(max(1, getattr(meta.schema_arrow.field(n).type, "bit_width", 64) // 8) for n in names)
+    check_allocation(rows * (arrow + 2 * 4 * len(features)),
+                     f"{path}: loading {rows:,} rows of {len(names)} columns (the table, its float32 rows and their split)",
+                     DataError)
+    try:
+        table = meta.read()
+    except Exception as e:  # a damaged page or column chunk: pyarrow's OSError, ArrowInvalid, ...
+        raise DataError(f"{path}: not a readable Parquet file ({first_line(e)})") from None
     X = columns_as_rows(table, features, path)
     y = None if label is None else table.column(label).to_numpy()
     return X, y, features
@@ -120,6 +133,10 @@ def columns_as_rows(table, names: list[str], path: Path) -> np.ndarray:
             raise DataError(f"{path}: column {name!r} cannot be read as numbers ({e})") from None
         if values.dtype.kind not in "biuf":
             raise DataError(f"{path}: column {name!r} holds {column.type}; features must be numbers")
+        with np.errstate(invalid="ignore"):
+            too_large = values.dtype.kind == "f" and bool((np.abs(values) > FLOAT32_MAX).any())
+        if too_large:
+            raise DataError(f"{path}: column {name!r} holds values too large for float32 (|x| > 3.4e38)")
         out[:, j] = values
     return out
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import DataError, printable
+from .validate import chunk_rows
 
 
 @dataclass(frozen=True)
@@ -84,14 +85,16 @@ class Dataset:
 
 
 def train_test_split_arrays(
-    X: np.ndarray, y: np.ndarray | None, test_fraction: float, seed: int
+    X: np.ndarray, y: np.ndarray | None, test_fraction: float, seed: int, dtype: np.dtype | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
     """``(X_train, X_test, y_train, y_test)``: the test part has ``round(test_fraction * n)`` rows
     (at least 1 when n > 1).
 
-    In-memory arrays are shuffled with ``seed`` first. A ``np.memmap`` is split into two contiguous
-    ranges instead (the last rows are the test part) so both parts stay views of the file and nothing
-    is copied; shuffle such a file's rows when you write it if its order matters.
+    In-memory arrays are shuffled with ``seed`` first; with ``dtype`` their rows are written into the
+    two parts in that dtype a chunk at a time, so the split holds ``X`` and one copy of it, never a
+    converted copy and then its parts. A ``np.memmap`` is split into two contiguous ranges instead (the
+    last rows are the test part) so both parts stay views of the file and nothing is copied; shuffle
+    such a file's rows when you write it if its order matters.
     """
     if not 0.0 < float(test_fraction) < 1.0:
         raise DataError(f"the held-out fraction must be in (0, 1), got {test_fraction}")
@@ -106,7 +109,18 @@ def train_test_split_arrays(
     test, train = order[:n_test], order[n_test:]
     y_train = None if y is None else y[train]
     y_test = None if y is None else y[test]
-    return X[train], X[test], y_train, y_test
+    return take_rows(X, train, dtype), take_rows(X, test, dtype), y_train, y_test
+
+
+def take_rows(X: np.ndarray, rows: np.ndarray, dtype: np.dtype | None = None) -> np.ndarray:
+    """``X[rows]`` (in ``dtype``), written a chunk of rows at a time: no full-size temporary."""
+    if dtype is None:
+        return X[rows]
+    out = np.empty((len(rows), *X.shape[1:]), dtype=dtype)
+    step = chunk_rows(X)
+    for start in range(0, len(rows), step):
+        out[start : start + step] = X[rows[start : start + step]]
+    return out
 
 
 def train_validation_split(

@@ -68,7 +68,10 @@ def load_idx_folder(name: str, folder: Path, how_to_get: str = "") -> Dataset:
         X, source = arrays[f"X_{split}"], str(paths[f"X_{split}"])
         if X.ndim < 2:
             raise DataError(f"{source}: expected images (n, height, width), got shape {X.shape}")
-        scaled = X.astype(np.float32) / 255.0 if X.dtype == np.uint8 else X
+        scaled = X
+        if X.dtype == np.uint8:  # scaled in place: the file's bytes and one float32 copy, as load_bytes counts
+            scaled = X.astype(np.float32)
+            scaled /= 255.0
         parts[f"X_{split}"] = check_array_data(scaled, source)
         parts[f"y_{split}"] = check_labels(arrays[f"y_{split}"], X.shape[0], str(paths[f"y_{split}"]))
     if parts["X_train"].shape[1] != parts["X_test"].shape[1]:

@@ -31,9 +31,22 @@ def check_file(path: Path) -> None:
         raise DataError(f"{path}: file is empty")
 
 
-def check_array_size(n_bytes: int, shape: tuple[int, ...], where: Path | str) -> None:
-    """The declared array fits the memory budget: checked before a byte of it is allocated."""
-    check_allocation(n_bytes, f"{where}: the array of shape {shape}", DataError)
+#: bytes per value a load holds beyond the file's own array: the float32 train and test parts the split
+#: writes from it (the validation and the split work a bounded chunk of rows at a time)
+SPLIT_BYTES_PER_VALUE = 4
+
+
+def load_bytes(shape: tuple[int, ...], dtype: np.dtype) -> int:
+    """The peak of loading an array of ``shape`` and ``dtype``: the reader's array and its float32 copy."""
+    return int(np.prod(shape, dtype=object)) * (np.dtype(dtype).itemsize + SPLIT_BYTES_PER_VALUE)
+
+
+def check_array_size(shapes: list[tuple[tuple[int, ...], np.dtype]], where: Path | str) -> None:
+    """The whole load of the declared arrays (``(shape, dtype)`` each) fits the memory budget: every
+    copy counted (``load_bytes``), checked before a byte of any is allocated."""
+    described = ", ".join(f"{np.dtype(d).name} {tuple(s)}" for s, d in shapes[:3]) + (" ..." if len(shapes) > 3 else "")
+    check_allocation(sum(load_bytes(s, d) for s, d in shapes),
+                     f"{where}: loading {described} (the file's values and their float32 copy)", DataError)
 
 
 # ---- IDX -------------------------------------------------------------------------------------------
@@ -54,7 +67,7 @@ def read_idx(path: str | Path, mmap: bool = False) -> np.ndarray:
     _check_idx_size(path.stat().st_size - header, dtype, shape, path)
     if mmap and int(np.prod(shape)) > 0:
         return np.memmap(path, dtype=dtype, mode="r", offset=header, shape=shape)
-    check_array_size(path.stat().st_size - header, shape, path)
+    check_array_size([(shape, dtype)], path)
     return np.fromfile(path, dtype=dtype, offset=header).reshape(shape)
 
 
@@ -72,7 +85,7 @@ def _read_gzip_idx(path: Path) -> np.ndarray:
             ndim = head[3] if len(head) == 4 else 0
             dtype, shape, _ = _idx_header(head + f.read(4 * ndim), path)
             expected = int(np.prod(shape, dtype=object)) * dtype.itemsize
-            check_array_size(expected, shape, path)
+            check_array_size([(shape, dtype)], path)
             out = np.empty(expected, dtype=np.uint8)
             view, filled = memoryview(out), 0
             while filled < expected:
@@ -126,12 +139,17 @@ def read_npy(path: str | Path, mmap: bool = False) -> np.ndarray:
             return np.load(path, mmap_mode="r", allow_pickle=False)
         except (ValueError, OSError) as e:
             raise DataError(f"{path}: cannot memory-map ({first_line(e)})") from None
-    check_allocation(int(np.prod(shape, dtype=object)) * dtype.itemsize,
-                     f"{path}: loading the array of shape {shape} (or memory-map it: --mmap / mmap=True)", DataError)
+    check_allocation(load_bytes(shape, dtype), f"{path}: loading {dtype.name} {shape} (the file's values and their "
+                     "float32 copy; or memory-map it: --mmap / mmap=True)", DataError)
     try:
         return np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as e:
         raise DataError(f"{path}: not a readable .npy file ({first_line(e)})") from None
+
+
+#: bytes of the header-length field of each .npy format version, and the longest header numpy reads
+NPY_HEADER_LENGTH_BYTES = {(1, 0): 2, (2, 0): 4, (3, 0): 4}
+NPY_MAX_HEADER = 10_000
 
 
 def _npy_header(f: BinaryIO, path: Path | str, total_bytes: int) -> tuple[tuple[int, ...], np.dtype]:
@@ -139,8 +157,20 @@ def _npy_header(f: BinaryIO, path: Path | str, total_bytes: int) -> tuple[tuple[
     fmt = np.lib.format
     try:
         version = fmt.read_magic(f)
+        if version not in NPY_HEADER_LENGTH_BYTES:
+            raise DataError(f"{path}: not a .npy file (format version {version[0]}.{version[1]})")
+        # the header's length is read here first: numpy would read() that many bytes, and a file
+        # object allocates them up front (a damaged length made a 200-byte file cost 662 MB)
+        start = f.tell()
+        width = NPY_HEADER_LENGTH_BYTES[version]
+        length = int.from_bytes(f.read(width), "little")
+        if length > min(NPY_MAX_HEADER, total_bytes - start - width):
+            raise DataError(f"{path}: not a .npy file (a header of {length:,} bytes)")
+        f.seek(start)
         read_header = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
         shape, _, dtype = read_header(f)
+    except DataError:
+        raise
     except (SyntaxError, tokenize.TokenError):  # numpy's parser of the header's Python literal
         raise DataError(f"{path}: not a .npy file (malformed header)") from None
     except (ValueError, OSError, EOFError, TypeError) as e:
@@ -169,16 +199,28 @@ def read_npz(path: str | Path) -> dict[str, np.ndarray]:
         members = [info for info in archive.infolist() if info.filename.endswith(".npy")]
         if not members:
             raise DataError(f"{path}: the archive holds no arrays")
-        return {info.filename[: -len(".npy")]: _read_npz_member(archive, info, path) for info in members}
+        # The zip's sizes can lie; the arrays' own headers are what read_array allocates: every member's
+        # is read and their sum bounded before any member is.
+        shapes = [_npz_member_header(archive, info, path) for info in members]
+        check_array_size(shapes, path)
+        return {info.filename[: -len(".npy")]: _read_npz_member(archive, info, path, shape)
+                for info, (shape, _) in zip(members, shapes)}
 
 
-def _read_npz_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> np.ndarray:
+def _npz_member_header(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> tuple[tuple[int, ...], np.dtype]:
     where = f"{path}[{info.filename[:-4]}]"
     try:
         with archive.open(info) as f:
-            shape, dtype = _npy_header(f, where, info.file_size)
-            # The zip's sizes can lie; the array's own header is what read_array allocates: bound it.
-            check_array_size(int(np.prod(shape, dtype=object)) * dtype.itemsize, shape, where)
+            return _npy_header(f, where, info.file_size)
+    except DataError:
+        raise
+    except Exception as e:  # noqa: BLE001 - see _read_npz_member
+        raise DataError(f"{where}: corrupt array in the archive ({first_line(e)})") from None
+
+
+def _read_npz_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, shape: tuple[int, ...]) -> np.ndarray:
+    where = f"{path}[{info.filename[:-4]}]"
+    try:
         with archive.open(info) as f:
             array = np.lib.format.read_array(f, allow_pickle=False)
             if len(f.read(1)):

@@ -58,6 +58,8 @@ def read_csv_table(
     """
     path = Path(path)
     delimiter = delimiter or ("\t" if path.suffix.lower() == ".tsv" else ",")
+    check_file(path)
+    _check_load_size(path, delimiter)
     rows = _parse_rows(path, delimiter)
     first = next(rows, None)
     if first is None:
@@ -86,9 +88,44 @@ def read_csv_table(
     y, label_names = None, []
     if label_index is not None:
         y, label_names = encode_labels(labels, f"{path} label column")
-    X = data[0][None, :] if len(data) == 1 else np.stack(data)
     feature_names = [] if names is None else [n for j, n in enumerate(names) if j != label_index]
-    return CsvTable(X, y, label_names, feature_names)
+    return CsvTable(_stacked(data), y, label_names, feature_names)
+
+
+def _stacked(rows: list[np.ndarray]) -> np.ndarray:
+    """The rows as one float64 array, each row let go once copied: the rows and the array are never
+    both whole."""
+    X = np.empty((len(rows), len(rows[0])), dtype=np.float64)
+    for i in range(len(rows)):
+        X[i], rows[i] = rows[i], None
+    return X
+
+
+#: what one cell costs at the peak of a load: a float64 in its row, then in the array, then its float32
+#: copy in the split's part (the rows are let go as the array fills, the array stays for the split)
+CELL_BYTES = 8 + 4
+#: what one line costs beyond its cells (a row array's header)
+LINE_BYTES = 112
+
+
+def _check_load_size(path: Path, delimiter: str) -> None:
+    """The whole load of the CSV file fits the memory budget, decided before a cell is parsed: one pass
+    over its bytes (a MiB at a time) counts the cells (every delimiter and line break ends one) and the
+    longest line, held as bytes and as text at once while it is read."""
+    sep, cells, lines, longest, run = delimiter.encode(), 1, 0, 0, 0
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            breaks = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == ord("\n"))
+            cells += chunk.count(sep) + len(breaks)
+            lines += len(breaks)
+            if len(breaks):
+                longest = max(longest, run + int(breaks[0]), int(np.diff(breaks).max(initial=0)))
+                run = len(chunk) - int(breaks[-1]) - 1
+            else:
+                run += len(chunk)
+    longest, lines = max(longest, run), lines + (run > 0)
+    check_allocation(cells * CELL_BYTES + lines * LINE_BYTES + 2 * longest,
+                     f"{path}: loading up to {cells:,} cells in {lines:,} lines (the longest {longest:,} bytes)", DataError)
 
 
 Row = "list[str] | np.ndarray"
@@ -119,6 +156,7 @@ def _parse_rows(path: Path, delimiter: str) -> Iterator[tuple[int, Row]]:
             if numbers is not None:
                 yield line, numbers
                 continue
+            # cells as Python strings cost ~60 bytes each: a long row of text is bounded on its own
             check_allocation(len(text) * 30, f"{path}: line {line} ({len(text)} characters of text)", DataError)
         try:
             row = next(csv.reader([text], delimiter=delimiter), [])

@@ -12,6 +12,9 @@ from ..errors import DataError
 
 # Memory-mapped arrays are checked this many rows at a time, so checking never loads them whole.
 CHECK_CHUNK_ROWS = 16384
+#: in-memory arrays are checked (and converted, and split) this many bytes of rows at a time: the masks
+#: and temporaries of a check stay small beside the data
+CHUNK_BYTES = 16 << 20
 
 #: what to give instead of complex numbers
 COMPLEX_ADVICE = "; give the parts you mean (np.abs(X), or X.real and X.imag as columns)"
@@ -44,8 +47,13 @@ def checked_values(X: np.ndarray, source: str) -> np.ndarray:
         raise DataError(f"{source}: empty array of shape {X.shape}")
     if X.ndim > 2:
         X = X.reshape(X.shape[0], -1)
-    _check_values(X, source, CHECK_CHUNK_ROWS if isinstance(X, np.memmap) else X.shape[0])
+    _check_values(X, source, CHECK_CHUNK_ROWS if isinstance(X, np.memmap) else chunk_rows(X))
     return X
+
+
+def chunk_rows(X: np.ndarray) -> int:
+    """Rows of ``X`` in one chunk of at most ``CHUNK_BYTES`` (at least one row)."""
+    return max(1, CHUNK_BYTES // max(1, int(np.prod(X.shape[1:], dtype=np.int64)) * X.dtype.itemsize))
 
 
 def diagnosis(X, source: str) -> str | None:

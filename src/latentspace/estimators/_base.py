@@ -352,7 +352,8 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         so a loop over the chunks of a stream trains like ``fit`` over the whole. Returns ``self``.
 
         The first call (on an unfitted estimator) builds the model and fits the scaling on its rows;
-        later calls check ``X`` against them as ``transform`` does. Each call trains on all of ``X``
+        later calls (and calls after ``fit``) train on that model and check ``X`` against it as
+        ``transform`` does. Each call trains on all of ``X``
         (no validation split, no early stopping) at the constant rate ``lr`` (a schedule needs the
         stream's length, which a stream does not know); ``epochs`` is not read.
         """
@@ -398,8 +399,10 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         if validation_data is not None:
             val_data = self._validation_source(validation_data)
         n_val = 0 if val_data is None else int(val_data.n if hasattr(val_data, "n") else val_data.shape[0])
-        self._resolve_budget(int(train_data.n if hasattr(train_data, "n") else train_data.shape[0]), n_val > 0,
-                             world.size)
+        n_train = int(train_data.n if hasattr(train_data, "n") else train_data.shape[0])
+        if getattr(train_data, "steps_per_epoch", None):  # a loader's own batches set the steps of an epoch
+            n_train = train_data.steps_per_epoch * int(self.batch_size) * world.size
+        self._resolve_budget(n_train, n_val > 0, world.size)
         if not warm:  # a warm start keeps the settings (and the model) its first fit resolved
             if self._range_decides_settings() and low is None:
                 low, high = float(scaled.min()), float(scaled.max())
@@ -442,7 +445,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         keep = partial or getattr(self, "warm_start", False)
         self._optimizer_state = history.optimizer_state if keep else None
         # Not a second pass over all the data: the codes of evenly spaced rows, what the ex-post samplers fit.
-        self.training_codes_ = self._encode_training_data(given, CODE_ROWS).astype(np.float32)
+        self.training_codes_ = self._training_codes(given).astype(np.float32)
         self._code_samplers = {}
         return self
 
@@ -567,27 +570,34 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         train = [(a, b) for a, b in ((0, start), (start + n_val, n)) if b > a]
         return train, [(start, start + n_val)]
 
-    def _encode_training_data(self, X, max_rows: int) -> np.ndarray:
-        """``transform`` of at most ``max_rows`` evenly spaced rows of ``X`` (a DataFrame keeps its column
-        names; a memory-mapped ``X`` is read row by row, never whole)."""
+    def _encode_training_data(self, X, max_rows: int, encode: Callable | None = None) -> np.ndarray:
+        """``encode`` (a tensor function; default: the model's code) of at most ``max_rows`` evenly spaced
+        rows of ``X``, float32 (a DataFrame keeps its column names; a memory-mapped ``X`` is read row by
+        row, never whole)."""
+        encode = self.model_.encode if encode is None else encode
         if hasattr(X, "iloc"):
-            return self.transform(X.iloc[spaced_rows(len(X), max_rows)])
+            rows = self._validated(X.iloc[spaced_rows(len(X), max_rows)])
+            return self._map_chunks(encode, self._scale(rows))
         if is_stream(X):  # the first batches, up to max_rows rows
             codes, n = [], 0
             for batch in per_batch_rows(X):
-                codes.append(self.transform(batch)[: max_rows - n])
+                codes.append(self._map_chunks(encode, self._scale(self._validated(batch)))[: max_rows - n])
                 n += codes[-1].shape[0]
                 if n >= max_rows:
                     break
             return np.concatenate(codes)
         if not isinstance(X, np.memmap):
             X = np.asarray(X)
-            return self.transform(X[spaced_rows(X.shape[0], max_rows)])
+            return self._map_chunks(encode, self._scale(self._validated(X[spaced_rows(X.shape[0], max_rows)])))
         rows = spaced_rows(X.shape[0], max_rows)
         source = MemmapBatches(RowReader(X), [(int(i), int(i) + 1) for i in rows], self.offset_, self.scale_, self.device_)
         self.model_.eval()
         with torch.inference_mode(), self._compute(INFERENCE_CHUNK):
-            return np.concatenate([self.model_.encode(x).cpu().numpy() for x in source.chunks(INFERENCE_CHUNK)])
+            return np.concatenate([encode(x).cpu().numpy() for x in source.chunks(INFERENCE_CHUNK)])
+
+    def _training_codes(self, X) -> np.ndarray:
+        """The codes ``fit`` keeps for the ex-post samplers: those of up to ``CODE_ROWS`` evenly spaced rows."""
+        return self._encode_training_data(X, CODE_ROWS)
 
     def _train_config(self) -> TrainConfig:
         return TrainConfig(
@@ -600,6 +610,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
             grad_clip=self.grad_clip,
             verbose=bool(self.verbose),
             precision=str(self.precision),
+            reproducible=self.random_state is not None,
         )
 
     def _split(self, X: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
@@ -738,7 +749,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
             cache[sampler] = fit_sampler(sampler, codes, 0, self)
         return cache[sampler]
 
-    def sample(self, n_samples: int = 1, *, sampler: str | None = None, random_state=None) -> np.ndarray:
+    def sample(self, n_samples: int = 1, random_state=None, *, sampler: str | None = None) -> np.ndarray:
         """Decode ``n_samples`` codes drawn by ``sampler`` (``prior``, ``gaussian``, ``box``, ``gmm``,
         ``two-stage``; default: the prior for a model with one, else ``gmm``): ``(n_samples, n_features)``
         float64 decoder means (images ``(n_samples, *example_shape_)`` when ``fit`` was given images)."""

@@ -19,7 +19,7 @@ from ..nn.models import IW_CHUNK_ELEMENTS, VariationalAutoencoder
 from ..nn.priors import Prior
 from ..training import TrainConfig, budget
 from ..training.progress import progress_bar
-from ._base import COMMON_PARAMS, NETWORK_PARAMS, BaseAutoEncoder, seed_from, streamable
+from ._base import CODE_ROWS, COMMON_PARAMS, NETWORK_PARAMS, BaseAutoEncoder, seed_from, streamable
 from ._params import Param
 
 VAE_LIKELIHOODS = ("bernoulli", "continuous_bernoulli", "gaussian", "gaussian_learned", "gaussian_calibrated")
@@ -218,12 +218,22 @@ class VAE(BaseAutoEncoder):
         return config
 
     def fit(self, X, y=None, **fit_params):
-        super().fit(X, y, **fit_params)
-        # The variance of each code is measured on the evenly spaced rows whose codes fit kept,
-        # plenty for a threshold test (count_active_units(X) measures any X in full).
-        self.active_units_ = count_active(self.training_codes_)
+        super().fit(X, y, **fit_params)  # sets active_units_ (in _training_codes)
         warn_if_collapsed(self)
         return self
+
+    def _training_codes(self, X) -> np.ndarray:
+        """One draw of q(z|x) per kept row: samples of the aggregate posterior, the distribution the prior
+        is meant to match and the two-stage VAE's second stage learns (Dai & Wipf), rather than the
+        posterior means, which are narrower. Also measures ``active_units_`` on those rows' means: the
+        variance of each code over evenly spaced rows is plenty for a threshold test
+        (``count_active_units(X)`` measures any X in full)."""
+        both = self._encode_training_data(X, CODE_ROWS, lambda x: torch.cat(self.model_.posterior(x), dim=-1))
+        k = self.model_.n_latent
+        mean, logvar = both[:, :k].astype(np.float64), both[:, k:].astype(np.float64)
+        self.active_units_ = count_active(mean)
+        noise = np.random.default_rng(seed_from(self.random_state)).standard_normal(mean.shape)
+        return mean + np.exp(0.5 * logvar) * noise
 
     # ---- the latent space ----------------------------------------------------------------------
     def _generator(self, random_state) -> torch.Generator:
@@ -300,9 +310,10 @@ class VAE(BaseAutoEncoder):
         A lower bound on log p(x) that tightens as ``k`` grows; ``k=1`` is a one-sample ELBO. Memory
         is bounded whatever ``k`` and ``len(X)``: examples go in chunks of 512 and samples in chunks
         sized so that no intermediate exceeds ~4 MiB. The decoder's products use the kernels measured
-        fastest at these shapes, in float32. ``progress``: a progress bar over the examples (None:
-        the estimator's ``verbose``, drawn only on a terminal or in a notebook; True: drawn wherever
-        stderr goes).
+        fastest at these shapes, in float32, unless ``random_state`` is given (the default): then the
+        build's default kernel, so the same call gives the same numbers whatever the machine's load.
+        ``progress``: a progress bar over the examples (None: the estimator's ``verbose``, drawn only
+        on a terminal or in a notebook; True: drawn wherever stderr goes).
         """
         if int(k) < 1:
             raise LatentspaceError(f"k must be >= 1, got {k}")
@@ -317,7 +328,7 @@ class VAE(BaseAutoEncoder):
         bar = progress_bar(total=len(X), desc=f"IW-NLL k={int(k)}", unit="ex", show=show, force=progress is True,
                            leave=False)
         with torch.inference_mode(), self._compute(rows):
-            kernels = backend.choose_kernels(self.model_.decoder, rows).kernels
+            kernels = backend.choose_kernels(self.model_.decoder, rows, reproducible=random_state is not None).kernels
             with backend.using(kernels):
                 for start in range(0, X.shape[0], IW_EXAMPLE_CHUNK):
                     x = self._to_tensor(self._scale(X[start : start + IW_EXAMPLE_CHUNK]))

@@ -5,5 +5,7 @@ the models that own their loss.
     mlp.py          MLP encoder and mirrored decoder; seeded initialisation
     conv.py         convolutional encoder and mirrored decoder for any image shape
     likelihoods.py  squared error, Bernoulli, continuous Bernoulli, Gaussian
-    models.py       ``Autoencoder`` and ``VariationalAutoencoder``
+    priors.py       priors p(z), each a mixture of diagonal Gaussians: N(0, I), the VampPrior
+    models.py       ``Autoencoder`` and ``VariationalAutoencoder`` (with its prior)
+    variants.py     the families' objectives: IWAE, beta-TCVAE, RAE and WAE-MMD
 """

@@ -351,20 +351,30 @@ def _time_products(shapes, rows: int, dtype: torch.dtype, kernels: list[str], bu
     return {k: round(v, 3) for k, v in best.items()}
 
 
-def choose_kernels(model: nn.Module, rows: int, precision: str = "32", budget_s: float = 0.15) -> Choice:
-    """The fastest kernels for ``model``'s dense layers at ``rows`` examples per product, in ``precision``.
+#: how a reproducible computation's kernel was chosen: not by a timing (see ``choose_kernels``)
+FIXED = "fixed (random_state given: no timing)"
 
-    Measured once per (shapes, rows, precision, device, threads) in this process and cached;
-    ``LATENTSPACE_LINEAR``/:func:`set_linear_backend` set to "onednn" or "aten" skip the measurement.
+
+def choose_kernels(model: nn.Module, rows: int, precision: str = "32", budget_s: float = 0.15,
+                   reproducible: bool = False) -> Choice:
+    """The kernels for ``model``'s dense layers at ``rows`` examples per product, in ``precision``.
+
+    ``reproducible`` (a fit or estimate with a fixed ``random_state``): the default kernel of this
+    build and device, oneDNN where it runs, never a timing. The two kernels round differently and
+    their timings are often within a few per cent, so a measured choice is a coin toss that load and
+    thread count tip, and the result would follow it. Otherwise the faster one, measured once per
+    (shapes, rows, precision, device, threads) in this process and cached.
+    ``LATENTSPACE_LINEAR``/:func:`set_linear_backend` set to "onednn" or "aten" decide either way.
     """
     param = next(model.parameters(), None)
     device = torch.device("cpu") if param is None else param.device
     threads = torch.get_num_threads()
     shapes = tuple(layer_shapes(model))
     candidates = _candidates(precision, device)
-    if _backend != "auto" or len(candidates) == 1 or not shapes:
+    if _backend != "auto" or len(candidates) == 1 or not shapes or reproducible:
         kernel = _backend if _backend in candidates else candidates[0]
-        return Choice(Kernels(kernel, precision), "set" if _backend != "auto" else "only candidate", threads=threads)
+        how = "set" if _backend != "auto" else "only candidate" if len(candidates) == 1 or not shapes else FIXED
+        return Choice(Kernels(kernel, precision), how, threads=threads)
     rows = max(1, min(int(rows), MAX_TIMED_ROWS))
     key = (shapes, rows, precision, str(device), threads)
     if key not in _chosen:

@@ -70,7 +70,7 @@ class Prior(nn.Module):
         """The ELBO's KL(q(z|x) || p(z)) per example ``(n,)``, for q = N(mu, diag exp(logvar)) ``(n, k)``
         and one draw ``z`` ``(n, k)`` of it: analytic for one Gaussian component, otherwise the
         one-sample estimate log q(z|x) - log p(z) (unbiased, the VampPrior paper's choice)."""
-        log_w, p_mu, p_logvar = self.components(posterior)
+        _, p_mu, p_logvar = self.components(posterior)
         if p_mu.shape[0] == 1:
             ratio = torch.exp(logvar - p_logvar)
             return 0.5 * (ratio + (mu - p_mu).square() * torch.exp(-p_logvar) - 1.0 - logvar + p_logvar).sum(-1)

@@ -35,6 +35,9 @@ class TrainConfig:
     batch_transform: BatchTransform | None = None
     #: "32" or "bf16": the precision of the dense layers' matrix products (see nn.backend)
     precision: str = "32"
+    #: the dense layers use this build's default kernel, not the one a timing finds faster: the result
+    #: then depends on the data, the parameters and the machine's build only, never on its load
+    reproducible: bool = False
 
 
 @dataclass(frozen=True)

@@ -203,7 +203,7 @@ def train(
     # a stream of the user's own batches knows its step count; the others follow the batch size
     steps_per_epoch = getattr(data, "steps_per_epoch", None) or budget.steps_per_epoch(data.n, config.batch_size, world.size)
     backend.check_precision(config.precision, device)
-    choice = backend.choose_kernels(model, config.batch_size, config.precision)
+    choice = backend.choose_kernels(model, config.batch_size, config.precision, reproducible=config.reproducible)
     optimizer = make_optimizer(model, config)
     if warm is not None and warm.optimizer_state is not None:
         optimizer.load_state_dict(warm.optimizer_state)

@@ -33,8 +33,9 @@ from . import distributed
 from .batches import ColumnAccumulator, ColumnStats, EpochPlan, shard
 from .distributed import SINGLE, World
 
-#: rows per batch of a sequential pass over a map-style Dataset (scan, validation, inference)
-PASS_ROWS = 1024
+#: items per batch of a sequential pass over a map-style Dataset (scan, validation, inference): small,
+#: since an item may be a large decoded image
+PASS_ROWS = 256
 
 
 def is_stream(X) -> bool:
