@@ -304,13 +304,13 @@ def main(argv=None) -> int:
             for name in order:
                 loads.append(os.getloadavg()[0])
                 runs.append(run_contender(name, X, held, label, threads, params))
+                if args.json:  # after every run, so that a long benchmark cut short keeps what it measured
+                    with open(args.json, "w") as f:
+                        json.dump([r.__dict__ for r in runs], f, indent=1)
         finally:
             if burner:
                 burner.terminate()
-    report(runs, mode, loads)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump([r.__dict__ for r in runs], f, indent=1)
+        report([r for r in runs if r.setting == label], mode, loads)  # each setting's table when it is done
     return 0
 
 
