@@ -417,11 +417,7 @@ def test_memorize(kind, data_folder, tmp_path):
 
 
 def demo_cell(kind: Kind):
-    param = cell(kind, "demo")
-    if kind.name == "single":  # k = 1 = n_features: PCA reconstructs exactly, the ratio to it divides by 0
-        param = pytest.param(*param.values, id=param.id, marks=[*param.marks, pytest.mark.xfail(
-            raises=ZeroDivisionError, reason="demo's reconstruction stage divides by PCA's error, 0 here")])
-    return param
+    return cell(kind, "demo")
 
 
 @pytest.mark.parametrize("kind", [demo_cell(k) for k in KINDS.values()])

@@ -25,6 +25,7 @@ import numpy as np
 from .._files import atomic_write_bytes, atomic_write_json, output_folder
 from ..analysis.claims import verdicts
 from ..analysis.heldout import likelihood_metrics
+from ..analysis.pca import ratio_to_pca
 from ..analysis.protocol import HELDOUT_MSE, comparison_models, has_posterior, has_prior, heldout_mse
 from ..data import Dataset, Units
 from ..report import (
@@ -100,10 +101,11 @@ def fit_stage(ctx: DemoContext) -> None:
 def reconstruction_stage(ctx: DemoContext) -> None:
     X = ctx.data.X_test
     rows, pca_mse = [], None
+    variance = float(np.var(np.asarray(X, np.float64), axis=0).mean())
     for name, model in ctx.steps(ctx.models.items()):
         mse = heldout_mse(model, X)
         pca_mse = mse if pca_mse is None else pca_mse
-        rows.append({"model": name, "k": ctx.k, HELDOUT_MSE: mse, "ratio_to_pca": mse / pca_mse,
+        rows.append({"model": name, "k": ctx.k, HELDOUT_MSE: mse, "ratio_to_pca": ratio_to_pca(mse, pca_mse, variance),
                      "fit_seconds": ctx.fit_seconds[name]})
     section = ctx.section(
         "Reconstruction",
