@@ -60,7 +60,11 @@ def build_latentspace_vae(n_features=N_FEATURES, hidden=HIDDEN, n_latent=N_LATEN
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident memory so far, MB (Linux reports KB)."""
+    """This process's peak resident memory so far, MiB: /proc's VmHWM, which starts afresh at exec
+    (``ru_maxrss`` does not: a process started by a large parent reports at least the parent's size)."""
+    for line in open("/proc/self/status").read().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

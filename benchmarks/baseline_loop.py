@@ -56,26 +56,31 @@ class PlainLoop:
     """The loop of ``vae/main.py``'s ``train(epoch)``, one call of :meth:`run_epoch` per epoch."""
 
     def __init__(self, X: torch.Tensor, hidden=(512, 256), n_latent=16, batch_size=128, lr=1e-3,
-                 fused: bool = False, seed: int = 0):
+                 fused: bool = False, seed: int = 0, binarize: bool = False):
         torch.manual_seed(seed)
-        self.X, self.batch_size = X, batch_size
+        self.X, self.batch_size, self.binarize = X, batch_size, binarize
         self.model = PlainVAE(X.shape[1], hidden, n_latent)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=lr, fused=fused or None)
 
     def run_epoch(self) -> float:
         """One epoch; returns the mean training loss per example."""
+        return self.run_rows(torch.randperm(self.X.shape[0], device=self.X.device)) / self.X.shape[0]
+
+    def run_rows(self, order: torch.Tensor) -> float:
+        """Train on the rows ``order`` in batches, in that order; returns the summed training loss."""
         self.model.train()
         train_loss = 0.0
-        order = torch.randperm(self.X.shape[0])
-        for start in range(0, self.X.shape[0], self.batch_size):
+        for start in range(0, order.shape[0], self.batch_size):
             data = self.X[order[start : start + self.batch_size]]
+            if self.binarize:  # dynamic binarisation: each use of an image draws Bernoulli(pixel) anew
+                data = torch.bernoulli(data)
             self.optimizer.zero_grad()
             recon_batch, mu, logvar = self.model(data)
             loss = loss_function(recon_batch, data, mu, logvar)
             loss.backward()
             train_loss += loss.item()
             self.optimizer.step()
-        return train_loss / self.X.shape[0]
+        return train_loss
 
     def posterior(self, x):
         return self.model.encode(x)

@@ -15,13 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from _common import peak_rss_mb
 
 FEATURES = 784
 
@@ -39,15 +39,6 @@ def write_table(path: Path, rows: int) -> None:
             b = min(rows, a + len(base))
             noise = rng.normal(0, 0.01, size=(b - a, FEATURES)).astype(np.float32)
             ds[a:b] = base[: b - a] + noise
-
-
-def peak_rss() -> int:
-    """This process's peak resident memory, bytes: /proc's VmHWM, which starts afresh at exec
-    (``ru_maxrss`` does not: it keeps the forking parent's resident size)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) * 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def child(mode: str, path: str) -> None:
@@ -86,7 +77,7 @@ def child(mode: str, path: str) -> None:
     torch.set_num_threads(1)
     if mode == "floor":  # the interpreter, torch, the library and the model, without data
         AutoEncoder(16, hidden=(256, 64))._build_model(FEATURES)
-        print(json.dumps({"mode": mode, "rows": 0, "seconds": 0, "peak": peak_rss(), "loss": None}))
+        print(json.dumps({"mode": mode, "rows": 0, "seconds": 0, "peak": peak_rss_mb() * 2**20, "loss": None}))
         return
     model = AutoEncoder(16, hidden=(256, 64), epochs=1, validation_fraction=0.0, patience=None, random_state=0)
     started = time.perf_counter()
@@ -98,7 +89,7 @@ def child(mode: str, path: str) -> None:
         model.fit(data)
     n = len(data) if mode == "dataset" else data.n_rows
     seconds = time.perf_counter() - started
-    print(json.dumps({"mode": mode, "rows": n, "seconds": seconds, "peak": peak_rss(),
+    print(json.dumps({"mode": mode, "rows": n, "seconds": seconds, "peak": peak_rss_mb() * 2**20,
                       "loss": model.history_[-1]["train_loss"]}))
 
 
@@ -126,7 +117,7 @@ def main() -> None:
         r = json.loads(out.stdout.strip().splitlines()[-1])
         rate = r["rows"] / r["seconds"] if r["seconds"] else 0
         loss = "-" if r["loss"] is None else f"{r['loss']:.3f}"
-        print(f"{r['mode']:<10}{r['rows']:>11,}{r['seconds']:>9.0f}{rate:>9.0f}{r['peak'] / 2**20:>8.0f} MB{loss:>12}",
+        print(f"{r['mode']:<10}{r['rows']:>11,}{r['seconds']:>9.0f}{rate:>9.0f}{r['peak'] / 2**20:>7.0f} MiB{loss:>12}",
               flush=True)
     print(f"load at the end {os.getloadavg()[0]:.2f}")
     if not args.keep:

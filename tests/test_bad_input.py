@@ -51,7 +51,7 @@ def test_inverse_transform_rejects_wrong_code_size(fitted):
         ({"scaling": "log"}, "scaling must be one of 'none', .*got 'log'"),
         ({"activation": "swish!"}, "activation must be one of .*got 'swish!'"),
         ({"loss": "hinge"}, "loss must be one of 'mse', 'bce', got 'hinge'"),
-        ({"lr_schedule": "steps"}, "lr_schedule must be one of 'constant', 'cosine', got 'steps'"),
+        ({"lr_schedule": "steps"}, "lr_schedule must be one of 'constant', 'cosine', 'warmup_cosine', got 'steps'"),
     ],
 )
 def test_bad_parameters(params, message, digits):

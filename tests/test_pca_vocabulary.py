@@ -86,3 +86,15 @@ def test_streamed_memmap_gets_the_attributes_of_its_own_subspace(digits, tmp_pat
     centred = X.astype(np.float64) - X.mean(0)
     variances = np.var(centred @ model.components_.T, axis=0, ddof=1)
     np.testing.assert_allclose(model.explained_variance_, variances, rtol=1e-6)
+
+
+def test_more_components_than_features_saves_and_loads(tmp_path):
+    """k > n_features (the test matrix's "narrow" data): the decoder's column space has at most
+    n_features dimensions, so components_ has that many rows, and the checkpoint reads back."""
+    X = np.random.default_rng(0).normal(size=(120, 3)) @ np.array([[2.0, 0, 0], [0.5, 1, 0], [0, 0.2, 0.3]])
+    model = LinearAutoEncoder(5, epochs=2, random_state=0).fit(X)
+    assert model.components_.shape == (3, 3) and model.explained_variance_.shape == (3,)
+    model.save(tmp_path / "m")
+    same = load(tmp_path / "m")
+    np.testing.assert_array_equal(same.components_, model.components_)
+    np.testing.assert_array_equal(same.transform(X), model.transform(X))

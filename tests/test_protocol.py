@@ -98,7 +98,7 @@ def test_auto_settings_are_resolved_at_fit(digits):
     X = digits.X_train[:140]  # 126 training rows: one step an epoch, the cheapest "auto" budget
     vae = VAE(2, hidden=(32,), random_state=0).fit(X)
     assert vae.likelihood_ == "bernoulli"  # digits lie in [0, 1]
-    assert vae.epochs_ == budget.DEFAULT_RULE.epochs(126, 128) == budget.MAX_EPOCHS
+    assert vae.epochs_ == budget.VAE_RULE.epochs(126, 128) == budget.VAE_RULE.max_epochs
     assert vae.warmup_epochs_ == budget.auto_warmup(vae.epochs_)
     assert vae.patience_ == budget.auto_patience(vae.epochs_)
     assert vae.n_iter_ <= vae.epochs_

@@ -11,6 +11,7 @@ that touches disk.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import hashlib
@@ -21,6 +22,7 @@ import os
 import shutil
 import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -201,6 +203,41 @@ def replace_folder(new: Path, path: Path) -> None:
         shutil.rmtree(aside, ignore_errors=True)
     except OSError as e:
         raise _named_os_error(e, path, "replace") from None
+
+
+@contextlib.contextmanager
+def output_folder(path: str | Path) -> Iterator[Path]:
+    """``path`` made (with its missing parents) for the block. If the block fails, the folders it made
+    are removed again while they are empty, so a refused command leaves the file system as it found
+    it; a folder that received a file stays, with what was written."""
+    path = Path(path)
+    made, folder = [], path
+    while not folder.exists():
+        made.append(folder)
+        folder = folder.parent
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise _named_os_error(e, path, "create") from None
+    try:
+        yield path
+    except BaseException:
+        for folder in made:  # the deepest first
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        raise
+
+
+def remove_debris(folder: Path) -> None:
+    """Remove what an atomic write or folder swap killed midway left in ``folder``: its ``.NAME.*.tmp``
+    files and folders. Only for a folder this process owns (under its run lock): no writer is active."""
+    for debris in Path(folder).glob(".*.tmp"):
+        if debris.is_dir() and not debris.is_symlink():
+            shutil.rmtree(debris, ignore_errors=True)
+        else:
+            debris.unlink(missing_ok=True)
 
 
 def recover_folder(path: Path) -> None:

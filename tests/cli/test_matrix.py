@@ -12,8 +12,9 @@ only its exit status:
     single    a single feature
     narrow    3 features and 5 latent dimensions: more latent dimensions than features
 
-Models: linear, ae, vae, conv-ae and conv-vae (the conv ones on images). Likelihoods (a VAE's): auto
-and each named one. The axes that do not apply are not generated: a likelihood is a VAE's parameter
+Models: linear, ae, vae, conv-ae and conv-vae (the conv ones on images), and the other families
+(vamp, iwae, tcvae, two-stage, rae, wae; MLPs, slow run only but two). Likelihoods (a VAE's): auto and
+each named one, on vae and conv-vae; the other families with a likelihood run with "auto". The axes that do not apply are not generated: a likelihood is a VAE's parameter
 (linear, ae and conv-ae have none), and pca-check, sweep, memorize and demo fit their own set of
 models, so they run once per kind of data. Cells that are generated and cannot run are skipped with
 their reason: conv on data without an image shape and a [0, 1] likelihood on data outside [0, 1] are
@@ -37,11 +38,15 @@ import pytest
 from conftest import built_once, parse_report_html
 
 from latentspace import load
+from latentspace._families import BY_NAME
 from latentspace.cli import main
 
 LIKELIHOODS = ("auto", "bernoulli", "continuous_bernoulli", "gaussian", "gaussian_learned", "gaussian_calibrated")
 UNIT_LIKELIHOODS = ("bernoulli", "continuous_bernoulli")  # need data in [0, 1]
 MODELS = ("linear", "ae", "vae", "conv-ae", "conv-vae")
+#: the other model families (issue 26): each with its own likelihood left at "auto" where it has one
+FAMILIES = ("vamp", "iwae", "tcvae", "two-stage", "rae", "wae")
+WITH_LIKELIHOOD = ("vamp", "iwae", "tcvae", "two-stage")
 #: the commands that read a trained run folder (``train`` writes it)
 RUN_COMMANDS = ("train", "evaluate", "sample", "sample-png", "encode", "decode", "reconstruct", "report", "explore")
 #: the commands that fit their own models, once per kind of data
@@ -157,6 +162,7 @@ FITS = [Fit(kind, model, likelihood)
         for likelihood in (LIKELIHOODS if model.endswith("vae") else (None,))
         # conv on data without images: one refused cell per kind and model, not one per likelihood
         if not (model.startswith("conv") and not kind.images and likelihood not in (None, "auto"))]
+FITS += [Fit(kind, family, "auto" if family in WITH_LIKELIHOOD else None) for kind in KINDS.values() for family in FAMILIES]
 
 #: the default suite's slice, per command: together every command, model, likelihood and kind of data
 #: at least once (train on each of these fits, refusals included; each other command on a few of them)
@@ -164,7 +170,7 @@ DEFAULT = {
     "train": {"images-vae-auto", "images-vae-bernoulli", "images-conv-vae-continuous_bernoulli", "images-conv-ae",
               "images-ae", "counts-vae-gaussian", "counts-linear", "table-vae-gaussian_calibrated",
               "table-vae-bernoulli", "csv-vae-auto", "csv-ae", "single-vae-gaussian_learned", "single-conv-ae",
-              "narrow-linear", "narrow-vae-bernoulli"},
+              "narrow-linear", "narrow-vae-bernoulli", "table-wae", "images-vamp-auto"},
     "evaluate": {"images-vae-auto", "counts-vae-gaussian", "single-vae-gaussian_learned", "csv-ae"},
     "sample": {"table-vae-gaussian_calibrated", "narrow-linear", "images-conv-ae"},
     "sample-png": {"images-conv-vae-continuous_bernoulli", "csv-ae"},
@@ -265,7 +271,7 @@ def test_evaluate(fit, trained, data_folder, tmp_path):
         assert np.isfinite(evaluation["neg_elbo"]) and np.isfinite(evaluation["iw_nll"])
         assert evaluation["iw_nll"] <= evaluation["neg_elbo"] + 3 * evaluation["neg_elbo_stderr"] + 1e-3
         assert "iw_nll" in out
-    else:
+    elif fit.model not in FAMILIES:  # an AE has no likelihood to estimate
         assert "iw_nll" not in evaluation
 
 
@@ -276,7 +282,9 @@ def test_sample(fit, trained, tmp_path):
     assert code == 0, err
     X = np.load(tmp_path / "s.npy")
     assert X.shape == (6, fit.kind.n_features) and np.all(np.isfinite(X))
-    assert out.strip() == f"wrote {tmp_path / 's.npy'} (6 samples, sampler {'prior' if fit.likelihood else 'gmm'})"
+    assert out.strip() == f"wrote {tmp_path / 's.npy'} (6 samples, sampler {load(done.run).default_sampler})"
+    if fit.model not in FAMILIES:  # a VAE draws from its prior; an AE has none
+        assert load(done.run).default_sampler == ("prior" if fit.likelihood else "gmm")
     if fit.likelihood and fit.expected_likelihood in UNIT_LIKELIHOODS:  # decoder means of [0, 1] data
         assert X.min() >= 0 and X.max() <= 1
 
@@ -343,8 +351,7 @@ def test_explore(fit, trained, tmp_path):
     payload = json.loads(re.search(r'class="ls-explorer-data">(.*?)</script>', text, re.DOTALL).group(1))
     (model,) = payload["models"]
     assert payload["data"]["n_features"] == fit.kind.n_features and model["k"] == fit.kind.k
-    # the family's display name (_families.py)
-    assert model["kind"] == ("VAE" if fit.likelihood else "linear AE" if fit.model == "linear" else "deep AE")
+    assert model["kind"] == BY_NAME[fit.model.removeprefix("conv-")].display  # the family's own name
     if fit.model.startswith("conv"):  # the page runs the transposed convolutions itself
         assert {op["op"] for op in model["ops"]} - {"linear"}
     else:  # the page decodes to the data's own width
@@ -409,7 +416,11 @@ def test_memorize(kind, data_folder, tmp_path):
     assert out.count("midpoint precision") == 2
 
 
-@pytest.mark.parametrize("kind", [cell(k, "demo") for k in KINDS.values()])
+def demo_cell(kind: Kind):
+    return cell(kind, "demo")
+
+
+@pytest.mark.parametrize("kind", [demo_cell(k) for k in KINDS.values()])
 def test_demo_quick(kind, data_folder, tmp_path):
     code, out, err = run_main("demo", "--quick", *kind.data_args(data_folder), "--n-components", min(kind.k, kind.n_features),
                               "--out", tmp_path, "--quiet")

@@ -16,6 +16,8 @@ from .protocol import HELDOUT_MSE
 
 HOLDS = "holds"
 FAILS = "does not hold"
+#: the data leave the claim nothing to test (e.g. PCA reconstructs exactly: no model can beat it)
+DOES_NOT_APPLY = "does not apply"
 #: a linear AE "finds PCA's subspace" within this largest principal angle, degrees
 MAX_ANGLE_DEG = 2.0
 
@@ -89,9 +91,12 @@ def deep_ae_beats_pca(tables: dict) -> Verdict | None:
     deep = next((r for r in rows if r["model"] == "deep AE"), None)
     if pca is None or deep is None:
         return None
-    ratio = deep[HELDOUT_MSE] / pca[HELDOUT_MSE]
-    return Verdict("a non-linear autoencoder reconstructs better than PCA at the same latent size",
-                   HOLDS if ratio < 1 else FAILS, f"deep AE's held-out error {ratio:.3f} x PCA's")
+    claim = "a non-linear autoencoder reconstructs better than PCA at the same latent size"
+    ratio = deep["ratio_to_pca"] if "ratio_to_pca" in deep else deep[HELDOUT_MSE] / pca[HELDOUT_MSE]
+    if ratio != ratio:  # NaN: PCA's error is 0 to rounding (k at least the data's rank)
+        return Verdict(claim, DOES_NOT_APPLY, f"PCA({pca['k']}) reconstructs the held-out data exactly: "
+                       "the latent size is at least the data's rank, so there is nothing to beat")
+    return Verdict(claim, HOLDS if ratio < 1 else FAILS, f"deep AE's held-out error {ratio:.3f} x PCA's")
 
 
 def vae_generates_ae_does_not(tables: dict) -> Verdict | None:

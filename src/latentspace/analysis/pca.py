@@ -26,6 +26,12 @@ from .protocol import heldout_mse, reference_pca
 EXACT = 1e-12
 
 
+def ratio_to_pca(model_mse: float, pca_mse: float, variance_per_feature: float) -> float:
+    """``model_mse / pca_mse``, or NaN where PCA reconstructs exactly (k at least the data's rank: its
+    error is rounding, below ``EXACT`` of the data's mean variance per feature)."""
+    return model_mse / pca_mse if pca_mse > EXACT * variance_per_feature else float("nan")
+
+
 @dataclass
 class PCAComparison:
     """One fitted model against PCA with the same number of components.
@@ -200,7 +206,7 @@ def compare_with_pca(model, X_train, X_test, *, pca_random_state: int = 0,
         linear=is_linear(model),
         model_test_mse=model_test,
         pca_test_mse=pca_test,
-        test_mse_ratio=model_test / pca_test if pca_test > EXACT * eigenvalues.sum() / X_train.shape[1] else float("nan"),
+        test_mse_ratio=ratio_to_pca(model_test, pca_test, eigenvalues.sum() / X_train.shape[1]),
         model_train_mse=heldout_mse(model, X_train),
         pca_train_mse=reference.train_mse,
         pca_optimum_train_mse=float(eigenvalues[k:].sum() / X_train.shape[1]),

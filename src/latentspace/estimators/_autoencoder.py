@@ -249,6 +249,7 @@ class LinearAutoEncoder(BaseAutoEncoder):
 
     def _extra_array_shapes(self, n_features: int) -> dict[str, tuple[int, ...]]:
         k = self.model_.n_latent if hasattr(self, "model_") else int(getattr(self, "n_components_", self.n_components))
+        k = min(k, n_features)  # more codes than features span at most the whole feature space
         return {"mean_": (n_features,), "components_": (k, n_features), "explained_variance_": (k,),
                 "explained_variance_ratio_": (k,), "singular_values_": (k,)}
 

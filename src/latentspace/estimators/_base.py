@@ -42,7 +42,7 @@ from ..training.batches import (
     default_chunk_rows,
 )
 from ..training.config import WarmStart
-from ..training.loop import as_batches, preload_optimizer
+from ..training.loop import LR_SCHEDULES, as_batches, preload_optimizer
 from ..training.streams import StreamBatches, is_stream, per_batch_rows, scan, stream_source
 from ..training.threads import resolve_threads, using_threads
 from ._checkpoint import jsonable_params, save_estimator
@@ -73,8 +73,9 @@ COMMON_PARAMS: dict[str, Param] = {
     "patience": Param("int", "stop after this many epochs without a better validation loss, keeping the best "
                       "epoch (None: never; auto: a fifth of the epochs, at least 10, given a validation split)",
                       low=1, optional=True, auto=True),
-    "lr_schedule": Param("str", "learning-rate schedule: constant, or cosine decay to 0 over the epochs",
-                         choices=("constant", "cosine")),
+    "lr_schedule": Param("str", "learning-rate schedule: constant, cosine (decay to 0 over the epochs) or "
+                         "warmup_cosine (a linear warm-up over the first twentieth of the steps, then cosine decay to "
+                         "a tenth of lr)", choices=LR_SCHEDULES),
     "grad_clip": Param("float", "clip the global gradient norm to this value (None: no clipping)",
                        low=0, low_open=True, optional=True),
     "scaling": Param("str", "per-feature scaling kept with the model: none, center, standard (z-scores) "

@@ -7,6 +7,8 @@ from typing import ClassVar
 from torch import nn
 
 from ..nn.variants import ImportanceWeightedAutoencoder
+from ..training import budget
+from ._base import COMMON_PARAMS
 from ._params import Param
 from ._vae import VAE
 
@@ -23,7 +25,11 @@ class IWAE(VAE):
         **{k: v for k, v in VAE._parameter_constraints.items() if k not in ("beta", "warmup_epochs")},
         "n_importance_samples": Param("int", "IWAE: samples k of q(z|x) in the training bound (1: the ELBO)",
                                       low=1, high=10_000),
+        "epochs": COMMON_PARAMS["epochs"],
     }
+    # Adam's constant 1e-3 by default, as the AE: its budget, not the VAE's (VAE_RULE assumes lr 5e-3 with
+    # "warmup_cosine"; docs/training.md)
+    _epoch_rule: ClassVar[budget.EpochRule] = budget.DEFAULT_RULE
 
     def __init__(
         self,

@@ -100,7 +100,7 @@ class SubspaceAttributes:
 def subspace_attributes(basis: np.ndarray, chunks: Iterable[np.ndarray]) -> SubspaceAttributes:
     """PCA's attributes for the column space of ``basis`` ``(d, k)`` over the rows of ``chunks``.
 
-    ``components_`` ``(k, d)``: orthonormal rows spanning ``basis``'s columns, the eigenvectors of the
+    ``components_`` ``(min(k, d), d)``: orthonormal rows spanning ``basis``'s columns, the eigenvectors of the
     data's covariance restricted to that span, by decreasing variance, signs as PCA's ``svd_flip``
     sets them (the largest entry of each row positive). ``explained_variance_`` are their variances;
     ``explained_variance_ratio_`` those over the data's total variance; ``singular_values_`` the

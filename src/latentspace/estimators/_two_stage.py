@@ -6,6 +6,9 @@ from typing import ClassVar
 
 from torch import nn
 
+from ..training import budget
+from ._base import COMMON_PARAMS
+from ._params import Param
 from ._vae import VAE
 
 
@@ -23,6 +26,11 @@ class TwoStageVAE(VAE):
     """
 
     default_sampler: ClassVar[str] = "two-stage"
+    _parameter_constraints: ClassVar[dict[str, Param]] = {**VAE._parameter_constraints,
+                                                          "epochs": COMMON_PARAMS["epochs"]}
+    # Adam's constant 1e-3 by default, as the AE: its budget, not the VAE's (VAE_RULE assumes lr 5e-3 with
+    # "warmup_cosine"; docs/training.md)
+    _epoch_rule: ClassVar[budget.EpochRule] = budget.DEFAULT_RULE
 
     def __init__(
         self,

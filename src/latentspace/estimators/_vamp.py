@@ -7,6 +7,8 @@ from typing import ClassVar
 from torch import nn
 
 from ..nn.priors import VampPrior
+from ..training import budget
+from ._base import COMMON_PARAMS
 from ._params import Param
 from ._vae import VAE
 
@@ -24,7 +26,11 @@ class VampVAE(VAE):
         **VAE._parameter_constraints,
         "n_pseudo_inputs": Param("int", "VampPrior: number K of learned pseudo-inputs whose posteriors make the "
                                  "prior (the paper: 500 on MNIST)", low=1, high=100_000),
+        "epochs": COMMON_PARAMS["epochs"],
     }
+    # Adam's constant 1e-3 by default, as the AE: its budget, not the VAE's (VAE_RULE assumes lr 5e-3 with
+    # "warmup_cosine"; docs/training.md)
+    _epoch_rule: ClassVar[budget.EpochRule] = budget.DEFAULT_RULE
 
     def __init__(
         self,

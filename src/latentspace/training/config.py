@@ -25,7 +25,8 @@ class TrainConfig:
     weight_decay: float = 0.0
     #: stop when the validation loss has not improved for this many epochs (None: never)
     patience: int | None = None
-    #: "constant" or "cosine" (cosine decay to 0 over ``epochs``)
+    #: "constant", "cosine" (cosine decay to 0 over ``epochs``) or "warmup_cosine" (a linear warm-up over
+    #: the first steps, then cosine decay to a tenth of ``lr``; see ``loop.make_scheduler``)
     lr_schedule: str = "constant"
     #: clip the global gradient norm to this value (None: no clipping)
     grad_clip: float | None = None

@@ -79,15 +79,39 @@ def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.O
     return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay, fused=fused)
 
 
+#: "warmup_cosine": the share of the steps over which the learning rate ramps up linearly from lr / steps
+LR_WARMUP_FRACTION = 0.05
+#: "warmup_cosine": the learning rate at the last step, as a share of ``lr``
+LR_FLOOR = 0.1
+LR_SCHEDULES = ("constant", "cosine", "warmup_cosine")
+
+
+def lr_factor(schedule: str, step: int, total: int) -> float:
+    """The learning rate of optimiser step ``step`` (0-based) of ``total``, as a share of ``lr``.
+
+    "cosine" decays from 1 to 0. "warmup_cosine" ramps up linearly over the first ``LR_WARMUP_FRACTION``
+    of the steps (a high rate at the first steps, while Adam's moment estimates are still poor, can throw
+    a VAE into a bad region), then decays along a cosine to ``LR_FLOOR``: measured on Fashion-MNIST
+    (docs/training.md), lr 5e-3 with this schedule reached in 13 epochs the held-out -ELBO a constant
+    1e-3 reaches in 20.
+    """
+    step = min(step, total)
+    if schedule == "cosine":
+        return 0.5 * (1.0 + math.cos(math.pi * step / total))
+    warmup = max(1, int(LR_WARMUP_FRACTION * total))
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return LR_FLOOR + (1.0 - LR_FLOOR) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
 def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, steps_per_epoch: int):
     if config.lr_schedule == "constant":
         return None
-    if config.lr_schedule == "cosine":
-        total = max(1, config.epochs * steps_per_epoch)
-        return torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda step: 0.5 * (1.0 + math.cos(math.pi * min(step, total) / total))
-        )
-    raise ValueError(f"unknown lr_schedule {config.lr_schedule!r}; choose 'constant' or 'cosine'")
+    if config.lr_schedule in LR_SCHEDULES:
+        total, schedule = max(1, config.epochs * steps_per_epoch), config.lr_schedule
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_factor(schedule, step, total))
+    raise ValueError(f"unknown lr_schedule {config.lr_schedule!r}; choose one of {', '.join(LR_SCHEDULES)}")
 
 
 #: the seeds of different ranks' noise generators are this far apart

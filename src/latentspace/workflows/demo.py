@@ -22,9 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from .._files import atomic_write_bytes, atomic_write_json
+from .._files import atomic_write_bytes, atomic_write_json, output_folder
 from ..analysis.claims import verdicts
 from ..analysis.heldout import likelihood_metrics
+from ..analysis.pca import ratio_to_pca
 from ..analysis.protocol import HELDOUT_MSE, comparison_models, has_posterior, has_prior, heldout_mse
 from ..data import Dataset, Units
 from ..report import (
@@ -100,10 +101,11 @@ def fit_stage(ctx: DemoContext) -> None:
 def reconstruction_stage(ctx: DemoContext) -> None:
     X = ctx.data.X_test
     rows, pca_mse = [], None
+    variance = float(np.var(np.asarray(X, np.float64), axis=0).mean())
     for name, model in ctx.steps(ctx.models.items()):
         mse = heldout_mse(model, X)
         pca_mse = mse if pca_mse is None else pca_mse
-        rows.append({"model": name, "k": ctx.k, HELDOUT_MSE: mse, "ratio_to_pca": mse / pca_mse,
+        rows.append({"model": name, "k": ctx.k, HELDOUT_MSE: mse, "ratio_to_pca": ratio_to_pca(mse, pca_mse, variance),
                      "fit_seconds": ctx.fit_seconds[name]})
     section = ctx.section(
         "Reconstruction",
@@ -262,14 +264,14 @@ def run_demo(
     unknown = [name for name in skip if name not in [s.name for s in stages]]
     if unknown:
         raise ValueError(f"no demo stage {unknown[0]!r}; stages: {', '.join(s.name for s in stages)}")
-    with pinned_threads(threads):
-        return run_stages(data, Path(out), budget, seed, k, [s for s in stages if s.name not in skip], echo,
+    with pinned_threads(threads), output_folder(out) as folder:  # removed again if refused before writing
+        return run_stages(data, folder, budget, seed, k, [s for s in stages if s.name not in skip], echo,
                           show_progress)
 
 
 def run_stages(data: Dataset, out: Path, budget: DemoBudget, seed: int, k: int, stages: list[Stage],
                echo: Callable[[str], None], show_progress: bool) -> DemoResult:
-    out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)  # output_folder made it for run_demo; a direct caller gets it too
     # Every model must see the same numbers for their errors to compare: data outside [0, 1] are
     # standardised once here, for PCA too, rather than by each estimator in its own way.
     rescaled = not (in_unit_interval(data.X_train) and in_unit_interval(data.X_test))

@@ -7,7 +7,8 @@
     RUN/model/         the checkpoint (see ``checkpoint``), swapped in whole
     RUN/checkpoint/    the resumable training state; ``checkpoint/run.json`` is the config of a run
                        still in progress (what ``--resume`` reads), removed once the run is finished
-    RUN/.lock          held (``flock``) by the process training in the folder; holds its pid
+    RUN/.lock          held (``flock``) by the process training in the folder; holds its pid (removed
+                       when it is done)
     RUN/evaluation.json  what ``latentspace evaluate`` measured, once it has run
     RUN/MODEL.md       the model card: data, parameters, metrics so far, versions, how to load it
 
@@ -18,6 +19,7 @@ written under a temporary name and swapped in, and ``config.json`` names the wei
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import fcntl
 import io
@@ -33,8 +35,10 @@ from typing import Any
 from .._files import (
     atomic_write_bytes,
     atomic_write_json,
+    output_folder,
     read_json,
     recover_folder,
+    remove_debris,
     replace_folder,
     temporary_folder_for,
 )
@@ -59,34 +63,58 @@ def run_lock(path: str | Path) -> Iterator[Path]:
     """Hold an exclusive lock on the run folder ``path`` (created if needed) for the block.
 
     A second process asking for it gets a LatentspaceError naming the holder's pid. The lock is an
-    ``flock`` on ``RUN/.lock``: the kernel releases it when the holder exits, however it exits.
+    ``flock`` on ``RUN/.lock``: the kernel releases it when the holder exits, however it exits. The
+    holder first clears the debris of a process killed while writing here (``remove_debris``). A
+    ``.lock`` this block created is removed on the way out (while still held: a process that opened
+    the old file finds it gone and locks the new one), and a folder it created is removed again if the
+    block fails before writing anything: a refused command leaves the folder as it found it.
     """
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise LatentspaceError(f"{path}: exists and is not a folder")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        handle = open(path / LOCK_FILE, "a+")  # noqa: SIM115 (held open for the whole block)
-    except OSError as e:
-        raise OSError(e.errno, f"cannot lock {path}: {e.strerror}") from None
-    try:
+    lock_path = path / LOCK_FILE
+    with output_folder(path):
+        created = not lock_path.exists()
+        handle = _locked(lock_path, path)
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"{os.getpid()}\n")
+            handle.flush()
+            recover_folder(path / MODEL_DIR)
+            for folder in (path, path / MODEL_DIR, path / CHECKPOINT_DIR):
+                remove_debris(folder)
+            yield path
+        finally:
+            if created:
+                lock_path.unlink(missing_ok=True)
+            handle.close()  # releases the lock
+
+
+def _locked(lock_path: Path, path: Path):
+    """The open ``lock_path``, flocked by this process: the file at that path now, not one that its last
+    holder removed while this process waited to open it."""
+    while True:
+        try:
+            handle = open(lock_path, "a+")  # noqa: SIM115 (held open for the whole block)
+        except OSError as e:
+            raise OSError(e.errno, f"cannot lock {path}: {e.strerror}") from None
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.seek(0)
             holder = handle.read().strip() or "unknown"
+            handle.close()
             raise LatentspaceError(
                 f"{path}: another process (pid {holder}) is training in this run folder; "
                 "wait for it to finish or choose another --out"
             ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
-        recover_folder(path / MODEL_DIR)
-        yield path
-    finally:
-        handle.close()  # releases the lock
+        try:
+            if os.stat(lock_path).st_ino == os.fstat(handle.fileno()).st_ino:
+                return handle
+        except FileNotFoundError:
+            pass
+        handle.close()  # the holder removed it as this process opened it: lock the new one
 
 
 def pending_config_path(path: str | Path) -> Path:
@@ -128,6 +156,17 @@ def prepare_run_dir(path: str | Path, overwrite: bool = False) -> Path:
 def start_run(path: Path, config: dict[str, Any]) -> None:
     """Record the config of the run about to train, where ``--resume`` finds it."""
     atomic_write_json(pending_config_path(path), config)
+
+
+def forget_unstarted_run(path: Path) -> None:
+    """After a run refused before its first checkpoint (its parameters or data failed the fit's checks):
+    its in-progress config removed, and its checkpoint folder if that leaves it empty. A run that has a
+    checkpoint keeps both: ``--resume`` continues it."""
+    if (path / CHECKPOINT_DIR / train_state.STATE_FILE).exists():
+        return
+    pending_config_path(path).unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        (path / CHECKPOINT_DIR).rmdir()
 
 
 def history_csv(records: list[dict[str, float]]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .._files import atomic_write_bytes, atomic_write_json
+from .._files import atomic_write_bytes, atomic_write_json, output_folder
 from ..analysis.sweep import DEFAULT_KS, SWEEP_MODELS, latent_sweep
 from ..data import Dataset
 from ..errors import LatentspaceError
@@ -29,10 +29,10 @@ def sweep_to_folder(
     data-scaled budget); ``progress``: called with each row as it is measured."""
     if (epochs != "auto" and (epochs is None or epochs < 1)) or n_samples < 4:
         raise LatentspaceError("--epochs must be >= 1 and --n-samples >= 4")
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    rows = latent_sweep(data, ks, models=models, epochs=epochs, linear_epochs=epochs, n_samples=n_samples,
-                        random_state=random_state, progress=progress)
-    atomic_write_bytes(out / "sweep.csv", history_csv(rows).encode())
-    atomic_write_json(out / "sweep.json", {"data": data_name or data.name, "ks": list(ks), "epochs": epochs, "rows": rows})
-    return [out / "sweep.csv", out / "sweep.json"]
+    with output_folder(out) as folder:  # made first (an unwritable --out fails before the fits), removed if refused
+        rows = latent_sweep(data, ks, models=models, epochs=epochs, linear_epochs=epochs, n_samples=n_samples,
+                            random_state=random_state, progress=progress)
+        atomic_write_bytes(folder / "sweep.csv", history_csv(rows).encode())
+        atomic_write_json(folder / "sweep.json", {"data": data_name or data.name, "ks": list(ks), "epochs": epochs,
+                                                  "rows": rows})
+    return [folder / "sweep.csv", folder / "sweep.json"]

@@ -91,6 +91,7 @@ def train_run(
     """
     source = as_source(data)
     check_checkpoint_every(checkpoint_every)
+    estimator._validate_params()  # a refusal before the run folder is touched
     world = distributed.setup(resolve_device(estimator.device))
     try:
         if world.distributed and out is None:
@@ -104,8 +105,13 @@ def train_run(
             if world.is_main:
                 runs.prepare_run_dir(run_dir, overwrite=overwrite)
                 runs.start_run(run_dir, config)  # what resume_run reads back
-            return fit_and_write(estimator, dataset, run_dir, config, world, keep_checkpoint, log,
-                                 dict(checkpoint_every=checkpoint_every, resume=False, resume_hint=resume_hint(run_dir)))
+            try:
+                return fit_and_write(estimator, dataset, run_dir, config, world, keep_checkpoint, log, dict(
+                    checkpoint_every=checkpoint_every, resume=False, resume_hint=resume_hint(run_dir)))
+            except Exception:
+                if world.is_main:
+                    runs.forget_unstarted_run(run_dir)
+                raise
     finally:
         finish(world)
 
@@ -132,6 +138,8 @@ def resume_run(
     if config.get("command") != "train" or config.get("model") not in MODEL_CLASSES or not isinstance(config.get("params"), dict):
         raise LatentspaceError(f"{run_dir}: not a training run folder")
     extend = False
+    if not finished:
+        check_resume_epochs(run_dir, epochs)
     if finished:
         saved = runs.load_run_model(run_dir)
         done = len(saved.history_)
@@ -144,8 +152,8 @@ def resume_run(
         # A finished run without its training checkpoint goes on from the saved model (warm start).
         extend = not train_state.exists(run_dir / CHECKPOINT_DIR)
     params = {k: tuple(v) if isinstance(v, list) else v for k, v in config["params"].items() if k not in NOT_CARRIED}
-    if epochs is not None:
-        params["epochs"] = epochs
+    if epochs is not None:  # the new total, in the estimator and in the config.json the run ends with
+        params["epochs"] = config["params"]["epochs"] = epochs
     estimator = saved if extend else MODEL_CLASSES[config["model"]](**params)
     estimator.set_params(verbose=verbose)
     source = DataSource.of_run(run_dir, config)
@@ -154,12 +162,22 @@ def resume_run(
         with runs.run_lock(run_dir) if world.is_main else nullcontext():
             dataset = source.load()
             if extend:
-                config["params"]["epochs"] = epochs
                 return fit_and_write(estimator, dataset, run_dir, config, world, keep_checkpoint, log, None, extend=epochs)
             return fit_and_write(estimator, dataset, run_dir, config, world, keep_checkpoint, log, dict(
                 checkpoint_every=checkpoint_every, resume=True, resume_hint=resume_hint(run_dir)))
     finally:
         finish(world)
+
+
+def check_resume_epochs(run_dir: Path, epochs: int | None) -> None:
+    """A new epoch total for an unfinished run must be more than the epochs it has trained, as for a
+    finished run: fewer would leave a config that says 5 epochs over a history of 19."""
+    if epochs is None or not train_state.exists(run_dir / CHECKPOINT_DIR):
+        return
+    done = train_state.read(run_dir / CHECKPOINT_DIR)[0]["epoch"]
+    if epochs <= done:
+        raise LatentspaceError(f"{run_dir}: the run has already trained {done} epochs; --epochs must be more than "
+                               f"that (or leave it out to finish the run as it was started)")
 
 
 def resume_hint(run_dir: Path) -> str:
