@@ -51,6 +51,15 @@ def torch_threads():
     torch.set_num_threads(TEST_THREADS)
 
 
+@pytest.fixture(autouse=True)
+def fresh_collapse_warnings():
+    """The collapse warning is said once per configuration and process (a GridSearchCV's folds share
+    one): each test starts as a fresh process would, so none depends on which ran before it."""
+    from latentspace.estimators import _vae
+
+    _vae._COLLAPSE_WARNED.clear()
+
+
 @pytest.fixture(scope="session")
 def digits():
     """scikit-learn's digits scaled to [0, 1], seeded 80/20 split (what ``--data digits`` loads)."""
