@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from latentspace.estimators import _samplers
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
@@ -67,6 +69,8 @@ def test_data_larger_than_memory(tmp_path, monkeypatch):
 
 
 def test_model_families(tmp_path, monkeypatch):
+    # what the README's lines do, not how well: the two-stage sampler's second VAE gets 200 of its 4,000 steps
+    monkeypatch.setattr(_samplers, "SECOND_STAGE_STEPS", 200)
     space = run_blocks("Model families", tmp_path, monkeypatch)
     vamp, rae = space["vamp"], space["rae"]
     assert vamp.prior_density().n_components == 50
