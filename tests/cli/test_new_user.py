@@ -175,3 +175,12 @@ def test_a_class_from_another_scripts_main_says_how_to_make_it_importable(tmp_pa
     # and that advice works: the class defined here, passed by name
     back = load(tmp_path / "m", encoder=Ghost)
     assert torch.is_tensor(next(back.model_.encoder.parameters()))
+
+
+def test_the_collapse_warning_advises_only_what_the_fit_has_not_tried(digits):
+    counts = digits.X_train * 16  # raw 0-16 counts: likelihood "auto" is already the calibrated Gaussian
+    with pytest.warns(PosteriorCollapseWarning) as caught:  # the new user's 5-epoch fit of raw.npz (issue 25)
+        vae = VAE(16, epochs=5, random_state=0).fit(counts)
+    assert vae.likelihood_ == "gaussian_calibrated"
+    said = [str(w.message) for w in caught if issubclass(w.category, PosteriorCollapseWarning)]
+    assert len(said) == 1 and "a smaller beta" in said[0] and "gaussian_calibrated" not in said[0], said

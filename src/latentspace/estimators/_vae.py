@@ -362,10 +362,12 @@ def warn_if_collapsed(vae) -> None:
     if key in _COLLAPSE_WARNED:
         return
     _COLLAPSE_WARNED.add(key)
+    remedies = ["more epochs (epochs='auto')", "a KL warm-up (warmup_epochs)", "a smaller beta"]
+    if getattr(vae, "likelihood_", None) != "gaussian_calibrated":  # advice it has not already taken
+        remedies.append("likelihood='gaussian_calibrated' for real-valued data")
     warnings.warn(
         f"posterior collapse: 0 of {vae.model_.n_latent} latent units active (no posterior mean varies with "
-        f"the input, so the codes carry nothing about it); try more epochs (epochs='auto'), a KL "
-        f"warm-up (warmup_epochs), a smaller beta, or likelihood='gaussian_calibrated' for real-valued data",
+        f"the input, so the codes carry nothing about it); try {', '.join(remedies[:-1])} or {remedies[-1]}",
         PosteriorCollapseWarning, stacklevel=3,
     )
 
