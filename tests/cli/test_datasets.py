@@ -38,7 +38,7 @@ def test_datasets_checks_a_csv_with_a_label_column(tmp_path, capsys, digits):
     assert main(["datasets", "--data", str(tmp_path / "d.csv"), "--no-header", "--label-column", "64",
                  "--test-fraction", "0.1"]) == 0
     classes = len(set(digits.y_test[:50]))
-    assert capsys.readouterr().out.strip() == f"d: 45 train + 5 test, 64 features, image -, labels {classes} classes"
+    assert capsys.readouterr().out.strip() == f"d: 45 train + 5 test, 64 features, table rows, labels {classes} classes"
 
 
 def test_datasets_reads_an_image_folder_resized(tmp_path, capsys):

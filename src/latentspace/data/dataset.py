@@ -72,7 +72,7 @@ class Dataset:
         return isinstance(self.X_train, np.memmap)
 
     def describe(self) -> str:
-        shape = "x".join(map(str, self.image_shape)) if self.image_shape else "-"
+        rows = f"image {'x'.join(map(str, self.image_shape))}" if self.image_shape else "table rows"
         labels = "no"
         if self.y_train is not None:
             n_classes = len(self.label_names) or len(np.unique(self.y_train))
@@ -80,7 +80,7 @@ class Dataset:
         mapped = ", memory-mapped" if self.memory_mapped else ""
         return (
             f"{self.name}: {len(self.X_train)} train + {len(self.X_test)} test, "
-            f"{self.n_features} features, image {shape}, labels {labels}{mapped}"
+            f"{self.n_features} features, {rows}, labels {labels}{mapped}"
         )
 
 
