@@ -111,3 +111,19 @@ def test_a_memmap_larger_than_memory_budget_trains_with_small_peak_rss(tmp_path)
     print(f"\nfile {size / 1e9:.2f} GB; peak RSS {peak / 1e6:.0f} MB; fit {seconds:.0f} s; loss {loss:.2f}")
     assert np.isfinite(loss)
     assert peak < 1e9, f"peak RSS {peak / 1e6:.0f} MB for a {size / 1e9:.2f} GB file"
+
+
+@pytest.mark.parametrize("full_bytes", [1 << 30, 4096], ids=["every-byte", "sampled"])
+def test_the_digest_of_a_memmap_reads_its_file_and_equals_the_arrays(tmp_path, digits, monkeypatch, full_bytes):
+    """The model card's data hash: the same whether the rows come memory-mapped (read with pread, so no
+    page of the mapping stays resident) or in memory, whole or sampled."""
+    from latentspace.data import validate
+
+    monkeypatch.setattr(validate, "DIGEST_FULL_BYTES", full_bytes)
+    monkeypatch.setattr(validate, "DIGEST_BLOCK_BYTES", 1024)
+    np.save(tmp_path / "x.npy", digits.X_train)
+    mapped = np.load(tmp_path / "x.npy", mmap_mode="r")
+    in_memory = np.array(digits.X_train)
+    assert validate.array_digest(mapped) == validate.array_digest(in_memory)
+    assert validate.array_digest(mapped)["sampled"] == (full_bytes == 4096)
+    assert validate.array_digest(mapped[10:20]) == validate.array_digest(in_memory[10:20])  # a view: sliced
