@@ -8,9 +8,7 @@ validation split, seeding, chunked inference, and the fitted attributes.
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
-import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import ClassVar
@@ -22,17 +20,16 @@ from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._files import check_allocation, json_default
-from ..data.validate import COMPLEX_ADVICE, NOT_FINITE_ADVICE, array_digest, diagnosis
-from ..errors import DataError, DataTypeError, LatentspaceError, first_line
+from ..data.validate import array_digest
+from ..errors import DataError, LatentspaceError
 from ..nn import backend, export
 from ..nn.conv import (
-    NORMS,
     conv_encoder_decoder,
     normalize_image_shape,
     resolve_image_shape,
 )
 from ..nn.devices import resolve_device
-from ..nn.mlp import ACTIVATIONS, init_parameters, mlp_encoder_decoder
+from ..nn.mlp import init_parameters, mlp_encoder_decoder
 from ..nn.models import LatentModel
 from ..training import CheckpointPlan, TrainConfig, budget, distributed, train
 from ..training.batches import (
@@ -42,138 +39,19 @@ from ..training.batches import (
     default_chunk_rows,
 )
 from ..training.config import WarmStart
-from ..training.loop import LR_SCHEDULES, as_batches, preload_optimizer
+from ..training.loop import as_batches, preload_optimizer
 from ..training.streams import StreamBatches, is_stream, per_batch_rows, scan, stream_source
 from ..training.threads import resolve_threads, using_threads
 from ._checkpoint import jsonable_params, save_estimator
+from ._inputs import checked_array, spaced_rows, stream_digest, streamable
 from ._modules import check_contract, custom_parts, fresh_copy
 from ._params import Param, validate_params
 from ._samplers import SAMPLERS, GaussianMixtureDensity, fit_sampler
+from ._shared_params import ARCHITECTURES, COMMON_PARAMS, NETWORK_PARAMS, SCALINGS  # noqa: F401  (re-exported)
 
-SCALINGS = ("none", "center", "standard", "minmax")
-ARCHITECTURES = ("mlp", "conv")
 INFERENCE_CHUNK = 8192
 #: training rows whose codes ``fit`` keeps (``training_codes_``): what the ex-post samplers are fitted to
 CODE_ROWS = 4096
-#: Upper bounds on sizes, so that a typo is refused instead of allocating the machine away.
-MAX_WIDTH = 65_536
-MAX_LAYERS = 32
-
-#: The optimiser's and the data handling's parameters, shared by every estimator.
-COMMON_PARAMS: dict[str, Param] = {
-    "n_components": Param("int", "size of the code: the number of latent dimensions", low=1, high=MAX_WIDTH),
-    "epochs": Param("int", f"passes over the training data (auto: {budget.DEFAULT_RULE.describe()}; "
-                    "docs/training.md)", low=1, high=10**7, auto=True),
-    "batch_size": Param("int", "examples per optimiser step", low=1, high=10**8),
-    "lr": Param("float", "Adam's learning rate", low=0, low_open=True),
-    "weight_decay": Param("float", "L2 penalty weight_decay/2 * ||W||^2 on every weight", low=0),
-    "validation_fraction": Param(
-        "float", "share of the training data held out for the val_* history and early stopping",
-        low=0, high=1, high_open=True),
-    "patience": Param("int", "stop after this many epochs without a better validation loss, keeping the best "
-                      "epoch (None: never; auto: a fifth of the epochs, at least 10, given a validation split)",
-                      low=1, optional=True, auto=True),
-    "lr_schedule": Param("str", "learning-rate schedule: constant, cosine (decay to 0 over the epochs) or "
-                         "warmup_cosine (a linear warm-up over the first twentieth of the steps, then cosine decay to "
-                         "a tenth of lr)", choices=LR_SCHEDULES),
-    "grad_clip": Param("float", "clip the global gradient norm to this value (None: no clipping)",
-                       low=0, low_open=True, optional=True),
-    "scaling": Param("str", "per-feature scaling kept with the model: none, center, standard (z-scores) "
-                     "or minmax (to [0, 1])", choices=SCALINGS),
-    "device": Param("device", "torch device of the network: auto (CUDA when present, else the CPU), cpu, cuda, "
-                    "cuda:1, ..."),
-    "threads": Param("int", "torch CPU threads while the estimator computes (None: one for small networks, "
-                     "else the CPUs other processes leave idle)", low=1, high=4096, optional=True),
-    "precision": Param("str", "matrix products in float32 (32) or bfloat16 (bf16; float32 weights, optimiser "
-                       "state and checkpoints; needs native bf16 hardware)", choices=backend.PRECISIONS),
-    "verbose": Param("level", "show a progress bar while training (optimiser steps, with the last epoch's "
-                     "losses): True or any int > 0, as in scikit-learn"),
-    "callbacks": Param("callbacks", "objects with on_train_begin / on_step / on_epoch_end / on_train_end hooks "
-                       "(latentspace.training.callbacks), e.g. TensorBoardLogger, MLflowLogger", optional=True),
-    "warm_start": Param("bool", "fit on a fitted estimator trains the fitted model epochs more epochs (same "
-                        "scaling, history and Adam state continued) instead of starting anew"),
-    "random_state": Param("seed", "seed of initialisation, shuffling, the split and the noise "
-                          "(None: fresh randomness)", optional=True),
-}
-#: The network's shape: MLP or convolutional, widths, activation.
-NETWORK_PARAMS: dict[str, Param] = {
-    "hidden": Param("ints", "widths of the encoder's hidden layers; the decoder mirrors them (conv: the dense "
-                    "layers after the feature maps)", low=1, high=MAX_WIDTH, max_len=MAX_LAYERS),
-    "activation": Param("str", "nonlinearity between layers", choices=tuple(ACTIVATIONS)),
-    "architecture": Param("str", "mlp (fully connected) or conv (strided convolutions; needs images)",
-                          choices=ARCHITECTURES),
-    "image_shape": Param("shape", "(C, H, W) or (H, W) of one image when X comes as rows (None: from the "
-                         "data)", optional=True),
-    "channels": Param("ints", "feature maps of each conv layer (its length is the depth); conv only",
-                      low=1, high=4096, max_len=MAX_LAYERS),
-    "norm": Param("str", "normalisation after each conv layer; conv only", choices=NORMS),
-    "encoder": Param("module", "your own torch.nn.Module in place of the built encoder: rows (batch, n_features) "
-                     "-> (batch, n_components), a VAE's (batch, 2 * n_components)", optional=True),
-    "decoder": Param("module", "your own torch.nn.Module in place of the built decoder: codes "
-                     "(batch, n_components) -> (batch, n_features)", optional=True),
-}
-
-
-WORD = re.compile("[A-Za-z]{3,}")
-
-
-def checked_array(check: Callable[[], np.ndarray], X, source: str) -> np.ndarray:
-    """``check()`` (sklearn's validation of ``X``), its failures as one-line errors in this package's
-    words: what is wrong with the data and what it accepts instead, never sklearn's whole array or its
-    advice about other estimators."""
-    kinds = sorted({type(n).__name__ for n in getattr(X, "columns", ())})
-    if len(kinds) > 1 and "str" in kinds:  # sklearn takes string names or none, and says so with a TypeError
-        raise DataError(f"{source}: column names of mixed types ({', '.join(kinds)}); name every column with a string "
-                        "(X.columns = X.columns.astype(str)) or none")
-    try:
-        return check()
-    except ValueError as e:
-        reason = sentences(e)
-        if reason.startswith("Complex data"):
-            raise DataError(f"{source}: {reason}{COMPLEX_ADVICE}") from None
-        if reason.startswith("Input") and ("NaN" in reason or "infinity" in reason):
-            # sklearn's second sentence recommends other estimators: say what this one accepts instead
-            raise DataError(diagnosis(X, source) or f"{source}: {first_line(e)}{NOT_FINITE_ADVICE}") from None
-        raise DataError(f"{source}: {reason}") from None
-    except TypeError as e:
-        raise DataTypeError(f"{source}: {sentences(e)}") from None
-
-
-def sentences(e: BaseException) -> str:
-    """sklearn's message on one line: its lines of words, without the array it prints (121 lines of
-    numbers for a complex array, wrapped so no line looks like a row)."""
-    kept = [line.strip() for line in str(e).splitlines() if len(WORD.findall(line)) >= 3]
-    return " ".join(kept) or first_line(e)
-
-
-def spaced_rows(n: int, at_most: int) -> np.ndarray:
-    """Indices of at most ``at_most`` rows spread evenly over ``n``, sorted and distinct."""
-    return np.unique(np.linspace(0, n - 1, min(n, at_most)).astype(np.int64))
-
-
-def stream_digest(X, n_rows: int, n_features: int) -> dict:
-    """What a model card says of data that came as a stream: its kind and size (its bytes are not hashed:
-    that would be a pass of its own over data that may not fit anywhere)."""
-    return {"source": type(X).__name__, "shape": [int(n_rows), int(n_features)], "dtype": "float32",
-            "sha256": None, "sampled": False}
-
-
-def streamable(method):
-    """Let a per-example method take data in batches (a Dataset, a DataLoader, an iterable of batches):
-    applied batch by batch, outputs concatenated (tuples element by element)."""
-
-    @functools.wraps(method)
-    def per_example(self, X, *args, **kwargs):
-        if not is_stream(X):
-            return method(self, X, *args, **kwargs)
-        outputs = [method(self, batch, *args, **kwargs) for batch in per_batch_rows(X)]
-        if not outputs:
-            raise DataError("the data source gave no batches; need at least one example")
-        if isinstance(outputs[0], tuple):
-            return tuple(np.concatenate(parts) for parts in zip(*outputs, strict=True))
-        return np.concatenate(outputs)
-
-    return per_example
 
 
 def seed_from(random_state) -> int:

@@ -19,7 +19,8 @@ from ..nn.models import IW_CHUNK_ELEMENTS, VariationalAutoencoder
 from ..nn.priors import Prior
 from ..training import TrainConfig, budget
 from ..training.progress import progress_bar
-from ._base import CODE_ROWS, COMMON_PARAMS, NETWORK_PARAMS, BaseAutoEncoder, seed_from, streamable
+from ._base import CODE_ROWS, COMMON_PARAMS, NETWORK_PARAMS, BaseAutoEncoder, seed_from
+from ._inputs import streamable
 from ._params import Param
 
 VAE_LIKELIHOODS = ("bernoulli", "continuous_bernoulli", "gaussian", "gaussian_learned", "gaussian_calibrated")

@@ -303,7 +303,7 @@ FILE_OPTIONS = {
 @dataclass(frozen=True)
 class DataSource:
     """Where a run's data come from, enough to load them again split as they were: a named set or a
-    path, the folder of a named set's files, the seed of the train/test split, and how to read a file
+    path, the folder of a named set's files, the random state of the train/test split, and how to read a file
     (``load_dataset``'s keywords: a CSV's label column, an .npz's keys, ...; only those not at their
     default). A run's config.json records it, so ``evaluate``, ``report`` and ``--resume`` read the
     same columns the model was trained on."""
