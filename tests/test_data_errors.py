@@ -287,3 +287,12 @@ def test_unsupported_file_type(tmp_path):
 def test_one_sample_cannot_be_split(tmp_path):
     np.save(tmp_path / "one.npy", np.ones((1, 3)))
     raises(tmp_path / "one.npy", "need at least 2 to split")
+
+
+def test_labels_too_large_for_int64_are_one_line(tmp_path):
+    """Found by the slow Parquet fuzz: a whole-number float label of 1e300 overflowed the int64 cast."""
+    from latentspace.data.validate import check_labels
+    from latentspace.errors import DataError
+
+    with pytest.raises(DataError, match="labels must be class numbers below 2"):
+        check_labels(np.array([1e300, 0.0]), 2, "f.parquet")

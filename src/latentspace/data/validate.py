@@ -189,6 +189,8 @@ def check_labels(y: np.ndarray | None, n_samples: int, source: str) -> np.ndarra
             raise DataError(f"{source}: labels must be whole numbers, got values such as {y[y != np.round(y)][:1]}")
     elif y.dtype.kind not in "biu":
         raise DataError(f"{source}: labels must be integers, got dtype {y.dtype}")
+    if y.size and y.dtype.kind in "fu" and float(np.max(np.abs(y))) >= 2.0**62:  # would not survive int64
+        raise DataError(f"{source}: labels must be class numbers below 2**62, got {np.max(np.abs(y))}")
     return y.astype(np.int64)
 
 
