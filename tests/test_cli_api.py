@@ -9,6 +9,7 @@ import pytest
 
 from latentspace import VAE, load
 from latentspace.cli import main
+from latentspace.cli.commands import COMMANDS
 
 
 def test_version_imports_no_torch():
@@ -49,7 +50,24 @@ def test_did_you_mean(capsys):
         assert suggestion in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["demo", "--bogus"])  # nothing close: no guess
-    assert capsys.readouterr().err == "latentspace: error: unrecognized arguments: --bogus (see --help)\n"
+    assert capsys.readouterr().err == "latentspace demo: error: unrecognized arguments: --bogus (see --help)\n"
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_a_mistyped_flag_is_refused_by_the_command_it_was_given_to(command, capsys):
+    """As argparse's own errors of a command do ("latentspace train: error: argument --epochs: ..."), an
+    unknown flag or a stray word names the command, and the guess comes from that command's flags."""
+    with pytest.raises(SystemExit) as caught:
+        main([command, "--no-such-flag", "3"])
+    assert caught.value.code == 2
+    assert capsys.readouterr().err.startswith(f"latentspace {command}: error: unrecognized arguments: --no-such-flag")
+    with pytest.raises(SystemExit):
+        main(["train", "--epoch", "3"])
+    assert capsys.readouterr().err == ("latentspace train: error: unrecognized arguments: --epoch; did you mean "
+                                       "'--epochs'? (see --help)\n")
+    with pytest.raises(SystemExit):
+        main(["demo", "--quick", "stray"])  # a word argparse leaves over: the command's error too
+    assert capsys.readouterr().err.startswith("latentspace demo: error: unrecognized arguments: stray")
 
 
 def test_model_flags_have_meaning_and_choices(capsys):

@@ -37,26 +37,38 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def parse_args(self, args=None, namespace=None):
         # An unknown flag first: otherwise the value after "--epoch" reads as the model and argparse
-        # answers "invalid choice: '3'" about the wrong argument.
+        # answers "invalid choice: '3'" about the wrong argument. The command's own parser refuses it
+        # ("latentspace train: error: ..."), with a guess from that command's flags; argparse itself
+        # would report leftovers through the top parser ("latentspace: error: ...").
         args = sys.argv[1:] if args is None else list(args)
-        known = set(long_flags(self))
+        command = self.command_parser(args)
+        known = set(long_flags(command)) | set(long_flags(self, commands=False))
         for arg in args:
             if arg == "--":
                 break
             if arg.startswith("--") and arg.split("=", 1)[0] not in known:
-                self.error(f"unrecognized arguments: {arg.split('=', 1)[0]}")
-        return super().parse_args(args, namespace)
+                command.error(f"unrecognized arguments: {arg.split('=', 1)[0]}")
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            command.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed
+
+    def command_parser(self, args: Sequence[str]) -> argparse.ArgumentParser:
+        """The parser of the command ``args`` invoke (the first word that names one), else this one."""
+        commands = next((a.choices for a in self._actions if isinstance(a, argparse._SubParsersAction)), {})
+        invoked = next((a for a in args if not a.startswith("-")), None)
+        return commands.get(invoked, self)
 
     def error(self, message: str):  # one line, status 2, like every other error
         self.exit(2, f"{self.prog}: error: {one_line(did_you_mean(message, long_flags(self)))} (see --help)\n")
 
 
-def long_flags(parser: argparse.ArgumentParser) -> list[str]:
-    """Every ``--flag`` of ``parser`` and of the commands registered in it."""
+def long_flags(parser: argparse.ArgumentParser, commands: bool = True) -> list[str]:
+    """Every ``--flag`` of ``parser`` and (``commands``) of the commands registered in it."""
     found = []  # argparse keeps a parser's actions only in _actions (argcomplete reads them there too)
     for action in parser._actions:
         found += [s for s in action.option_strings if s.startswith("--")]
-        if isinstance(action, argparse._SubParsersAction):
+        if commands and isinstance(action, argparse._SubParsersAction):
             for command in action.choices.values():
                 found += long_flags(command)
     return found
