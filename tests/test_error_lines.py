@@ -82,3 +82,20 @@ def test_error_line_keeps_a_foreign_first_line_and_escapes_our_own():
     assert error_line(DataError("a\nb.npy: corrupt")) == "a\\nb.npy: corrupt"
     long = error_line(DataError("/" + "p" * 1000 + ": the reason"))
     assert len(long) <= MAX_LINE and long.startswith("/ppp") and long.endswith(": the reason")
+
+
+def test_advice_speaks_python_in_python_and_flags_on_the_command_line(cli, tmp_path):
+    """One sentence for a [0, 1] likelihood on data outside [0, 1], made once: ``scaling='minmax'`` for
+    the library's users, ``--scaling minmax`` for the command line's."""
+    from latentspace import VAE
+    from latentspace.data import load_dataset
+
+    wine = load_dataset("wine").X_train
+    with pytest.raises(ValueError, match=r"\[0, 1\] .*; use scaling='minmax' or a gaussian/mse likelihood"):
+        VAE(epochs=1, likelihood="bernoulli").fit(wine)
+    err = assert_line(cli("train", "vae", "--data", "wine", "--likelihood", "bernoulli", "--epochs", 1,
+                          "--out", tmp_path / "r"), "use --scaling minmax or a gaussian/mse likelihood")
+    assert "scaling=" not in err
+    err = assert_line(cli("train", "vae", "--data", "wine", "--binarize", "dynamic", "--epochs", 1,
+                          "--out", tmp_path / "r"), "--binarize dynamic reads the (scaled) data", "use --scaling minmax")
+    assert "binarize=" not in err and "scaling=" not in err

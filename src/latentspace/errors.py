@@ -45,6 +45,37 @@ class PosteriorCollapseWarning(LatentspaceWarning):
     """A fitted VAE encodes (almost) nothing: no active latent unit, or a KL to the prior near zero."""
 
 
+class Setting:
+    """A parameter value that a message advises, in the reader's vocabulary: ``scaling='minmax'`` as
+    Python writes it (``str``), ``--scaling minmax`` on the command line (``flag``)."""
+
+    def __init__(self, name: str, value: object):
+        self.name, self.value = name, value
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value!r}"
+
+    def flag(self) -> str:
+        return f"--{self.name.replace('_', '-')} {self.value}"
+
+
+class Advice:
+    """A message made of text and ``Setting``s, given to an exception as its argument: ``str(e)`` reads
+    it in Python's words, ``error_line(e)`` (the command line's) in flags. One sentence, made once::
+
+        raise LatentspaceError(Advice("the data span [-2, 3]; use ", Setting("scaling", "minmax")))
+    """
+
+    def __init__(self, *parts: str | Setting):
+        self.parts = parts
+
+    def __str__(self) -> str:
+        return "".join(map(str, self.parts))
+
+    def in_flags(self) -> str:
+        return "".join(p.flag() if isinstance(p, Setting) else p for p in self.parts)
+
+
 #: the longest error line the command line prints; longer messages keep their start and their end
 MAX_LINE = 300
 
@@ -61,13 +92,16 @@ def printable(text: object) -> str:
 
 
 def error_line(e: BaseException) -> str:
-    """What the command line prints for ``e``: one printable line of at most ``MAX_LINE`` characters.
+    """What the command line prints for ``e``: one printable line of at most ``MAX_LINE`` characters,
+    advice in its flags (``Advice``).
 
     Our own messages are one line by contract, so a line break in one can only come from a name in it
     (a file called ``a\\nb``): it is escaped, never cut at. Other libraries' messages are often a
     sentence and then a dump (sklearn prints the whole array): their first line is kept.
     """
     own = isinstance(e, (LatentspaceError, LatentspaceWarning, TrainingDivergedError, TrainingInterrupted))
+    if own and len(e.args) == 1 and isinstance(e.args[0], Advice):  # settings spoken as the command's flags
+        return one_line(e.args[0].in_flags().strip())
     return one_line(str(e).strip() if own else first_line(e)) or type(e).__name__
 
 

@@ -21,7 +21,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._files import check_allocation, json_default
 from ..data.validate import array_digest
-from ..errors import DataError, LatentspaceError
+from ..errors import Advice, DataError, LatentspaceError, Setting
 from ..nn import backend, export
 from ..nn.conv import (
     conv_encoder_decoder,
@@ -533,10 +533,9 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
     def _check_range(self, low: float, high: float, model: LatentModel) -> None:
         """``low``/``high``: the smallest and largest value of the scaled training data."""
         if getattr(model.likelihood, "needs_unit_interval", False) and (low < -1e-6 or high > 1 + 1e-6):
-            raise LatentspaceError(
-                f"this likelihood needs data in [0, 1] but the (scaled) data span "
-                f"[{low:.4g}, {high:.4g}]; use scaling='minmax' or a gaussian/mse likelihood"
-            )
+            raise LatentspaceError(Advice(
+                f"this likelihood needs data in [0, 1] but the (scaled) data span [{low:.4g}, {high:.4g}]; use ",
+                Setting("scaling", "minmax"), " or a gaussian/mse likelihood"))
 
     # ---- inference -----------------------------------------------------------------------------
     def _to_tensor(self, X: np.ndarray) -> torch.Tensor:

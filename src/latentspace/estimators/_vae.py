@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from ..data.binarize import BINARIZE_MODES, binarize, dynamic_binarizer
-from ..errors import LatentspaceError, PosteriorCollapseWarning
+from ..errors import Advice, LatentspaceError, PosteriorCollapseWarning, Setting
 from ..nn import backend
 from ..nn.likelihoods import likelihood_for_data, make_likelihood
 from ..nn.models import IW_CHUNK_ELEMENTS, VariationalAutoencoder
@@ -201,10 +201,9 @@ class VAE(BaseAutoEncoder):
     def _check_range(self, low: float, high: float, model) -> None:
         super()._check_range(low, high, model)
         if self.binarize is not None and (low < -1e-6 or high > 1 + 1e-6):
-            raise LatentspaceError(
-                f"binarize={self.binarize!r} reads the (scaled) data as pixel probabilities and needs them "
-                f"in [0, 1], but they span [{low:.4g}, {high:.4g}]; use scaling='minmax'"
-            )
+            raise LatentspaceError(Advice(
+                Setting("binarize", self.binarize), " reads the (scaled) data as pixel probabilities and needs "
+                f"them in [0, 1], but they span [{low:.4g}, {high:.4g}]; use ", Setting("scaling", "minmax")))
 
     def _split(self, X: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
         X_train, X_val = super()._split(X, seed)
