@@ -68,3 +68,20 @@ def test_report_opens_own_networks_and_notes_the_explorer(cli, decoder_run, tmp_
     assert code == 0, err
     page = (tmp_path / "r.html").read_text()
     assert "No explorer: it cannot draw" in page and "Reconstructions" in page
+
+
+@pytest.mark.parametrize("keep_checkpoint", [True, False], ids=["from-its-checkpoint", "from-its-model"])
+def test_train_resume_rebuilds_own_networks_with_allow_import(cli, tmp_path, keep_checkpoint):
+    """``train --resume`` of a run with the user's own encoder: refused in one line naming --allow-import,
+    continued with it (from the kept training checkpoint, or from the saved model)."""
+    torch.manual_seed(0)
+    run = tmp_path / "run"
+    train_run(AutoEncoder(2, hidden=(16,), epochs=2, random_state=0, encoder=TinyEncoder()), "digits", run,
+              keep_checkpoint=keep_checkpoint)
+    assert_one_line_error(cli("train", "--resume", run, "--epochs", 3, "--quiet"), "--allow-import")
+    code, _, err = cli("train", "--resume", run, "--epochs", 3, "--quiet", "--allow-import")
+    assert code == 0, err
+    resumed = load(run, allow_import=True)
+    assert isinstance(resumed.model_.encoder, TinyEncoder)
+    assert [r["epoch"] for r in resumed.history_] == [1, 2, 3]
+    assert_one_line_error(cli("train", "ae", "--allow-import", "--out", tmp_path / "new"), "give it with --resume RUN")

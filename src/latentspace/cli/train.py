@@ -7,7 +7,15 @@ import argparse
 from ..errors import LatentspaceError
 from ..training.tracking import TRACKERS
 from ..workflows.train import resume_run, train_run
-from ._common import MODELS, add_data_arguments, add_estimator_arguments, add_quiet_argument, build_estimator, data_source
+from ._common import (
+    MODELS,
+    add_allow_import_argument,
+    add_data_arguments,
+    add_estimator_arguments,
+    add_quiet_argument,
+    build_estimator,
+    data_source,
+)
 from .commands import summary
 
 
@@ -43,6 +51,7 @@ def register(subparsers) -> None:
         "--checkpoint-every", type=int, default=None, metavar="N",
         help="also checkpoint every N optimiser steps (default: at the end of each epoch only)",
     )
+    add_allow_import_argument(p)
     add_estimator_arguments(p)
     p.set_defaults(run=run)
 
@@ -51,8 +60,11 @@ def run(args: argparse.Namespace) -> int:
     if args.resume is not None:
         check_resume_flags(args)
         result = resume_run(args.resume, getattr(args, "param_epochs", None), verbose=not args.quiet,
-                            keep_checkpoint=args.keep_checkpoint, checkpoint_every=args.checkpoint_every, log=args.log)
+                            keep_checkpoint=args.keep_checkpoint, checkpoint_every=args.checkpoint_every, log=args.log,
+                            allow_import=args.allow_import)
     else:
+        if args.allow_import:
+            raise LatentspaceError("--allow-import opens a run whose model has its own networks: give it with --resume RUN")
         if args.model and args.model_flag and args.model != args.model_flag:
             raise ValueError(f"model given twice: {args.model!r} and --model {args.model_flag!r}")
         estimator = build_estimator(args.model or args.model_flag or "ae", args, verbose=not args.quiet)

@@ -143,6 +143,19 @@ def check_config_fields(config: dict, where: Path) -> None:
         raise bad("weights_sha256", "a SHA-256 hex digest", sha)
 
 
+def rebuild_modules(params: dict, path, *, encoder=None, decoder=None, allow_import: bool = False) -> None:
+    """Replace, in a saved model's ``params``, the records of its own encoder/decoder classes
+    (``{"module": "pkg.mod:Class"}``) by modules: the ``encoder``/``decoder`` given, or with
+    ``allow_import`` the recorded classes built with no arguments (``_modules.rebuild``); ``path``
+    names the saved model in errors. Every recorded path is checked before any is imported."""
+    given = {"encoder": encoder, "decoder": decoder}
+    for part in PARTS:
+        check_class_path(part, params.get(part), path)
+    for part in PARTS:
+        if part in params or given[part] is not None:
+            params[part] = rebuild(part, params.get(part), given[part], allow_import, path)
+
+
 def load_estimator(path, classes: dict[str, type], *, device=None, encoder=None, decoder=None,
                    allow_import: bool = False):
     """Load an estimator saved by ``save_estimator`` (or the ``model/`` of a run folder); its class is
@@ -169,12 +182,7 @@ def load_estimator(path, classes: dict[str, type], *, device=None, encoder=None,
     if cls is None:
         raise CheckpointError(f"{path}: unknown estimator {config.get('estimator')!r}")
     params = {k: tuple(v) if isinstance(v, list) else v for k, v in config.get("params", {}).items()}
-    given = {"encoder": encoder, "decoder": decoder}
-    for part in PARTS:  # every path checked before any is imported
-        check_class_path(part, params.get(part), path)
-    for part in PARTS:
-        if part in params or given[part] is not None:
-            params[part] = rebuild(part, params.get(part), given[part], allow_import, path)
+    rebuild_modules(params, path, encoder=encoder, decoder=decoder, allow_import=allow_import)
     params["device"] = load_device(params.get("device"), device, path)
     try:
         estimator = cls(**params)

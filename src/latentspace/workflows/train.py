@@ -24,7 +24,7 @@ from ..analysis.heldout import heldout_metrics
 from ..data import Dataset
 from ..errors import LatentspaceError
 from ..estimators import ESTIMATORS
-from ..estimators._checkpoint import jsonable_params
+from ..estimators._checkpoint import jsonable_params, rebuild_modules
 from ..nn.devices import resolve_device
 from ..training import distributed
 from ..training import state as train_state
@@ -124,12 +124,14 @@ def resume_run(
     keep_checkpoint: bool = False,
     checkpoint_every: int | None = None,
     log: Sequence[str] = (),
+    allow_import: bool = False,
 ) -> TrainResult:
     """Continue the run in ``run_dir`` with its own settings.
 
     An unfinished run goes on from its last checkpoint (``epochs``: a new total, or its own). A
     finished run trains further up to ``epochs`` in all: from its training checkpoint when it was kept,
-    else from the saved model with a fresh optimiser (warm start).
+    else from the saved model with a fresh optimiser (warm start). ``allow_import``: as ``load``'s, for
+    a run whose model has its own encoder/decoder classes (imported and built with no arguments).
     """
     run_dir = Path(run_dir)
     check_checkpoint_every(checkpoint_every)
@@ -141,7 +143,7 @@ def resume_run(
     if not finished:
         check_resume_epochs(run_dir, epochs)
     if finished:
-        saved = runs.load_run_model(run_dir)
+        saved = runs.load_run_model(run_dir, allow_import)
         done = len(saved.history_)
         if epochs is None:
             raise LatentspaceError(
@@ -152,6 +154,7 @@ def resume_run(
         # A finished run without its training checkpoint goes on from the saved model (warm start).
         extend = not train_state.exists(run_dir / CHECKPOINT_DIR)
     params = {k: tuple(v) if isinstance(v, list) else v for k, v in config["params"].items() if k not in NOT_CARRIED}
+    rebuild_modules(params, run_dir, allow_import=allow_import)  # the run's own networks, or a refusal
     if epochs is not None:  # the new total, in the estimator and in the config.json the run ends with
         params["epochs"] = config["params"]["epochs"] = epochs
     estimator = saved if extend else MODEL_CLASSES[config["model"]](**params)
