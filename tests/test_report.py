@@ -245,7 +245,8 @@ def test_report_rejects_bad_figures_and_tables():
 
 # ---- the demo ------------------------------------------------------------------------------------
 DEMO_SECTIONS = ["Verdicts", "Reconstruction", "Linear AE = PCA, in another basis", "Training", "The VAE's likelihood",
-                 "Latent spaces", "Latent explorer", "Generating", "Regularity, measured", "Interpolation and traversals",
+                 "Latent spaces", "Latent explorer", "Generating", "Regularity, measured", "Which regulariser fills the holes",
+                 "Interpolation and traversals",
                  "The memorising autoencoder", "Latent size", "Configuration"]
 DEMO_FIGURES = {"reconstructions", "pca-check", "training-curves", "latent-scatter", "manifold-linear-AE", "manifold-deep-AE",
                 "manifold-VAE", "samples", "interpolations", "traversal-deep-AE", "traversal-VAE", "memorize-ae",

@@ -155,8 +155,45 @@ def error_falls_with_k(tables: dict) -> Verdict | None:
     return Verdict(claim, HOLDS, f"held-out error falls from k={ks[0]} to k={ks[-1]} for every model")
 
 
+HOLES = "holes_outside_code_support"
+
+
+def regulariser_fills_the_holes(tables: dict) -> Verdict | None:
+    """The stage "which regulariser fills the holes" (its table ``regulariser_samples``: one row per
+    model and sampler, ``regulariser`` "none" for the plain AE): does each regularised family's own
+    sampler put fewer codes off its training codes' support than a Gaussian over the plain AE's codes?
+    And fewer than a mixture fitted to them (the AE's own sampler), or is the gain the sampler's?"""
+    rows = tables.get("regulariser_samples", [])
+    plain = {r["sampler"]: r for r in rows if r["regulariser"] == "none"}
+    regularised = [r for r in rows if r["regulariser"] != "none"]
+    gaussian = plain.pop("gaussian", None)
+    mixture = next(iter(plain.values()), None)  # the AE's own sampler: a mixture fitted to its codes
+    if gaussian is None or not regularised:
+        return None
+    claim = ("a regulariser fills the autoencoder's holes: a regularised model's own sampler puts fewer codes off "
+             "its training codes' support than a Gaussian over the plain AE's codes")
+    said = lambda r: f"{r['model']} {r['sampler']} {r[HOLES]:.1%} ({r['frechet']:.3g})"
+    fewest, closest = (min(regularised, key=lambda r: r[key])["model"] for key in (HOLES, "frechet"))
+    quoted = [gaussian, *([] if mixture is None else [mixture]), *regularised]
+    evidence = (f"codes off the support (Fréchet of their samples): {'; '.join(map(said, quoted))}; "
+                f"fewest holes: {fewest}, closest samples: {closest}")
+    caveat = sample_quality_caveat(tables, "frechet")
+    fewer = [r["model"] for r in regularised if r[HOLES] < gaussian[HOLES]]
+    if not fewer:
+        return Verdict(claim, FAILS, evidence, caveat)
+    if len(fewer) < len(regularised):
+        return Verdict(claim, f"holds only for {', '.join(fewer)}", evidence, caveat)
+    matched = [] if mixture is None else [r["model"] for r in regularised if r[HOLES] >= mixture[HOLES]]
+    if matched:
+        return Verdict(claim, "holds only against a Gaussian over the AE's codes",
+                       f"{evidence}; but the AE's own {mixture['sampler']} sampler puts no more codes off than "
+                       f"{', '.join(matched)}", caveat)
+    return Verdict(claim, HOLDS, evidence, caveat)
+
+
 JUDGES: list[Callable[[dict], Verdict | None]] = [
-    linear_ae_is_pca, deep_ae_beats_pca, vae_generates_ae_does_not, memorising_ae_has_holes, error_falls_with_k,
+    linear_ae_is_pca, deep_ae_beats_pca, vae_generates_ae_does_not, regulariser_fills_the_holes,
+    memorising_ae_has_holes, error_falls_with_k,
 ]
 
 

@@ -11,6 +11,7 @@ ex-post mixture improves every family's samples) and Dai & Wipf's (a second stag
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -33,8 +34,9 @@ def active_units(codes: np.ndarray) -> int:
 
 
 def measure_family(name: str, model, data: Dataset, judge: Judge, *, n_samples: int, iw_samples: int,
-                   iw_rows: int, fit_seconds: float, seed: int = 0) -> tuple[dict, list[dict]]:
-    """One leaderboard row of a fitted model and its rows per sampler."""
+                   iw_rows: int, fit_seconds: float, seed: int = 0,
+                   samplers: tuple[str, ...] = COMPARED_SAMPLERS) -> tuple[dict, list[dict]]:
+    """One leaderboard row of a fitted model and its rows per sampler (those of ``samplers`` that fit it)."""
     rng = np.random.default_rng(seed)
     X_test = np.asarray(data.X_test, np.float32)
     row = {"model": name, "family": model_kind(model), "k": int(model.n_components),
@@ -48,7 +50,7 @@ def measure_family(name: str, model, data: Dataset, judge: Judge, *, n_samples: 
     codes = np.asarray(model.training_codes_, np.float64)
     support = Manifold.of(codes, PR_NEIGHBOURS)
     per_sampler = []
-    for sampler in (s for s in samplers_for(model) if s in COMPARED_SAMPLERS):
+    for sampler in (s for s in samplers_for(model) if s in samplers):
         # the model's own sampler (what model.sample draws), fitted once to the codes it kept
         Z = model.code_sampler(sampler).sample(n_samples, rng)
         quality = sample_quality(model, sampler, codes, judge, n_samples, rng, support, Z)
@@ -64,16 +66,20 @@ def measure_family(name: str, model, data: Dataset, judge: Judge, *, n_samples: 
 
 def leaderboard(models: dict[str, tuple[object, float]], data: Dataset, *, n_samples: int = 1000,
                 iw_samples: int = 1000, iw_rows: int = 500, seed: int = 0,
-                features: FeatureExtractor | None = None, progress=None) -> tuple[list[dict], list[dict]]:
+                features: FeatureExtractor | None = None, progress=None,
+                samplers: Sequence[str] | Callable[[object], Sequence[str]] = COMPARED_SAMPLERS,
+                ) -> tuple[list[dict], list[dict]]:
     """``models``: name -> (fitted model, its fit seconds). Returns (one row per model, one row per
-    model x sampler). ``progress``: called with each model's name before it is measured."""
+    model x sampler of ``samplers``, each where it fits the model; ``samplers`` may also be a function
+    of the model). ``progress``: called with each model's name before it is measured."""
     judge = Judge.of(features or feature_space(data), np.asarray(data.X_test, np.float32))
     rows, samples = [], []
     for name, (model, seconds) in models.items():
         if progress is not None:
             progress(name)
         row, per_sampler = measure_family(name, model, data, judge, n_samples=n_samples, iw_samples=iw_samples,
-                                          iw_rows=iw_rows, fit_seconds=seconds, seed=seed)
+                                          iw_rows=iw_rows, fit_seconds=seconds, seed=seed,
+                                          samplers=tuple(samplers(model) if callable(samplers) else samplers))
         rows.append(row)
         samples += per_sampler
     return rows, samples

@@ -90,6 +90,14 @@ def run_compare(
     return result
 
 
+def sample_pictures(models: dict, sample_rows: list[dict], n: int, seed: int = 0) -> dict[str, np.ndarray]:
+    """``n`` decoded samples of each (model, sampler) row of the leaderboard, by "model: sampler"."""
+    rng = np.random.default_rng(seed)
+    return {f"{r['model']}: {r['sampler']}":
+            models[r["model"]].sample(n, sampler=r["sampler"], random_state=int(rng.integers(2**31 - 1))).reshape(n, -1)
+            for r in sample_rows}
+
+
 def compare_report(result: CompareResult, data: Dataset, seed: int = 0) -> Report:
     """The page: verdicts, both tables, decoded samples of every model and sampler, the explorer."""
     report = Report(f"latentspace compare on {data.name}", f"{len(result.rows)} model families, one budget")
@@ -108,11 +116,7 @@ def compare_report(result: CompareResult, data: Dataset, seed: int = 0) -> Repor
         section.text(line, note=True)
     section.table(result.rows, "leaderboard: one row per model", name="leaderboard")
     section.table(result.samples, "samples: one row per model and sampler", name="samplers")
-    rng = np.random.default_rng(seed)
-    pictures = {f"{r['model']}: {r['sampler']}":
-                result.models[r["model"]].sample(SAMPLES_SHOWN, sampler=r["sampler"],
-                                                 random_state=int(rng.integers(2**31 - 1))).reshape(SAMPLES_SHOWN, -1)
-                for r in result.samples}
+    pictures = sample_pictures(result.models, result.samples, SAMPLES_SHOWN, seed)
     section.figure(plot_samples(pictures, data.image_shape, reference=data.X_train[:500]),
                    "Decoded samples of each model (rows) by each of its samplers.", name="family-samples")
     explorer = report.section("Latent explorer of every family", EXPLORER_INTRO)

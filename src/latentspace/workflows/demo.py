@@ -41,6 +41,7 @@ from ..report import (
 from ..report.samplers import model_samples
 from ..training.threads import pinned_threads
 from .demo_context import BUDGETS, DemoBudget, DemoContext, DemoResult, Stage
+from .demo_regularisers import regularisers_stage
 from .demo_stages import explorer_stage, memorize_stage, pca_stage, regularity_stage, sweep_stage
 
 REPORT_FILE = "report.html"
@@ -218,6 +219,7 @@ STAGES: list[Stage] = [
     Stage("latent explorer", explorer_stage),
     Stage("samples", samples_stage),
     Stage("regularity", regularity_stage),
+    Stage("regularisers", regularisers_stage),
     Stage("interpolation", interpolation_stage),
     Stage("memorising AE", memorize_stage),
     Stage("latent size", sweep_stage),
