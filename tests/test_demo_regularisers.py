@@ -19,7 +19,7 @@ from latentspace.workflows.demo_context import BUDGETS
 
 VERDICT = re.compile(r"^(HOLDS|DOES NOT HOLD|HOLDS ONLY [A-Z]+ [^:]+): a regulariser fills the autoencoder's holes")
 #: the full budget's protocol on a few hundred steps per model: the flow and its numbers, not good models
-SMALL = dataclasses.replace(BUDGETS["full"], families=("rae", "wae"), family_steps=150, samples=80)
+SMALL = dataclasses.replace(BUDGETS["full"], families=("rae",), family_steps=100, samples=50)
 
 
 def stages(*names: str):
@@ -33,12 +33,11 @@ def test_the_stage_measures_each_family_and_judges_the_holes_on_digits(digits, f
     result = run_demo(digits, tmp_path, budget=SMALL, stages=stages("regularisers"), echo=printed.append,
                       show_progress=False)
     models = result.tables["regularisers"]
-    assert [r["model"] for r in models] == ["deep AE", "VAE", "RAE", "WAE-MMD"]
+    assert [r["model"] for r in models] == ["deep AE", "VAE", "RAE"]
     assert [r["regulariser"] for r in models][0] == "none" and all(r["k"] == 2 for r in models)
     assert all(math.isfinite(r["heldout_mse"]) and r["fit_seconds"] > 0 for r in models)
     samples = {(r["model"], r["sampler"]): r for r in result.tables["regulariser_samples"]}
-    assert set(samples) == {("deep AE", "gaussian"), ("deep AE", "gmm"), ("VAE", "prior"), ("RAE", "gmm"),
-                            ("WAE-MMD", "prior")}
+    assert set(samples) == {("deep AE", "gaussian"), ("deep AE", "gmm"), ("VAE", "prior"), ("RAE", "gmm")}
     assert all(0 <= r["holes_outside_code_support"] <= 1 and math.isfinite(r["frechet"]) for r in samples.values())
 
     line = next(v for v in result.verdicts if "fills the autoencoder's holes" in v)
@@ -56,7 +55,7 @@ def test_the_stage_measures_each_family_and_judges_the_holes_on_digits(digits, f
     assert page["sections"] == ["Verdicts", "Which regulariser fills the holes", "Configuration"]
     assert {"regularisers", "regulariser_samples"} <= set(page["tables"]) and "regulariser-samples" in page["figures"]
     assert "decode to blank or garbled tiles" in result.report_path.read_text()  # the data's words
-    assert (tmp_path / "models" / "WAE-MMD" / "weights.safetensors").is_file()
+    assert (tmp_path / "models" / "RAE" / "weights.safetensors").is_file()
     assert any("holes_outside_code_support" in p for p in printed)
 
 
@@ -91,4 +90,4 @@ def test_the_stage_on_tables_and_degenerate_data(data, k, tmp_path):
     assert all(math.isfinite(r["frechet"]) for r in result.tables["regulariser_samples"])
     line = next(v for v in result.verdicts if "fills the autoencoder's holes" in v)
     assert VERDICT.match(line), line
-    assert "rows whose lines leave their features' range" in result.report_path.read_text()
+    assert "decode to rows whose lines leave their features" in result.report_path.read_text()  # the data's words

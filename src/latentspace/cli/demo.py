@@ -15,8 +15,9 @@ QUICK = BUDGETS["quick"]
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "demo", help=summary("demo"),
-        description="Fit PCA, a linear AE, a deep AE and a VAE on one data set, print the comparison tables and "
-        "write the models, metrics and a self-contained report.html to a run folder.",
+        description="Fit PCA, a linear AE, a deep AE and a VAE on one data set (and, on the full budget, the "
+        "VampPrior VAE, RAE and WAE-MMD: which regulariser fills the holes), print the comparison tables and "
+        "verdicts and write the models, metrics and a self-contained report.html to a run folder.",
     )
     add_data_arguments(p)
     p.add_argument("--out", default="latentspace-demo", metavar="DIR", help="run folder (default: latentspace-demo)")
