@@ -46,17 +46,18 @@ class PosteriorCollapseWarning(LatentspaceWarning):
 
 
 class Setting:
-    """A parameter value that a message advises, in the reader's vocabulary: ``scaling='minmax'`` as
-    Python writes it (``str``), ``--scaling minmax`` on the command line (``flag``)."""
+    """A parameter (or a value of it) that a message advises, in the reader's vocabulary:
+    ``scaling='minmax'`` as Python writes it (``str``), ``--scaling minmax`` on the command line
+    (``flag``); without a value, the parameter's name (``lr``, ``--lr``)."""
 
-    def __init__(self, name: str, value: object):
+    def __init__(self, name: str, *value: object):
         self.name, self.value = name, value
 
     def __str__(self) -> str:
-        return f"{self.name}={self.value!r}"
+        return f"{self.name}={self.value[0]!r}" if self.value else self.name
 
     def flag(self) -> str:
-        return f"--{self.name.replace('_', '-')} {self.value}"
+        return f"--{self.name.replace('_', '-')}" + (f" {self.value[0]}" if self.value else "")
 
 
 class Advice:

@@ -26,7 +26,7 @@ from typing import Any
 import torch
 
 from .._files import read_json
-from ..errors import CheckpointError, TrainingDivergedError, TrainingInterrupted
+from ..errors import Advice, CheckpointError, Setting, TrainingDivergedError, TrainingInterrupted
 from ..nn import backend
 from ..nn.models import LatentModel
 from . import budget, distributed
@@ -524,9 +524,9 @@ def diverged(loop: Loop, what: str) -> TrainingDivergedError:
         kept = f"the last good checkpoint (after step {meta['global_step']}, epoch {epoch}) is kept in {folder}"
     else:
         kept = "it diverged before the first checkpoint was written"
-    clip = f"grad_clip (now {config.grad_clip:g})" if config.grad_clip is not None else "grad_clip=1.0"
-    return TrainingDivergedError(
-        f"training diverged: {what}; {kept}; "
-        f"try a lower lr (now {config.lr:g}), {clip}, or a likelihood that matches the data "
-        "(bernoulli needs data in [0, 1]; gaussian for real values)"
-    )
+    clip = ((Setting("grad_clip"), f" (now {config.grad_clip:g})") if config.grad_clip is not None
+            else (Setting("grad_clip", 1.0),))
+    return TrainingDivergedError(Advice(
+        f"training diverged: {what}; {kept}; try a lower ", Setting("lr"), f" (now {config.lr:g}), ", *clip,
+        ", or a ", Setting("likelihood"), " that matches the data (bernoulli needs data in [0, 1]; gaussian for "
+        "real values)"))
