@@ -34,7 +34,7 @@ def test_the_stage_measures_each_family_and_judges_the_holes_on_digits(digits, f
                       show_progress=False)
     models = result.tables["regularisers"]
     assert [r["model"] for r in models] == ["deep AE", "VAE", "RAE"]
-    assert [r["regulariser"] for r in models][0] == "none" and all(r["k"] == 2 for r in models)
+    assert models[0]["regulariser"] == "none" and all(r["k"] == 2 for r in models)
     assert all(math.isfinite(r["heldout_mse"]) and r["fit_seconds"] > 0 for r in models)
     samples = {(r["model"], r["sampler"]): r for r in result.tables["regulariser_samples"]}
     assert set(samples) == {("deep AE", "gaussian"), ("deep AE", "gmm"), ("VAE", "prior"), ("RAE", "gmm")}
