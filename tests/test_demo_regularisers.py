@@ -56,6 +56,10 @@ def test_the_stage_measures_each_family_and_judges_the_holes_on_digits(digits, f
     assert {"regularisers", "regulariser_samples"} <= set(page["tables"]) and "regulariser-samples" in page["figures"]
     assert "decode to blank or garbled tiles" in result.report_path.read_text()  # the data's words
     assert (tmp_path / "models" / "RAE" / "weights.safetensors").is_file()
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert list(config["family_models"]) == ["deep AE", "VAE", "RAE"]  # no fit stage: all trained here
+    rae = config["family_models"]["RAE"]
+    assert rae["class"] == "RAE" and rae["params"]["n_components"] == 2
     assert any("holes_outside_code_support" in p for p in printed)
 
 

@@ -23,7 +23,8 @@ def register(subparsers) -> None:
     p.add_argument("--out", default="latentspace-demo", metavar="DIR", help="run folder (default: latentspace-demo)")
     p.add_argument("--quick", action="store_true",
                    help=f"the 'quick' budget: at most {QUICK.train_rows:,} training rows, {QUICK.steps:,} steps per "
-                   "model, a shorter sweep; a first look in about a minute on digits, 3 on Fashion-MNIST (2 cores)")
+                   "model, a shorter sweep, no other model families (stage 'regularisers'); a first look in about a "
+                   "minute on digits, 3 on Fashion-MNIST (2 cores)")
     p.add_argument("--budget", choices=tuple(BUDGETS), default=None,
                    help="how much to measure: quick or full (default: full, or quick with --quick)")
     p.add_argument("--skip", default="", metavar="STAGE,...",

@@ -314,6 +314,8 @@ def run_stages(data: Dataset, out: Path, budget: DemoBudget, seed: int, k: int, 
         claims.text(f"The demo was stopped during stage '{result.interrupted_in}': later sections are missing.",
                     note=True)
     config["models"] = {name: describe_model(m) for name, m in ctx.models.items()}
+    if ctx.shared.get("family models"):  # the stage "which regulariser fills the holes" trained them
+        config["family_models"] = {name: describe_model(m) for name, m in ctx.shared["family models"].items()}
     report.configuration(config)
     timing = [{"stage": name, "seconds": s} for name, s in result.stage_seconds.items()]
     report.section("Configuration").table(timing, "wall time per stage (seconds)", name="stage-seconds")

@@ -78,6 +78,7 @@ def regularisers_stage(ctx: DemoContext) -> None:
         section.text(f"{reason[0].upper()}{reason[1:]}.", note=True)
         return
     models, reused = stage_models(ctx)
+    ctx.shared["family models"] = {name: m for name, (m, _) in models.items() if name not in reused}  # config.json
     rows, samples = leaderboard(models, ctx.data, n_samples=budget.samples, iw_samples=0, seed=ctx.seed,
                                 features=demo_features(ctx), samplers=samplers_of)
     for r in (*rows, *samples):
