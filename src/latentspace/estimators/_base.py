@@ -73,6 +73,8 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
     has_posterior: ClassVar[bool] = False
     #: The sampler ``sample`` uses when none is named.
     default_sampler: ClassVar[str] = "gmm"
+    #: Whether ``fit`` needs the rows' labels ``y`` (a conditional model); the others ignore ``y``.
+    needs_labels: ClassVar[bool] = False
 
     # ---- what subclasses provide -------------------------------------------------------------
     def _build_model(self, n_features: int) -> LatentModel:

@@ -48,6 +48,8 @@ class ConditionalVAE(VAE):
     not as streams or memory-mapped arrays, whose rows would have to travel with their labels.
     """
 
+    needs_labels: ClassVar[bool] = True
+
     _parameter_constraints: ClassVar[dict[str, Param]] = {
         k: v for k, v in VAE._parameter_constraints.items() if k not in PARTS
     }
