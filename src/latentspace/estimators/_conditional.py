@@ -46,6 +46,8 @@ class ConditionalVAE(VAE):
     Parameters: the VAE's, except your own ``encoder``/``decoder`` modules (the decoder's input is the
     code and the one-hot, built by the estimator). Data come in memory (arrays, images, DataFrames),
     not as streams or memory-mapped arrays, whose rows would have to travel with their labels.
+    ``to_onnx`` writes an encoder of the rows alone and a decoder of ``[z, onehot(y)]`` (the one-hot in the
+    order of ``classes_``), as the explorer's page decodes.
     """
 
     needs_labels: ClassVar[bool] = True
