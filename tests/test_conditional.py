@@ -13,8 +13,8 @@ from scipy.special import logsumexp
 from torch.nn import functional as F
 
 from latentspace import VAE, ConditionalVAE, load
-from latentspace.estimators._base import seed_from
 from latentspace.errors import CheckpointError, DataError, LatentspaceError
+from latentspace.estimators._base import seed_from
 from latentspace.nn.likelihoods import make_likelihood
 from latentspace.nn.mlp import mlp_encoder_decoder
 from latentspace.nn.models import VariationalAutoencoder

@@ -18,6 +18,7 @@ from typing import ClassVar
 
 import numpy as np
 from scipy.special import logsumexp, softmax
+from sklearn.utils.validation import check_is_fitted
 
 from ..errors import DataError, LatentspaceError
 from ..nn.variants import ConditionalVariationalAutoencoder
@@ -160,6 +161,7 @@ class ConditionalVAE(VAE):
 
     def _drawn_classes(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` classes drawn from the training frequencies ``class_prior_``."""
+        check_is_fitted(self)
         return self.classes_[rng.choice(len(self.classes_), size=n, p=self.class_prior_)]
 
     # ---- what the conditioning changes in the VAE --------------------------------------------------
@@ -229,6 +231,7 @@ class ConditionalVAE(VAE):
     def inverse_transform(self, X, y=None) -> np.ndarray:
         """Decode codes ``(n, n_components)`` as class ``y`` (one label, or one per code); without ``y``
         each code's class is drawn from ``class_prior_`` (with a fixed random state)."""
+        check_is_fitted(self)
         if y is None:
             y = self._drawn_classes(len(self._validated_codes(X)), np.random.default_rng(0))
         return super().inverse_transform(X, y)
@@ -262,10 +265,12 @@ class ConditionalVAE(VAE):
 
     def predict(self, X) -> np.ndarray:
         """The class of highest p(y) exp(ELBO(x, y)) for each row: the model as a generative classifier."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def _per_class(self, score) -> np.ndarray:
         """``log p(c) + score(c)`` for every class c, ``(n, n_classes)``."""
+        check_is_fitted(self)
         return np.stack([np.log(p) + score(c) for c, p in zip(self.classes_, self.class_prior_)], axis=1)
 
     def sample(self, n_samples: int = 1, random_state=None, *, sampler: str | None = None, y=None) -> np.ndarray:
@@ -275,6 +280,12 @@ class ConditionalVAE(VAE):
         if y is None and int(n_samples) >= 1:
             y = self._drawn_classes(int(n_samples), np.random.default_rng([seed_from(random_state), 1]))
         return super().sample(n_samples, random_state, sampler=sampler, y=y)
+
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True  # fit needs y, as a classifier's does
+        return tags
 
 
 def labels_array(y) -> np.ndarray:
