@@ -97,7 +97,7 @@ def test_classes_are_kept_as_sklearn_classifiers_keep_them(fitted):
 
 def test_labels_that_cannot_be_used_are_one_line(fitted):
     model, X, y = fitted
-    with pytest.raises(DataError, match="needs the rows' labels y"):
+    with pytest.raises(DataError, match="requires y to be passed, but the target y is None"):
         ConditionalVAE(2).fit(X)
     with pytest.raises(DataError, match="'eleven' was not seen in fit; the model knows eight, five"):
         model.sample(2, y="eleven")

@@ -18,7 +18,7 @@ from typing import ClassVar
 
 import numpy as np
 from scipy.special import logsumexp, softmax
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from ..errors import DataError, LatentspaceError
 from ..nn.variants import ConditionalVariationalAutoencoder
@@ -45,8 +45,8 @@ class ConditionalVAE(VAE):
     p(y) exp(ELBO(x, y)).
 
     Parameters: the VAE's, except your own ``encoder``/``decoder`` modules (the decoder's input is the
-    code and the one-hot, built by the estimator). Data come in memory (arrays, images, DataFrames),
-    not as streams or memory-mapped arrays, whose rows would have to travel with their labels.
+    code and the one-hot, built by the estimator). Data come in memory (arrays, images, DataFrames; a
+    memory-mapped array is read whole), not as streams, whose rows would have to travel with their labels.
     ``to_onnx`` writes an encoder of the rows alone and a decoder of ``[z, onehot(y)]`` (the one-hot in the
     order of ``classes_``), as the explorer's page decodes.
     """
@@ -123,13 +123,17 @@ class ConditionalVAE(VAE):
         """Check the training labels ``y`` against ``X``; on a new fit set ``classes_`` (``classes`` or those
         of ``y``) and ``class_prior_``; keep their one-hot for the training rows."""
         if y is None:
-            raise DataError("a ConditionalVAE learns p(x | z, y): fit(X, y) needs the rows' labels y")
-        if is_stream(X) or isinstance(X, np.memmap):
+            raise DataError("a ConditionalVAE requires y to be passed, but the target y is None: it learns "
+                            "p(x | z, y) from the rows' labels")
+        if is_stream(X):
             raise DataError("a ConditionalVAE trains on data held in memory with their labels (fit(X, y)); it "
                             f"takes no {type(X).__name__}: load the rows into an array")
         y = labels_array(y)
-        if len(y) != len(X):
-            raise DataError(f"y has {len(y)} labels for {len(X)} rows of X")
+        n_rows = _num_samples(X)
+        if len(y) != n_rows:
+            raise DataError(f"y has {len(y)} labels for {n_rows} rows of X")
+        if n_rows == 0:
+            raise DataError("X and y hold 0 samples; need at least one")
         if new:
             try:
                 self.classes_ = np.unique(y if classes is None else labels_array(classes))
@@ -211,6 +215,7 @@ class ConditionalVAE(VAE):
         if fit_params.get("validation_data") is not None:
             raise LatentspaceError("a ConditionalVAE splits its validation part from X and y "
                                    "(validation_fraction); it takes no validation_data")
+        X = memory_rows(X)
         self._take_labels(X, y, new=not (self.warm_start and hasattr(self, "model_")))
         try:
             return super().fit(X, y, **fit_params)
@@ -221,6 +226,7 @@ class ConditionalVAE(VAE):
         """One pass over ``X`` and its labels ``y``, as :meth:`VAE.partial_fit`. ``classes``: every class
         the calls will see, on the first call (default: those of its ``y``), as scikit-learn's
         classifiers take it."""
+        X = memory_rows(X)
         self._take_labels(X, y, new=not hasattr(self, "model_"), classes=classes)
         try:
             return super().partial_fit(X, y)
@@ -286,6 +292,12 @@ class ConditionalVAE(VAE):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True  # fit needs y, as a classifier's does
         return tags
+
+
+def memory_rows(X):
+    """A memory-mapped ``X`` as an ordinary array over the same file (read whole, in memory, as the rows
+    travel with their labels); anything else as it is."""
+    return np.asarray(X) if isinstance(X, np.memmap) else X
 
 
 def labels_array(y) -> np.ndarray:
