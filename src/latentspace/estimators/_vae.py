@@ -53,7 +53,7 @@ class VAE(BaseAutoEncoder):
         and the validation loss is always the negative ELBO at the full weight ``beta``.
     epochs, patience : as for :class:`AutoEncoder` ("auto" by default: a budget that scales with the
         data, and early stopping on the validation negative ELBO), with the VAE's own budget: 2,000
-        optimiser steps and at least 15 passes (``training.budget.VAE_RULE``).
+        optimiser steps and at least 10 passes (``training.budget.VAE_RULE``).
     lr, lr_schedule : Adam's peak learning rate (default 5e-3) and its schedule (default
         "warmup_cosine": a linear warm-up over the first 5% of the steps, then cosine decay to a tenth);
         measured to reach a given held-out -ELBO in fewer steps than a constant 1e-3 (docs/training.md).
