@@ -162,3 +162,12 @@ def test_samples_of_each_class_look_like_that_class_to_a_classifier(digits):
         assert hits > 0.9, (sampler, hits)
     # the model as a generative classifier (p(y) exp(ELBO(x, y))): measured 0.95 on the test part
     assert np.mean(model.predict(digits.X_test) == digits.y_test) > 0.85
+
+
+def test_a_run_resumed_with_other_labels_is_refused(digits, tmp_path):
+    X, y = digits.X_train[:300], digits.y_train[:300]
+    params = dict(n_components=2, hidden=(16,), epochs=1, random_state=0)
+    ConditionalVAE(**params).fit(X, y, checkpoint_dir=tmp_path / "ck")
+    ConditionalVAE(**params).fit(X, y, checkpoint_dir=tmp_path / "ck", resume=True)  # the same labels: resumes
+    with pytest.raises(CheckpointError, match="other data or parameters.*labels_sha256"):
+        ConditionalVAE(**params).fit(X, np.roll(y, 1), checkpoint_dir=tmp_path / "ck", resume=True)

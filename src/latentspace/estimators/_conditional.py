@@ -14,6 +14,7 @@ class the model finds most likely (``predict``).
 
 from __future__ import annotations
 
+import hashlib
 from typing import ClassVar
 
 import numpy as np
@@ -192,6 +193,12 @@ class ConditionalVAE(VAE):
         if y is None:
             raise DataError("a ConditionalVAE decodes with the class: pass y")
         return np.hstack([rows, self._one_hot(self._class_indices(y, len(rows)), rows.dtype)])
+
+    def _fingerprint(self, n_features: int, data: dict, seed: int, world) -> dict:
+        """The base's, and the labels: a run resumed with other labels for the same rows is refused."""
+        classes = [str(c) for c in self.classes_.tolist()]
+        labels = hashlib.sha256(np.argmax(self._fit_labels["train"], axis=1).astype("<i8").tobytes()).hexdigest()
+        return {**super()._fingerprint(n_features, data, seed, world), "classes": classes, "labels_sha256": labels}
 
     def _fitted_json(self) -> dict:
         if not hasattr(self, "classes_"):
