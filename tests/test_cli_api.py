@@ -76,7 +76,7 @@ def test_model_flags_have_meaning_and_choices(capsys):
     text = " ".join(capsys.readouterr().out.split())
     assert "--likelihood {" + ",".join(VAE._parameter_constraints["likelihood"].choices) + "}" in text
     assert "--scaling {none,center,standard,minmax}" in text
-    assert "weight of the KL term (1: the ELBO; beta-VAE otherwise) (default 1.0; vae, vamp, two-stage, tcvae only)" in text
+    assert "weight of the KL term (1: the ELBO; beta-VAE otherwise) (default 1.0; vae, vamp, two-stage, tcvae, cvae only)" in text
     assert "--log {tensorboard,mlflow}" in text and "--keep-checkpoint" in text
 
 

@@ -413,3 +413,56 @@ def test_table_rows_show_as_bars_named_on_hover(chromium, tmp_path):
         assert abs(float(value) - decoded[j]) <= 0.006 * max(1.0, abs(decoded[j])), (text, decoded[j])
     assert decoded[12] > 100  # proline, in mg/l: the user's units, not a z-score
     assert chromium.errors == []
+
+
+@browser
+@needs_chromium
+def test_the_class_picker_conditions_the_page_decoder_like_torch(chromium, digits, tmp_path):
+    """A conditional VAE (MLP and conv): for every class the page decodes as torch decodes with that class
+    (float32 weights, max abs error 1e-5); picking a class with the keyboard in the class select changes
+    the picture, to torch's decode of the point as the class picked; the picker hides for a model without
+    classes."""
+    from latentspace import ConditionalVAE
+
+    names = np.array(digits.label_names, dtype=object)
+    X, y = digits.X_train, names[digits.y_train]
+    models = {"cvae": tiny(ConditionalVAE, n_components=3, hidden=(32,)).fit(X, y),
+              "conv cvae": tiny(ConditionalVAE, n_components=2, architecture="conv", image_shape=(8, 8),
+                                channels=(4, 8), hidden=(16,)).fit(X, y),
+              "VAE": tiny(VAE, n_components=2, hidden=(16,)).fit(X)}
+    page = tmp_path / "classes.html"
+    write_page(page, [(models, digits, "float32")])
+    chromium.open(page.as_uri())
+    for i, name in enumerate(("cvae", "conv cvae")):
+        model = models[name]
+        Z = latent_points(model, digits.X_test, n=20)
+        for c, label in enumerate(model.classes_):
+            err = np.abs(page_decodes_as(chromium, i, Z, c) - torch_decodes_as(model, Z, label)).max()
+            assert err < 1e-5, (name, label, err)
+
+    state, decoded = "window.latentExplorers[0].state()", "document.querySelector('[data-role=decoded]').toDataURL()"
+    start, before = chromium.evaluate(state), chromium.evaluate(decoded)
+    frequent = int(np.argmax(models["cvae"].class_prior_))
+    assert start["cls"] == models["cvae"].classes_[frequent]  # the page starts with the most frequent class
+    chromium.evaluate("document.querySelector('[data-role=class]').focus()")
+    chromium.key("ArrowUp" if frequent == 9 else "ArrowDown")
+    picked = chromium.evaluate(state)
+    label = models["cvae"].classes_[frequent - 1 if frequent == 9 else frequent + 1]
+    assert picked["cls"] == label and picked["z"] == start["z"] and chromium.evaluate(decoded) != before
+    shown = np.array(chromium.evaluate(f"window.latentExplorers[0].decodeCodes(0, [{json.dumps(picked['z'])}])"))
+    np.testing.assert_allclose(shown, torch_decodes_as(models["cvae"], np.array([picked["z"]]), label), atol=1e-5)
+    assert f"class {label}" in chromium.evaluate("document.querySelector('[data-role=info]').textContent")
+    hidden = "getComputedStyle(document.querySelector('[data-role=class]').parentElement).display"
+    assert chromium.evaluate(hidden) != "none"
+    chromium.evaluate("window.latentExplorers[0].select(2)")  # the VAE: no classes to pick
+    assert chromium.evaluate(hidden) == "none" and chromium.evaluate(state)["cls"] is None
+    assert chromium.errors == []
+
+
+def page_decodes_as(chromium: Chromium, model: int, Z: np.ndarray, cls: int) -> np.ndarray:
+    return np.array(chromium.evaluate(
+        f"window.latentExplorers[0].decodeCodes({model}, {json.dumps(Z.astype(float).tolist())}, {cls})"))
+
+
+def torch_decodes_as(model, Z: np.ndarray, label) -> np.ndarray:
+    return np.asarray(model.inverse_transform(Z, y=label), np.float64).reshape(len(Z), -1)

@@ -197,7 +197,8 @@ def test_every_family_keeps_the_contract(family, small_digits, tmp_path, monkeyp
     params = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
     assert set(params) == set(cls._parameter_constraints)  # every parameter has its constraint, no more
     X, X_test = small_digits
-    model = cls(4, hidden=(32,), epochs=3, batch_size=64, random_state=0, warm_start=True).fit(X)
+    y = digits_labels(len(X)) if cls.needs_labels else None  # a conditional VAE's samples: of the joint model
+    model = cls(4, hidden=(32,), epochs=3, batch_size=64, random_state=0, warm_start=True).fit(X, y)
     assert np.all(np.isfinite([r["train_loss"] for r in model.history_]))
     samplers = ("prior", "gmm") if cls.has_prior else ("gmm", "gaussian")
     samples = {s: model.sample(6, sampler=s, random_state=1) for s in samplers}
@@ -211,8 +212,14 @@ def test_every_family_keeps_the_contract(family, small_digits, tmp_path, monkeyp
     np.testing.assert_array_equal(same.transform(X_test), model.transform(X_test))
     for s in samplers:
         np.testing.assert_allclose(same.sample(6, sampler=s, random_state=1), samples[s], atol=1e-6)
-    model.fit(X)  # warm start: three epochs more, numbered on
+    model.fit(X, y)  # warm start: three epochs more, numbered on
     assert model.n_iter_ == 6
+
+
+def digits_labels(n):
+    from latentspace.data import load_dataset
+
+    return load_dataset("digits").y_train[:n]
 
 
 def test_the_vamp_vae_samples_and_scores_through_its_mixture(small_digits):

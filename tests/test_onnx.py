@@ -79,3 +79,18 @@ def test_export_command_refuses_an_unknown_format(cli, vae_run):
     from conftest import assert_one_line_error
 
     assert_one_line_error(cli("export", vae_run, "--format", "tflite"), "invalid choice")
+
+
+def test_a_conditional_vaes_decoder_reads_the_code_and_the_class_one_hot(digits, tmp_path):
+    from latentspace import ConditionalVAE
+
+    model = ConditionalVAE(3, hidden=(32,), epochs=2, scaling="standard", random_state=0).fit(
+        digits.X_train, digits.y_train)
+    paths = model.to_onnx(tmp_path)
+    X = digits.X_test[:20].astype(np.float32)
+    z = ort.InferenceSession(str(paths["encoder"])).run(None, {"x": X})[0]
+    np.testing.assert_allclose(z, model.transform(X), atol=TOLERANCE)  # the encoder reads the rows alone
+    classes = digits.y_test[:20]
+    onehot = np.eye(len(model.classes_), dtype=np.float32)[np.searchsorted(model.classes_, classes)]
+    x = ort.InferenceSession(str(paths["decoder"])).run(None, {"z": np.hstack([z, onehot])})[0]
+    np.testing.assert_allclose(x, model.inverse_transform(z, y=classes), atol=TOLERANCE)

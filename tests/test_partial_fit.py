@@ -81,8 +81,12 @@ def test_every_estimator_has_partial_fit_and_takes_a_dataset(name, digits):
 
     rows = TensorDataset(torch.from_numpy(digits.X_train[:512]))
     model = ESTIMATORS[name](2, batch_size=128, random_state=0)
-    model.partial_fit(digits.X_train[:256]).partial_fit(digits.X_train[256:512])
+    y = digits.y_train if model.needs_labels else np.zeros(len(digits.X_train))  # the others ignore y
+    model.partial_fit(digits.X_train[:256], y[:256]).partial_fit(digits.X_train[256:512], y[256:512])
     assert model.n_iter_ == 2 and model.transform(rows).shape == (512, 2)
-    if name != "TwoStageVAE":  # whose fit also trains its second stage (~40 s); the Dataset path is the base's
+    if model.needs_labels:  # rows must travel with their labels: a stream is refused in one line
+        with pytest.raises(LatentspaceError, match="held in memory with their labels"):
+            ESTIMATORS[name](2, epochs=1).fit(rows, y[:512])
+    elif name != "TwoStageVAE":  # whose fit also trains its second stage (~40 s); the Dataset path is the base's
         fitted = ESTIMATORS[name](2, epochs=1, batch_size=128, random_state=0).fit(rows)
         assert np.isfinite(fitted.score(rows))

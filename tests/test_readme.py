@@ -77,3 +77,5 @@ def test_model_families(tmp_path, monkeypatch):
     prior, mixture = vamp.sample(8, random_state=0), vamp.sample(8, sampler="gmm", random_state=0)
     assert prior.shape == mixture.shape == (8, 64) and not np.allclose(prior, mixture)
     assert rae.sample(8, sampler="two-stage", random_state=0).shape == (8, 64)
+    assert space["cvae"].sample(8, y=3, random_state=0).shape == (8, 64)
+    assert set(space["cvae"].predict(space["data"].X_test[:8])) <= set(range(10))

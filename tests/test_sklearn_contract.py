@@ -2,7 +2,7 @@
 
 from conftest import ROUNDING, parametrize_sklearn_checks
 
-from latentspace import VAE, AutoEncoder, LinearAutoEncoder
+from latentspace import VAE, AutoEncoder, ConditionalVAE, LinearAutoEncoder
 
 FAST = dict(epochs=2, batch_size=64)
 
@@ -13,6 +13,7 @@ FAST = dict(epochs=2, batch_size=64)
     (AutoEncoder(**FAST), ROUNDING),
     (LinearAutoEncoder(**FAST), {}),
     (VAE(n_components=2, likelihood="gaussian", **FAST), ROUNDING),
+    (ConditionalVAE(n_components=2, likelihood="gaussian", **FAST), ROUNDING),  # its tags: fit needs y
 ])
 def test_sklearn_compatible(estimator, check):
     check(estimator)

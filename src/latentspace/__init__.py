@@ -55,6 +55,9 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time __getattr__ imports
         BetaTCVAE as BetaTCVAE,
     )
     from .estimators import (
+        ConditionalVAE as ConditionalVAE,
+    )
+    from .estimators import (
         LinearAutoEncoder as LinearAutoEncoder,
     )
     from .estimators import (

@@ -36,6 +36,8 @@ FAMILIES: tuple[Family, ...] = (
            "VAE sampled through a second VAE trained on its codes (Dai & Wipf 2019)"),
     Family("tcvae", "BetaTCVAE", "_tcvae", "beta-TCVAE",
            "VAE that penalises the total correlation of its codes by beta (Chen et al. 2018)"),
+    Family("cvae", "ConditionalVAE", "_conditional", "conditional VAE",
+           "VAE whose decoder reads the class: labels in, class-conditional samples out (Sohn et al. 2015)"),
 )
 
 BY_NAME: dict[str, Family] = {f.name: f for f in FAMILIES}

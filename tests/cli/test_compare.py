@@ -43,8 +43,7 @@ def test_the_verdicts_name_each_winner_and_compare_nlls_within_one_likelihood():
 @pytest.mark.slow
 def test_compare_writes_the_leaderboard_and_a_report_whose_explorer_holds_every_model(tmp_path, cli):
     out = tmp_path / "cmp"
-    code, stdout, err = cli("compare", "--models", "vae,rae,wae", "--steps", "60", "--samples", "40",
-                            "--iw-samples", "5", "--iw-rows", "50", "--out", out)
+    code, stdout, err = quick_compare(cli, "vae,rae,wae", out)
     assert code == 0, err
     stored = json.loads((out / "leaderboard.json").read_text())
     assert [r["model"] for r in stored["leaderboard"]] == ["vae", "rae", "wae"]
@@ -53,9 +52,39 @@ def test_compare_writes_the_leaderboard_and_a_report_whose_explorer_holds_every_
     assert samplers == {("vae", "prior"), ("vae", "gmm"), ("vae", "two-stage"), ("rae", "gmm"), ("rae", "two-stage"),
                         ("wae", "prior"), ("wae", "gmm"), ("wae", "two-stage")}
     assert stored["verdicts"] and all(line in stdout for line in stored["verdicts"])
-    page = (out / "report.html").read_text()
-    payload = json.loads(re.search(r'class="ls-explorer-data">(.*?)</script>', page, re.DOTALL).group(1))
-    assert [m["name"] for m in payload["models"]] == ["vae", "rae", "wae"]
+    assert [m["name"] for m in explorer_payload(out)["models"]] == ["vae", "rae", "wae"]
     assert (out / "models" / "rae" / "weights.safetensors").is_file()
     code, _, err = cli("compare", "--models", "vae,nope", "--out", out)
     assert code == 2 and "unknown model nope" in err
+
+
+def test_compare_refuses_a_conditional_model_on_unlabelled_data_before_fitting_any(tmp_path, cli):
+    import numpy as np
+
+    np.save(tmp_path / "rows.npy", np.random.default_rng(0).random((60, 5)))
+    code, _, err = cli("compare", "--models", "vae,cvae", "--data", tmp_path / "rows.npy", "--out", tmp_path / "cmp")
+    assert code == 2 and "has no labels, and a ConditionalVAE learns p(x | z, y)" in err, err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "cmp" / "models").exists()
+
+
+@pytest.mark.slow
+def test_compare_fits_a_conditional_vae_on_the_data_sets_labels(tmp_path, cli):
+    out = tmp_path / "cmp"
+    code, _, err = quick_compare(cli, "vae,cvae", out)
+    assert code == 0, err
+    rows = {r["model"]: r for r in json.loads((out / "leaderboard.json").read_text())["leaderboard"]}
+    assert rows["cvae"]["likelihood"] == rows["vae"]["likelihood"] and rows["cvae"]["iw_nll"] > 0  # of log p(x)
+    payload = explorer_payload(out)
+    assert [m.get("classes") for m in payload["models"]] == [None, [str(c) for c in range(10)]]  # digits' names
+
+
+def quick_compare(cli, models: str, out):
+    """``latentspace compare`` on digits at a budget that only checks what it writes."""
+    return cli("compare", "--models", models, "--steps", "60", "--samples", "40", "--iw-samples", "5",
+               "--iw-rows", "50", "--out", out)
+
+
+def explorer_payload(out) -> dict:
+    """The JSON of the explorer in ``out/report.html``."""
+    page = (out / "report.html").read_text()
+    return json.loads(re.search(r'class="ls-explorer-data">(.*?)</script>', page, re.DOTALL).group(1))

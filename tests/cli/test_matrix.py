@@ -13,7 +13,8 @@ only its exit status:
     narrow    3 features and 5 latent dimensions: more latent dimensions than features
 
 Models: linear, ae, vae, conv-ae and conv-vae (the conv ones on images), and the other families
-(vamp, iwae, tcvae, two-stage, rae, wae; MLPs, slow run only but two). Likelihoods (a VAE's): auto and
+(vamp, iwae, tcvae, two-stage, rae, wae, cvae; MLPs, slow run only but a few; the conditional
+cvae trains on the labelled kinds and is refused on the others). Likelihoods (a VAE's): auto and
 each named one, on vae and conv-vae; the other families with a likelihood run with "auto". The axes that do not apply are not generated: a likelihood is a VAE's parameter
 (linear, ae and conv-ae have none), and pca-check, sweep, memorize and demo fit their own set of
 models, so they run once per kind of data. Cells that are generated and cannot run are skipped with
@@ -45,8 +46,8 @@ LIKELIHOODS = ("auto", "bernoulli", "continuous_bernoulli", "gaussian", "gaussia
 UNIT_LIKELIHOODS = ("bernoulli", "continuous_bernoulli")  # need data in [0, 1]
 MODELS = ("linear", "ae", "vae", "conv-ae", "conv-vae")
 #: the other model families (issue 26): each with its own likelihood left at "auto" where it has one
-FAMILIES = ("vamp", "iwae", "tcvae", "two-stage", "rae", "wae")
-WITH_LIKELIHOOD = ("vamp", "iwae", "tcvae", "two-stage")
+FAMILIES = ("vamp", "iwae", "tcvae", "two-stage", "rae", "wae", "cvae")
+WITH_LIKELIHOOD = ("vamp", "iwae", "tcvae", "two-stage", "cvae")
 #: the commands that read a trained run folder (``train`` writes it)
 RUN_COMMANDS = ("train", "evaluate", "sample", "sample-png", "encode", "decode", "reconstruct", "report", "explore")
 #: the commands that fit their own models, once per kind of data
@@ -136,6 +137,8 @@ class Fit:
             return "needs images"
         if self.likelihood in UNIT_LIKELIHOODS and not self.kind.unit_interval:
             return "needs data in [0, 1]"
+        if self.model == "cvae" and not self.kind.labels:
+            return "has no labels"
         return None
 
     @property
@@ -170,13 +173,14 @@ DEFAULT = {
     "train": {"images-vae-auto", "images-vae-bernoulli", "images-conv-vae-continuous_bernoulli", "images-conv-ae",
               "images-ae", "counts-vae-gaussian", "counts-linear", "table-vae-gaussian_calibrated",
               "table-vae-bernoulli", "csv-vae-auto", "csv-ae", "single-vae-gaussian_learned", "single-conv-ae",
-              "narrow-linear", "narrow-vae-bernoulli", "table-wae", "images-vamp-auto"},
+              "narrow-linear", "narrow-vae-bernoulli", "table-wae", "images-vamp-auto", "images-cvae-auto",
+              "narrow-cvae-auto"},
     "evaluate": {"images-vae-auto", "counts-vae-gaussian", "single-vae-gaussian_learned", "csv-ae"},
-    "sample": {"table-vae-gaussian_calibrated", "narrow-linear", "images-conv-ae"},
+    "sample": {"table-vae-gaussian_calibrated", "narrow-linear", "images-conv-ae", "csv-cvae-auto"},
     "sample-png": {"images-conv-vae-continuous_bernoulli", "csv-ae"},
-    "codec": {"counts-linear", "csv-vae-auto", "images-ae"},
+    "codec": {"counts-linear", "csv-vae-auto", "images-ae", "images-cvae-auto"},
     "report": {"table-vae-gaussian_calibrated", "images-conv-vae-continuous_bernoulli", "single-vae-gaussian_learned"},
-    "explore": {"csv-vae-auto", "narrow-linear", "images-conv-ae", "counts-vae-gaussian"},
+    "explore": {"csv-vae-auto", "narrow-linear", "images-conv-ae", "counts-vae-gaussian", "csv-cvae-auto"},
     "pca-check": {"csv"}, "sweep": {"single"}, "memorize": {"narrow"}, "demo": set(),
 }
 
@@ -287,6 +291,17 @@ def test_sample(fit, trained, tmp_path):
         assert load(done.run).default_sampler == ("prior" if fit.likelihood else "gmm")
     if fit.likelihood and fit.expected_likelihood in UNIT_LIKELIHOODS:  # decoder means of [0, 1] data
         assert X.min() >= 0 and X.max() <= 1
+    model = load(done.run)
+    if model.needs_labels:  # one class, by the name the data gave it (the CSV's cultivar names, digits' 0-9)
+        label = model.classes_[-1]
+        code, out, err = run_main("sample", done.run, "-n", 3, "--class", label, "--out", tmp_path / "c.npy")
+        assert code == 0 and out.strip().endswith(f"class {label})"), err
+        np.testing.assert_allclose(np.load(tmp_path / "c.npy"), model.sample(3, random_state=0, y=label), atol=1e-6)
+        code, _, err = run_main("sample", done.run, "--class", "no such class", "--out", tmp_path / "x.npy")
+        assert code == 2 and "no class 'no such class'; the model knows" in err, err
+    else:
+        code, _, err = run_main("sample", done.run, "--class", "1", "--out", tmp_path / "x.npy")
+        assert code == 2 and "--class is for a conditional model (cvae)" in err, err
 
 
 @pytest.mark.parametrize("fit", [cell(f, "sample-png") for f in FITS])
@@ -320,8 +335,16 @@ def test_codec(fit, command, trained, data_folder, tmp_path):
     assert result.shape == (len(X), width) and np.all(np.isfinite(result))
     if command == "encode":
         np.testing.assert_allclose(result, Z, rtol=1e-5, atol=1e-5)
+    model = load(done.run)
     if command == "reconstruct":  # decode(encode(x)) (a 2-epoch model: its quality is not the point here)
-        np.testing.assert_allclose(result, load(done.run).inverse_transform(Z), rtol=1e-4, atol=1e-4)
+        # a conditional model decodes each row as its most likely class when no --class is given
+        labels = (model.predict(X),) if model.needs_labels else ()
+        np.testing.assert_allclose(result, model.inverse_transform(Z, *labels), rtol=1e-4, atol=1e-4)
+    if command == "decode" and model.needs_labels:  # --class: every code decoded as that class
+        label = model.classes_[0]  # an int (the .npz's labels) or a name (the CSV's), given on the command line as text
+        code, _, err = run_main("decode", done.run, tmp_path / "in.npy", "--class", label, "--out", tmp_path / "c.npy")
+        assert code == 0, err
+        np.testing.assert_allclose(np.load(tmp_path / "c.npy"), model.inverse_transform(Z, y=label), rtol=1e-4, atol=1e-4)
     if command == "encode" and fit.kind.name == "csv":  # the CSV itself, its label column named
         code, _, err = run_main("encode", done.run, data_folder / "table.csv", "--label-column", "cultivar",
                                 "--out", tmp_path / "z.npy")
@@ -352,6 +375,8 @@ def test_explore(fit, trained, tmp_path):
     (model,) = payload["models"]
     assert payload["data"]["n_features"] == fit.kind.n_features and model["k"] == fit.kind.k
     assert model["kind"] == BY_NAME[fit.model.removeprefix("conv-")].display  # the family's own name
+    if fit.model == "cvae":  # the page's class select lists the classes the decoder was trained on
+        assert model["classes"] == [str(c) for c in load(done.run).classes_] and len(model["classes"]) >= 2
     if fit.model.startswith("conv"):  # the page runs the transposed convolutions itself
         assert {op["op"] for op in model["ops"]} - {"linear"}
     else:  # the page decodes to the data's own width

@@ -47,9 +47,13 @@ def evaluation_metrics(estimator, X: np.ndarray, iw_samples: int = 1000, random_
     return metrics
 
 
-def heldout_metrics(estimator, X: np.ndarray) -> dict[str, float]:
-    """What ``train`` prints and stores in a run's metrics.json: held-out error and score on ``X``."""
+def heldout_metrics(estimator, X: np.ndarray, y: np.ndarray | None = None) -> dict[str, float]:
+    """What ``train`` prints and stores in a run's metrics.json: held-out error and score on ``X`` (a
+    conditional model's: of the joint model, labels not given; and with the labels ``y``, how often it
+    names the class, ``predict``)."""
     metrics = {HELDOUT_MSE: heldout_mse(estimator, X)}
+    if getattr(estimator, "needs_labels", False) and y is not None:
+        metrics["test_class_accuracy"] = float(np.mean(estimator.predict(X) == y))
     if has_posterior(estimator):
         metrics["test_neg_elbo"] = -estimator.score(X)
         metrics["active_units"] = float(estimator.active_units_)

@@ -112,6 +112,28 @@ def add_allow_import_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_class_argument(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--class NAME``: the class a conditional model (cvae) decodes as."""
+    parser.add_argument(
+        "--class", dest="class_name", default=None, metavar="NAME",
+        help=f"a conditional model (cvae): {what} as this class, one of the names it was trained on (default: each "
+        "one's class drawn from the training classes' frequencies)",
+    )
+
+
+def chosen_class(estimator, name: str | None):
+    """``--class NAME`` as one of a conditional model's ``classes_`` (None when not given)."""
+    if name is None:
+        return None
+    if not getattr(estimator, "needs_labels", False):
+        raise LatentspaceError(f"--class is for a conditional model (cvae); a {type(estimator).__name__} is not "
+                               "conditioned on classes")
+    for c in estimator.classes_.tolist():
+        if str(c) == name:
+            return c
+    raise LatentspaceError(f"no class {name!r}; the model knows {', '.join(map(str, estimator.classes_.tolist()))}")
+
+
 def add_threads_argument(parser: argparse.ArgumentParser) -> None:
     """``--threads N``: torch CPU threads for the whole command (``main`` pins them; see training.threads)."""
     parser.add_argument(

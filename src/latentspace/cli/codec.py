@@ -6,7 +6,15 @@ import argparse
 
 from ..data import read_data_file
 from ..workflows import runs
-from ._common import add_allow_import_argument, add_file_arguments, add_threads_argument, file_options, write_array
+from ._common import (
+    add_allow_import_argument,
+    add_class_argument,
+    add_file_arguments,
+    add_threads_argument,
+    chosen_class,
+    file_options,
+    write_array,
+)
 from .commands import summary
 
 #: each command and the estimator method it calls
@@ -22,6 +30,8 @@ def register(subparsers) -> None:
                        "every row (or image) is one example")
         p.add_argument("--out", required=True, metavar="OUT.npy", help="where to write the result")
         add_file_arguments(p)
+        if name != "encode":  # a conditional model's encoder reads the rows alone
+            add_class_argument(p, "decode")
         add_threads_argument(p)
         add_allow_import_argument(p)
         p.set_defaults(run=run, method=method)
@@ -30,6 +40,7 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     estimator = runs.load_run_model(args.run_dir, args.allow_import)
     X = read_data_file(args.input, **file_options(args))
-    write_array(args.out, getattr(estimator, args.method)(X))
+    label = chosen_class(estimator, getattr(args, "class_name", None))
+    write_array(args.out, getattr(estimator, args.method)(X, *(() if label is None else (label,))))
     print(f"wrote {args.out}")
     return 0

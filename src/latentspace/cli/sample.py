@@ -18,7 +18,7 @@ from ..errors import LatentspaceError
 from ..report.images import save_image_grid
 from ..workflows import runs
 from ..workflows.runs import DataSource
-from ._common import add_allow_import_argument, add_threads_argument, write_array
+from ._common import add_allow_import_argument, add_class_argument, add_threads_argument, chosen_class, write_array
 from .commands import summary
 
 SUFFIXES = (".npy", ".png")
@@ -45,6 +45,7 @@ def register(subparsers) -> None:
                    help="data whose training part (split with seed 0) the sampler is fitted to (default: the run's "
                    "own; needed for a model written by save())")
     p.add_argument("--data-dir", default=None, metavar="DIR", help="folder holding a named set's files")
+    add_class_argument(p, "decode every sample")
     add_threads_argument(p)
     add_allow_import_argument(p)
     p.set_defaults(run=run)
@@ -57,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
     if args.n_samples < 1:
         raise LatentspaceError(f"-n must be >= 1, got {args.n_samples}")
     estimator = runs.load_run_model(args.run_dir, args.allow_import)
+    label = chosen_class(estimator, args.class_name)
     sampler = args.sampler or estimator.default_sampler
     if sampler not in samplers_for(estimator):
         name = type(estimator).__name__
@@ -72,20 +74,22 @@ def run(args: argparse.Namespace) -> int:
         image_shape = runs.read_run_config(args.run_dir).get("image_shape")
         if not image_shape:
             raise LatentspaceError(f"{args.run_dir}: the run's data have no image shape; write .npy instead")
-    X = draw(estimator, sampler, args)
+    X = draw(estimator, sampler, args, label)
     if image_shape:
         save_image_grid(out, X.reshape(X.shape[0], -1), tuple(image_shape))
     else:
         write_array(out, X)
-    print(f"wrote {out} ({args.n_samples} samples, sampler {sampler})")
+    of_class = "" if label is None else f", class {label}"
+    print(f"wrote {out} ({args.n_samples} samples, sampler {sampler}{of_class})")
     return 0
 
 
-def draw(estimator, sampler: str, args: argparse.Namespace) -> np.ndarray:
+def draw(estimator, sampler: str, args: argparse.Namespace, label=None) -> np.ndarray:
     """``model.sample``; with ``--data``, or for a model saved without its training codes (a run from
     before models kept them), the ex-post samplers are fitted to the codes of that data's training part."""
     if sampler != "prior" and (args.data is not None or getattr(estimator, "training_codes_", None) is None):
         source = DataSource(args.data, args.data_dir) if args.data is not None else DataSource.of_run(args.run_dir)
         estimator.training_codes_ = encode(estimator, source.load().X_train).astype(np.float32)
         estimator._code_samplers = {}
-    return estimator.sample(args.n_samples, sampler=sampler, random_state=args.seed)
+    of_class = {} if label is None else {"y": label}
+    return estimator.sample(args.n_samples, sampler=sampler, random_state=args.seed, **of_class)

@@ -67,6 +67,15 @@ class Dataset:
     def n_features(self) -> int:
         return int(self.X_train.shape[1])
 
+    def named_labels(self, part: str) -> np.ndarray | None:
+        """The labels of ``part`` ("train" or "test") by their class names where the classes have names
+        (``label_names``), else as they are; None for unlabelled data. A conditional model fitted on
+        these speaks the data's own words (``sample --class Sneaker``)."""
+        y = self.y_train if part == "train" else self.y_test
+        if y is None or not self.label_names or np.max(y, initial=0) >= len(self.label_names):
+            return y
+        return np.asarray(self.label_names, dtype=object)[y]
+
     @property
     def memory_mapped(self) -> bool:
         return isinstance(self.X_train, np.memmap)

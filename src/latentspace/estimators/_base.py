@@ -73,6 +73,8 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
     has_posterior: ClassVar[bool] = False
     #: The sampler ``sample`` uses when none is named.
     default_sampler: ClassVar[str] = "gmm"
+    #: Whether ``fit`` needs the rows' labels ``y`` (a conditional model); the others ignore ``y``.
+    needs_labels: ClassVar[bool] = False
 
     # ---- what subclasses provide -------------------------------------------------------------
     def _build_model(self, n_features: int) -> LatentModel:
@@ -272,8 +274,8 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
             scaled = self._scale(X_train)
             n_features = X.shape[1]
             low = high = None  # the range is scanned only when the likelihood needs it
-            train_data = self._to_tensor(scaled)
-            val_data = None if X_val is None else self._to_tensor(self._scale(X_val))
+            train_data = self._to_tensor(self._training_rows(scaled, "train"))
+            val_data = None if X_val is None else self._to_tensor(self._training_rows(self._scale(X_val), "validation"))
         if validation_data is not None:
             val_data = self._validation_source(validation_data)
         n_val = 0 if val_data is None else int(val_data.n if hasattr(val_data, "n") else val_data.shape[0])
@@ -345,6 +347,14 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
 
     def _after_training(self, train_data) -> None:
         """Fitted attributes computed from the scaled training rows once the model is trained; none here."""
+
+    def _fitted_json(self) -> dict:
+        """Fitted values of this class beyond ``FITTED_SCALARS`` that ``save`` writes to config.json; none here."""
+        return {}
+
+    def _restore_fitted_json(self, fitted: dict) -> None:
+        """Set what ``_fitted_json`` wrote from config.json's ``fitted`` (before the model is built);
+        ValueError naming the bad field. None here."""
 
     def _extra_array_shapes(self, n_features: int) -> dict[str, tuple[int, ...]]:
         """Fitted arrays of this class beyond ``offset_``/``scale_`` that ``save`` keeps, by name, with the
@@ -492,11 +502,28 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         )
 
     def _split(self, X: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
-        n_val = int(round(float(self.validation_fraction) * X.shape[0]))
-        if n_val == 0 or n_val >= X.shape[0]:
-            return X, None
-        order = np.random.default_rng(seed).permutation(X.shape[0])
-        return X[order[n_val:]], X[order[:n_val]]
+        parts = self._split_order(X.shape[0], seed)
+        return (X, None) if parts is None else (X[parts[0]], X[parts[1]])
+
+    def _split_order(self, n: int, seed: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """The rows of the training and of the validation part (None: no validation part)."""
+        n_val = int(round(float(self.validation_fraction) * n))
+        if n_val == 0 or n_val >= n:
+            return None
+        order = np.random.default_rng(seed).permutation(n)
+        return order[n_val:], order[:n_val]
+
+    def _training_rows(self, scaled: np.ndarray, part: str) -> np.ndarray:
+        """The rows the model trains on for the ``part`` ("train" or "validation") of in-memory data whose
+        features are ``scaled``: those features (a conditional model appends its labels)."""
+        return scaled
+
+    def _conditioned(self, rows: np.ndarray, y) -> np.ndarray:
+        """``rows`` (scaled features, or codes) as the model reads them with labels ``y``: a model that is
+        not conditional takes none."""
+        if y is not None:
+            raise LatentspaceError(f"a {type(self).__name__} is not conditioned on labels; y is for a ConditionalVAE")
+        return rows
 
     # ---- scaling kept with the model -------------------------------------------------------------
     def _fit_scaling(self, X: np.ndarray) -> None:
@@ -568,12 +595,14 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         X = self._validated(X)
         return self._map_chunks(self.model_.encode, self._scale(X)).astype(X.dtype, copy=False)
 
-    def inverse_transform(self, X) -> np.ndarray:
+    def inverse_transform(self, X, y=None) -> np.ndarray:
         """Decode codes ``(n_samples, n_components)`` to data space, in the layout ``fit`` was given:
-        rows ``(n_samples, n_features)``, or images ``(n_samples, *example_shape_)``."""
+        rows ``(n_samples, n_features)``, or images ``(n_samples, *example_shape_)``. ``y``: the codes'
+        classes, for a conditional model only."""
         check_is_fitted(self)
         Z = self._validated_codes(X)
-        return self._as_examples(self._unscale(self._map_chunks(self.model_.decode, Z)).astype(Z.dtype, copy=False))
+        decoded = self._map_chunks(self.model_.decode, self._conditioned(Z, y))
+        return self._as_examples(self._unscale(decoded).astype(Z.dtype, copy=False))
 
     def _validated_codes(self, Z) -> np.ndarray:
         Z = checked_array(lambda: check_array(Z, dtype=[np.float64, np.float32]), Z, "codes")
@@ -582,11 +611,12 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         return Z
 
     @streamable
-    def reconstruct(self, X) -> np.ndarray:
-        """``decode(encode(X))`` in one pass, in ``X``'s own layout (rows stay rows, images stay images)."""
+    def reconstruct(self, X, y=None) -> np.ndarray:
+        """``decode(encode(X))`` in one pass, in ``X``'s own layout (rows stay rows, images stay images).
+        ``y``: the rows' classes, for a conditional model only."""
         shape = np.shape(X)
         X = self._validated(X)
-        out = self._map_chunks(lambda x: self.model_.decode(self.model_.encode(x)), self._scale(X))
+        out = self._map_chunks(self.model_.reconstruct, self._conditioned(self._scale(X), y))
         return self._unscale(out).astype(X.dtype, copy=False).reshape(shape)
 
     @streamable
@@ -626,10 +656,11 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
             cache[sampler] = fit_sampler(sampler, codes, 0, self)
         return cache[sampler]
 
-    def sample(self, n_samples: int = 1, random_state=None, *, sampler: str | None = None) -> np.ndarray:
+    def sample(self, n_samples: int = 1, random_state=None, *, sampler: str | None = None, y=None) -> np.ndarray:
         """Decode ``n_samples`` codes drawn by ``sampler`` (``prior``, ``gaussian``, ``box``, ``gmm``,
         ``two-stage``; default: the prior for a model with one, else ``gmm``): ``(n_samples, n_features)``
-        float64 decoder means (images ``(n_samples, *example_shape_)`` when ``fit`` was given images)."""
+        float64 decoder means (images ``(n_samples, *example_shape_)`` when ``fit`` was given images).
+        ``y``: the samples' classes, for a conditional model only."""
         if int(n_samples) < 1:
             raise LatentspaceError(f"n_samples must be >= 1, got {n_samples}")
         check_is_fitted(self)
@@ -637,14 +668,14 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         check_allocation(int(n_samples) * (self.n_features_in_ + self.model_.n_latent) * 24,
                          f"{int(n_samples):,} samples of {self.n_features_in_} features")
         sampler = self.default_sampler if sampler is None else sampler
-        if sampler == "prior" and self.has_prior:  # drawn on the device by the model's own prior
+        if sampler == "prior" and self.has_prior and y is None:  # drawn on the device by the model's own prior
             g = torch.Generator(device=self.device_).manual_seed(seed_from(random_state))
             with torch.inference_mode():
                 self.model_.eval()
                 out = self.model_.sample(int(n_samples), g).cpu().numpy()
             return self._as_examples(self._unscale(out).astype(np.float64))
         Z = self.code_sampler(sampler).sample(int(n_samples), np.random.default_rng(seed_from(random_state)))
-        return self.inverse_transform(Z.astype(np.float32)).astype(np.float64)
+        return self.inverse_transform(Z.astype(np.float32), y).astype(np.float64)
 
     # ---- persistence -----------------------------------------------------------------------------
     def save(self, path) -> None:

@@ -72,7 +72,8 @@ def save_estimator(estimator, path) -> None:
         "estimator": type(estimator).__name__,
         "params": jsonable_params(estimator),
         "fitted": {
-            name: getattr(estimator, name) for name in FITTED_SCALARS + FITTED_SHAPES if hasattr(estimator, name)
+            **{name: getattr(estimator, name) for name in FITTED_SCALARS + FITTED_SHAPES if hasattr(estimator, name)},
+            **estimator._fitted_json(),
         },
         "feature_names_in": list(getattr(estimator, "feature_names_in_", [])) or None,
         "history": estimator.history_,
@@ -196,6 +197,7 @@ def load_estimator(path, classes: dict[str, type], *, device=None, encoder=None,
         if isinstance(config["fitted"].get(name), (str, int)):
             setattr(estimator, name, config["fitted"][name])
     try:
+        estimator._restore_fitted_json(config["fitted"])  # a conditional model's classes build its decoder
         estimator._check_loadable(n_features)
     except (LatentspaceError, TypeError, ValueError, OverflowError, RuntimeError) as e:
         raise CheckpointError(f"{path}: invalid parameters ({first_line(e)})") from None

@@ -97,5 +97,5 @@ class IWAE(VAE):
     def _model_class(self) -> type[ImportanceWeightedAutoencoder]:
         return ImportanceWeightedAutoencoder
 
-    def _model_options(self) -> dict:
+    def _model_options(self, n_features: int) -> dict:
         return {"iw_samples": int(self.n_importance_samples)}

@@ -18,5 +18,5 @@ class BetaTCVAE(VAE):
     def _model_class(self) -> type[TotalCorrelationVAE]:
         return TotalCorrelationVAE
 
-    def _model_options(self) -> dict:
+    def _model_options(self, n_features: int) -> dict:
         return {"dataset_size": int(getattr(self, "n_train_", 1))}

@@ -181,7 +181,7 @@ class VAE(BaseAutoEncoder):
         warmup = getattr(self, "warmup_epochs_", getattr(self, "warmup_epochs", 0))
         return self._model_class()(encoder, decoder, likelihood, k, getattr(self, "beta", 1.0), warmup,
                                    prior=self._prior(n_features),
-                                   **self._model_options())
+                                   **self._model_options(n_features))
 
     # ---- what a family of the VAE changes ---------------------------------------------------------
     def _prior(self, n_features: int) -> Prior | None:
@@ -191,7 +191,7 @@ class VAE(BaseAutoEncoder):
     def _model_class(self) -> type[VariationalAutoencoder]:
         return VariationalAutoencoder
 
-    def _model_options(self) -> dict:
+    def _model_options(self, n_features: int) -> dict:
         """Keywords of ``_model_class`` beyond the VAE's (an IWAE's number of samples, ...)."""
         return {}
 
@@ -278,8 +278,9 @@ class VAE(BaseAutoEncoder):
 
     # ---- likelihoods -----------------------------------------------------------------------------
     @streamable
-    def score_samples(self, X, n_samples: int = 16, random_state=0) -> np.ndarray:
-        """Per-example ELBO in nats (higher is better), shape ``(len(X),)``.
+    def score_samples(self, X, n_samples: int = 16, random_state=0, *, y=None) -> np.ndarray:
+        """Per-example ELBO in nats (higher is better), shape ``(len(X),)`` (``y``: the rows' classes, for a
+        conditional model only).
 
         The expectation over q(z|x) is estimated with ``n_samples`` draws per example, drawn from a
         generator seeded by ``random_state`` and the example's own values: an example's score does
@@ -290,7 +291,7 @@ class VAE(BaseAutoEncoder):
         if int(n_samples) < 1:
             raise LatentspaceError(f"n_samples must be >= 1, got {n_samples}")
         X = self._validated(X)
-        scaled = self._scale(X)
+        scaled = self._conditioned(self._scale(X), y)
         seed, draws, k = seed_from(random_state), int(n_samples), self.model_.n_latent
         width = max(scaled.shape[1], self.model_.widest_decoder_layer())
         rows = max(1, ELBO_ELEMENTS // (draws * width))
@@ -304,7 +305,7 @@ class VAE(BaseAutoEncoder):
         return np.concatenate(out).astype(np.float64)
 
     @streamable
-    def log_likelihood(self, X, k: int = 1000, random_state=0, progress: bool | None = None) -> np.ndarray:
+    def log_likelihood(self, X, k: int = 1000, random_state=0, progress: bool | None = None, *, y=None) -> np.ndarray:
         """Importance-weighted estimate of log p(x) with ``k`` samples, nats, shape ``(len(X),)``.
 
         A lower bound on log p(x) that tightens as ``k`` grows; ``k=1`` is a one-sample ELBO. Memory
@@ -313,11 +314,13 @@ class VAE(BaseAutoEncoder):
         fastest at these shapes, in float32, unless ``random_state`` is given (the default): then the
         build's default kernel, so the same call gives the same numbers whatever the machine's load.
         ``progress``: a progress bar over the examples (None: the estimator's ``verbose``, drawn only
-        on a terminal or in a notebook; True: drawn wherever stderr goes).
+        on a terminal or in a notebook; True: drawn wherever stderr goes). ``y``: the rows' classes, for a
+        conditional model only.
         """
         if int(k) < 1:
             raise LatentspaceError(f"k must be >= 1, got {k}")
         X = self._validated(X)
+        rows_of_model = self._conditioned(self._scale(X), y)
         g = self._generator(random_state)
         out = []
         self.model_.eval()
@@ -331,7 +334,7 @@ class VAE(BaseAutoEncoder):
             kernels = backend.choose_kernels(self.model_.decoder, rows, reproducible=random_state is not None).kernels
             with backend.using(kernels):
                 for start in range(0, X.shape[0], IW_EXAMPLE_CHUNK):
-                    x = self._to_tensor(self._scale(X[start : start + IW_EXAMPLE_CHUNK]))
+                    x = self._to_tensor(rows_of_model[start : start + IW_EXAMPLE_CHUNK])
                     out.append(self.model_.iw_log_likelihood(x, int(k), g).cpu().numpy())
                     bar.update(x.shape[0])
         bar.close()

@@ -4,7 +4,9 @@
 posterior mean, with ``z_log_var`` beside it). ``decoder.onnx``: codes ``z`` -> ``x`` ``(batch,
 n_features)``, the likelihood's mean in data units. The estimator's scaling (``(x - offset) / scale``)
 is folded into both graphs, so they take and give the same numbers as ``transform`` and
-``inverse_transform``; the batch axis is dynamic.
+``inverse_transform``; the batch axis is dynamic. A conditional VAE's decoder reads its codes with the
+class's one-hot appended, ``z`` ``(batch, n_latent + n_classes)`` (``[z, onehot(y)]``, classes in the order
+of the estimator's ``classes_``); its encoder reads ``x`` alone.
 
 The exporter is torch's TorchScript-based one (``torch.onnx.export(..., dynamo=False)``): it needs
 nothing beyond torch, exports the built MLP and conv networks and traceable user modules in a tenth
@@ -51,7 +53,8 @@ class RawEncoder(nn.Module):
 
 
 class RawDecoder(nn.Module):
-    """Codes ``(batch, n_latent)`` -> the likelihood's mean in data units ``(batch, n_features)``."""
+    """Codes ``(batch, n_latent)`` -> the likelihood's mean in data units ``(batch, n_features)`` (a conditional
+    model's codes are ``[z, onehot(y)]``, ``(batch, n_latent + n_classes)``)."""
 
     def __init__(self, model: LatentModel, offset: np.ndarray, scale: np.ndarray):
         super().__init__()
@@ -100,7 +103,7 @@ def export_onnx(model: LatentModel, offset: np.ndarray, scale: np.ndarray, n_fea
     graphs = {
         "encoder": onnx_bytes(RawEncoder(model, offset, scale), torch.zeros(2, n_features), "x",
                               ["z", "z_log_var"] if vae else ["z"], opset),
-        "decoder": onnx_bytes(RawDecoder(model, offset, scale), torch.zeros(2, model.n_latent), "z", ["x"], opset),
+        "decoder": onnx_bytes(RawDecoder(model, offset, scale), torch.zeros(2, model.decoder_inputs), "z", ["x"], opset),
     }
     paths = {"encoder": folder / ENCODER_FILE, "decoder": folder / DECODER_FILE}
     for name, data in graphs.items():

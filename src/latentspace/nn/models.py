@@ -39,7 +39,21 @@ class LatentModel(nn.Module):
 
     def reconstruction_nll(self, x: torch.Tensor) -> torch.Tensor:
         """``(n, n_features) -> (n,)``: the likelihood's loss of ``decode(encode(x))``, deterministic."""
-        return self.likelihood.nll(x, self.decoder(self.encode(x)))
+        return self.recon_nll(x, self.encode(x))
+
+    def recon_nll(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """-log p(x | z): rows ``x`` ``(n, n_features)``, codes ``z`` ``(..., n, n_latent)`` -> ``(..., n)``.
+        The one place the decoder meets the rows it is scored on (a conditional model reads their labels here)."""
+        return self.likelihood.nll(x, self.decoder(z))
+
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """``decode(encode(x))``: ``(n, n_features) -> (n, n_features)``."""
+        return self.decode(self.encode(x))
+
+    @property
+    def decoder_inputs(self) -> int:
+        """Numbers ``decode`` reads per example: the code (a conditional model's: and its class's one-hot)."""
+        return self.n_latent
 
     def prior_components(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """The prior as a mixture of diagonal Gaussians: ``(log_weights (K,), means (K, k), logvars (K, k))``."""
@@ -146,7 +160,7 @@ class VariationalAutoencoder(LatentModel):
         """One-sample (reconstruction NLL, KL), each ``(n,)``: -ELBO = recon + KL."""
         mu, logvar = self.posterior(x)
         z = self.reparameterize(mu, logvar, generator)
-        recon = self.likelihood.nll(x, self.decoder(z))
+        recon = self.recon_nll(x, z)
         return recon, self.kl_to_prior(mu, logvar, z)
 
     def elbo_with_noise(self, x: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
@@ -159,7 +173,7 @@ class VariationalAutoencoder(LatentModel):
         mu, logvar = self.posterior(x)
         n, draws, k = eps.shape
         z = mu[:, None, :] + torch.exp(0.5 * logvar)[:, None, :] * eps
-        recon = self.likelihood.nll(x.repeat_interleave(draws, dim=0), self.decoder(z.reshape(n * draws, k)))
+        recon = self.recon_nll(x.repeat_interleave(draws, dim=0), z.reshape(n * draws, k))
         return -(recon.reshape(n, draws).mean(1) + self.kl_to_prior(mu, logvar, z))
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
@@ -206,4 +220,4 @@ class VariationalAutoencoder(LatentModel):
             log_prior_minus_q = 0.5 * (eps.square() + logvar - z.square()).sum(-1)
         else:
             log_prior_minus_q = mixture_log_density(z, components) - diagonal_log_density(z, mu, logvar)
-        return -self.likelihood.nll(x, self.decoder(z)) + log_prior_minus_q
+        return -self.recon_nll(x, z) + log_prior_minus_q

@@ -5,6 +5,8 @@
 - :class:`TotalCorrelationVAE` (beta-TCVAE, Chen et al. 2018): the KL split into index-code mutual
   information, total correlation (weighted by beta) and dimension-wise KL, estimated on the minibatch
   with minibatch-weighted sampling, which needs the data set's size N.
+- :class:`ConditionalVariationalAutoencoder` (Sohn et al. 2015, decoder-conditioned): p(x | z, y) with the
+  label's one-hot appended to the code, q(z | x) of the features alone.
 - :class:`RegularizedAutoencoder`: a deterministic autoencoder plus one penalty on its codes, the RAE
   (Ghosh et al. 2020: ||z||^2 / 2 and an L2 penalty on the decoder) or the WAE-MMD (Tolstikhin et al.
   2018: the maximum mean discrepancy between the batch's codes and draws of the prior N(0, I)).
@@ -39,6 +41,37 @@ class ImportanceWeightedAutoencoder(VariationalAutoencoder):
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
         loss = -self.iw_bound(x, generator).mean()
         return {"loss": loss, "neg_iw_bound": loss}
+
+
+class ConditionalVariationalAutoencoder(VariationalAutoencoder):
+    """A VAE whose decoder reads the class: p(x | z, y) = decoder([z, onehot(y)]), q(z | x) = encoder(x).
+
+    The rows it trains and is scored on carry their labels: ``(n, n_features + n_classes)``, the features
+    then the one-hot ``y`` (the training loop, the ELBO and the importance weights pass rows through
+    unchanged). The encoder reads the first ``n_features`` columns of whatever rows it is given, so a
+    row without its label encodes too. ``decode`` takes conditioned codes ``(n, n_latent + n_classes)``.
+    """
+
+    def __init__(self, *args, n_features: int, n_classes: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.n_features, self.n_classes = int(n_features), int(n_classes)
+
+    @property
+    def decoder_inputs(self) -> int:
+        return self.n_latent + self.n_classes
+
+    def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return super().posterior(x[..., : self.n_features])
+
+    def recon_nll(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        features, onehot = x[..., : self.n_features], x[..., self.n_features :]
+        return self.likelihood.nll(features, self.decoder(torch.cat([z, onehot.expand(*z.shape[:-1], -1)], -1)))
+
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decode(torch.cat([self.encode(x), x[..., self.n_features :]], -1))
+
+    def sample(self, n: int, generator: torch.Generator | None) -> torch.Tensor:
+        raise NotImplementedError("a conditional model decodes codes with their classes: decode([z, onehot(y)])")
 
 
 def log_q_pairs(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:

@@ -167,12 +167,14 @@
     throw new Error("unknown decoder operation " + op.op);
   }
 
-  function compileDecoder(ops, k) {
-    var shape = [k], steps = [];
+  /* A conditional model's decoder reads the code and then the class's one-hot: nClasses more inputs. */
+  function compileDecoder(ops, k, nClasses) {
+    var shape = [k + nClasses], steps = [];
     ops.forEach(function (op) { var step = compileStep(op, shape); steps.push(step); shape = step.shape; });
-    var input = new Float64Array(k);
-    return function (z) {  // returns a buffer the next call overwrites
+    var input = new Float64Array(k + nClasses);
+    return function (z, cls) {  // returns a buffer the next call overwrites
       for (var i = 0; i < k; i++) input[i] = z[i];
+      for (i = 0; i < nClasses; i++) input[k + i] = i === cls ? 1 : 0;
       var x = input;
       for (var s = 0; s < steps.length; s++) x = steps[s].run(x);
       return x;
@@ -215,10 +217,14 @@
   }
 
   Explorer.prototype.prepareModel = function (m) {
-    var k = m.k, pts = unpack(m.points), mDims = m.plane.axes.length;
-    return {spec: m, k: k, decode: compileDecoder(m.ops, k), points: pts, mDims: mDims,
-            weights: unpack(m.sampler.weights), means: unpack(m.sampler.means), chol: unpack(m.sampler.chol),
-            background: null, z: new Float64Array(m.start)};
+    var k = m.k, pts = unpack(m.points), mDims = m.plane.axes.length, classes = m.classes || [];
+    var model = {spec: m, k: k, points: pts, mDims: mDims, classes: classes, cls: m.class_start || 0,
+                 weights: unpack(m.sampler.weights), means: unpack(m.sampler.means), chol: unpack(m.sampler.chol),
+                 background: null, z: new Float64Array(m.start)};
+    var decode = compileDecoder(m.ops, k, classes.length);
+    // decodes as the class picked (model.cls) unless told which
+    model.decode = function (z, cls) { return decode(z, cls === undefined ? model.cls : cls); };
+    return model;
   };
 
   Explorer.prototype.prepareData = function () {
@@ -259,6 +265,10 @@
     this.selector = el("select", {"data-role": "model"}, label);
     this.specs.forEach(function (m, i) { el("option", {value: String(i), text: m.name + " (" + m.kind + ", k=" + m.k + ")"}, self.selector); });
     this.selector.addEventListener("change", function () { self.select(Number(self.selector.value)); });
+    this.classLabel = el("label", {text: " class "}, bar);
+    this.classSelector = el("select", {"data-role": "class", "aria-label": "the class the decoder is conditioned on"},
+                            this.classLabel);
+    this.classSelector.addEventListener("change", function () { self.pickClass(Number(self.classSelector.value)); });
     this.sampleButton = el("button", {type: "button", "data-role": "sample", text: "sample"}, bar);
     this.sampleButton.addEventListener("click", function () { self.sample(); });
     this.info = el("span", {"class": "ls-info", "data-role": "info"}, bar);
@@ -296,6 +306,7 @@
     this.strip.innerHTML = "";
     this.buildSliders();
     this.buildLegend();
+    this.buildClasses();
     var m = this.current.spec, share = m.plane.share;
     this.mapNote.textContent = m.k > 2
       ? "Map: the codes' first two principal axes (" + share.map(function (s) { return (100 * s).toFixed(0) + "%"; }).join(", ") +
@@ -319,6 +330,22 @@
       })(j, input));
       this.sliderInputs.push({input: input, value: value});
     }
+  };
+
+  /* The class picker: shown for a conditional model only, listing the classes its decoder knows. */
+  Explorer.prototype.buildClasses = function () {
+    var self = this, m = this.current;
+    this.classSelector.innerHTML = "";
+    this.classLabel.style.display = m.classes.length ? "" : "none";
+    m.classes.forEach(function (name, i) { el("option", {value: String(i), text: name}, self.classSelector); });
+    if (m.classes.length) this.classSelector.value = String(m.cls);
+  };
+
+  Explorer.prototype.pickClass = function (i) {
+    this.current.cls = i;
+    this.classSelector.value = String(i);
+    if (this.pins.length === 2) this.renderStrip();
+    this.update();
   };
 
   Explorer.prototype.buildLegend = function () {
@@ -536,7 +563,8 @@
       s.value.textContent = fmt(m.z[j]);
     }
     this.codeLine.textContent = "z = (" + Array.prototype.map.call(m.z, fmt).join(", ") + ")";
-    this.info.textContent = m.spec.kind + " · " + m.spec.summary + " · weights " + m.spec.precision + " · decode " + ms.toFixed(2) + " ms";
+    var conditioned = m.classes.length ? " · class " + m.classes[m.cls] : "";
+    this.info.textContent = m.spec.kind + conditioned + " · " + m.spec.summary + " · weights " + m.spec.precision + " · decode " + ms.toFixed(2) + " ms";
     this.drawMap();
   };
 
@@ -583,9 +611,9 @@
   };
 
   // ---- what tests and benchmarks call --------------------------------------------------------------
-  Explorer.prototype.decodeCodes = function (modelIndex, codes) {
+  Explorer.prototype.decodeCodes = function (modelIndex, codes, cls) {
     var m = this.models[modelIndex];
-    return codes.map(function (z) { return Array.from(m.decode(z)); });
+    return codes.map(function (z) { return Array.from(m.decode(z, cls)); });
   };
   Explorer.prototype.benchmark = function (modelIndex, n) {
     var m = this.models[modelIndex], rand = mulberry32(7), z = new Float64Array(m.k), sink = 0;
@@ -598,7 +626,7 @@
   };
   Explorer.prototype.state = function () {
     var m = this.current;
-    return {model: m.spec.name, z: Array.from(m.z), pins: this.pins.map(function (p) { return Array.from(p); }),
+    return {model: m.spec.name, z: Array.from(m.z), cls: m.classes.length ? m.classes[m.cls] : null, pins: this.pins.map(function (p) { return Array.from(p); }),
             nearest: this.lastNearest,
             strip: Array.prototype.map.call(this.strip.querySelectorAll("[data-role=strip-tile]"),
                                             function (t) { return Number(t.getAttribute("data-index")); })};

@@ -10,7 +10,9 @@ What the page computes is what the library computes: :func:`decoder_program` tur
 torch modules (MLP or convolutional, each activation, norms in eval mode), the likelihood's mean and
 the estimator's output scaling into a list of operations (``linear``, ``act``, ``reshape``,
 ``deconv``, ``channel_affine``, ``groupnorm``, ``mean``, ``affine``) that ``explorer.js`` replays.
-A PCA decodes by its linear map. Weights are stored as float16 (default) or float32.
+A PCA decodes by its linear map. A conditional VAE's decoder reads the code and then the one-hot of
+the class picked in the page's class select (its ``classes_``, in order). Weights are stored as
+float16 (default) or float32.
 """
 
 from __future__ import annotations
@@ -208,7 +210,9 @@ def decoder_summary(model) -> str:
     if isinstance(model, PCA):
         return f"PCA's linear map {model.n_components_}-{model.n_features_in_}"
     hidden = tuple(reversed(tuple(getattr(model, "hidden", ()))))
-    widths = "-".join(str(w) for w in (model.n_components, *hidden))
+    inputs = f"{model.n_components}+{len(model.classes_)} classes" if getattr(model, "needs_labels", False) \
+        else str(model.n_components)
+    widths = "-".join(str(w) for w in (inputs, *hidden))
     if getattr(model, "architecture", "mlp") == "conv":
         norm = "" if model.norm == "none" else f", {model.norm} norm"
         body = f"conv: dense {widths}, transposed convs {'-'.join(map(str, reversed(tuple(model.channels))))}{norm}"
@@ -333,7 +337,16 @@ def explorer_model(name: str, model, X_train: np.ndarray, X_points: np.ndarray, 
         "points": packed(points), "extent": map_extent(model, points, plane),
         "density": marginal, "sampler": sampler,
         "slider_lo": lo.tolist(), "slider_hi": hi.tolist(), "start": start.tolist(),
+        **class_picker(model),
     }
+
+
+def class_picker(model) -> dict:
+    """A conditional model's classes, in the order of its decoder's one-hot, and the one the page starts
+    with (the most frequent); nothing for the others."""
+    if not getattr(model, "needs_labels", False):
+        return {}
+    return {"classes": [str(c) for c in model.classes_.tolist()], "class_start": int(np.argmax(model.class_prior_))}
 
 
 def prior_mean(model) -> np.ndarray:
@@ -448,7 +461,8 @@ EXPLORER_INTRO = (
     "generates: the prior for a VAE, a mixture fitted to the codes for the others) and the decoder, "
     "running in this page, decodes the point. Beside it: the nearest stored training example and its "
     "distance (a decode that equals a training example is recall, not generation). Sliders move one "
-    "latent dimension; click two points for the interpolation between them; arrow keys move the point."
+    "latent dimension; click two points for the interpolation between them; arrow keys move the point. "
+    "A conditional model decodes as the class picked beside the model."
 )
 
 

@@ -25,6 +25,7 @@ from ..report.explorer import EXPLORER_INTRO, add_explorer
 from ..report.html import Report, text_table
 from ..report.plots import plot_samples
 from ..training.budget import steps_per_epoch
+from .train import training_labels
 
 #: the families ``compare`` trains when none are named
 DEFAULT_MODELS = ("vae", "vamp", "iwae", "rae", "two-stage", "wae")
@@ -54,15 +55,17 @@ def fit_families(names: Sequence[str], data: Dataset, *, n_components: int, step
     (every model gets the same budget), fitted on ``data.X_train``: name -> (model, fit seconds)."""
     from ..estimators import ESTIMATORS
 
-    fitted = {}
+    models = {}
     for name in names:
         cls = ESTIMATORS[BY_NAME[name].class_name]
-        batch_size = cls().batch_size
-        epochs = max(1, -(-steps // steps_per_epoch(int(0.9 * len(data.X_train)), batch_size)))
-        model = cls(int(n_components), epochs=epochs, patience=None, random_state=seed)
-        stage(f"fitting {name} ({epochs} epochs)")
+        epochs = max(1, -(-steps // steps_per_epoch(int(0.9 * len(data.X_train)), cls().batch_size)))
+        models[name] = cls(int(n_components), epochs=epochs, patience=None, random_state=seed)
+    labels = {name: training_labels(model, data) for name, model in models.items()}  # refused before any fit
+    fitted = {}
+    for name, model in models.items():
+        stage(f"fitting {name} ({model.epochs} epochs)")
         started = time.perf_counter()
-        model.fit(data.X_train)
+        model.fit(data.X_train, labels[name])
         fitted[name] = (model, time.perf_counter() - started)
     return fitted
 

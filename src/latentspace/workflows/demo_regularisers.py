@@ -29,6 +29,7 @@ REGULARISERS = {
     "two-stage": "KL to N(0, I), a second VAE on the codes",
     "rae": "penalty on each code's norm, density fitted after",
     "wae": "MMD between the codes and N(0, I)",
+    "cvae": "KL to N(0, I), the decoder given the class",
 }
 #: the demo's own models that the stage measures instead of training them again (display names)
 DEMO_FAMILIES = ("ae", "vae")

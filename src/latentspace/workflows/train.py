@@ -100,6 +100,7 @@ def train_run(
         # Only the process that writes the folder holds it; a second one refuses before loading anything.
         with runs.run_lock(run_dir) if world.is_main else nullcontext():
             dataset = source.load()
+            training_labels(estimator, dataset)  # a refusal before the run folder is touched
             use_data_image_shape(estimator, dataset)
             config = run_config(estimator, source, dataset)
             if world.is_main:
@@ -199,6 +200,18 @@ def finish(world: distributed.World) -> None:
         distributed.teardown()
 
 
+def training_labels(estimator, data: Dataset):
+    """What ``fit`` gets as ``y``: a conditional model the training part's labels, by their class names
+    (``Dataset.named_labels``; one line when the data have none); the others nothing."""
+    if not estimator.needs_labels:
+        return None
+    if data.y_train is None:
+        raise LatentspaceError(f"{data.name} has no labels, and a {type(estimator).__name__} learns p(x | z, y): "
+                               "train it on a labelled named set (digits, mnist, fashion-mnist, ...) or name the "
+                               "labels' column of a table with --label-column")
+    return data.named_labels("train")
+
+
 def use_data_image_shape(estimator, data: Dataset) -> None:
     """Give the estimator the data set's image shape unless it was given one."""
     params = estimator.get_params(deep=False)
@@ -224,14 +237,15 @@ def fit_and_write(estimator, data: Dataset, run_dir: Path, config: dict[str, Any
         estimator.set_params(callbacks=[make_tracker(name, run_dir) for name in log])
     started = time.perf_counter()
     if extend is not None:
-        extend_finished_run(estimator, extend, data.X_train)
+        extend_finished_run(estimator, extend, data.X_train, training_labels(estimator, data))
     else:
-        estimator.fit(data.X_train, checkpoint_dir=run_dir / CHECKPOINT_DIR, **fit_options)
+        estimator.fit(data.X_train, training_labels(estimator, data), checkpoint_dir=run_dir / CHECKPOINT_DIR,
+                      **fit_options)
     fit_seconds = time.perf_counter() - started
     if not world.is_main:
         return TrainResult(run_dir, estimator, {})
     metrics = {"fit_seconds": fit_seconds, "epochs_run": estimator.n_iter_, "processes": world.size}
-    metrics.update(heldout_metrics(estimator, data.X_test))
+    metrics.update(heldout_metrics(estimator, data.X_test, data.named_labels("test")))
     metrics["compute"] = estimator.compute_  # kernels, precision and threads the products ran with
     estimator.set_params(callbacks=None)
     runs.write_run(run_dir, estimator, config, metrics)
@@ -240,9 +254,9 @@ def fit_and_write(estimator, data: Dataset, run_dir: Path, config: dict[str, Any
     return TrainResult(run_dir, estimator, metrics)
 
 
-def extend_finished_run(estimator, epochs: int, X) -> None:
+def extend_finished_run(estimator, epochs: int, X, y=None) -> None:
     """Train a finished run's saved model on to ``epochs`` in all (warm start: a fresh optimiser)."""
     done = estimator.n_iter_
     estimator.set_params(warm_start=True, epochs=epochs - done)
-    estimator.fit(X)
+    estimator.fit(X, y)
     estimator.set_params(warm_start=False, epochs=epochs)
