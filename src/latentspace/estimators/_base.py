@@ -35,12 +35,10 @@ from ..training import CheckpointPlan, TrainConfig, budget, distributed, train
 from ..training.batches import (
     MemmapBatches,
     RowReader,
-    column_stats,
-    default_chunk_rows,
 )
 from ..training.config import WarmStart
 from ..training.loop import as_batches, preload_optimizer
-from ..training.streams import StreamBatches, is_stream, per_batch_rows, scan, stream_source
+from ..training.streams import is_stream, per_batch_rows
 from ..training.threads import resolve_threads, using_threads
 from ._checkpoint import jsonable_params, save_estimator
 from ._inputs import checked_array, spaced_rows, stream_digest, streamable
@@ -48,6 +46,7 @@ from ._modules import check_contract, custom_parts, fresh_copy
 from ._params import Param, validate_params
 from ._samplers import SAMPLERS, GaussianMixtureDensity, fit_sampler
 from ._shared_params import ARCHITECTURES, COMMON_PARAMS, NETWORK_PARAMS, SCALINGS  # noqa: F401  (re-exported)
+from ._sources import DataSources
 
 INFERENCE_CHUNK = 8192
 #: training rows whose codes ``fit`` keeps (``training_codes_``): what the ex-post samplers are fitted to
@@ -59,7 +58,7 @@ def seed_from(random_state) -> int:
     return int(check_random_state(random_state).randint(0, 2**31 - 1))
 
 
-class BaseAutoEncoder(TransformerMixin, BaseEstimator):
+class BaseAutoEncoder(DataSources, TransformerMixin, BaseEstimator):
     """Base class; not for direct use."""
 
     #: What each parameter may be (see ``_params``): subclasses merge their own over this one.
@@ -385,78 +384,6 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         facts = {"estimator": type(self).__name__, "n_features": n_features, "data": data,
                  "seed": seed, "params": params}
         return json.loads(json.dumps(facts, default=json_default))
-
-    def _streamed(self, X: np.memmap, seed: int, warm: bool = False, split: bool = True):
-        """Batch sources over a memory-mapped array; scaling statistics computed chunk by chunk
-        (kept from the earlier fit on a warm start); without ``split`` every row trains."""
-        reader = RowReader(X)
-        if reader.n_rows < 1 or reader.n_features < 1:
-            raise DataError(f"memory-mapped array has shape {X.shape}; need at least one row and column")
-        if not np.issubdtype(X.dtype, np.number):
-            raise DataError(f"memory-mapped array has dtype {X.dtype}; need numbers")
-        if warm and reader.n_features != self.n_features_in_:
-            raise DataError(f"X has {reader.n_features} features, but the fitted model has {self.n_features_in_}")
-        self.n_features_in_ = reader.n_features
-        if hasattr(self, "feature_names_in_") and not warm:
-            del self.feature_names_in_
-        train_ranges, val_ranges = self._split_ranges(reader.n_rows, seed) if split else ([(0, reader.n_rows)], [])
-        chunk = default_chunk_rows(reader.row_bytes, 1) // 4  # float64 copies: keep them small
-        stats = column_stats(reader, train_ranges, chunk)
-        if val_ranges:
-            column_stats(reader, val_ranges, chunk)  # finiteness of the held-out rows
-        if not warm:
-            self._set_scaling(stats.mean, stats.std, stats.min, stats.max)
-        low = float(np.min((stats.min - self.offset_) / self.scale_))
-        high = float(np.max((stats.max - self.offset_) / self.scale_))
-        train_data = MemmapBatches(reader, train_ranges, self.offset_, self.scale_, self.device_)
-        val_data = MemmapBatches(reader, val_ranges, self.offset_, self.scale_, self.device_) if val_ranges else None
-        return train_data, val_data, reader.n_features, low, high
-
-    def _from_stream(self, X, seed: int, warm: bool, world, split: bool):
-        """Batch sources over a Dataset, DataLoader or iterable of batches, after one pass for the
-        scaling's statistics (kept from the earlier fit on a warm start) and the data's checks."""
-        fraction = float(self.validation_fraction) if split else 0.0
-        source, val_source = stream_source(X, fraction, seed, int(self.batch_size))
-        found = scan(source, world)
-        n_features = int(found.stats.mean.shape[0])
-        if warm and n_features != self.n_features_in_:
-            raise DataError(f"X has {n_features} features, but the fitted model has {self.n_features_in_}")
-        self.n_features_in_ = n_features
-        if hasattr(self, "feature_names_in_") and not warm:
-            del self.feature_names_in_
-        stats = found.stats
-        if not warm:
-            self._set_scaling(stats.mean, stats.std, stats.min, stats.max)
-        low = float(np.min((stats.min - self.offset_) / self.scale_))
-        high = float(np.max((stats.max - self.offset_) / self.scale_))
-        train_data = StreamBatches(source, self.offset_, self.scale_, self.device_)
-        val_data = None
-        if val_source is not None:
-            scan(val_source, world)  # finiteness of the held-out items
-            val_data = StreamBatches(val_source, self.offset_, self.scale_, self.device_)
-        return train_data, val_data, n_features, low, high, found.example
-
-    def _validation_source(self, V):
-        """``validation_data`` (any kind ``fit`` takes) as a batch source in the model's scale."""
-        if is_stream(V):
-            source, _ = stream_source(V, batch_size=int(self.batch_size))
-            found = scan(source, distributed.setup(self.device_))
-            if found.stats.mean.shape[0] != self.n_features_in_:
-                raise DataError(f"validation_data has {found.stats.mean.shape[0]} features, but X has "
-                                f"{self.n_features_in_}")
-            self._check_example_shape(found.example)
-            return StreamBatches(source, self.offset_, self.scale_, self.device_)
-        V = self._checked_data(self._fitted_rows(V), reset=False)
-        return self._to_tensor(self._scale(V))
-
-    def _split_ranges(self, n: int, seed: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-        """The streamed split: validation is one seeded contiguous range of rows, training the rest."""
-        n_val = int(round(float(self.validation_fraction) * n))
-        if n_val == 0 or n_val >= n:
-            return [(0, n)], []
-        start = int(np.random.default_rng(seed).integers(0, n - n_val + 1))
-        train = [(a, b) for a, b in ((0, start), (start + n_val, n)) if b > a]
-        return train, [(start, start + n_val)]
 
     def _encode_training_data(self, X, max_rows: int, encode: Callable | None = None) -> np.ndarray:
         """``encode`` (a tensor function; default: the model's code) of at most ``max_rows`` evenly spaced
