@@ -434,11 +434,17 @@ class BaseAutoEncoder(DataSources, TransformerMixin, BaseEstimator):
 
     def _split_order(self, n: int, seed: int) -> tuple[np.ndarray, np.ndarray] | None:
         """The rows of the training and of the validation part (None: no validation part)."""
-        n_val = int(round(float(self.validation_fraction) * n))
-        if n_val == 0 or n_val >= n:
+        n_val = self._n_validation(n)
+        if n_val == 0:
             return None
         order = np.random.default_rng(seed).permutation(n)
         return order[n_val:], order[:n_val]
+
+    def _n_validation(self, n: int) -> int:
+        """Rows of ``n`` held out for validation: ``validation_fraction`` of them, 0 when that leaves none
+        (or all) to train on. The in-memory split and the streamed one both size themselves by it."""
+        n_val = int(round(float(self.validation_fraction) * n))
+        return 0 if n_val >= n else n_val
 
     def _training_rows(self, scaled: np.ndarray, part: str) -> np.ndarray:
         """The rows the model trains on for the ``part`` ("train" or "validation") of in-memory data whose

@@ -67,8 +67,8 @@ class DataSources:
 
     def _split_ranges(self, n: int, seed: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         """The streamed split: validation is one seeded contiguous range of rows, training the rest."""
-        n_val = int(round(float(self.validation_fraction) * n))
-        if n_val == 0 or n_val >= n:
+        n_val = self._n_validation(n)
+        if n_val == 0:
             return [(0, n)], []
         start = int(np.random.default_rng(seed).integers(0, n - n_val + 1))
         train = [(a, b) for a, b in ((0, start), (start + n_val, n)) if b > a]
