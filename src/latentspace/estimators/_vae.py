@@ -49,7 +49,7 @@ class VAE(BaseAutoEncoder):
     encoder, decoder : your own modules, as in :class:`AutoEncoder`, except that the encoder returns
         ``(batch, 2 * n_components)``: the posterior's means, then its log-variances.
     warmup_epochs : KL weight ramps linearly from 0 to ``beta`` over this many epochs; "auto"
-        (default): the first tenth of the epochs. Early stopping does not count the warm-up epochs,
+        (default): the first half of the epochs. Early stopping does not count the warm-up epochs,
         and the validation loss is always the negative ELBO at the full weight ``beta``.
     epochs, patience : as for :class:`AutoEncoder` ("auto" by default: a budget that scales with the
         data, and early stopping on the validation negative ELBO), with the VAE's own budget: 2,000
@@ -88,7 +88,7 @@ class VAE(BaseAutoEncoder):
                        low=0, low_open=True),
         "beta": Param("float", "weight of the KL term (1: the ELBO; beta-VAE otherwise)", low=0),
         "warmup_epochs": Param("int", "epochs over which the KL weight ramps linearly from 0 to beta (auto: the "
-                               "first tenth of the epochs)", low=0, auto=True),
+                               "first half of the epochs)", low=0, auto=True),
         "binarize": Param("str", "dynamic: redraw each training batch as Bernoulli(pixel) on every use "
                           "(None: use the data as they are)", choices=BINARIZE_MODES, optional=True),
     }
