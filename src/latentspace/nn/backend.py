@@ -353,12 +353,24 @@ def _time_products(shapes, rows: int, dtype: torch.dtype, kernels: list[str], bu
 
 #: how a reproducible computation's kernel was chosen: not by a timing (see ``choose_kernels``)
 FIXED = "fixed (random_state given: no timing)"
+#: below this many matrix-product FLOPs per training step (``matmul_flops``) PyTorch's kernel runs, never
+#: timed: oneDNN's products go through a Python autograd Function, ~0.8 ms a step for a 6-layer network,
+#: which the products' own speed cannot repay in a light step. Measured end to end (2 threads, one process,
+#: alternating): a digits VAE(16) (53 MFLOP a step) 1,000 steps 1.55 s with PyTorch's kernel against 2.34 s
+#: with oneDNN; the memorising AE (89 MFLOP) 0.68 x; Fashion-MNIST's default AE (333 MFLOP) 0.86 x; the
+#: reference VAE (827 MFLOP) 0.95 x. Even where oneDNN's products run twice as fast as PyTorch's (measured
+#: on this kind of CPU in earlier rounds), they repay 0.8 ms only above ~80 MFLOP a step at 2 threads.
+LIGHT_STEP_FLOPS = 100e6
+#: how a light step's kernel was chosen
+LIGHT = "light step: PyTorch's kernel"
 
 
 def choose_kernels(model: nn.Module, rows: int, precision: str = "32", budget_s: float = 0.15,
                    reproducible: bool = False) -> Choice:
     """The kernels for ``model``'s dense layers at ``rows`` examples per product, in ``precision``.
 
+    A light step (fewer than ``LIGHT_STEP_FLOPS`` float32 product FLOPs at ``rows``) takes PyTorch's kernel,
+    never timed: its time is mostly per-call overhead, which oneDNN's Python autograd Function adds to.
     ``reproducible`` (a fit or estimate with a fixed ``random_state``): the default kernel of this
     build and device, oneDNN where it runs, never a timing. The two kernels round differently and
     their timings are often within a few per cent, so a measured choice is a coin toss that load and
@@ -371,10 +383,14 @@ def choose_kernels(model: nn.Module, rows: int, precision: str = "32", budget_s:
     threads = torch.get_num_threads()
     shapes = tuple(layer_shapes(model))
     candidates = _candidates(precision, device)
-    if _backend != "auto" or len(candidates) == 1 or not shapes or reproducible:
+    if _backend != "auto" or len(candidates) == 1 or not shapes:
         kernel = _backend if _backend in candidates else candidates[0]
-        how = "set" if _backend != "auto" else "only candidate" if len(candidates) == 1 or not shapes else FIXED
-        return Choice(Kernels(kernel, precision), how, threads=threads)
+        return Choice(Kernels(kernel, precision), "set" if _backend != "auto" else "only candidate", threads=threads)
+    flops = matmul_flops(model, max(1, int(rows)))
+    if precision == "32" and flops is not None and flops < LIGHT_STEP_FLOPS:
+        return Choice(Kernels("aten", precision), LIGHT, threads=threads)
+    if reproducible:
+        return Choice(Kernels(candidates[0], precision), FIXED, threads=threads)
     rows = max(1, min(int(rows), MAX_TIMED_ROWS))
     key = (shapes, rows, precision, str(device), threads)
     if key not in _chosen:
