@@ -383,3 +383,9 @@ def test_every_sweep_model_of_the_full_demo_gets_its_sweep_steps_or_its_own_smal
     assert small.linear_epochs_for(steps) == LINEAR_RULE.epochs(digits.X_train.shape[0], 512) == 300
     assert large.epochs_for(steps) == math.ceil(steps / math.ceil(60_000 / 128))  # the deep AE's and the VAE's
     assert large.linear_epochs_for(None) == large.epochs_for(None) == "auto"
+    # the deep AE and the VAE likewise: on digits the VAE's own 2,000 steps are below the sweep's 3,000
+    from latentspace.training.budget import DEFAULT_RULE, VAE_RULE
+    n = digits.X_train.shape[0]
+    assert small.sweep_epochs_for(steps) == {"ae": small.epochs_for(steps), "vae": VAE_RULE.epochs(n, 128)}
+    assert VAE_RULE.epochs(n, 128) < small.epochs_for(steps) < DEFAULT_RULE.epochs(n, 128)
+    assert large.sweep_epochs_for(steps) == {"ae": large.epochs_for(steps), "vae": large.epochs_for(steps)}

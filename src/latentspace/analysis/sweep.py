@@ -8,7 +8,7 @@ Gaussian mixture), all in one feature space so rows compare.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -56,7 +56,7 @@ def latent_sweep(
     ks: Sequence[int] = DEFAULT_KS,
     *,
     models: Sequence[str] = SWEEP_MODELS,
-    epochs: int | str = "auto",
+    epochs: int | str | Mapping[str, int | str] = "auto",
     linear_epochs: int | str = "auto",
     n_samples: int = 1000,
     random_state: int = 0,
@@ -66,8 +66,9 @@ def latent_sweep(
     """One row per (model, k): held-out MSE per feature, Fréchet distances, precision and recall.
 
     Every model is the protocol's ``comparison_model`` (exact PCA, the estimators' defaults).
-    ``epochs`` applies to the deep AE and the VAE, ``linear_epochs`` to the linear AE ("auto": each
-    one's data-scaled budget). ``progress`` is called with each finished row.
+    ``epochs`` applies to the deep AE and the VAE (one value, or a mapping from "ae"/"vae" to each one's),
+    ``linear_epochs`` to the linear AE ("auto": each one's data-scaled budget). ``progress`` is called with
+    each finished row.
     """
     ks = [int(k) for k in ks]
     if not ks or min(ks) < 1 or max(ks) > dataset.n_features:
@@ -81,8 +82,9 @@ def latent_sweep(
     for k in ks:
         for name in models:
             started = time.perf_counter()
-            estimator = comparison_model(name, k, random_state=random_state, epochs=epochs, linear_epochs=linear_epochs,
-                                         n_features=dataset.n_features).fit(dataset.X_train)
+            own_epochs = epochs.get(name, "auto") if isinstance(epochs, Mapping) else epochs
+            estimator = comparison_model(name, k, random_state=random_state, epochs=own_epochs,
+                                         linear_epochs=linear_epochs, n_features=dataset.n_features).fit(dataset.X_train)
             fit_seconds = time.perf_counter() - started
             row = sweep_row(name, k, estimator, dataset, judge, n_samples, random_state)
             row["fit_seconds"] = fit_seconds

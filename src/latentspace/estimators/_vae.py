@@ -365,14 +365,16 @@ def warn_if_collapsed(vae) -> None:
     if key in _COLLAPSE_WARNED:
         return
     _COLLAPSE_WARNED.add(key)
-    remedies = ["more epochs (epochs='auto')", "a KL warm-up (warmup_epochs)", "a smaller beta"]
+    # In the reader's words: epochs='auto' in Python, --epochs auto on the command line (errors.Advice)
+    remedies = [["more epochs (", Setting("epochs", "auto"), ")"], ["a longer KL warm-up (", Setting("warmup_epochs"), ")"],
+                ["a smaller ", Setting("beta")]]
     if getattr(vae, "likelihood_", None) != "gaussian_calibrated":  # advice it has not already taken
-        remedies.append("likelihood='gaussian_calibrated' for real-valued data")
-    warnings.warn(
-        f"posterior collapse: 0 of {vae.model_.n_latent} latent units active (no posterior mean varies with "
-        f"the input, so the codes carry nothing about it); try {', '.join(remedies[:-1])} or {remedies[-1]}",
-        PosteriorCollapseWarning, stacklevel=3,
-    )
+        remedies.append([Setting("likelihood", "gaussian_calibrated"), " for real-valued data"])
+    parts = [f"posterior collapse: 0 of {vae.model_.n_latent} latent units active (no posterior mean varies with "
+             "the input, so the codes carry nothing about it); try "]
+    for i, remedy in enumerate(remedies):
+        parts += ([", "] if 0 < i < len(remedies) - 1 else [" or "] if i else []) + remedy
+    warnings.warn(PosteriorCollapseWarning(Advice(*parts)), stacklevel=3)
 
 
 def example_noise(X: np.ndarray, n_samples: int, k: int, seed: int) -> np.ndarray:

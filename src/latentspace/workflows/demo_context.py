@@ -24,8 +24,8 @@ class DemoBudget:
 
     ``train_rows``/``test_rows`` cap the data (a seeded subsample; None: all of it). ``steps`` are
     the optimiser steps of the deep AE and the VAE (None: their own data-scaled "auto" budget);
-    ``sweep_steps`` those of each model in the latent-size sweep (the linear AE's too, in its own larger
-    batches, unless its data-scaled budget is smaller), which trains ``sweep_models``.
+    ``sweep_steps`` those of each model in the latent-size sweep (each in its own batches, and fewer where
+    its own data-scaled budget is smaller), which trains ``sweep_models``.
     """
 
     name: str
@@ -103,16 +103,28 @@ class DemoContext:
         n = len(self.data.X_train) if n_train is None else n_train
         return max(1, math.ceil(steps / steps_per_epoch(n, batch_size)))
 
-    def linear_epochs_for(self, steps: int | None) -> int | str:
-        """The linear AE's epochs for ``steps`` optimiser steps of its own batches, or fewer where its
-        data-scaled budget ("auto", training/budget.py) is smaller ("auto" for None)."""
+    def capped_epochs_for(self, estimator_class, steps: int | None) -> int | str:
+        """``estimator_class``'s epochs for ``steps`` optimiser steps of its own batches, or fewer where its
+        data-scaled budget ("auto", training/budget.py) is smaller ("auto" for None): a time-boxed model
+        never trains longer than its defaults would."""
         if steps is None:
             return "auto"
+        batch_size = estimator_class().batch_size
+        own = estimator_class._epoch_rule.epochs(len(self.data.X_train), batch_size)  # what "auto" gives it
+        return min(own, self.epochs_for(steps, batch_size=batch_size))
+
+    def linear_epochs_for(self, steps: int | None) -> int | str:
+        """The linear AE's ``capped_epochs_for``."""
         from ..estimators import LinearAutoEncoder
 
-        batch_size = LinearAutoEncoder().batch_size
-        own = LinearAutoEncoder._epoch_rule.epochs(len(self.data.X_train), batch_size)  # what "auto" gives it
-        return min(own, self.epochs_for(steps, batch_size=batch_size))
+        return self.capped_epochs_for(LinearAutoEncoder, steps)
+
+    def sweep_epochs_for(self, steps: int | None) -> dict[str, int | str]:
+        """The deep AE's and the VAE's ``capped_epochs_for`` (``latent_sweep``'s ``epochs``): on digits the
+        VAE's own budget (2,000 steps) is below the full sweep's 3,000."""
+        from ..estimators import VAE, AutoEncoder
+
+        return {"ae": self.capped_epochs_for(AutoEncoder, steps), "vae": self.capped_epochs_for(VAE, steps)}
 
     @property
     def image_shape(self):

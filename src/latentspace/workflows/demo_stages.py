@@ -134,7 +134,7 @@ def sweep_stage(ctx: DemoContext) -> None:
     rows = []
     for k in ctx.steps(ks):
         rows += latent_sweep(ctx.data, ks=(k,), models=ctx.budget.sweep_models,
-                             epochs=ctx.epochs_for(ctx.budget.sweep_steps),
+                             epochs=ctx.sweep_epochs_for(ctx.budget.sweep_steps),
                              linear_epochs=ctx.linear_epochs_for(ctx.budget.sweep_steps),
                              n_samples=ctx.budget.sweep_samples, random_state=ctx.seed,
                              features=demo_features(ctx))
