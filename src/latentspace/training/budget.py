@@ -59,7 +59,8 @@ MAX_EPOCHS = DEFAULT_RULE.max_epochs
 #: nats against 23.51-23.54 with a tenth; on Fashion-MNIST (the time-to-quality workload, 10 passes) 233.8
 #: against 234.9, reaching the plain loop's 20-epoch -ELBO as soon (8.5 epochs). Short fixed budgets gain
 #: most: a tenth's warm-up is over before the encoder carries anything, and the posterior collapses (digits,
-#: 300 steps at k = 1, 2, 4 over three random states: 3 of 9 fits kept no active unit; 500 steps with half, five states: none of 15).
+#: 300 steps at k = 1, 2, 4 over three random states: 3 of 9 fits kept no active unit; 500 steps with half,
+#: five states: none of 15).
 WARMUP_FRACTION = 0.5
 #: early stopping waits this share of the epochs (at least MIN_PATIENCE) for a better validation loss
 PATIENCE_FRACTION = 0.2
