@@ -366,7 +366,8 @@ def warn_if_collapsed(vae) -> None:
         return
     _COLLAPSE_WARNED.add(key)
     # In the reader's words: epochs='auto' in Python, --epochs auto on the command line (errors.Advice)
-    remedies = [["more epochs (", Setting("epochs", "auto"), ")"], ["a longer KL warm-up (", Setting("warmup_epochs"), ")"],
+    remedies = [["more epochs (", Setting("epochs", "auto"), ")"],
+                ["a longer KL warm-up (", Setting("warmup_epochs"), ")"],
                 ["a smaller ", Setting("beta")]]
     if getattr(vae, "likelihood_", None) != "gaussian_calibrated":  # advice it has not already taken
         remedies.append([Setting("likelihood", "gaussian_calibrated"), " for real-valued data"])
