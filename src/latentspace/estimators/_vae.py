@@ -371,8 +371,8 @@ def warn_if_collapsed(vae) -> None:
                 ["a smaller ", Setting("beta")]]
     if getattr(vae, "likelihood_", None) != "gaussian_calibrated":  # advice it has not already taken
         remedies.append([Setting("likelihood", "gaussian_calibrated"), " for real-valued data"])
-    parts = [f"posterior collapse: 0 of {vae.model_.n_latent} latent units active (no posterior mean varies with "
-             "the input, so the codes carry nothing about it); try "]
+    parts: list[str | Setting] = [(f"posterior collapse: 0 of {vae.model_.n_latent} latent units active (no posterior "
+                                   "mean varies with the input, so the codes carry nothing about it); try ")]
     for i, remedy in enumerate(remedies):
         parts += ([", "] if 0 < i < len(remedies) - 1 else [" or "] if i else []) + remedy
     warnings.warn(PosteriorCollapseWarning(Advice(*parts)), stacklevel=3)
