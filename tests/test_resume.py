@@ -243,3 +243,25 @@ def test_cli_resume_with_epochs_extends_a_finished_run(tmp_path, one_kernel):
     assert curves[dropped][:2] == curves[straight][:2] and len(curves[dropped]) == 4
     assert curves[dropped][2] < curves[dropped][1] * 1.05  # from the saved weights, not from scratch
     assert json.loads((dropped / "config.json").read_text())["params"]["epochs"] == 4
+
+
+def test_epoch_end_checkpoints_cost_at_most_a_twentieth_of_the_time(monkeypatch):
+    """An epoch-end checkpoint waits until SAVE_INTERVAL_FACTOR times the last save's duration has
+    passed (a small table's epochs take less than saving does); an interrupt, the run's end and the
+    --checkpoint-every boundaries always save."""
+    from types import SimpleNamespace
+
+    from latentspace.training import loop as loop_module
+
+    clock = SimpleNamespace(now=100.0)
+    monkeypatch.setattr(loop_module.time, "perf_counter", lambda: clock.now)
+    run = SimpleNamespace(last_save=(99.9, 0.02))  # saved 0.1 s ago, in 20 ms
+    epoch_end = SimpleNamespace(finished=False, step=0)
+    assert not loop_module.save_due(run, epoch_end, interrupted=False)
+    assert loop_module.save_due(run, epoch_end, interrupted=True)
+    assert loop_module.save_due(run, SimpleNamespace(finished=True, step=0), interrupted=False)
+    assert loop_module.save_due(run, SimpleNamespace(finished=False, step=7), interrupted=False)
+    clock.now = 99.9 + loop_module.SAVE_INTERVAL_FACTOR * 0.02
+    assert loop_module.save_due(run, epoch_end, interrupted=False)
+    assert loop_module.save_due(SimpleNamespace(last_save=(float("-inf"), 0.0)), epoch_end, interrupted=False)
+

@@ -171,6 +171,8 @@ class Loop:
     on_step: StepHook | None = None
     #: (1-based epoch, global steps before this epoch's step 0), for the step hook's record
     step_base: tuple[int, int] = (1, 0)
+    #: when the last checkpoint was saved and how long saving took (perf_counter seconds), for ``save_due``
+    last_save: tuple[float, float] = (float("-inf"), 0.0)
 
 
 def train(
@@ -430,17 +432,35 @@ def update_early_stopping(loop: Loop, state: TrainingState, record: dict[str, fl
         state.stopped_early = state.bad_epochs >= loop.config.patience
 
 
+#: an epoch-end checkpoint is skipped while the time since the last one is under this many times what that
+#: one took to save: checkpoints then cost at most ~5% of the training time. A small table's epoch takes
+#: ~10 ms and its checkpoint ~20 ms (safetensors, JSON, fsync), so saving every epoch tripled the run
+#: (wine, 211 epochs: 4.7 of 7.7 s in saving); Fashion-MNIST's 4-second epochs are still saved every one.
+SAVE_INTERVAL_FACTOR = 20.0
+
+
+def save_due(loop: Loop, state: TrainingState, interrupted: bool) -> bool:
+    """Whether this pause writes a checkpoint: always when interrupted, at the run's end and at the
+    ``every``-step boundaries asked for; at an epoch end only when ``SAVE_INTERVAL_FACTOR`` allows it."""
+    if interrupted or state.finished or state.step:  # state.step > 0: a --checkpoint-every boundary
+        return True
+    last, took = loop.last_save
+    return time.perf_counter() - last >= SAVE_INTERVAL_FACTOR * took
+
+
 def pause(loop: Loop, state: TrainingState) -> None:
-    """A checkpoint boundary: save (rank 0), then stop here if a signal arrived on any rank."""
+    """A checkpoint boundary: save (rank 0) when due, then stop here if a signal arrived on any rank."""
     world = loop.world
     interrupted = distributed.any_across(loop.flag.pending, world, loop.device)
     plan = loop.checkpoints
-    if plan.folder is not None and world.is_main:
+    if plan.folder is not None and world.is_main and save_due(loop, state, interrupted):
         # The kernel is saved so that a resumed run computes with the same one: two kernels round
         # differently, and a fresh measurement in the resuming process may pick the other.
         extra = {**loop.seeds, "world_size": world.size, "fingerprint": plan.fingerprint,
                  "kernel": backend.active().kernel}
+        started = time.perf_counter()
         train_state.save(plan.folder, state, loop.model, loop.optimizer, loop.scheduler, loop.noise, extra)
+        loop.last_save = (time.perf_counter(), time.perf_counter() - started)
     if interrupted and not state.finished:
         where = f"epoch {state.epoch + 1}, step {state.step}" if state.step else f"the end of epoch {state.epoch}"
         raise TrainingInterrupted(
