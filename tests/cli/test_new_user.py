@@ -198,3 +198,19 @@ def test_the_command_lines_collapse_warning_speaks_in_flags(tmp_path, cli):
     assert line.startswith("latentspace train: warning: posterior collapse: 0 of 2 latent units active"), line
     assert "(--epochs auto)" in line and "(--warmup-epochs)" in line and "a smaller --beta" in line, line
     assert "epochs='auto'" not in line and "warmup_epochs" not in line, line
+
+
+def test_a_raw_tables_collapse_advises_z_scores_and_an_auto_budget_is_not_advised_again():
+    # wine's proline is in the thousands: with one shared variance it drowns the other 12 columns and
+    # every unit collapses; z-scored, 13 of 16 units are active (docs in warn_if_collapsed)
+    from sklearn.datasets import load_wine
+
+    X = load_wine().data.astype(np.float32)
+    with pytest.warns(PosteriorCollapseWarning) as caught:
+        vae = VAE(16, random_state=0).fit(X)
+    said = [str(w.message) for w in caught if issubclass(w.category, PosteriorCollapseWarning)]
+    assert len(said) == 1 and "z-scored features (scaling='standard')" in said[0], said
+    assert f"more epochs (epochs, above the {vae.epochs_} it had)" in said[0] and "epochs='auto'" not in said[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PosteriorCollapseWarning)
+        assert VAE(16, scaling="standard", random_state=0).fit(X).active_units_ >= 8
