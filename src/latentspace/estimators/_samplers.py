@@ -23,6 +23,7 @@ from scipy.special import logsumexp
 from sklearn.mixture import GaussianMixture
 
 from ..errors import LatentspaceError
+from ..training.threads import single_blas_thread
 
 SAMPLERS = ("prior", "gaussian", "box", "gmm", "two-stage")
 #: the numbers of mixture components ``gmm`` tries: those with more free parameters than codes to fit are
@@ -94,7 +95,11 @@ def fit_code_mixture(codes: np.ndarray, seed: int = 0) -> GaussianMixtureDensity
     to 80% of ``codes`` ``(m, k)`` and scored on the other 20%; the smallest whose held-out mean
     log-likelihood is within one standard error of the best (more components that fit the noise do not
     count) is refitted to all of them. Its size is the density's ``n_components``."""
-    codes = np.asarray(codes, np.float64)
+    with single_blas_thread():  # EM's small (k, k) products: 3.8x faster on one BLAS thread at k = 16
+        return _fit_code_mixture(np.asarray(codes, np.float64), seed)
+
+
+def _fit_code_mixture(codes: np.ndarray, seed: int) -> GaussianMixtureDensity:
     order = np.random.default_rng(seed).permutation(len(codes))
     n_held = round(GMM_HELDOUT * len(codes))
     fit_part, held = codes[order[n_held:]], codes[order[:n_held]]
