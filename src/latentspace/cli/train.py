@@ -49,7 +49,7 @@ def register(subparsers) -> None:
     )
     p.add_argument(
         "--checkpoint-every", type=int, default=None, metavar="N",
-        help="also checkpoint every N optimiser steps (default: at the end of each epoch only)",
+        help="also checkpoint every N optimiser steps (default: at epoch ends only, as often as costs at most ~5%% of the run)",
     )
     add_allow_import_argument(p)
     add_estimator_arguments(p)

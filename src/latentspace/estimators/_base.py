@@ -218,7 +218,8 @@ class BaseAutoEncoder(DataSources, TransformerMixin, BaseEstimator):
 
         ``X`` may be a ``np.memmap`` (``np.load(path, mmap_mode="r")``), even one larger than RAM: it is
         streamed in chunks and never loaded whole. With ``checkpoint_dir`` a resumable checkpoint is
-        written there after every epoch (and every ``checkpoint_every`` steps); ``resume=True``
+        written there at epoch ends (as often as costs at most ~5% of the run), at the end, on an
+        interrupt, and every ``checkpoint_every`` steps; ``resume=True``
         continues from it, ending with the same weights as an uninterrupted run. Under torchrun, every
         process calls ``fit`` on the same ``X`` and trains on its shard (DistributedDataParallel).
         """

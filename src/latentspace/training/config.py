@@ -44,7 +44,8 @@ class TrainConfig:
 class CheckpointPlan:
     """Where a run keeps its resumable checkpoints (``folder`` None: none), and whether to continue one."""
 
-    #: folder for resumable checkpoints, written at the end of every epoch (None: no checkpoints)
+    #: folder for resumable checkpoints, written at epoch ends (at most ~5% of the run: loop.save_due), at
+    #: the end and on interrupts (None: no checkpoints)
     folder: str | Path | None = None
     #: also checkpoint (and check for NaN/inf) every this many optimiser steps
     every: int | None = None
