@@ -16,28 +16,39 @@ class Family(NamedTuple):
     module: str  # its module under latentspace.estimators
     display: str  # in tables and the report
     summary: str  # one line for --help and docs/families.md
+    regulariser: str  # what it adds to reconstruction, in the demo's table ("none": a plain autoencoder)
 
 
 FAMILIES: tuple[Family, ...] = (
     Family("ae", "AutoEncoder", "_autoencoder", "deep AE",
-           "deterministic MLP/conv autoencoder: reconstruction only; sampled through densities fitted to its codes"),
+           "deterministic MLP/conv autoencoder: reconstruction only; sampled through densities fitted to its codes",
+           "none"),
     Family("linear", "LinearAutoEncoder", "_autoencoder", "linear AE",
-           "one linear layer each side: finds PCA's subspace"),
-    Family("vae", "VAE", "_vae", "VAE", "variational autoencoder with the standard normal prior N(0, I)"),
+           "one linear layer each side: finds PCA's subspace",
+           "none"),
+    Family("vae", "VAE", "_vae", "VAE", "variational autoencoder with the standard normal prior N(0, I)",
+           "KL to the prior N(0, I)"),
     Family("vamp", "VampVAE", "_vamp", "VampPrior VAE",
-           "VAE whose prior is a mixture of its posteriors at learned pseudo-inputs (Tomczak & Welling 2018)"),
+           "VAE whose prior is a mixture of its posteriors at learned pseudo-inputs (Tomczak & Welling 2018)",
+           "KL to a learned prior (a mixture of posteriors)"),
     Family("iwae", "IWAE", "_iwae", "IWAE",
-           "VAE trained on the k-sample importance-weighted bound (Burda et al. 2016)"),
+           "VAE trained on the k-sample importance-weighted bound (Burda et al. 2016)",
+           "importance-weighted bound, prior N(0, I)"),
     Family("rae", "RAE", "_regularized", "RAE",
-           "deterministic AE with a code and decoder penalty, sampled by an ex-post mixture (Ghosh et al. 2020)"),
+           "deterministic AE with a code and decoder penalty, sampled by an ex-post mixture (Ghosh et al. 2020)",
+           "penalty on each code's norm, density fitted after"),
     Family("wae", "WAE", "_regularized", "WAE-MMD",
-           "deterministic AE whose codes are pulled to N(0, I) by an MMD penalty (Tolstikhin et al. 2018)"),
+           "deterministic AE whose codes are pulled to N(0, I) by an MMD penalty (Tolstikhin et al. 2018)",
+           "MMD between the codes and N(0, I)"),
     Family("two-stage", "TwoStageVAE", "_two_stage", "two-stage VAE",
-           "VAE sampled through a second VAE trained on its codes (Dai & Wipf 2019)"),
+           "VAE sampled through a second VAE trained on its codes (Dai & Wipf 2019)",
+           "KL to N(0, I), a second VAE on the codes"),
     Family("tcvae", "BetaTCVAE", "_tcvae", "beta-TCVAE",
-           "VAE that penalises the total correlation of its codes by beta (Chen et al. 2018)"),
+           "VAE that penalises the total correlation of its codes by beta (Chen et al. 2018)",
+           "KL to N(0, I), total correlation penalised"),
     Family("cvae", "ConditionalVAE", "_conditional", "conditional VAE",
-           "VAE whose decoder reads the class: labels in, class-conditional samples out (Sohn et al. 2015)"),
+           "VAE whose decoder reads the class: labels in, class-conditional samples out (Sohn et al. 2015)",
+           "KL to N(0, I), the decoder given the class"),
 )
 
 BY_NAME: dict[str, Family] = {f.name: f for f in FAMILIES}

@@ -19,18 +19,13 @@ from .compare import fit_families, sample_pictures
 from .demo_context import BUDGETS, DemoContext
 from .demo_stages import demo_features
 
-#: what each family adds to reconstruction, in the table's words ("none": the plain AE, the baseline)
-REGULARISERS = {
-    "ae": "none",
-    "vae": "KL to the prior N(0, I)",
-    "vamp": "KL to a learned prior (a mixture of posteriors)",
-    "iwae": "importance-weighted bound, prior N(0, I)",
-    "tcvae": "KL to N(0, I), total correlation penalised",
-    "two-stage": "KL to N(0, I), a second VAE on the codes",
-    "rae": "penalty on each code's norm, density fitted after",
-    "wae": "MMD between the codes and N(0, I)",
-    "cvae": "KL to N(0, I), the decoder given the class",
-}
+def regulariser_of(model) -> str:
+    """What ``model``'s family adds to reconstruction, in the table's words (the registry's ``regulariser``;
+    "none": the plain AE, the baseline)."""
+    family = BY_NAME.get(model_kind(model))
+    return "?" if family is None else family.regulariser
+
+
 #: the demo's own models that the stage measures instead of training them again (display names)
 DEMO_FAMILIES = ("ae", "vae")
 SAMPLES_SHOWN = 16
@@ -39,8 +34,7 @@ SAMPLES_SHOWN = 16
 def samplers_of(model) -> tuple[str, ...]:
     """The samplers measured for ``model``: its own; for the plain AE also a Gaussian over its codes
     (the simple density whose codes fall into the holes; its own is the mixture)."""
-    return ("gaussian", model.default_sampler) if REGULARISERS.get(model_kind(model)) == "none" else (
-        model.default_sampler,)
+    return ("gaussian", model.default_sampler) if regulariser_of(model) == "none" else (model.default_sampler,)
 
 
 def stage_models(ctx: DemoContext) -> tuple[dict[str, tuple[object, float]], list[str]]:
@@ -83,7 +77,7 @@ def regularisers_stage(ctx: DemoContext) -> None:
     rows, samples = leaderboard(models, ctx.data, n_samples=budget.samples, iw_samples=0, seed=ctx.seed,
                                 features=demo_features(ctx), samplers=samplers_of)
     for r in (*rows, *samples):
-        r["regulariser"] = REGULARISERS.get(model_kind(models[r["model"]][0]), "?")
+        r["regulariser"] = regulariser_of(models[r["model"]][0])
     own = f"{' and '.join(reused)}: the demo's own; the others" if reused else "each"
     ctx.add_table(section, "regularisers", rows,
                   f"each family at k={ctx.k} ({own} {budget.family_steps:,} optimiser steps with their defaults): "
