@@ -118,6 +118,44 @@ def test_manifold_balls_use_the_kth_other_neighbour():
     assert Manifold.of(line, k=3).contains(np.array([[11.5], [20.0]])).tolist() == [True, False]
 
 
+def _inside_by_float64(queries, manifold):
+    """The decision computed directly: all pairs' distances in float64, from the differences."""
+    import torch
+
+    d = torch.cdist(torch.from_numpy(np.asarray(queries, np.float64)), torch.from_numpy(manifold.features),
+                    compute_mode="donot_use_mm_for_euclid_dist")
+    return (d <= torch.from_numpy(manifold.radii)[None, :]).any(1).numpy()
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e4])
+def test_float32_screening_decides_as_float64_on_and_near_every_balls_edge(offset):
+    rng = np.random.default_rng(1)
+    centres = rng.normal(size=(300, 64)) + offset  # far from the origin: float32 loses digits there
+    manifold = Manifold.of(centres, k=3)
+    direction = rng.normal(size=(300, 64))
+    direction /= np.linalg.norm(direction, axis=1, keepdims=True)
+    edge = centres + direction * manifold.radii[:, None]  # on each ball's surface: just in and just out
+    queries = np.concatenate([edge + direction * 1e-6, edge - direction * 1e-6, centres[:5],
+                              rng.normal(size=(500, 64)) + offset])
+    inside = manifold.contains(queries)
+    assert inside.tolist() == _inside_by_float64(queries, manifold).tolist()
+    assert inside[-500:].any() and not inside[-500:].all()  # the random queries fall on both sides
+
+
+def test_float32_screening_keeps_duplicates_and_zero_radii_exact():
+    rows = np.repeat(np.random.default_rng(2).normal(size=(5, 8)), 4, axis=0)  # every row four times
+    manifold = Manifold.of(rows, k=3)
+    assert (manifold.radii == 0).all()
+    queries = np.concatenate([rows, rows + 1e-9])
+    assert manifold.contains(queries).tolist() == [True] * len(rows) + [False] * len(rows)
+
+
+def test_float32_screening_decides_as_float64_on_feature_rows(digits, features):
+    real, fake = features.transform(digits.X_test), features.transform(digits.X_train[:500])
+    manifold = Manifold.of(real, k=3)
+    assert manifold.contains(fake).tolist() == _inside_by_float64(fake, manifold).tolist()
+
+
 def test_metrics_reject_bad_shapes():
     with pytest.raises(LatentspaceError):
         frechet_distance(np.zeros((10, 3)), np.zeros((10, 4)))

@@ -75,11 +75,63 @@ def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
     return FeatureGaussian.of(features_a).frechet_distance(features_b)  # each checks its own rows
 
 
+#: float32's unit roundoff: the screening's error bound is a multiple of it
+FLOAT32_ROUNDOFF = 2.0**-24
+
+
 def _pairwise_min_ok(queries: torch.Tensor, centres: torch.Tensor, radii: torch.Tensor) -> np.ndarray:
-    """For each query, whether it lies within ``radii[j]`` of some ``centres[j]``: ``(n_q,)`` bool."""
+    """For each query ``(n_q, d)``, whether it lies within ``radii[j]`` of some ``centres[j]``: ``(n_q,)`` bool.
+
+    Decided as exact float64 distances decide, at about half the cost of computing them all: every pair
+    is screened in float32 (one product with a bias, ``2 q.c + r^2 - |c|^2 >= |q|^2``), with a margin that
+    bounds float32's rounding, and only the queries the margin leaves undecided are measured in float64.
+    On Fashion-MNIST's 10,000 held-out feature rows this was most of a precision/recall evaluation's time.
+    """
+    if queries.shape[0] == 0:
+        return np.zeros(0, bool)
+    shift = centres.mean(0)  # distances do not move; smaller norms make float32's margin narrower
+    inside = _screen_in_float32(queries - shift, centres - shift, radii)
+    undecided = np.flatnonzero(inside == UNDECIDED)
+    inside[undecided] = _inside_in_float64(queries[undecided], centres, radii)
+    return inside.astype(bool)
+
+
+INSIDE, OUTSIDE, UNDECIDED = 1, 0, 2
+
+
+def _screen_in_float32(queries: torch.Tensor, centres: torch.Tensor, radii: torch.Tensor) -> np.ndarray:
+    """``(n_q,)`` int8: INSIDE, OUTSIDE or UNDECIDED by float32 products and a bound on their rounding.
+
+    With ``K = 2 (d + 8) u`` (u: float32's unit roundoff), the float32 value of ``2 q.c + r^2 - |c|^2 -
+    |q|^2`` is within ``K (|q|^2 + |c|^2 + r^2)`` of the exact one (the rounding of the inputs, of a
+    d-term dot product, of the bias and of the sum; twice the worst case): a query is surely inside where
+    some centre's value clears that margin, surely outside where none comes within it.
+    """
+    c2, r2 = (centres * centres).sum(1), radii * radii
+    q2 = (queries * queries).sum(1)
+    if not bool(torch.isfinite(torch.cat([c2, r2, q2])).all()) or float(torch.cat([c2, r2, q2]).max()) > 1e30:
+        return np.full(queries.shape[0], UNDECIDED, np.int8)  # beyond float32's range: all in float64
+    K = 2.0 * (queries.shape[1] + 8) * FLOAT32_ROUNDOFF
+    sure_bias = (r2 - c2 - K * (c2 + r2)).float()  # (n_c,)
+    maybe_bias = (2.0 * K * (c2 + r2)).float()  # what separates "maybe" from "surely"
+    centres_t = centres.float().T.contiguous()
+    verdict = []
+    for start in range(0, queries.shape[0], CHUNK):
+        q = queries[start : start + CHUNK]
+        scores = torch.addmm(sure_bias, q.float(), centres_t, alpha=2.0)  # (chunk, n_c)
+        qq = q2[start : start + CHUNK]
+        sure = scores.amax(1).double() >= (1.0 + K) * qq
+        maybe = scores.add_(maybe_bias).amax(1).double() >= (1.0 - K) * qq
+        verdict.append(torch.where(sure, INSIDE, torch.where(maybe, UNDECIDED, OUTSIDE)).to(torch.int8))
+    return torch.cat(verdict).numpy()
+
+
+def _inside_in_float64(queries: torch.Tensor, centres: torch.Tensor, radii: torch.Tensor) -> np.ndarray:
+    """The undecided queries' distances, each from the differences themselves (no ``|q|^2 + |c|^2 - 2 q.c``,
+    whose cancellation puts a duplicate row a little way off its twin and out of a zero-radius ball)."""
     inside = []
     for start in range(0, queries.shape[0], CHUNK):
-        d = torch.cdist(queries[start : start + CHUNK], centres)
+        d = torch.cdist(queries[start : start + CHUNK], centres, compute_mode="donot_use_mm_for_euclid_dist")
         inside.append((d <= radii[None, :]).any(1))
     return torch.cat(inside).numpy() if inside else np.zeros(0, bool)
 
