@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..data import Dataset
 from ..errors import LatentspaceError
+from ..nn import backend
+from ..training.side_by_side import side_by_side
+from ..training.threads import resolve_threads
 from .features import FeatureExtractor, feature_space
 from .protocol import (
     HELDOUT_MSE,
@@ -51,6 +55,50 @@ def sweep_row(name: str, k: int, estimator, dataset: Dataset, judge: Judge, n_sa
     }
 
 
+@dataclass
+class _SweepJob:
+    """What every row of one sweep shares; sent once to each worker of ``side_by_side``."""
+
+    dataset: Dataset
+    features: FeatureExtractor
+    epochs: int | str | Mapping[str, int | str]
+    linear_epochs: int | str
+    n_samples: int
+    random_state: int
+    judge: Judge | None = None  # built where the rows are measured, once per process
+
+    def model(self, name: str, k: int):
+        own_epochs = self.epochs.get(name, "auto") if isinstance(self.epochs, Mapping) else self.epochs
+        return comparison_model(name, k, random_state=self.random_state, epochs=own_epochs,
+                                linear_epochs=self.linear_epochs, n_features=self.dataset.n_features)
+
+
+def _sweep_task(job: _SweepJob, task: tuple[str, int]) -> dict:
+    """One row: fit ``name`` at latent size ``k``, then measure it."""
+    name, k = task
+    if job.judge is None:
+        job.judge = Judge.of(job.features, job.dataset.X_test)
+    started = time.perf_counter()
+    estimator = job.model(name, k).fit(job.dataset.X_train)
+    fit_seconds = time.perf_counter() - started
+    row = sweep_row(name, k, estimator, job.dataset, job.judge, job.n_samples, job.random_state)
+    row["fit_seconds"] = fit_seconds
+    row["epochs"] = getattr(estimator, "n_iter_", None)  # None for PCA
+    return row
+
+
+def sweep_workers(job: _SweepJob, tasks: Sequence[tuple[str, int]]) -> int:
+    """Processes for ``workers="auto"``: one per idle CPU (``training.threads``) when every model's training
+    step is light, where one fit cannot use a second CPU; one otherwise (a heavy step's products already
+    take every idle CPU)."""
+    light = all(
+        (flops := job.model(name, k).training_step_flops(job.dataset.n_features)) is not None
+        and flops < backend.LIGHT_STEP_FLOPS
+        for name, k in tasks if name != "pca"
+    )
+    return resolve_threads(None) if light else 1
+
+
 def latent_sweep(
     dataset: Dataset,
     ks: Sequence[int] = DEFAULT_KS,
@@ -62,13 +110,17 @@ def latent_sweep(
     random_state: int = 0,
     features: FeatureExtractor | None = None,
     progress: Callable[[dict], None] | None = None,
+    workers: int | str = 1,
 ) -> list[dict]:
     """One row per (model, k): held-out MSE per feature, Fréchet distances, precision and recall.
 
     Every model is the protocol's ``comparison_model`` (exact PCA, the estimators' defaults).
     ``epochs`` applies to the deep AE and the VAE (one value, or a mapping from "ae"/"vae" to each one's),
     ``linear_epochs`` to the linear AE ("auto": each one's data-scaled budget). ``progress`` is called with
-    each finished row.
+    each finished row. ``workers``: processes that fit and measure rows side by side
+    (``training.side_by_side``; the rows are the same), or "auto" (``sweep_workers``). More than one
+    spawns processes, which re-import a script's ``__main__`` unless it is guarded by
+    ``if __name__ == "__main__":``.
     """
     ks = [int(k) for k in ks]
     if not ks or min(ks) < 1 or max(ks) > dataset.n_features:
@@ -76,20 +128,13 @@ def latent_sweep(
     for name in models:
         if name not in SWEEP_MODELS:
             raise LatentspaceError(f"unknown model {name!r}; choose from {', '.join(SWEEP_MODELS)}")
-    features = features or feature_space(dataset)
-    judge = Judge.of(features, dataset.X_test)
+    if workers != "auto" and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise LatentspaceError(f"workers must be a positive integer or 'auto', got {workers!r}")
+    job = _SweepJob(dataset, features or feature_space(dataset), epochs, linear_epochs, n_samples, random_state)
+    tasks = [(name, k) for k in ks for name in models]
     rows = []
-    for k in ks:
-        for name in models:
-            started = time.perf_counter()
-            own_epochs = epochs.get(name, "auto") if isinstance(epochs, Mapping) else epochs
-            estimator = comparison_model(name, k, random_state=random_state, epochs=own_epochs,
-                                         linear_epochs=linear_epochs, n_features=dataset.n_features).fit(dataset.X_train)
-            fit_seconds = time.perf_counter() - started
-            row = sweep_row(name, k, estimator, dataset, judge, n_samples, random_state)
-            row["fit_seconds"] = fit_seconds
-            row["epochs"] = getattr(estimator, "n_iter_", None)  # None for PCA
-            rows.append(row)
-            if progress is not None:
-                progress(row)
+    for row in side_by_side(_sweep_task, job, tasks, sweep_workers(job, tasks) if workers == "auto" else workers):
+        rows.append(row)
+        if progress is not None:
+            progress(row)
     return rows

@@ -17,7 +17,7 @@ from typing import ClassVar
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -185,6 +185,21 @@ class BaseAutoEncoder(DataSources, Generation, TransformerMixin, BaseEstimator):
         """Rows ``(n, n_features)`` in the layout ``fit`` was given: rows, or images ``(n, *example_shape_)``."""
         example = getattr(self, "example_shape_", None)
         return rows if example is None else rows.reshape(rows.shape[0], *example)
+
+    def training_step_flops(self, n_features: int) -> float | None:
+        """Matrix-product FLOPs of one training step (a batch of ``batch_size`` rows of ``n_features``
+        columns) of the MLP these parameters build, before any fit; None for convolutions or your own
+        modules. Below ``nn.backend.LIGHT_STEP_FLOPS`` a step is light: mostly per-call overhead."""
+        if getattr(self, "architecture", "mlp") != "mlp" or custom_parts(self):
+            return None
+        unfitted = clone(self)
+        try:  # "auto" settings as a fit would resolve them; the ones the data decide add no products
+            unfitted._resolve_budget(int(self.batch_size), False, 1)
+            unfitted._resolve_for_data(0.0, 1.0)
+            model = unfitted._new_model(n_features)
+        except (TypeError, ValueError):  # a setting only the data can resolve (n_components="mle")
+            return None
+        return backend.matmul_flops(model, int(self.batch_size))
 
     def _new_model(self, n_features: int) -> LatentModel:
         """Build the module without consuming the caller's global RNG (weights are drawn again later)."""

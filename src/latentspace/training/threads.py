@@ -35,15 +35,21 @@ def usable_cpus() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (``side_by_side``'s workers, once joined)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 class _OwnUse:
-    """This process's CPU use (CPUs' worth) since it was last asked, so that its own work is not read
-    as others' load (the load average counts it too)."""
+    """This process's CPU use (CPUs' worth) since it was last asked, its finished workers' included, so
+    that its own work is not read as others' load (the load average counts it too)."""
 
     def __init__(self) -> None:
-        self.wall, self.cpu, self.use = time.monotonic(), time.process_time(), 0.0
+        self.wall, self.cpu, self.use = time.monotonic(), _cpu_seconds(), 0.0
 
     def recent(self) -> float:
-        wall, cpu = time.monotonic(), time.process_time()
+        wall, cpu = time.monotonic(), _cpu_seconds()
         if wall - self.wall >= 1.0:  # shorter spans say little
             self.use = max(0.0, (cpu - self.cpu) / (wall - self.wall))
             self.wall, self.cpu = wall, cpu
@@ -113,6 +119,16 @@ def pinned_threads(threads: int | None) -> Iterator[None]:
             yield
     finally:
         _pinned = previous
+
+
+def pin_process(threads: int) -> None:
+    """For the rest of this process, ``threads`` for torch, numpy's BLAS, and what ``threads=None`` means
+    (a worker process that shares the machine's CPUs with others: ``side_by_side``)."""
+    global _pinned
+    check_threads(threads)
+    _pinned = threads
+    torch.set_num_threads(threads)
+    _blas_pools().limit(limits=threads, user_api="blas")  # kept: never restored in this process
 
 
 @functools.cache

@@ -143,8 +143,12 @@ class DemoContext:
     def steps(self, items: Iterable, total: int | None = None) -> Iterable:
         """Iterate ``items`` under this stage's progress bar (stderr)."""
         items = list(items) if total is None else items
-        return progress_bar(items, total=total if total is not None else len(items), desc=f"{self.stage_name:<16}",
-                            unit="step", show=self.show_progress, leave=True)
+        return self.bar(total if total is not None else len(items), items)
+
+    def bar(self, total: int, items: Iterable | None = None):
+        """This stage's progress bar (stderr) for ``total`` steps: over ``items``, or advanced by ``update(1)``."""
+        return progress_bar(items, total=total, desc=f"{self.stage_name:<16}", unit="step", show=self.show_progress,
+                            leave=True)
 
     def section(self, title: str, intro: str = "") -> Section:
         return self.report.section(title, intro)

@@ -131,13 +131,12 @@ def memorize_stage(ctx: DemoContext) -> None:
 def sweep_stage(ctx: DemoContext) -> None:
     """The latent size trade-off: reconstruction and sample quality against k for every model."""
     ks = [k for k in ctx.budget.sweep_ks if k <= ctx.data.n_features]
-    rows = []
-    for k in ctx.steps(ks):
-        rows += latent_sweep(ctx.data, ks=(k,), models=ctx.budget.sweep_models,
-                             epochs=ctx.sweep_epochs_for(ctx.budget.sweep_steps),
-                             linear_epochs=ctx.linear_epochs_for(ctx.budget.sweep_steps),
-                             n_samples=ctx.budget.sweep_samples, random_state=ctx.seed,
-                             features=demo_features(ctx))
+    with ctx.bar(len(ks) * len(ctx.budget.sweep_models)) as bar:
+        rows = latent_sweep(ctx.data, ks=ks, models=ctx.budget.sweep_models,
+                            epochs=ctx.sweep_epochs_for(ctx.budget.sweep_steps),
+                            linear_epochs=ctx.linear_epochs_for(ctx.budget.sweep_steps),
+                            n_samples=ctx.budget.sweep_samples, random_state=ctx.seed,
+                            features=demo_features(ctx), progress=lambda row: bar.update(1), workers="auto")
     section = ctx.section(
         "Latent size",
         "How large should the code be? Reconstruction error falls with k for every model, while "
