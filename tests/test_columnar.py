@@ -55,6 +55,12 @@ def test_bad_hdf5_paths_are_one_line(files, spec, message):
         load_dataset(f"{folder}/{spec}")
 
 
+def test_a_misspelt_parquet_label_column_is_named_with_the_closest_one(files):
+    folder = files[0]
+    with pytest.raises(DataError, match=r"no label column named 'digits' \(did you mean 'digit'\?\)"):
+        load_dataset(folder / "d.parquet", label_column="digits")
+
+
 def test_cli_trains_on_hdf5_and_parquet(files, cli, tmp_path):
     folder, _, _ = files
     for data in (f"{folder / 'd.h5'}:/images/X", str(folder / "d.parquet")):

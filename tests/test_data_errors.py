@@ -195,9 +195,18 @@ def test_csv_ragged_rows(tmp_path):
     raises(tmp_path / "r.csv", "ragged rows: line 3 has 2 cells, the first row has 3")
 
 
+def test_a_wide_headers_columns_are_listed_up_to_ten(tmp_path):
+    names = [f"px{i}" for i in range(64)] + ["digit"]
+    (tmp_path / "w.csv").write_text(",".join(names) + "\n" + ",".join("0" * 65) + "\n")
+    raises(tmp_path / "w.csv", r"named 'digits' \(did you mean 'digit'\?\); the header has px0, .*, px9, \.\.\. \(65 in all\)$",
+           label_column="digits")
+
+
 def test_csv_unknown_label_column(tmp_path):
     (tmp_path / "l.csv").write_text("x,y,cls\n1,2,0\n")
-    raises(tmp_path / "l.csv", "no label column named 'class'; the header has x, y, cls", label_column="class")
+    raises(tmp_path / "l.csv", r"no label column named 'class' \(did you mean 'cls'\?\); the header has x, y, cls",
+           label_column="class")
+    raises(tmp_path / "l.csv", "no label column named 'colour'; the header has x, y, cls$", label_column="colour")
     raises(tmp_path / "l.csv", "label column 7 is out of range for 3 columns", label_column=7)
 
 

@@ -23,7 +23,7 @@ import numpy as np
 from .._files import check_allocation
 from ..errors import DataError, first_line
 from .readers import load_bytes
-from .validate import FLOAT32_MAX
+from .validate import FLOAT32_MAX, no_such_column
 
 HDF5_SUFFIXES = (".h5", ".hdf5", ".hdf", ".he5")
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -105,7 +105,7 @@ def read_parquet(path: Path, label_column: str | int | None = None) -> tuple[np.
         raise DataError(f"{path}: no column {label_column}; the file has {len(names)}")
     label = names[label_column] if isinstance(label_column, int) else label_column
     if label is not None and label not in names:
-        raise DataError(f"{path}: no column {label!r}; columns: {', '.join(names[:10])}")
+        raise no_such_column(str(path), label, names)
     features = [n for n in names if n != label]
     # the Arrow table in its own types, the float32 rows made from it, and the split's float32 parts
     rows = meta.metadata.num_rows

@@ -14,7 +14,7 @@ import numpy as np
 from .._files import check_allocation
 from ..errors import DataError
 from .readers import check_file, first_line
-from .validate import encode_labels
+from .validate import encode_labels, no_such_column
 
 
 class CsvTable(NamedTuple):
@@ -220,8 +220,7 @@ def _label_index(label_column: str | int, names: list[str] | None, width: int, p
     try:
         index = int(label_column)
     except ValueError:
-        known = f"the header has {', '.join(names)}" if names is not None else "the file has no header"
-        raise DataError(f"{path}: no label column named {label_column!r}; {known}") from None
+        raise no_such_column(str(path), label_column, names) from None
     if not -width <= index < width:
         raise DataError(f"{path}: label column {index} is out of range for {width} columns")
     return index % width

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import mmap
 import os
@@ -203,3 +204,18 @@ def encode_labels(values: list[str], source: str) -> tuple[np.ndarray, list[str]
         index = {name: i for i, name in enumerate(names)}
         return np.array([index[v] for v in values], dtype=np.int64), names
     return check_labels(numbers, len(values), source), []
+
+
+#: column names an unknown-column error lists (a wide table's header would be a page)
+SHOWN_COLUMNS = 10
+
+
+def no_such_column(source: str, name: object, columns: list[str] | None) -> DataError:
+    """The one error for a label column the data do not have: the columns there are, and the closest
+    name when one is close (``--label-column digits`` for a column ``digit``)."""
+    if columns is None:
+        return DataError(f"{source}: no label column named {name!r}; the file has no header")
+    close = difflib.get_close_matches(str(name), columns, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    shown = ", ".join(columns[:SHOWN_COLUMNS]) + (f", ... ({len(columns)} in all)" if len(columns) > SHOWN_COLUMNS else "")
+    return DataError(f"{source}: no label column named {name!r}{hint}; the header has {shown}")
