@@ -99,3 +99,17 @@ def test_advice_speaks_python_in_python_and_flags_on_the_command_line(cli, tmp_p
     err = assert_line(cli("train", "vae", "--data", "wine", "--binarize", "dynamic", "--epochs", 1,
                           "--out", tmp_path / "r"), "--binarize dynamic reads the (scaled) data", "use --scaling minmax")
     assert "binarize=" not in err and "scaling=" not in err
+
+
+def test_advice_names_only_the_flags_its_command_has():
+    """``sweep`` has --epochs but no --scaling: its advice reads the one as a flag and the other in
+    Python's words, never a flag the command would refuse."""
+    from latentspace.cli import build_parser, command_flags
+    from latentspace.errors import Advice, PosteriorCollapseWarning, Setting
+
+    sweep = command_flags(build_parser(["sweep"]), "sweep")
+    assert "--epochs" in sweep and "--ks" in sweep and "--scaling" not in sweep
+    assert "--scaling" in command_flags(build_parser(["train"]), "train")
+    advice = PosteriorCollapseWarning(Advice("try ", Setting("scaling", "standard"), " or more ", Setting("epochs")))
+    assert error_line(advice, sweep) == "try scaling='standard' or more --epochs"
+    assert error_line(advice) == "try --scaling standard or more --epochs"

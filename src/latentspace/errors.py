@@ -1,6 +1,7 @@
 """Exception types. Bad input is a ``ValueError`` subclass so callers can catch it the sklearn way."""
 
 import re
+from collections.abc import Collection
 
 #: characters that cannot be shown as they are on one line: controls (line breaks, tabs, escapes, DEL
 #: and the C1 block), the Unicode line and paragraph separators, and lone surrogates (the bytes of a
@@ -73,8 +74,13 @@ class Advice:
     def __str__(self) -> str:
         return "".join(map(str, self.parts))
 
-    def in_flags(self) -> str:
-        return "".join(p.flag() if isinstance(p, Setting) else p for p in self.parts)
+    def in_flags(self, flags: Collection[str] | None = None) -> str:
+        """The message with its settings as flags; one whose flag is not among ``flags`` (a command's own:
+        ``sweep`` has no ``--scaling``) keeps Python's words rather than name a flag the command lacks."""
+        return "".join(
+            (p.flag() if flags is None or p.flag().split()[0] in flags else str(p)) if isinstance(p, Setting) else p
+            for p in self.parts
+        )
 
 
 #: the longest error line the command line prints; longer messages keep their start and their end
@@ -92,9 +98,9 @@ def printable(text: object) -> str:
     return UNPRINTABLE.sub(lambda m: ascii(m.group(0))[1:-1], str(text))
 
 
-def error_line(e: BaseException) -> str:
+def error_line(e: BaseException, flags: Collection[str] | None = None) -> str:
     """What the command line prints for ``e``: one printable line of at most ``MAX_LINE`` characters,
-    advice in its flags (``Advice``).
+    advice in its flags (``Advice``; only those among ``flags``, the command's, when given).
 
     Our own messages are one line by contract, so a line break in one can only come from a name in it
     (a file called ``a\\nb``): it is escaped, never cut at. Other libraries' messages are often a
@@ -102,7 +108,7 @@ def error_line(e: BaseException) -> str:
     """
     own = isinstance(e, (LatentspaceError, LatentspaceWarning, TrainingDivergedError, TrainingInterrupted))
     if own and len(e.args) == 1 and isinstance(e.args[0], Advice):  # settings spoken as the command's flags
-        return one_line(e.args[0].in_flags().strip())
+        return one_line(e.args[0].in_flags(flags).strip())
     return one_line(str(e).strip() if own else first_line(e)) or type(e).__name__
 
 

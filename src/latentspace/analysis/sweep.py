@@ -118,9 +118,9 @@ def latent_sweep(
     ``epochs`` applies to the deep AE and the VAE (one value, or a mapping from "ae"/"vae" to each one's),
     ``linear_epochs`` to the linear AE ("auto": each one's data-scaled budget). ``progress`` is called with
     each finished row. ``workers``: processes that fit and measure rows side by side
-    (``training.side_by_side``; the rows are the same), or "auto" (``sweep_workers``). More than one
-    spawns processes, which re-import a script's ``__main__`` unless it is guarded by
-    ``if __name__ == "__main__":``.
+    (``training.side_by_side``: the same fits, Fréchet distances equal to ~1e-7 as numpy's BLAS rounds by
+    its thread count), or "auto" (``sweep_workers``). More than one spawns processes, which re-import a
+    script's ``__main__`` unless it is guarded by ``if __name__ == "__main__":``.
     """
     ks = [int(k) for k in ks]
     if not ks or min(ks) < 1 or max(ks) > dataset.n_features:

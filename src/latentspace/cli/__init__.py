@@ -16,7 +16,7 @@ import importlib
 import re
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from .._version import __version__
 from ..errors import LatentspaceError, LatentspaceWarning, TrainingDivergedError, TrainingInterrupted, error_line, one_line
@@ -74,6 +74,14 @@ def long_flags(parser: argparse.ArgumentParser, commands: bool = True) -> list[s
     return found
 
 
+def command_flags(parser: argparse.ArgumentParser, command: str) -> frozenset[str]:
+    """The ``--flags`` of ``command`` (registered in ``parser``): the ones its messages may advise."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            return frozenset(long_flags(action.choices[command], commands=False))
+    return frozenset()
+
+
 def did_you_mean(message: str, flags: Sequence[str] = ()) -> str:
     """argparse's "invalid choice" or "unrecognized arguments" message, with the closest allowed
     value, or the closest of ``flags``, suggested."""
@@ -113,13 +121,13 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def warning_printer(command: str):
+def warning_printer(command: str, flags: Collection[str] | None = None):
     """``warnings.showwarning`` for the CLI: every warning as one line on stderr, never Python's two
-    (the file and source line of the library that raised it). latentspace's own say what was measured;
-    another library's name their category and where they came from."""
+    (the file and source line of the library that raised it). latentspace's own say what was measured,
+    their advice in ``flags`` (the command's); another library's name their category and where they came from."""
 
     def show(message, category, filename, lineno, file=None, line=None):
-        text = error_line(message if isinstance(message, Warning) else category(message))
+        text = error_line(message if isinstance(message, Warning) else category(message), flags)
         if not issubclass(category, LatentspaceWarning):
             text += f" ({category.__name__} in {origin(filename)})"
         print(f"latentspace {command}: warning: {text}", file=sys.stderr)
@@ -157,15 +165,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("latentspace: interrupted", file=sys.stderr)
         return 130
+    flags = command_flags(parser, args.command)
     try:
         threads = getattr(args, "threads", None)
         if threads is not None and threads < 1:
             raise LatentspaceError(f"--threads must be >= 1, got {threads}")
         with threads_pinned(threads), warnings.catch_warnings():  # train's --threads is an estimator parameter
-            warnings.showwarning = warning_printer(args.command)
+            warnings.showwarning = warning_printer(args.command, flags)
             return int(args.run(args) or 0)
     except (ValueError, OSError, TrainingDivergedError) as e:
-        print(f"latentspace {args.command}: error: {error_line(e)}", file=sys.stderr)
+        print(f"latentspace {args.command}: error: {error_line(e, flags)}", file=sys.stderr)
         return 2
     except MemoryError:  # the budgets should refuse first; this is the backstop
         from .._files import human_bytes, memory_budget
