@@ -16,7 +16,6 @@ draws and samples in the page, and what the analysis reads log p(z) from.
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +23,7 @@ from scipy.special import logsumexp
 from sklearn.mixture import GaussianMixture
 
 from ..errors import LatentspaceError
-from ..training.threads import resolve_threads, single_blas_thread
+from ..training.threads import single_blas_thread
 
 SAMPLERS = ("prior", "gaussian", "box", "gmm", "two-stage")
 #: the numbers of mixture components ``gmm`` tries: those with more free parameters than codes to fit are
@@ -95,8 +94,7 @@ def fit_code_mixture(codes: np.ndarray, seed: int = 0) -> GaussianMixtureDensity
     """The ``gmm`` sampler's density: full-covariance mixtures of ``GMM_CANDIDATES`` components are fitted
     to 80% of ``codes`` ``(m, k)`` and scored on the other 20%; the smallest whose held-out mean
     log-likelihood is within one standard error of the best (more components that fit the noise do not
-    count) is refitted to all of them. Its size is the density's ``n_components``. The candidates are fitted
-    side by side, one per idle CPU (each is seeded on its own, so the result is the same)."""
+    count) is refitted to all of them. Its size is the density's ``n_components``."""
     with single_blas_thread():  # EM's small (k, k) products: 3.8x faster on one BLAS thread at k = 16
         return _fit_code_mixture(np.asarray(codes, np.float64), seed)
 
@@ -109,14 +107,7 @@ def _fit_code_mixture(codes: np.ndarray, seed: int) -> GaussianMixtureDensity:
     candidates = [c for c in GMM_CANDIDATES if c == 1 or c * (k + k * (k + 1) / 2 + 1) <= len(fit_part)]
     chosen = 1
     if n_held >= 2:
-        def held_out_scores(c: int) -> np.ndarray:
-            return mixture(c, seed).fit(fit_part).score_samples(held)
-
-        # numpy and scikit-learn's EM release the GIL in their array work: 1.2-1.35x on two CPUs (docs/speed.md);
-        # the largest (slowest) first, so that no worker is left with one at the end
-        largest_first = sorted(candidates, reverse=True)
-        with ThreadPoolExecutor(max(1, min(len(candidates), resolve_threads(None)))) as pool:
-            scores = dict(sorted(zip(largest_first, pool.map(held_out_scores, largest_first))))  # candidates' order
+        scores = {c: mixture(c, seed).fit(fit_part).score_samples(held) for c in candidates}
         best = max(scores, key=lambda c: scores[c].mean())
         stderr = scores[best].std(ddof=1) / math.sqrt(n_held)
         chosen = min(c for c in candidates if scores[c].mean() >= scores[best].mean() - stderr)
