@@ -122,13 +122,14 @@ def pinned_threads(threads: int | None) -> Iterator[None]:
 
 
 def pin_process(threads: int) -> None:
-    """For the rest of this process, ``threads`` for torch, numpy's BLAS, and what ``threads=None`` means
-    (a worker process that shares the machine's CPUs with others: ``side_by_side``)."""
+    """For the rest of this process, ``threads`` for torch, every BLAS and OpenMP pool (scikit-learn's
+    k-means too), and what ``threads=None`` means (a worker process that shares the machine's CPUs with
+    others: ``side_by_side``)."""
     global _pinned
     check_threads(threads)
     _pinned = threads
     torch.set_num_threads(threads)
-    _blas_pools().limit(limits=threads, user_api="blas")  # kept: never restored in this process
+    _blas_pools().limit(limits=threads)  # kept: never restored in this process
 
 
 @functools.cache
