@@ -89,3 +89,16 @@ def test_a_sweep_side_by_side_gives_the_rows_of_one_process(digits):
 def test_workers_must_be_a_positive_count_or_auto(digits):
     with pytest.raises(LatentspaceError, match="workers must be a positive integer or 'auto'"):
         latent_sweep(digits, ks=(1,), models=("pca",), workers=0)
+
+
+def test_a_sweep_goes_side_by_side_only_when_its_light_steps_repay_the_workers(digits, monkeypatch):
+    from latentspace.analysis import sweep
+
+    monkeypatch.setattr(sweep, "resolve_threads", lambda threads: 2)  # two idle CPUs, whatever the host's load
+    job = sweep._SweepJob(digits, None, {"ae": 250, "vae": 167}, 300, 100, 0)  # the full demo's budget
+    tasks = [(name, k) for k in (1, 2, 4, 8, 16) for name in ("pca", "linear", "ae", "vae")]
+    assert sweep.sweep_workers(job, tasks) == 2
+    assert sweep.sweep_workers(sweep._SweepJob(digits, None, 40, 40, 100, 0), tasks[:12]) == 1  # too little work
+    monkeypatch.setattr(sweep.backend, "LIGHT_STEP_FLOPS", 1e6)  # as if the networks were Fashion-MNIST's
+    assert sweep.sweep_workers(job, tasks) == 1
+    assert AutoEncoder(2, epochs=7).training_steps(1000) == 7 * 8 and VAE(2).training_steps(1000) == 2000

@@ -201,6 +201,12 @@ class BaseAutoEncoder(DataSources, Generation, TransformerMixin, BaseEstimator):
             return None
         return backend.matmul_flops(model, int(self.batch_size))
 
+    def training_steps(self, n_train: int) -> int:
+        """Optimiser steps a fit on ``n_train`` rows would take at most (its epochs, "auto" resolved by the
+        rule, before early stopping; on one process)."""
+        epochs = budget.resolve_epochs(self.epochs, n_train, int(self.batch_size), 1, self._epoch_rule)
+        return epochs * budget.steps_per_epoch(n_train, int(self.batch_size))
+
     def _new_model(self, n_features: int) -> LatentModel:
         """Build the module without consuming the caller's global RNG (weights are drawn again later)."""
         with torch.random.fork_rng(devices=[]):
