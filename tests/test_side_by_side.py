@@ -75,8 +75,8 @@ def test_training_step_flops_tells_light_networks_from_heavy_ones():
 
 @pytest.mark.slow
 def test_a_sweep_side_by_side_gives_the_rows_of_one_process(digits):
-    kw = dict(ks=(1, 4), models=("pca", "linear", "ae", "vae"), epochs=15, linear_epochs=15, n_samples=200,
-              random_state=0)
+    kw = {"ks": (1, 4), "models": ("pca", "linear", "ae", "vae"), "epochs": 15, "linear_epochs": 15, "n_samples": 200,
+          "random_state": 0}
     alone, together = latent_sweep(digits, workers=1, **kw), latent_sweep(digits, workers=2, **kw)
     assert [(r["model"], r["k"], r["epochs"]) for r in alone] == [(r["model"], r["k"], r["epochs"]) for r in together]
     for a, b in zip(alone, together):
