@@ -1,10 +1,11 @@
 """The scikit-learn contract shared by every latentspace estimator.
 
 Subclasses declare their parameters in ``__init__`` (stored verbatim, as sklearn requires) and say how
-to build their torch module in ``_build_model``; this class owns validation, scaling, the train/
-validation split, seeding, chunked inference, and the fitted attributes. Two mixins hold the rest:
-``_sources.DataSources`` (memory-mapped files, streams, ``validation_data``) and
-``_generation.Generation`` (the prior, the code samplers, ``sample``).
+to build their torch module in ``_build_model``; this class owns validation, the train/validation
+split, seeding, chunked inference, and the fitted attributes. Three mixins hold the rest:
+``_sources.DataSources`` (memory-mapped files, streams, ``validation_data``),
+``_generation.Generation`` (the prior, the code samplers, ``sample``) and ``_scaling.Scaling`` (the
+scaling kept with the model).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._files import check_allocation, json_default
 from ..data.validate import array_digest
-from ..errors import Advice, DataError, LatentspaceError, Setting
+from ..errors import DataError, LatentspaceError
 from ..nn import backend, export
 from ..nn.conv import (
     conv_encoder_decoder,
@@ -43,11 +44,12 @@ from ..training.loop import as_batches, preload_optimizer
 from ..training.streams import is_stream, per_batch_rows
 from ..training.threads import resolve_threads, using_threads
 from ._checkpoint import jsonable_params, save_estimator
+from ._generation import Generation, seed_from
 from ._inputs import checked_array, spaced_rows, stream_digest, streamable
 from ._modules import check_contract, custom_parts, fresh_copy
 from ._params import Param, validate_params
+from ._scaling import Scaling
 from ._shared_params import ARCHITECTURES, COMMON_PARAMS, NETWORK_PARAMS, SCALINGS  # noqa: F401  (re-exported)
-from ._generation import Generation, seed_from
 from ._sources import DataSources
 
 INFERENCE_CHUNK = 8192
@@ -55,7 +57,7 @@ INFERENCE_CHUNK = 8192
 CODE_ROWS = 4096
 
 
-class BaseAutoEncoder(DataSources, Generation, TransformerMixin, BaseEstimator):
+class BaseAutoEncoder(DataSources, Generation, Scaling, TransformerMixin, BaseEstimator):
     """Base class; not for direct use."""
 
     #: What each parameter may be (see ``_params``): subclasses merge their own over this one.
@@ -476,45 +478,6 @@ class BaseAutoEncoder(DataSources, Generation, TransformerMixin, BaseEstimator):
         if y is not None:
             raise LatentspaceError(f"a {type(self).__name__} is not conditioned on labels; y is for a ConditionalVAE")
         return rows
-
-    # ---- scaling kept with the model -------------------------------------------------------------
-    def _fit_scaling(self, X: np.ndarray) -> None:
-        needs = self.scaling != "none"
-        self._set_scaling(
-            X.mean(axis=0) if needs else None, X.std(axis=0) if needs else None,
-            X.min(axis=0) if needs else None, X.max(axis=0) if needs else None, n=X.shape[1],
-        )
-
-    def _set_scaling(self, mean, std, low, high, n: int | None = None) -> None:
-        n = len(mean) if n is None else n
-        offset, scale = np.zeros(n), np.ones(n)
-        if self.scaling in ("center", "standard"):
-            offset = mean
-        if self.scaling == "standard":
-            scale = std
-        if self.scaling == "minmax":
-            offset, scale = low, high - low
-        scale = np.where(scale > 1e-12, scale, 1.0)  # constant features stay as they are
-        self.offset_, self.scale_ = offset.astype(np.float32), scale.astype(np.float32)
-
-    def _scale(self, X: np.ndarray) -> np.ndarray:
-        """``X`` as float32 in the model's scale; float32 data with scaling="none" pass without a copy."""
-        X = np.asarray(X, dtype=np.float32)
-        return X if self.scaling == "none" else (X - self.offset_) / self.scale_
-
-    def _unscale(self, X: np.ndarray) -> np.ndarray:
-        return X * self.scale_ + self.offset_
-
-    def _needs_range(self, model: LatentModel) -> bool:
-        """Whether ``_check_range`` has anything to check (else the data are not scanned for it)."""
-        return bool(getattr(model.likelihood, "needs_unit_interval", False))
-
-    def _check_range(self, low: float, high: float, model: LatentModel) -> None:
-        """``low``/``high``: the smallest and largest value of the scaled training data."""
-        if getattr(model.likelihood, "needs_unit_interval", False) and (low < -1e-6 or high > 1 + 1e-6):
-            raise LatentspaceError(Advice(
-                f"this likelihood needs data in [0, 1] but the (scaled) data span [{low:.4g}, {high:.4g}]; use ",
-                Setting("scaling", "minmax"), " or a gaussian/mse likelihood"))
 
     # ---- inference -----------------------------------------------------------------------------
     def _to_tensor(self, X: np.ndarray) -> torch.Tensor:
