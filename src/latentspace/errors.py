@@ -57,8 +57,13 @@ class Setting:
     def __str__(self) -> str:
         return f"{self.name}={self.value[0]!r}" if self.value else self.name
 
+    @property
+    def option(self) -> str:
+        """The command-line option alone: ``--warmup-epochs``."""
+        return f"--{self.name.replace('_', '-')}"
+
     def flag(self) -> str:
-        return f"--{self.name.replace('_', '-')}" + (f" {self.value[0]}" if self.value else "")
+        return self.option + (f" {self.value[0]}" if self.value else "")
 
 
 class Advice:
@@ -78,7 +83,7 @@ class Advice:
         """The message with its settings as flags; one whose flag is not among ``flags`` (a command's own:
         ``sweep`` has no ``--scaling``) keeps Python's words rather than name a flag the command lacks."""
         return "".join(
-            (p.flag() if flags is None or p.flag().split()[0] in flags else str(p)) if isinstance(p, Setting) else p
+            (p.flag() if flags is None or p.option in flags else str(p)) if isinstance(p, Setting) else p
             for p in self.parts
         )
 

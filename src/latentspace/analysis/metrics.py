@@ -107,9 +107,9 @@ def _screen_in_float32(queries: torch.Tensor, centres: torch.Tensor, radii: torc
     d-term dot product, of the bias and of the sum; twice the worst case): a query is surely inside where
     some centre's value clears that margin, surely outside where none comes within it.
     """
-    c2, r2 = (centres * centres).sum(1), radii * radii
-    q2 = (queries * queries).sum(1)
-    if not bool(torch.isfinite(torch.cat([c2, r2, q2])).all()) or float(torch.cat([c2, r2, q2]).max()) > 1e30:
+    c2, r2, q2 = (centres * centres).sum(1), radii * radii, (queries * queries).sum(1)
+    squares = torch.cat([c2, r2, q2])
+    if not (bool(squares.isfinite().all()) and float(squares.max()) <= 1e30):
         return np.full(queries.shape[0], UNDECIDED, np.int8)  # beyond float32's range: all in float64
     K = 2.0 * (queries.shape[1] + 8) * FLOAT32_ROUNDOFF
     sure_bias = (r2 - c2 - K * (c2 + r2)).float()  # (n_c,)

@@ -460,7 +460,8 @@ def pause(loop: Loop, state: TrainingState) -> None:
                  "kernel": backend.active().kernel}
         started = time.perf_counter()
         train_state.save(plan.folder, state, loop.model, loop.optimizer, loop.scheduler, loop.noise, extra)
-        loop.last_save = (time.perf_counter(), time.perf_counter() - started)
+        saved = time.perf_counter()
+        loop.last_save = (saved, saved - started)
     if interrupted and not state.finished:
         where = f"epoch {state.epoch + 1}, step {state.step}" if state.step else f"the end of epoch {state.epoch}"
         raise TrainingInterrupted(
