@@ -1,6 +1,7 @@
 """Threads, precision and the measured kernel choice: honoured, refused in one line, recorded."""
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -105,6 +106,30 @@ def test_threads_bound_numpys_blas_too_and_are_restored():
         with using_threads(1):
             assert blas_threads() == {1}
         assert blas_threads() == {2}
+
+
+def test_own_use_is_damped_as_the_load_average_damps_it():
+    """A minute at 2 CPUs, then 5 s at 1: the 1-minute load average still holds ~1.9 of this process's
+    work, and so must its own use, or the rest would be read as another job's load."""
+    now = {"wall": 0.0, "cpu": 0.0}
+    own = threads_mod._OwnUse(clock=lambda: now["wall"], cpu=lambda: now["cpu"])
+
+    def run(seconds: float, cpus: float) -> float:
+        for _ in range(int(seconds)):
+            now["wall"] += 1.0
+            now["cpu"] += cpus
+            used = own.recent()
+        return used
+
+    load = 0.0  # the kernel's 1-minute load average of the same work, every 5 s
+    for cpus in [2.0] * 12 + [1.0]:
+        load = load * math.exp(-5 / 60) + cpus * (1 - math.exp(-5 / 60))
+    for seconds, cpus in [(60, 2.0), (5, 1.0)]:
+        used = run(seconds, cpus)
+    assert used == pytest.approx(load, abs=0.05) and used > 1.1
+    now["wall"] += 0.5  # a span under a second says too little: the last reading stands
+    assert own.recent() == used
+    assert run(600, 0.0) < 0.01  # idle for ten minutes: nothing left of it
 
 
 def test_default_threads_one_for_small_networks_and_pinned_by_a_command(small_digits, monkeypatch):

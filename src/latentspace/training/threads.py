@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import torch
 
@@ -41,18 +42,30 @@ def _cpu_seconds() -> float:
     return t.user + t.system + t.children_user + t.children_system
 
 
-class _OwnUse:
-    """This process's CPU use (CPUs' worth) since it was last asked, its finished workers' included, so
-    that its own work is not read as others' load (the load average counts it too)."""
+#: seconds over which the 1-minute load average damps what it saw (Linux: e^(-5/60) every 5 s)
+LOAD_AVERAGE_SECONDS = 60.0
 
-    def __init__(self) -> None:
-        self.wall, self.cpu, self.use = time.monotonic(), _cpu_seconds(), 0.0
+
+class _OwnUse:
+    """This process's CPU use (CPUs' worth), its finished workers' included, damped over time as the
+    1-minute load average damps everyone's, so that its own work is not read as others' load. An undamped
+    reading of the last few seconds said 1 CPU after a minute at 2, while the load average still held
+    ~1.8: the next fits read the machine as half busy and ran on one CPU.
+
+    ``clock`` and ``cpu`` read seconds (wall; CPU of this process and its finished children)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, cpu: Callable[[], float] = _cpu_seconds) -> None:
+        self.clock, self.cpu = clock, cpu
+        self.wall, self.cpu_seconds, self.use = clock(), cpu(), 0.0
 
     def recent(self) -> float:
-        wall, cpu = time.monotonic(), _cpu_seconds()
-        if wall - self.wall >= 1.0:  # shorter spans say little
-            self.use = max(0.0, (cpu - self.cpu) / (wall - self.wall))
-            self.wall, self.cpu = wall, cpu
+        wall, cpu_seconds = self.clock(), self.cpu()
+        span = wall - self.wall
+        if span >= 1.0:  # shorter spans say little
+            kept = math.exp(-span / LOAD_AVERAGE_SECONDS)
+            used = max(0.0, (cpu_seconds - self.cpu_seconds) / span)  # CPUs' worth over the span
+            self.use = kept * self.use + (1.0 - kept) * used
+            self.wall, self.cpu_seconds = wall, cpu_seconds
         return self.use
 
 
