@@ -59,9 +59,12 @@ class _OwnUse:
         self.wall, self.cpu_seconds, self.use = clock(), cpu(), 0.0
 
     def recent(self) -> float:
+        # Every call updates: a short span weighs its CPU seconds by its length (~seconds/60), so it can
+        # neither swing the average nor hide CPU that just arrived (a pool's workers, counted when they
+        # are reaped: a cached reading missed them, and a sweep right after ran one at a time).
         wall, cpu_seconds = self.clock(), self.cpu()
         span = wall - self.wall
-        if span >= 1.0:  # shorter spans say little
+        if span > 0.0:
             kept = math.exp(-span / LOAD_AVERAGE_SECONDS)
             used = max(0.0, (cpu_seconds - self.cpu_seconds) / span)  # CPUs' worth over the span
             self.use = kept * self.use + (1.0 - kept) * used
