@@ -60,7 +60,7 @@ def main() -> None:
     data = load_dataset(args.data)
     per_seed = []
     for seed in (int(s) for s in args.seeds.split(",")):
-        fitted = fit_families(FAMILIES, data, n_components=args.k, steps=args.steps, seed=seed)
+        fitted = dict(fit_families(FAMILIES, data, n_components=args.k, steps=args.steps, seed=seed))
         rows, samples = leaderboard(fitted, data, n_samples=args.samples, iw_samples=args.iw_samples,
                                     iw_rows=args.iw_rows, seed=seed)
         nll = {r["model"]: r["iw_nll"] for r in rows if "iw_nll" in r}

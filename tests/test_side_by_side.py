@@ -91,14 +91,100 @@ def test_workers_must_be_a_positive_count_or_auto(digits):
         latent_sweep(digits, ks=(1,), models=("pca",), workers=0)
 
 
-def test_a_sweep_goes_side_by_side_only_when_its_light_steps_repay_the_workers(digits, monkeypatch):
+def test_a_sweep_goes_side_by_side_when_its_training_repays_the_workers(digits, monkeypatch):
     from latentspace.analysis import sweep
+    from latentspace.training import side_by_side as sbs
 
-    monkeypatch.setattr(sweep, "resolve_threads", lambda threads: 2)  # two idle CPUs, whatever the host's load
+    monkeypatch.setattr(sbs, "resolve_threads", lambda threads: 2)  # two idle CPUs, whatever the host's load
+    monkeypatch.setattr(sbs, "available_memory", lambda: 8 * 2**30)
     job = sweep._SweepJob(digits, None, {"ae": 250, "vae": 167}, 300, 100, 0)  # the full demo's budget
     tasks = [(name, k) for k in (1, 2, 4, 8, 16) for name in ("pca", "linear", "ae", "vae")]
     assert sweep.sweep_workers(job, tasks) == 2
-    assert sweep.sweep_workers(sweep._SweepJob(digits, None, 40, 40, 100, 0), tasks[:12]) == 1  # too little work
-    monkeypatch.setattr(sweep.backend, "LIGHT_STEP_FLOPS", 1e6)  # as if the networks were Fashion-MNIST's
-    assert sweep.sweep_workers(job, tasks) == 1
+    small = sweep._SweepJob(digits, None, 40, 40, 100, 0)
+    assert sweep.sweep_workers(small, tasks[:12]) == 1  # too little work: 3 x 3 x 480 light steps
+    monkeypatch.setattr(sbs, "LIGHT_STEP_FLOPS", 1e6)  # as if the networks were Fashion-MNIST's
+    assert sbs.light_steps(VAE(2, epochs=40), 1000, 64) > 40 * 8 * 5  # a heavy step weighs its products
+    assert sweep.sweep_workers(small, tasks[:12]) == 2  # the same steps, heavy: enough work
+    monkeypatch.setattr(sbs, "available_memory", lambda: 2 * 2**30)  # room for one worker in half of it
+    assert sweep.sweep_workers(small, tasks[:12]) == 1
     assert AutoEncoder(2, epochs=7).training_steps(1000) == 7 * 8 and VAE(2).training_steps(1000) == 2000
+
+
+def test_workers_are_as_many_as_half_the_available_memory_holds(monkeypatch):
+    from latentspace.training import side_by_side as sbs
+
+    monkeypatch.setattr(sbs, "available_memory", lambda: 10 * (2**30 + sbs.WORKER_BYTES))
+    assert sbs.affordable_workers(16, 2**30) == 5 and sbs.affordable_workers(3, 2**30) == 3
+    assert sbs.affordable_workers(16, 100 * 2**30) == 1  # one process, whatever the memory
+    monkeypatch.setattr(sbs, "available_memory", lambda: None)  # not Linux: the CPUs decide
+    assert sbs.affordable_workers(4, 100 * 2**30) == 4
+    monkeypatch.undo()
+    assert sbs.available_memory() is None or sbs.available_memory() > sbs.WORKER_BYTES  # this host's, read
+
+
+def test_models_fitted_side_by_side_are_the_ones_fitted_in_one_process(digits):
+    from sklearn.base import clone
+
+    from latentspace.estimators import ConditionalVAE
+    from latentspace.training.side_by_side import fit_side_by_side
+
+    models = [AutoEncoder(2, epochs=10, random_state=0), ConditionalVAE(2, epochs=10, random_state=1),
+              LinearAutoEncoder(3, epochs=10, random_state=2)]
+    labels = [None, digits.y_train, None]
+    here = list(fit_side_by_side(models, digits.X_train, labels, workers=1))
+    there = list(fit_side_by_side([clone(m) for m in models], digits.X_train, labels, workers=2))
+    assert [m for m, _ in here] == models  # one process: the models passed in, fitted
+    for (a, _), (b, seconds) in zip(here, there):
+        assert type(b) is type(a) and b is not a and seconds > 0
+        assert b.n_iter_ == a.n_iter_
+        assert b.inverse_transform(b.transform(digits.X_test)) == pytest.approx(
+            a.inverse_transform(a.transform(digits.X_test)), abs=1e-6)
+
+
+def test_fits_stay_in_one_process_when_auto_cannot_size_the_data(digits, monkeypatch):
+    from latentspace.training import side_by_side as sbs
+
+    monkeypatch.setattr(sbs, "resolve_threads", lambda threads: 2)
+    monkeypatch.setattr(sbs, "side_by_side", lambda task, state, items, workers: iter([workers]))
+    networks = [VAE(2, epochs=400) for _ in range(4)]  # 4 x 400 x 12 light steps: enough work
+    assert list(sbs.fit_side_by_side(networks, digits.X_train)) == [2]
+    assert list(sbs.fit_side_by_side(networks, list(digits.X_train))) == [1]  # a list: no size known
+    assert list(sbs.fit_side_by_side(networks[:1], digits.X_train)) == [1]  # 4,800 light steps: too little
+
+
+@pytest.mark.parametrize("source, quiet", [
+    ('"""doc"""\nimport numpy as np\nfrom os import path\nN: int = 3\nX = [1, 2]\n', True),
+    ("def main():\n    fit()\n\nclass A:\n    pass\n\nif __name__ == '__main__':\n    main()\n", True),
+    ("try:\n    import torch\nexcept ImportError:\n    torch = None\nif True:\n    K = 2\n", True),
+    ("import sys\nsys.path.insert(0, 'here')\nfrom helpers import fit\n", True),
+    ("import os\nos.makedirs('out')\n", False),
+    ("import latentspace\nlatentspace.run_demo()\n", False),
+    ("model = VAE(2).fit(X)\n", False),  # an assignment that calls
+    ("if __name__ != '__main__':\n    go()\n", False),
+    ("for k in range(3):\n    pass\n", False),
+])
+def test_a_script_is_guarded_when_its_top_level_only_defines(source, quiet):
+    import ast
+
+    from latentspace.training.side_by_side import _is_quiet
+
+    assert all(_is_quiet(s) for s in ast.parse(source).body) is quiet
+
+
+def test_an_unguarded_script_fits_one_at_a_time_and_says_why(tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "import numpy as np\n"
+        "from latentspace import AutoEncoder\n"
+        "from latentspace.training.side_by_side import fit_side_by_side\n"
+        "X = np.random.default_rng(0).random((64, 8), dtype=np.float32)\n"
+        "fitted = list(fit_side_by_side([AutoEncoder(2, epochs=1), AutoEncoder(3, epochs=1)], X, workers=2))\n"
+        "print('fitted', len(fitted))\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "fitted 2"
+    assert "OneProcessWarning: fitting one at a time" in done.stderr
+    assert "guard it to fit independent models side by side" in done.stderr

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..data import Dataset
 from ..errors import LatentspaceError
+from ..training.side_by_side import fit_side_by_side
 from .features import FeatureExtractor, feature_space
 from .protocol import decode, encode, mean_squared_error
 from .regularity import Judge
@@ -149,12 +150,12 @@ def run_memorization(
         n_components=1, hidden=tuple(hidden), epochs=int(epochs), batch_size=int(n_train), lr=lr,
         validation_fraction=0.0, lr_schedule="cosine", random_state=random_state,
     )
-    result = MemorizationResult(int(n_train), dataset.image_shape)
-    ae = AutoEncoder(**common).fit(X_small)
-    result.lines["ae"] = measure_line("ae", ae, X_small, judge, dataset.X_test)
+    models = {"ae": AutoEncoder(**common)}
     if include_vae:
         # Its likelihood follows the data (likelihood="auto"), as everywhere; no KL warm-up, so that it
         # trains exactly as the AE beside it does.
-        vae = VAE(**common, warmup_epochs=0).fit(X_small)
-        result.lines["vae"] = measure_line("vae", vae, X_small, judge, dataset.X_test)
+        models["vae"] = VAE(**common, warmup_epochs=0)
+    result = MemorizationResult(int(n_train), dataset.image_shape)
+    for name, (model, _) in zip(models, fit_side_by_side(list(models.values()), X_small)):
+        result.lines[name] = measure_line(name, model, X_small, judge, dataset.X_test)
     return result

@@ -15,9 +15,7 @@ import numpy as np
 
 from ..data import Dataset
 from ..errors import LatentspaceError
-from ..nn import backend
-from ..training.side_by_side import side_by_side
-from ..training.threads import resolve_threads
+from ..training.side_by_side import auto_workers, light_steps, side_by_side
 from .features import FeatureExtractor, feature_space
 from .protocol import (
     HELDOUT_MSE,
@@ -87,24 +85,13 @@ def _sweep_task(job: _SweepJob, task: tuple[str, int]) -> dict:
     return row
 
 
-#: optimiser steps a sweep's networks take in all, below which worker processes do not repay their start
-#: (~4 s each, while a light step takes ~1 ms): digits' quick demo sweep (3,000 steps) stays in one process,
-#: its full one (29,500) does not
-SIDE_BY_SIDE_MIN_STEPS = 10_000
-
-
 def sweep_workers(job: _SweepJob, tasks: Sequence[tuple[str, int]]) -> int:
-    """Processes for ``workers="auto"``: one per idle CPU (``training.threads``) when every model's training
-    step is light, where one fit cannot use a second CPU, and there are enough of them to repay the
-    workers' start; one otherwise (a heavy step's products already take every idle CPU)."""
-    n_train = len(job.dataset.X_train)
-    networks = [job.model(name, k) for name, k in tasks if name != "pca"]
-    flops = [model.training_step_flops(job.dataset.n_features) for model in networks]
-    if not networks or any(f is None or f >= backend.LIGHT_STEP_FLOPS for f in flops):
-        return 1
-    if sum(model.training_steps(n_train) for model in networks) < SIDE_BY_SIDE_MIN_STEPS:
-        return 1
-    return resolve_threads(None)
+    """Processes for ``workers="auto"``: ``training.side_by_side.auto_workers`` of the networks' training,
+    each worker holding a copy of the data."""
+    n_train, n_features = len(job.dataset.X_train), job.dataset.n_features
+    work = sum(light_steps(job.model(name, k), n_train, n_features) for name, k in tasks)
+    data_bytes = np.asarray(job.dataset.X_train).nbytes + np.asarray(job.dataset.X_test).nbytes
+    return auto_workers(work, data_bytes)
 
 
 def latent_sweep(
@@ -118,7 +105,7 @@ def latent_sweep(
     random_state: int = 0,
     features: FeatureExtractor | None = None,
     progress: Callable[[dict], None] | None = None,
-    workers: int | str = 1,
+    workers: int | str = "auto",
 ) -> list[dict]:
     """One row per (model, k): held-out MSE per feature, Fréchet distances, precision and recall.
 
@@ -127,8 +114,8 @@ def latent_sweep(
     ``linear_epochs`` to the linear AE ("auto": each one's data-scaled budget). ``progress`` is called with
     each finished row. ``workers``: processes that fit and measure rows side by side
     (``training.side_by_side``: the same fits, Fréchet distances equal to ~1e-7 as numpy's BLAS rounds by
-    its thread count), or "auto" (``sweep_workers``). More than one spawns processes, which re-import a
-    script's ``__main__`` unless it is guarded by ``if __name__ == "__main__":``.
+    its thread count), or "auto" (``sweep_workers``). More than one spawns processes; from a script that
+    computes outside ``if __name__ == "__main__":`` the rows are made here instead (a ``OneProcessWarning``).
     """
     ks = [int(k) for k in ks]
     if not ks or min(ks) < 1 or max(ks) > dataset.n_features:

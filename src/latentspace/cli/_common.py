@@ -138,7 +138,8 @@ def add_threads_argument(parser: argparse.ArgumentParser) -> None:
     """``--threads N``: torch CPU threads for the whole command (``main`` pins them; see training.threads)."""
     parser.add_argument(
         "--threads", type=int, default=None, metavar="N",
-        help="torch CPU threads (default: one for small networks, else the CPUs left idle by other processes)",
+        help="torch CPU threads (default: one for small networks, else the CPUs left idle by other processes); "
+        "where independent models are fitted side by side, one process per idle CPU, 1 keeps them in one",
     )
 
 

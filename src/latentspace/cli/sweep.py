@@ -14,8 +14,8 @@ def register(subparsers) -> None:
         "sweep", help=summary("sweep"),
         description="For each latent size k, fit PCA, a linear AE, a deep AE and a VAE; write sweep.csv "
         "and sweep.json (Fréchet distances are in latentspace's classifier feature space, not Inception FID). "
-        "Small networks (digits, tables) are fitted side by side, one process per idle CPU; --threads 1 keeps "
-        "them in one.",
+        "Where the training repays it, the models are fitted side by side, one process per idle CPU; "
+        "--threads 1 keeps them in one.",
     )
     add_data_arguments(p)
     p.add_argument("--ks", type=parse_int_tuple, default=DEFAULT_KS, metavar="K,K,...",

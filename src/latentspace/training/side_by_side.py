@@ -1,10 +1,12 @@
-"""Independent light computations side by side: one worker process per idle CPU, one thread each.
+"""Independent computations side by side: one worker process per idle CPU, one thread each.
 
 A light training step (a digits-sized network, a table of tens of columns: fewer than
 ``nn.backend.LIGHT_STEP_FLOPS``) is mostly per-call overhead, which a second thread does not shorten, so
-one fit leaves a second CPU idle. Independent fits (the rows of a latent-size sweep) can use it: on
-digits the full demo's sweep took 30.5 and 29.1 s in two processes against 50.7 and 41.4 s in one
-(alternating, one run; docs/speed.md).
+one fit leaves a second CPU idle; a heavy one (Fashion-MNIST's networks) splits its products over two
+threads, but gains little from the second (one 2-thread fit ~1.1x a 1-thread fit beside another). So
+independent fits (the rows of a latent-size sweep) finish sooner side by side: on digits the full demo's
+sweep took 30.5 and 29.1 s in two processes against 50.7 and 41.4 s in one; eight Fashion-MNIST fits of
+three passes 51.4 and 51.8 s against 66.9 and 73.7 s (alternating, one run each; docs/speed.md).
 
 Workers are spawned, not forked (a fork copies torch's thread pools in whatever state they are), ignore
 SIGINT (the parent stops them: Ctrl-C, an error, or a caller that stops iterating terminates the pool),
@@ -12,21 +14,40 @@ compute on one thread each (so their numbers can differ from a two-thread run's 
 as numpy's BLAS rounds by its thread count). ``task(state, item)`` must be a module-level function;
 ``state`` is sent to each worker once, each ``item`` and result once; results come back in the order of
 ``items``. A worker costs ~4 s to start (importing torch and the package), which a sweep's fits repay.
+A spawned worker imports the program's ``__main__`` again: a script that computes outside
+``if __name__ == "__main__":`` would run again in every worker, so there the work runs in this process,
+with a ``OneProcessWarning`` that says how to have it side by side.
 """
 
 from __future__ import annotations
 
+import ast
+import functools
 import multiprocessing
 import signal
+import sys
+import time
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
+import numpy as np
+
+from ..errors import LatentspaceWarning
+from ..nn.backend import LIGHT_STEP_FLOPS
 from .loop import preload_optimizer
-from .threads import pin_process
+from .threads import pin_process, resolve_threads
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
+
+#: memory a worker takes besides its copy of the state: the interpreter, torch and the package (~300 MB
+#: resident), a network, its optimiser and its activations
+WORKER_BYTES = 600 * 2**20
+#: work (in light steps: ``light_steps``) below which worker processes do not repay their start (~4 s
+#: each, while a light step takes ~1 ms): digits' quick demo sweep (3,000 steps) stays in one process,
+#: its full one (29,500) and Fashion-MNIST's do not
+SIDE_BY_SIDE_MIN_STEPS = 10_000
 
 _job: tuple[Callable[[Any, Any], Any], Any] | None = None  # (task, state), in a worker
 
@@ -48,10 +69,89 @@ def _run(item: Any) -> tuple[Any, list[tuple[Warning, str, int]]]:
     return result, [(w.message, w.filename, w.lineno) for w in caught]
 
 
+def available_memory() -> int | None:
+    """Bytes of memory available to new processes (Linux's MemAvailable), None where unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def affordable_workers(wanted: int, state_bytes: int) -> int:
+    """At most ``wanted`` workers, and no more than half the available memory holds, each with its own
+    copy of a ``state_bytes`` state (a data set is copied into every worker)."""
+    available = available_memory()
+    if available is None:
+        return wanted
+    return max(1, min(wanted, available // 2 // (state_bytes + WORKER_BYTES)))
+
+
+class OneProcessWarning(LatentspaceWarning):
+    """Independent fits ran one at a time because worker processes could not be started safely."""
+
+
+def _is_quiet(statement: ast.stmt) -> bool:
+    """Whether a top-level statement only defines things: an import, a def or class, a docstring, an
+    assignment without calls, an edit of ``sys.path`` (``sys.path.insert(0, ...)`` before an import), the
+    ``if __name__ == "__main__":`` guard, or an if/try of such."""
+    if isinstance(statement, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return True
+    if isinstance(statement, ast.Expr):
+        return isinstance(statement.value, ast.Constant) or _edits_sys_path(statement.value)
+    if isinstance(statement, (ast.Assign, ast.AnnAssign)):
+        return statement.value is None or not any(isinstance(n, ast.Call) for n in ast.walk(statement.value))
+    if isinstance(statement, ast.If):
+        test = statement.test
+        if (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__"
+                and [type(op) for op in test.ops] == [ast.Eq] and isinstance(test.comparators[0], ast.Constant)
+                and test.comparators[0].value == "__main__"):
+            return True
+        return all(_is_quiet(s) for s in statement.body + statement.orelse)
+    if isinstance(statement, ast.Try):
+        handlers = [s for handler in statement.handlers for s in handler.body]
+        return all(_is_quiet(s) for s in statement.body + handlers + statement.orelse + statement.finalbody)
+    return False
+
+
+def _edits_sys_path(expression: ast.expr) -> bool:
+    """``sys.path.insert(...)``, ``sys.path.append(...)`` and the like."""
+    target = expression.func if isinstance(expression, ast.Call) else None
+    return (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Attribute)
+            and target.value.attr == "path" and isinstance(target.value.value, ast.Name)
+            and target.value.value.id == "sys")
+
+
+@functools.cache
+def _unguarded_main() -> str | None:
+    """The file of this program's ``__main__`` when a spawned worker would run its top level again (a
+    script that computes outside ``if __name__ == "__main__":``), else None. ``python -m package`` and
+    interactive sessions are never run again; an unreadable script counts as unguarded."""
+    main = sys.modules.get("__main__")
+    name = getattr(getattr(main, "__spec__", None), "name", None) or ""
+    path = getattr(main, "__file__", None)
+    if name == "__main__" or name.endswith(".__main__") or path is None:
+        return None
+    try:
+        with open(path, encoding="utf-8") as source:
+            tree = ast.parse(source.read())
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return str(path)
+    return None if all(_is_quiet(statement) for statement in tree.body) else str(path)
+
+
 def side_by_side(task: Callable[[Any, Item], Result], state: Any, items: Iterable[Item], workers: int) -> Iterator[Result]:
     """``task(state, item)`` for each of ``items``, in order: in this process when ``workers`` <= 1 (or
     there is one item), else in ``workers`` spawned processes (at most one per item)."""
     items = list(items)
+    if workers > 1 and len(items) > 1 and (script := _unguarded_main()) is not None:
+        warnings.warn(OneProcessWarning(
+            f"fitting one at a time: {script} computes outside 'if __name__ == \"__main__\":', and every "
+            "worker process would run it again; guard it to fit independent models side by side"), stacklevel=2)
+        workers = 1
     if workers <= 1 or len(items) <= 1:
         for item in items:
             yield task(state, item)
@@ -69,3 +169,49 @@ def side_by_side(task: Callable[[Any, Item], Result], state: Any, items: Iterabl
         raise
     finally:
         pool.join()
+
+
+def light_steps(model: Any, n_train: int, n_features: int) -> float:
+    """``model``'s training on ``n_train`` rows of ``n_features`` columns in light steps: its optimiser
+    steps (``training_steps``), each weighing its products over ``LIGHT_STEP_FLOPS`` and at least one (a
+    light step's time is per-call overhead; an unknown step, a convolution's or your own modules', counts
+    as one). 0 for a model that does not train by steps (PCA)."""
+    if not hasattr(model, "training_steps"):
+        return 0.0
+    flops = model.training_step_flops(n_features)
+    weight = 1.0 if flops is None else max(1.0, flops / LIGHT_STEP_FLOPS)
+    return model.training_steps(n_train) * weight
+
+
+def auto_workers(work: float, state_bytes: int) -> int:
+    """Processes for ``work`` light steps of independent fits, each worker holding a ``state_bytes``
+    state: one below ``SIDE_BY_SIDE_MIN_STEPS``, else one per idle CPU (``training.threads``; ``--threads 1``
+    or ``LATENTSPACE_THREADS=1`` keep one process) that half the available memory holds. Light and heavy
+    steps alike: a light one cannot use a second CPU, a heavy one gains little from it."""
+    if work < SIDE_BY_SIDE_MIN_STEPS:
+        return 1
+    return affordable_workers(resolve_threads(None), state_bytes)
+
+
+def _fit_one(X: Any, item: tuple[Any, Any]) -> tuple[Any, float]:
+    model, y = item
+    started = time.perf_counter()
+    model.fit(X, y)
+    return model, time.perf_counter() - started
+
+
+def fit_side_by_side(models: Sequence[Any], X: Any, labels: Sequence[Any] | None = None,
+                     workers: int | str = "auto") -> Iterator[tuple[Any, float]]:
+    """Each of ``models`` fitted on ``X`` (and its entry of ``labels``; None: no labels), in order: the
+    fitted model and its fit seconds. ``workers``: as ``side_by_side``, or "auto" (``auto_workers`` of the
+    models' light steps). Side by side, each fitted model comes back from its worker as a copy: use the
+    ones this yields, not the ones passed in. One at a time, each is fitted when its turn is asked for."""
+    labels = [None] * len(models) if labels is None else list(labels)
+    if workers == "auto":  # an array; anything else (a stream of chunks, a list) is fitted here
+        shape = getattr(X, "shape", None)
+        if shape is None or len(shape) < 2 or not hasattr(X, "nbytes"):
+            workers = 1
+        else:
+            n_train, n_features = int(shape[0]), int(np.prod(shape[1:]))
+            workers = auto_workers(sum(light_steps(model, n_train, n_features) for model in models), int(X.nbytes))
+    yield from side_by_side(_fit_one, X, list(zip(models, labels)), workers)

@@ -10,8 +10,7 @@ model under ``models/NAME`` (``latentspace.load`` reads it).
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from ..report.explorer import EXPLORER_INTRO, add_explorer
 from ..report.html import Report, text_table
 from ..report.plots import plot_samples
 from ..training.budget import steps_per_epoch
+from ..training.side_by_side import fit_side_by_side
 from .train import training_labels
 
 #: the families ``compare`` trains when none are named
@@ -50,9 +50,12 @@ class CompareResult:
 
 
 def fit_families(names: Sequence[str], data: Dataset, *, n_components: int, steps: int, seed: int,
-                 stage: Callable[[str], None] = lambda _: None) -> dict[str, tuple[object, float]]:
+                 stage: Callable[[str], None] = lambda _: None) -> Iterator[tuple[str, tuple[object, float]]]:
     """Each family's estimator with its defaults, ``steps`` optimiser steps and no early stopping
-    (every model gets the same budget), fitted on ``data.X_train``: name -> (model, fit seconds)."""
+    (every model gets the same budget), fitted on ``data.X_train``, side by side where the work repays
+    worker processes (``training.side_by_side.fit_side_by_side``): (name, (model, fit seconds)) in the
+    order of ``names``, each as soon as it is fitted. Labels a family needs and the data lack are refused
+    before any fit."""
     from ..estimators import ESTIMATORS
 
     models = {}
@@ -60,14 +63,11 @@ def fit_families(names: Sequence[str], data: Dataset, *, n_components: int, step
         cls = ESTIMATORS[BY_NAME[name].class_name]
         epochs = max(1, -(-steps // steps_per_epoch(int(0.9 * len(data.X_train)), cls().batch_size)))
         models[name] = cls(int(n_components), epochs=epochs, patience=None, random_state=seed)
-    labels = {name: training_labels(model, data) for name, model in models.items()}  # refused before any fit
-    fitted = {}
+    labels = [training_labels(model, data) for model in models.values()]
+    fitted = fit_side_by_side(list(models.values()), data.X_train, labels)
     for name, model in models.items():
         stage(f"fitting {name} ({model.epochs} epochs)")
-        started = time.perf_counter()
-        model.fit(data.X_train, labels[name])
-        fitted[name] = (model, time.perf_counter() - started)
-    return fitted
+        yield name, next(fitted)
 
 
 def run_compare(
@@ -78,7 +78,7 @@ def run_compare(
     """Fit the families ``models`` (names, or "vae,vamp,...") on ``data`` and write the comparison to ``out``."""
     names = family_names(models) if isinstance(models, str) else family_names(",".join(models))
     out = Path(out)
-    fitted = fit_families(names, data, n_components=n_components, steps=steps, seed=seed, stage=stage)
+    fitted = dict(fit_families(names, data, n_components=n_components, steps=steps, seed=seed, stage=stage))
     rows, samples = leaderboard(fitted, data, n_samples=n_samples, iw_samples=iw_samples, iw_rows=iw_rows,
                                 seed=seed, progress=lambda name: stage(f"measuring {name}"))
     budget = {"data": data.name, "n_components": n_components, "steps": steps, "n_samples": n_samples,

@@ -44,9 +44,8 @@ def stage_models(ctx: DemoContext) -> tuple[dict[str, tuple[object, float]], lis
     reused = [BY_NAME[n].display for n in DEMO_FAMILIES if BY_NAME[n].display in ctx.models]
     models = {name: (ctx.models[name], ctx.fit_seconds.get(name, float("nan"))) for name in reused}
     names = [n for n in DEMO_FAMILIES if BY_NAME[n].display not in reused] + list(ctx.budget.families)
-    for name in ctx.steps(names):
-        (model, seconds), = fit_families([name], ctx.data, n_components=ctx.k, steps=ctx.budget.family_steps,
-                                          seed=ctx.seed).values()
+    fitted = fit_families(names, ctx.data, n_components=ctx.k, steps=ctx.budget.family_steps, seed=ctx.seed)
+    for name, (model, seconds) in ctx.steps(fitted, total=len(names)):
         models[BY_NAME[name].display] = (model, seconds)
         model.save(ctx.out / "models" / BY_NAME[name].display.replace(" ", "-"))
     return models, reused

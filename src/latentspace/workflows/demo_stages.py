@@ -136,7 +136,7 @@ def sweep_stage(ctx: DemoContext) -> None:
                             epochs=ctx.sweep_epochs_for(ctx.budget.sweep_steps),
                             linear_epochs=ctx.linear_epochs_for(ctx.budget.sweep_steps),
                             n_samples=ctx.budget.sweep_samples, random_state=ctx.seed,
-                            features=demo_features(ctx), progress=lambda row: bar.update(1), workers="auto")
+                            features=demo_features(ctx), progress=lambda row: bar.update(1))
     section = ctx.section(
         "Latent size",
         "How large should the code be? Reconstruction error falls with k for every model, while "

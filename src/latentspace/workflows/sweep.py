@@ -31,7 +31,7 @@ def sweep_to_folder(
         raise LatentspaceError("--epochs must be >= 1 and --n-samples >= 4")
     with output_folder(out) as folder:  # made first (an unwritable --out fails before the fits), removed if refused
         rows = latent_sweep(data, ks, models=models, epochs=epochs, linear_epochs=epochs, n_samples=n_samples,
-                            random_state=random_state, progress=progress, workers="auto")
+                            random_state=random_state, progress=progress)
         atomic_write_bytes(folder / "sweep.csv", history_csv(rows).encode())
         atomic_write_json(folder / "sweep.json", {"data": data_name or data.name, "ks": list(ks), "epochs": epochs,
                                                   "rows": rows})
