@@ -108,6 +108,18 @@ def test_threads_bound_numpys_blas_too_and_are_restored():
         assert blas_threads() == {2}
 
 
+def test_a_cpu_takes_a_worker_when_more_than_a_quarter_of_it_is_idle(monkeypatch):
+    monkeypatch.delenv(threads_mod.THREADS_ENV, raising=False)
+    monkeypatch.setattr(threads_mod, "usable_cpus", lambda: 4)
+    for idle, workers in [(0.0, 1), (1.0, 1), (1.2, 1), (1.41, 2), (2.0, 2), (2.3, 3), (9.0, 4)]:
+        monkeypatch.setattr(threads_mod, "idle_cpus", lambda idle=idle: idle)
+        assert threads_mod.resolve_workers() == workers, idle
+    with threads_mod.pinned_threads(1):  # a command's --threads 1: one process
+        assert threads_mod.resolve_workers() == 1
+    monkeypatch.setenv(threads_mod.THREADS_ENV, "3")
+    assert threads_mod.resolve_workers() == 3
+
+
 def test_own_use_is_damped_as_the_load_average_damps_it():
     """A minute at 2 CPUs, then 5 s at 1: the 1-minute load average still holds ~1.9 of this process's
     work, and so must its own use, or the rest would be read as another job's load."""

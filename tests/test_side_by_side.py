@@ -95,7 +95,7 @@ def test_a_sweep_goes_side_by_side_when_its_training_repays_the_workers(digits, 
     from latentspace.analysis import sweep
     from latentspace.training import side_by_side as sbs
 
-    monkeypatch.setattr(sbs, "resolve_threads", lambda threads: 2)  # two idle CPUs, whatever the host's load
+    monkeypatch.setattr(sbs, "resolve_workers", lambda: 2)  # two idle CPUs, whatever the host's load
     monkeypatch.setattr(sbs, "available_memory", lambda: 8 * 2**30)
     job = sweep._SweepJob(digits, None, {"ae": 250, "vae": 167}, 300, 100, 0)  # the full demo's budget
     tasks = [(name, k) for k in (1, 2, 4, 8, 16) for name in ("pca", "linear", "ae", "vae")]
@@ -144,7 +144,7 @@ def test_models_fitted_side_by_side_are_the_ones_fitted_in_one_process(digits):
 def test_fits_stay_in_one_process_when_auto_cannot_size_the_data(digits, monkeypatch):
     from latentspace.training import side_by_side as sbs
 
-    monkeypatch.setattr(sbs, "resolve_threads", lambda threads: 2)
+    monkeypatch.setattr(sbs, "resolve_workers", lambda: 2)
     monkeypatch.setattr(sbs, "side_by_side", lambda task, state, items, workers: iter([workers]))
     networks = [VAE(2, epochs=400) for _ in range(4)]  # 4 x 400 x 12 light steps: enough work
     assert list(sbs.fit_side_by_side(networks, digits.X_train)) == [2]

@@ -36,7 +36,7 @@ import numpy as np
 from ..errors import LatentspaceWarning
 from ..nn.backend import LIGHT_STEP_FLOPS
 from .loop import preload_optimizer
-from .threads import pin_process, resolve_threads
+from .threads import pin_process, resolve_workers
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -185,12 +185,12 @@ def light_steps(model: Any, n_train: int, n_features: int) -> float:
 
 def auto_workers(work: float, state_bytes: int) -> int:
     """Processes for ``work`` light steps of independent fits, each worker holding a ``state_bytes``
-    state: one below ``SIDE_BY_SIDE_MIN_STEPS``, else one per idle CPU (``training.threads``; ``--threads 1``
-    or ``LATENTSPACE_THREADS=1`` keep one process) that half the available memory holds. Light and heavy
+    state: one below ``SIDE_BY_SIDE_MIN_STEPS``, else one per idle CPU (``training.threads.resolve_workers``;
+    ``--threads 1`` or ``LATENTSPACE_THREADS=1`` keep one process) that half the available memory holds. Light and heavy
     steps alike: a light one cannot use a second CPU, a heavy one gains little from it."""
     if work < SIDE_BY_SIDE_MIN_STEPS:
         return 1
-    return affordable_workers(resolve_threads(None), state_bytes)
+    return affordable_workers(resolve_workers(), state_bytes)
 
 
 def _fit_one(X: Any, item: tuple[Any, Any]) -> tuple[Any, float]:

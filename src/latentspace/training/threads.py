@@ -94,6 +94,27 @@ def default_threads(step_flops: float | None = None) -> int:
     return max(1, min(usable_cpus(), int(idle_cpus() + 0.5)))
 
 
+#: share of a CPU that must be idle for it to take a worker process of one thread: such a worker shares
+#: a busy core without the spin-waits that make OpenMP threads slow there (8-36x), so a wrong "idle" costs
+#: it little, while a wrong "busy" fits one model at a time (a Fashion-MNIST demo run right after another:
+#: idle 1.41 by the load average, one process, its fit stage 75 s against 55 s side by side)
+WORKER_IDLE_SHARE = 0.25
+
+
+def default_workers() -> int:
+    """Worker processes of one thread each for independent work: the usable CPUs of which more than
+    ``WORKER_IDLE_SHARE`` is idle (1.41 idle CPUs: 2 workers; 1.2: 1), at least one."""
+    return max(1, min(usable_cpus(), math.ceil(idle_cpus() - WORKER_IDLE_SHARE)))
+
+
+def resolve_workers() -> int:
+    """Worker processes for independent work: the thread count a command's ``--threads`` or
+    ``LATENTSPACE_THREADS`` set, else :func:`default_workers`."""
+    if _pinned is not None or os.environ.get(THREADS_ENV, "").strip():
+        return resolve_threads(None)
+    return default_workers()
+
+
 _pinned: int | None = None  # set by pinned_threads: what threads=None means inside the block
 
 
