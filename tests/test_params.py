@@ -82,3 +82,11 @@ def test_a_checkpoint_with_tampered_parameters_is_refused_in_one_line(tmp_path, 
         config_path.write_text(json.dumps({**config, "params": {**config["params"], name: value}}))
         with pytest.raises(CheckpointError, match=f"{name} must be"):
             load(tmp_path / "m")
+
+
+def test_ints_too_large_for_a_float_are_refused_in_one_line():
+    huge = int("1" * 400)
+    for name, value in [("batch_size", huge), ("hidden", (huge,)), ("lr", huge), ("epochs", -huge)]:
+        with pytest.raises(LatentspaceError, match=f"^{name} must be [^\n]*, got [(-]?1111") as caught:
+            VAE(2, **{name: value})._validate_params()
+        assert "\n" not in str(caught.value)

@@ -199,7 +199,7 @@ class BaseAutoEncoder(DataSources, Generation, Scaling, TransformerMixin, BaseEs
             unfitted._resolve_budget(int(self.batch_size), False, 1)
             unfitted._resolve_for_data(0.0, 1.0)
             model = unfitted._new_model(n_features)
-        except (TypeError, ValueError):  # a setting only the data can resolve (n_components="mle")
+        except (TypeError, ValueError, AttributeError):  # only the data can tell: n_components="mle", classes
             return None
         return backend.matmul_flops(model, int(self.batch_size))
 

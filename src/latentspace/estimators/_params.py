@@ -132,10 +132,19 @@ def _is_int(value: Any) -> bool:
 
 # Each check returns None when the value is allowed, else a note for the message ("" when the allowed
 # values, which the message states, say it all).
+def _as_float(value: Any) -> float:
+    """``float(value)``; infinity for an int too large for a float (a 400-digit --batch-size), which
+    no bound admits."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 def _check_int(p: Param, value: Any) -> str | None:
     if not _is_int(value):
         return f" ({type(value).__name__})"
-    return None if p.in_range(float(value)) else ""
+    return None if p.in_range(_as_float(value)) else ""
 
 
 def _check_components(p: Param, value: Any) -> str | None:
@@ -151,7 +160,7 @@ def _check_components(p: Param, value: Any) -> str | None:
 def _check_float(p: Param, value: Any) -> str | None:
     if not isinstance(value, Real) or isinstance(value, bool):
         return f" ({type(value).__name__})"
-    return None if p.in_range(float(value)) else ""
+    return None if p.in_range(_as_float(value)) else ""
 
 
 def _check_str(p: Param, value: Any) -> str | None:
@@ -176,7 +185,7 @@ def _check_ints(p: Param, value: Any) -> str | None:
     items = list(value)
     if p.max_len is not None and len(items) > p.max_len:
         return f" ({len(items)} entries; at most {p.max_len})"
-    bad = [v for v in items if not _is_int(v) or not p.in_range(float(v))]
+    bad = [v for v in items if not _is_int(v) or not p.in_range(_as_float(v))]
     return f" (entry {_short(bad[0])})" if bad else None
 
 
