@@ -15,7 +15,7 @@ import numpy as np
 
 from ..data import Dataset
 from ..errors import LatentspaceError
-from ..training.side_by_side import auto_workers, light_steps, side_by_side
+from ..training.side_by_side import auto_workers, side_by_side
 from .features import FeatureExtractor, feature_space
 from .protocol import (
     HELDOUT_MSE,
@@ -88,10 +88,9 @@ def _sweep_task(job: _SweepJob, task: tuple[str, int]) -> dict:
 def sweep_workers(job: _SweepJob, tasks: Sequence[tuple[str, int]]) -> int:
     """Processes for ``workers="auto"``: ``training.side_by_side.auto_workers`` of the networks' training,
     each worker holding a copy of the data."""
-    n_train, n_features = len(job.dataset.X_train), job.dataset.n_features
-    work = sum(light_steps(job.model(name, k), n_train, n_features) for name, k in tasks)
     data_bytes = np.asarray(job.dataset.X_train).nbytes + np.asarray(job.dataset.X_test).nbytes
-    return auto_workers(work, data_bytes)
+    return auto_workers([job.model(name, k) for name, k in tasks], len(job.dataset.X_train),
+                        job.dataset.n_features, data_bytes)
 
 
 def latent_sweep(

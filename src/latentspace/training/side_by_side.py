@@ -159,11 +159,13 @@ def side_by_side(task: Callable[[Any, Item], Result], state: Any, items: Iterabl
     context = multiprocessing.get_context("spawn")
     pool = context.Pool(min(workers, len(items)), initializer=_start_worker, initargs=(task, state))
     try:
-        for result, given in pool.imap(_run, items):
+        for index, (result, given) in enumerate(pool.imap(_run, items), start=1):
             for message, filename, lineno in given:
                 warnings.warn_explicit(message, type(message), filename, lineno)
+            if index == len(items):  # ended here, not when a caller that read its last result lets go:
+                pool.close()        # its workers are reaped (their CPU counts as this process's own use,
+                pool.join()         # training.threads) before the caller decides anything next
             yield result
-        pool.close()
     except BaseException:  # Ctrl-C, a worker's error, or the caller stopped iterating (GeneratorExit)
         pool.terminate()
         raise
@@ -183,12 +185,13 @@ def light_steps(model: Any, n_train: int, n_features: int) -> float:
     return model.training_steps(n_train) * weight
 
 
-def auto_workers(work: float, state_bytes: int) -> int:
-    """Processes for ``work`` light steps of independent fits, each worker holding a ``state_bytes``
-    state: one below ``SIDE_BY_SIDE_MIN_STEPS``, else one per idle CPU (``training.threads.resolve_workers``;
-    ``--threads 1`` or ``LATENTSPACE_THREADS=1`` keep one process) that half the available memory holds. Light and heavy
-    steps alike: a light one cannot use a second CPU, a heavy one gains little from it."""
-    if work < SIDE_BY_SIDE_MIN_STEPS:
+def auto_workers(models: Sequence[Any], n_train: int, n_features: int, state_bytes: int) -> int:
+    """Processes for fitting ``models`` independently on ``n_train`` rows of ``n_features`` columns, each
+    worker holding a ``state_bytes`` state: one below ``SIDE_BY_SIDE_MIN_STEPS`` of ``light_steps`` in all,
+    else one per idle CPU (``training.threads.resolve_workers``; ``--threads 1`` or ``LATENTSPACE_THREADS=1``
+    keep one process) that half the available memory holds. Light and heavy steps alike: a light one
+    cannot use a second CPU, a heavy one gains little from it."""
+    if sum(light_steps(model, n_train, n_features) for model in models) < SIDE_BY_SIDE_MIN_STEPS:
         return 1
     return affordable_workers(resolve_workers(), state_bytes)
 
@@ -203,8 +206,7 @@ def _fit_one(X: Any, item: tuple[Any, Any]) -> tuple[Any, float]:
 def fit_side_by_side(models: Sequence[Any], X: Any, labels: Sequence[Any] | None = None,
                      workers: int | str = "auto") -> Iterator[tuple[Any, float]]:
     """Each of ``models`` fitted on ``X`` (and its entry of ``labels``; None: no labels), in order: the
-    fitted model and its fit seconds. ``workers``: as ``side_by_side``, or "auto" (``auto_workers`` of the
-    models' light steps). Side by side, each fitted model comes back from its worker as a copy: use the
+    fitted model and its fit seconds. ``workers``: as ``side_by_side``, or "auto" (``auto_workers``). Side by side, each fitted model comes back from its worker as a copy: use the
     ones this yields, not the ones passed in. One at a time, each is fitted when its turn is asked for."""
     labels = [None] * len(models) if labels is None else list(labels)
     if workers == "auto":  # an array; anything else (a stream of chunks, a list) is fitted here
@@ -212,6 +214,5 @@ def fit_side_by_side(models: Sequence[Any], X: Any, labels: Sequence[Any] | None
         if shape is None or len(shape) < 2 or not hasattr(X, "nbytes"):
             workers = 1
         else:
-            n_train, n_features = int(shape[0]), int(np.prod(shape[1:]))
-            workers = auto_workers(sum(light_steps(model, n_train, n_features) for model in models), int(X.nbytes))
+            workers = auto_workers(models, int(shape[0]), int(np.prod(shape[1:])), int(X.nbytes))
     yield from side_by_side(_fit_one, X, list(zip(models, labels)), workers)

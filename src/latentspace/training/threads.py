@@ -110,9 +110,8 @@ def default_workers() -> int:
 def resolve_workers() -> int:
     """Worker processes for independent work: the thread count a command's ``--threads`` or
     ``LATENTSPACE_THREADS`` set, else :func:`default_workers`."""
-    if _pinned is not None or os.environ.get(THREADS_ENV, "").strip():
-        return resolve_threads(None)
-    return default_workers()
+    chosen = _chosen_threads()
+    return default_workers() if chosen is None else chosen
 
 
 _pinned: int | None = None  # set by pinned_threads: what threads=None means inside the block
@@ -130,14 +129,20 @@ def resolve_threads(threads: int | None, step_flops: float | None = None) -> int
     check_threads(threads)
     if threads is not None:
         return threads
+    chosen = _chosen_threads()
+    return default_threads(step_flops) if chosen is None else chosen
+
+
+def _chosen_threads() -> int | None:
+    """The count a command's ``--threads`` (:func:`pinned_threads`) or ``LATENTSPACE_THREADS`` chose; None."""
     if _pinned is not None:
         return _pinned
     env = os.environ.get(THREADS_ENV, "").strip()
-    if env:
-        if not env.isdigit() or int(env) < 1:
-            raise LatentspaceError(f"{THREADS_ENV} must be a positive integer, got {env!r}")
-        return int(env)
-    return default_threads(step_flops)
+    if not env:
+        return None
+    if not env.isdigit() or int(env) < 1:
+        raise LatentspaceError(f"{THREADS_ENV} must be a positive integer, got {env!r}")
+    return int(env)
 
 
 @contextlib.contextmanager
