@@ -111,13 +111,41 @@ def test_threads_bound_numpys_blas_too_and_are_restored():
 def test_a_cpu_takes_a_worker_when_more_than_a_quarter_of_it_is_idle(monkeypatch):
     monkeypatch.delenv(threads_mod.THREADS_ENV, raising=False)
     monkeypatch.setattr(threads_mod, "usable_cpus", lambda: 4)
+    monkeypatch.setattr(threads_mod, "idle_cpus", lambda: 0.0)  # the load average: only where "now" can't tell
     for idle, workers in [(0.0, 1), (1.0, 1), (1.2, 1), (1.41, 2), (2.0, 2), (2.3, 3), (9.0, 4)]:
-        monkeypatch.setattr(threads_mod, "idle_cpus", lambda idle=idle: idle)
+        monkeypatch.setattr(threads_mod, "idle_cpus_now", lambda idle=idle: idle)
         assert threads_mod.resolve_workers() == workers, idle
+    monkeypatch.setattr(threads_mod, "idle_cpus_now", lambda: None)  # no /proc/stat: the load average
+    monkeypatch.setattr(threads_mod, "idle_cpus", lambda: 2.0)
+    assert threads_mod.resolve_workers() == 2
     with threads_mod.pinned_threads(1):  # a command's --threads 1: one process
         assert threads_mod.resolve_workers() == 1
     monkeypatch.setenv(threads_mod.THREADS_ENV, "3")
     assert threads_mod.resolve_workers() == 3
+
+
+def test_idle_now_reads_what_others_use_now_not_this_process(monkeypatch):
+    """/proc/stat's ticks over the window, less this process's own CPU: a job that ended leaves the CPUs
+    idle now whatever the load average still holds; one that runs now on one CPU leaves one."""
+    monkeypatch.setattr(threads_mod, "_usable_cpu_set", lambda: {0, 1})
+
+    def reading(busy_ticks: int, own_seconds: float) -> float | None:
+        ticks = iter([(1000, 5000), (1000 + busy_ticks, 5000 + 60)])  # 0.3 s of 2 CPUs at 100 ticks/s
+        own = iter([10.0, 10.0 + own_seconds])
+        clock = iter([0.0, 0.3])
+        return threads_mod.idle_cpus_now(0.3, ticks=lambda cpus: next(ticks), cpu=lambda: next(own),
+                                         clock=lambda: next(clock), sleep=lambda s: None)
+
+    assert reading(0, 0.0) == pytest.approx(2.0)     # nothing runs: both idle
+    assert reading(30, 0.0) == pytest.approx(1.0)    # another job on one CPU
+    assert reading(30, 0.3) == pytest.approx(2.0)    # this process's own CPU is not another's load
+    assert reading(60, 0.0) == pytest.approx(0.0)
+    unreadable = threads_mod.idle_cpus_now(0.0, ticks=lambda cpus: None, sleep=lambda s: None)
+    assert unreadable is None
+    if threads_mod._cpu_ticks({0}) is not None:  # Linux: this host's real reading is a share of its CPUs
+        monkeypatch.undo()
+        now = threads_mod.idle_cpus_now(0.05)
+        assert now is not None and 0.0 <= now <= threads_mod.usable_cpus()
 
 
 def test_own_use_is_damped_as_the_load_average_damps_it():

@@ -5,7 +5,9 @@ step is hundreds of small regions: on a 2-core machine shared with other jobs, t
 threads trained 8-36x slower than 1 (measured; see benchmarks/README.md). The default here therefore
 takes as many threads as there are CPUs this process may use (``os.sched_getaffinity``) that are
 idle by the 1-minute load average (this process's own recent use not counted), and one thread for
-networks whose step is too small to share out. An explicit ``threads`` always wins.
+networks whose step is too small to share out. An explicit ``threads`` always wins. Worker processes of
+one thread each (``side_by_side``) go by what is idle now (``idle_cpus_now``), where a wrong guess costs
+far less than an OpenMP thread's on a busy core.
 """
 
 from __future__ import annotations
@@ -28,12 +30,17 @@ THREADS_ENV = "LATENTSPACE_THREADS"
 SMALL_STEP_FLOPS = 50e6
 
 
+def _usable_cpu_set() -> set[int]:
+    """The numbers of the CPUs this process may run on (its affinity mask)."""
+    try:
+        return set(os.sched_getaffinity(0)) or {0}
+    except (AttributeError, OSError):
+        return set(range(max(1, os.cpu_count() or 1)))
+
+
 def usable_cpus() -> int:
     """CPUs this process may run on (its affinity mask), not the machine's count."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
+    return len(_usable_cpu_set())
 
 
 def _cpu_seconds() -> float:
@@ -94,6 +101,49 @@ def default_threads(step_flops: float | None = None) -> int:
     return max(1, min(usable_cpus(), int(idle_cpus() + 0.5)))
 
 
+#: seconds over which worker processes read what the CPUs do now (``idle_cpus_now``)
+NOW_SECONDS = 0.3
+
+
+def _cpu_ticks(cpus: set[int]) -> tuple[int, int] | None:
+    """(busy, all) clock ticks of the CPUs numbered ``cpus`` since boot, from Linux's /proc/stat (steal
+    counts as busy: the hypervisor gave the CPU to another guest); None where unreadable."""
+    busy = total = 0
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            for line in stat:
+                name, *fields = line.split()
+                if not name.startswith("cpu"):
+                    break  # the per-CPU lines come first
+                if name != "cpu" and int(name[3:]) in cpus:
+                    ticks = [int(field) for field in fields[:8]]  # user nice system idle iowait irq softirq steal
+                    total += sum(ticks)
+                    busy += sum(ticks) - ticks[3] - ticks[4]
+    except (OSError, ValueError, IndexError):
+        return None
+    return (busy, total) if total else None
+
+
+def idle_cpus_now(seconds: float = NOW_SECONDS, ticks: Callable[[set[int]], tuple[int, int] | None] = _cpu_ticks,
+                  cpu: Callable[[], float] = _cpu_seconds, clock: Callable[[], float] = time.monotonic,
+                  sleep: Callable[[float], None] = time.sleep) -> float | None:
+    """Usable CPUs minus what other processes use of them over the next ``seconds`` (never below 0); None
+    where /proc/stat cannot tell. Unlike the load average, which still holds most of a job that ended
+    half a minute ago (a demo started right after another read 0.8-1.4 idle CPUs and fitted its first
+    stage one model at a time), this reads what is busy now; a job that pauses for these few tenths of a
+    second reads as idle. ``ticks``, ``cpu``, ``clock`` and ``sleep``: as ``_cpu_ticks``, ``_cpu_seconds``,
+    time.monotonic and time.sleep."""
+    cpus = _usable_cpu_set()
+    before, own_before, start = ticks(cpus), cpu(), clock()
+    sleep(seconds)
+    after, own_after, end = ticks(cpus), cpu(), clock()
+    if before is None or after is None or after[1] <= before[1] or end <= start:
+        return None
+    busy = (after[0] - before[0]) / (after[1] - before[1]) * len(cpus)  # CPUs' worth, this process's too
+    own = (own_after - own_before) / (end - start)
+    return max(0.0, len(cpus) - max(0.0, busy - own))
+
+
 #: share of a CPU that must be idle for it to take a worker process of one thread: such a worker shares
 #: a busy core without the spin-waits that make OpenMP threads slow there (8-36x), so a wrong "idle" costs
 #: it little, while a wrong "busy" fits one model at a time (a Fashion-MNIST demo run right after another:
@@ -103,8 +153,14 @@ WORKER_IDLE_SHARE = 0.25
 
 def default_workers() -> int:
     """Worker processes of one thread each for independent work: the usable CPUs of which more than
-    ``WORKER_IDLE_SHARE`` is idle (1.41 idle CPUs: 2 workers; 1.2: 1), at least one."""
-    return max(1, min(usable_cpus(), math.ceil(idle_cpus() - WORKER_IDLE_SHARE)))
+    ``WORKER_IDLE_SHARE`` is idle now (1.41 idle CPUs: 2 workers; 1.2: 1), at least one. Idle now
+    (``idle_cpus_now``), not by the load average (``idle_cpus``, where /proc/stat cannot tell): a worker
+    misplaced beside a job that paused costs little, a job that ended a minute ago fitting one model at
+    a time costs a stage its second CPU."""
+    idle = idle_cpus_now()
+    if idle is None:
+        idle = idle_cpus()
+    return max(1, min(usable_cpus(), math.ceil(idle - WORKER_IDLE_SHARE)))
 
 
 def resolve_workers() -> int:
