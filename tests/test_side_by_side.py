@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import types
 import warnings
 
 import pytest
@@ -13,6 +14,7 @@ from latentspace.analysis.sweep import latent_sweep
 from latentspace.errors import LatentspaceError
 from latentspace.estimators import VAE, AutoEncoder, LinearAutoEncoder
 from latentspace.nn.backend import LIGHT_STEP_FLOPS
+from latentspace.training import side_by_side as sbs
 from latentspace.training import threads
 from latentspace.training.side_by_side import side_by_side
 
@@ -32,7 +34,7 @@ def test_results_and_warnings_come_back_in_order_from_single_threaded_workers():
     before, own_before = threads._cpu_seconds(), os.times()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        results = list(side_by_side(power_and_pid, {"power": 2}, range(9), workers=2))
+        results = list(side_by_side(power_and_pid, {"power": 2}, range(9), workers=2, costs=[1, 9, 0, 5, 5, 2, 0, 8, 3]))
     own_after = os.times()
     assert [r[0] for r in results] == [0, 1, 4, 9, 16, 25, 36, 49, 64]
     pids = {r[1] for r in results}
@@ -43,6 +45,41 @@ def test_results_and_warnings_come_back_in_order_from_single_threaded_workers():
     # and their CPU time counts as this process's own use: the load it left is not read as another job's
     children = (threads._cpu_seconds() - before) - (own_after.user + own_after.system - own_before.user - own_before.system)
     assert children > 0.5  # two spawned interpreters importing torch: seconds of CPU
+
+
+def test_the_costliest_items_go_to_the_workers_first_and_come_back_in_order(monkeypatch):
+    """Longest first: the pool's workers take items in the order they are handed over; what they hand
+    back, in whatever order they finish, ``side_by_side`` puts back in the order of the items."""
+    handed: list[int] = []
+
+    class Pool:  # hands its items over as a spawned pool would, and finishes them in reverse order, here
+        def __init__(self, processes, initializer, initargs):
+            self.task, self.state = initargs
+
+        def imap_unordered(self, run, numbered):
+            numbered = list(numbered)
+            handed.extend(index for index, _ in numbered)
+            return iter([(index, self.task(self.state, item), []) for index, item in reversed(numbered)])
+
+        def close(self) -> None:
+            pass
+
+        join = terminate = close
+
+    monkeypatch.setattr(sbs, "_unguarded_main", lambda: None)
+    monkeypatch.setattr(sbs.multiprocessing, "get_context", lambda method: types.SimpleNamespace(Pool=Pool))
+    costs = [1.0, 5.0, 0.0, 5.0, 3.0]
+    finished = list(sbs.as_finished(power_and_pid, {"power": 2}, range(5), workers=2, costs=costs))
+    assert handed == [1, 3, 4, 0, 2]  # costliest first, ties in their own order
+    assert [index for index, _ in finished] == [2, 0, 4, 3, 1]  # as they finished
+    assert all(result[0] == index**2 for index, result in finished)
+    handed.clear()
+    assert [r[0] for r in side_by_side(power_and_pid, {"power": 2}, range(5), workers=2, costs=costs)] == [0, 1, 4, 9, 16]
+    handed.clear()
+    list(sbs.as_finished(power_and_pid, {"power": 2}, range(5), workers=2))
+    assert handed == [0, 1, 2, 3, 4]  # no costs: in their order
+    with pytest.raises(ValueError, match="2 costs for 5 items"):
+        list(sbs.as_finished(power_and_pid, {"power": 2}, range(5), workers=2, costs=[1.0, 2.0]))
 
 
 def test_one_worker_or_one_item_stays_in_this_process():
@@ -93,8 +130,6 @@ def test_workers_must_be_a_positive_count_or_auto(digits):
 
 def test_a_sweep_goes_side_by_side_when_its_training_repays_the_workers(digits, monkeypatch):
     from latentspace.analysis import sweep
-    from latentspace.training import side_by_side as sbs
-
     monkeypatch.setattr(sbs, "resolve_workers", lambda: 2)  # two idle CPUs, whatever the host's load
     monkeypatch.setattr(sbs, "available_memory", lambda: 8 * 2**30)
     job = sweep._SweepJob(digits, None, {"ae": 250, "vae": 167}, 300, 100, 0)  # the full demo's budget
@@ -111,8 +146,6 @@ def test_a_sweep_goes_side_by_side_when_its_training_repays_the_workers(digits, 
 
 
 def test_workers_are_as_many_as_half_the_available_memory_holds(monkeypatch):
-    from latentspace.training import side_by_side as sbs
-
     monkeypatch.setattr(sbs, "available_memory", lambda: 10 * (2**30 + sbs.WORKER_BYTES))
     assert sbs.affordable_workers(16, 2**30) == 5 and sbs.affordable_workers(3, 2**30) == 3
     assert sbs.affordable_workers(16, 100 * 2**30) == 1  # one process, whatever the memory
@@ -142,10 +175,8 @@ def test_models_fitted_side_by_side_are_the_ones_fitted_in_one_process(digits):
 
 
 def test_fits_stay_in_one_process_when_auto_cannot_size_the_data(digits, monkeypatch):
-    from latentspace.training import side_by_side as sbs
-
     monkeypatch.setattr(sbs, "resolve_workers", lambda: 2)
-    monkeypatch.setattr(sbs, "side_by_side", lambda task, state, items, workers: iter([workers]))
+    monkeypatch.setattr(sbs, "side_by_side", lambda task, state, items, workers, costs: iter([workers]))
     networks = [VAE(2, epochs=400) for _ in range(4)]  # 4 x 400 x 12 light steps: enough work
     assert list(sbs.fit_side_by_side(networks, digits.X_train)) == [2]
     assert list(sbs.fit_side_by_side(networks, list(digits.X_train))) == [1]  # a list: no size known

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..data import Dataset
 from ..errors import LatentspaceError
-from ..training.side_by_side import auto_workers, side_by_side
+from ..training.side_by_side import as_finished, auto_workers, light_steps
 from .features import FeatureExtractor, feature_space
 from .protocol import (
     HELDOUT_MSE,
@@ -111,7 +111,8 @@ def latent_sweep(
     Every model is the protocol's ``comparison_model`` (exact PCA, the estimators' defaults).
     ``epochs`` applies to the deep AE and the VAE (one value, or a mapping from "ae"/"vae" to each one's),
     ``linear_epochs`` to the linear AE ("auto": each one's data-scaled budget). ``progress`` is called with
-    each finished row. ``workers``: processes that fit and measure rows side by side
+    each finished row, in the order they finish (side by side, the longest fits start first). ``workers``:
+    processes that fit and measure rows side by side
     (``training.side_by_side``: the same fits, Fréchet distances equal to ~1e-7 as numpy's BLAS rounds by
     its thread count), or "auto" (``sweep_workers``). More than one spawns processes; from a script that
     computes outside ``if __name__ == "__main__":`` the rows are made here instead (a ``OneProcessWarning``).
@@ -126,9 +127,11 @@ def latent_sweep(
         raise LatentspaceError(f"workers must be a positive integer or 'auto', got {workers!r}")
     job = _SweepJob(dataset, features or feature_space(dataset), epochs, linear_epochs, n_samples, random_state)
     tasks = [(name, k) for k in ks for name in models]
-    rows = []
-    for row in side_by_side(_sweep_task, job, tasks, sweep_workers(job, tasks) if workers == "auto" else workers):
-        rows.append(row)
+    costs = [light_steps(job.model(name, k), len(dataset.X_train), dataset.n_features) for name, k in tasks]
+    rows: list[dict] = [{} for _ in tasks]
+    for index, row in as_finished(_sweep_task, job, tasks, sweep_workers(job, tasks) if workers == "auto" else workers,
+                                  costs):
+        rows[index] = row
         if progress is not None:
             progress(row)
     return rows

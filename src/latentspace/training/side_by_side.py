@@ -60,13 +60,14 @@ def _start_worker(task: Callable[[Any, Any], Any], state: Any) -> None:
     _job = (task, state)
 
 
-def _run(item: Any) -> tuple[Any, list[tuple[Warning, str, int]]]:
-    """The task's result and the warnings it gave, which the parent gives again (to its own filters and
-    printer: the command line's one-line warnings)."""
+def _run(numbered: tuple[int, Any]) -> tuple[int, Any, list[tuple[Warning, str, int]]]:
+    """The item's number, the task's result and the warnings it gave, which the parent gives again (to its
+    own filters and printer: the command line's one-line warnings)."""
     task, state = _job
+    index, item = numbered
     with warnings.catch_warnings(record=True) as caught:
         result = task(state, item)
-    return result, [(w.message, w.filename, w.lineno) for w in caught]
+    return index, result, [(w.message, w.filename, w.lineno) for w in caught]
 
 
 def available_memory() -> int | None:
@@ -143,29 +144,51 @@ def _unguarded_main() -> str | None:
     return None if all(_is_quiet(statement) for statement in tree.body) else str(path)
 
 
-def side_by_side(task: Callable[[Any, Item], Result], state: Any, items: Iterable[Item], workers: int) -> Iterator[Result]:
-    """``task(state, item)`` for each of ``items``, in order: in this process when ``workers`` <= 1 (or
-    there is one item), else in ``workers`` spawned processes (at most one per item)."""
+def side_by_side(task: Callable[[Any, Item], Result], state: Any, items: Iterable[Item], workers: int,
+                 costs: Sequence[float] | None = None) -> Iterator[Result]:
+    """``task(state, item)`` for each of ``items``, in the order of ``items``, each as soon as it and those
+    before it are done: ``as_finished`` put back in order."""
+    finished: dict[int, Result] = {}
+    next_index = 0
+    for index, result in as_finished(task, state, items, workers, costs):
+        finished[index] = result
+        while next_index in finished:
+            yield finished.pop(next_index)
+            next_index += 1
+
+
+def as_finished(task: Callable[[Any, Item], Result], state: Any, items: Iterable[Item], workers: int,
+                costs: Sequence[float] | None = None) -> Iterator[tuple[int, Result]]:
+    """``(index, task(state, item))`` for each of ``items`` as it finishes: in this process, in order, when
+    ``workers`` <= 1 (or there is one item), else in ``workers`` spawned processes (at most one per item).
+    ``costs``: each item's expected cost, in any unit; the workers take the costliest first (longest
+    processing time first), so the items that start last are short and no worker waits long on another's
+    last one (a Fashion-MNIST sweep in the order of k ended on two deep fits of k = 32)."""
     items = list(items)
+    if costs is not None and len(costs) != len(items):
+        raise ValueError(f"{len(costs)} costs for {len(items)} items")
     if workers > 1 and len(items) > 1 and (script := _unguarded_main()) is not None:
         warnings.warn(OneProcessWarning(
             f"fitting one at a time: {script} computes outside 'if __name__ == \"__main__\":', and every "
-            "worker process would run it again; guard it to fit independent models side by side"), stacklevel=2)
+            "worker process would run it again; guard it to fit independent models side by side"), stacklevel=3)
         workers = 1
     if workers <= 1 or len(items) <= 1:
-        for item in items:
-            yield task(state, item)
+        for index, item in enumerate(items):
+            yield index, task(state, item)
         return
+    order = range(len(items)) if costs is None else sorted(range(len(items)), key=lambda i: -costs[i])
     context = multiprocessing.get_context("spawn")
     pool = context.Pool(min(workers, len(items)), initializer=_start_worker, initargs=(task, state))
     try:
-        for index, (result, given) in enumerate(pool.imap(_run, items), start=1):
+        # chunks of one, taken in the order given: the costliest first
+        outcomes = pool.imap_unordered(_run, [(index, items[index]) for index in order])
+        for received, (index, result, given) in enumerate(outcomes, start=1):
             for message, filename, lineno in given:
                 warnings.warn_explicit(message, type(message), filename, lineno)
-            if index == len(items):  # ended here, not when a caller that read its last result lets go:
-                pool.close()        # its workers are reaped (their CPU counts as this process's own use,
-                pool.join()         # training.threads) before the caller decides anything next
-            yield result
+            if received == len(items):  # ended here, not when a caller that read its last result lets go:
+                pool.close()           # its workers are reaped (their CPU counts as this process's own use,
+                pool.join()            # training.threads) before the caller decides anything next
+            yield index, result
     except BaseException:  # Ctrl-C, a worker's error, or the caller stopped iterating (GeneratorExit)
         pool.terminate()
         raise
@@ -203,16 +226,24 @@ def _fit_one(X: Any, item: tuple[Any, Any]) -> tuple[Any, float]:
     return model, time.perf_counter() - started
 
 
+def _rows_and_features(X: Any) -> tuple[int, int] | None:
+    """(rows, features) of an array; None for anything else (a stream of chunks, a list)."""
+    shape = getattr(X, "shape", None)
+    if shape is None or len(shape) < 2 or not hasattr(X, "nbytes"):
+        return None
+    return int(shape[0]), int(np.prod(shape[1:]))
+
+
 def fit_side_by_side(models: Sequence[Any], X: Any, labels: Sequence[Any] | None = None,
                      workers: int | str = "auto") -> Iterator[tuple[Any, float]]:
     """Each of ``models`` fitted on ``X`` (and its entry of ``labels``; None: no labels), in order: the
-    fitted model and its fit seconds. ``workers``: as ``side_by_side``, or "auto" (``auto_workers``). Side by side, each fitted model comes back from its worker as a copy: use the
-    ones this yields, not the ones passed in. One at a time, each is fitted when its turn is asked for."""
+    fitted model and its fit seconds. ``workers``: as ``side_by_side``, or "auto" (``auto_workers``; data
+    that is not an array is fitted here). Side by side, the longest fits (``light_steps``) start first,
+    and each fitted model comes back from its worker as a copy: use the ones this yields, not the ones
+    passed in. One at a time, each is fitted when its turn is asked for."""
     labels = [None] * len(models) if labels is None else list(labels)
-    if workers == "auto":  # an array; anything else (a stream of chunks, a list) is fitted here
-        shape = getattr(X, "shape", None)
-        if shape is None or len(shape) < 2 or not hasattr(X, "nbytes"):
-            workers = 1
-        else:
-            workers = auto_workers(models, int(shape[0]), int(np.prod(shape[1:])), int(X.nbytes))
-    yield from side_by_side(_fit_one, X, list(zip(models, labels)), workers)
+    size = _rows_and_features(X)
+    if workers == "auto":
+        workers = 1 if size is None else auto_workers(models, *size, int(X.nbytes))
+    costs = None if size is None else [light_steps(model, *size) for model in models]
+    yield from side_by_side(_fit_one, X, list(zip(models, labels)), workers, costs)
