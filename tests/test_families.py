@@ -172,6 +172,18 @@ def test_the_mixture_sampler_chooses_its_size_on_held_out_codes():
     assert fit_code_mixture(rng.standard_normal((2000, 2))).n_components <= 2
 
 
+def test_the_mixture_of_collapsed_codes_has_no_more_components_than_points(recwarn):
+    """A collapsed model's codes are a few points, repeated: k-means, which starts the mixture, cannot
+    place more components than points, and scikit-learn would warn in its own words; so no more are tried."""
+    codes = np.repeat([[0.5, -1.0, 0.0, 2.0], [1.5, -1.0, 0.0, 2.0]], 60, axis=0)
+    density = fit_code_mixture(codes)
+    assert density.n_components <= 2
+    assert np.average(density.means[:, 0], weights=density.weights) == pytest.approx(1.0)  # the codes' mean
+    one_point = fit_code_mixture(np.ones((120, 4)))
+    assert one_point.n_components == 1 and np.allclose(one_point.means, 1.0)
+    assert not [w for w in recwarn if "distinct clusters" in str(w.message)]
+
+
 # ---- every family ---------------------------------------------------------------------------------
 FAMILIES = [f for f in _families.FAMILIES if f.name != "linear"]
 

@@ -94,7 +94,8 @@ def fit_code_mixture(codes: np.ndarray, seed: int = 0) -> GaussianMixtureDensity
     """The ``gmm`` sampler's density: full-covariance mixtures of ``GMM_CANDIDATES`` components are fitted
     to 80% of ``codes`` ``(m, k)`` and scored on the other 20%; the smallest whose held-out mean
     log-likelihood is within one standard error of the best (more components that fit the noise do not
-    count) is refitted to all of them. Its size is the density's ``n_components``."""
+    count) is refitted to all of them; never more components than distinct codes (k-means, which starts
+    the mixture, cannot place more). Its size is the density's ``n_components``."""
     with single_blas_thread():  # EM's small (k, k) products: 3.8x faster on one BLAS thread at k = 16
         return _fit_code_mixture(np.asarray(codes, np.float64), seed)
 
@@ -104,7 +105,9 @@ def _fit_code_mixture(codes: np.ndarray, seed: int) -> GaussianMixtureDensity:
     n_held = round(GMM_HELDOUT * len(codes))
     fit_part, held = codes[order[n_held:]], codes[order[:n_held]]
     k = codes.shape[1]
-    candidates = [c for c in GMM_CANDIDATES if c == 1 or c * (k + k * (k + 1) / 2 + 1) <= len(fit_part)]
+    distinct = len(np.unique(fit_part, axis=0))  # codes of a collapsed model are a few points, repeated
+    candidates = [c for c in GMM_CANDIDATES
+                  if c == 1 or (c * (k + k * (k + 1) / 2 + 1) <= len(fit_part) and c <= distinct)]
     chosen = 1
     if n_held >= 2:
         scores = {c: mixture(c, seed).fit(fit_part).score_samples(held) for c in candidates}
