@@ -27,7 +27,8 @@ their order rotates from one setting (and round) to the next.
     /tmp/venv-pythae/bin/python benchmarks/time_to_quality.py --quick  # with pythae (its own venv)
 
 ``--latentspace '{"batch_size": 128}'`` passes estimator parameters (for measuring other settings);
-``--only plain,latentspace`` runs a subset.
+``--variant bf16='{"precision": "bf16"}'`` adds a contender ``latentspace[bf16]`` with more of them, in
+the same alternation; ``--only plain,latentspace`` runs a subset.
 """
 
 from __future__ import annotations
@@ -224,6 +225,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--settings", default="2,1busy", help="comma-separated: 2 (threads), 1busy, 1")
     p.add_argument("--only", default="plain,pythae,latentspace")
     p.add_argument("--latentspace", default="{}", help="JSON of VAE parameters besides the defaults")
+    p.add_argument("--variant", action="append", default=[], metavar="NAME=JSON",
+                   help="one more latentspace contender, 'latentspace[NAME]', with these parameters besides "
+                        "--latentspace's (repeatable), e.g. bf16='{\"precision\": \"bf16\"}'")
     p.add_argument("--target-epochs", type=int, default=TARGET_EPOCHS,
                    help=f"epochs of the plain loop (and pythae) that define T (default {TARGET_EPOCHS}; fewer: smoke runs)")
     p.add_argument("--json", default=None, help="also write every run's checks to this file")
@@ -293,6 +297,11 @@ def main(argv=None) -> int:
             print(f"pythae skipped: it does not import here ({why}); see benchmarks/requirements-pythae.txt")
             names.remove("pythae")
     params = json.loads(args.latentspace)
+    variants = {"latentspace": params}
+    for variant in args.variant:
+        label, _, given = variant.partition("=")
+        variants[f"latentspace[{label}]"] = {**params, **json.loads(given)}
+        names.append(f"latentspace[{label}]")
     mode = (f"{'--quick' if args.quick else 'full'}: {len(X):,} training images, {len(held.X):,} held out "
             f"(-ELBO 4 draws), IW-NLL k=1,000 on {min(args.iw_images, len(held.X)):,}"
             + (f", latentspace {params}" if params else ""))
@@ -308,7 +317,7 @@ def main(argv=None) -> int:
             order = names[i % len(names):] + names[: i % len(names)]  # alternate who goes first
             for name in order:
                 loads.append(os.getloadavg()[0])
-                runs.append(run_contender(name, X, held, label, threads, params))
+                runs.append(run_contender(name, X, held, label, threads, variants.get(name, params)))
                 if args.json:  # after every run, so that a long benchmark cut short keeps what it measured
                     with open(args.json, "w") as f:
                         json.dump([r.__dict__ for r in runs], f, indent=1)
