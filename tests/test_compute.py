@@ -60,6 +60,25 @@ def test_bf16_fit_trains_and_saves_float32(small_digits, tmp_path, emulated_bf16
     np.testing.assert_allclose(loaded.transform(X_test), low.transform(X_test), rtol=1e-6, atol=1e-6)
 
 
+def test_auto_precision_is_bf16_only_for_heavy_steps_on_native_bf16_cpus(small_digits, monkeypatch):
+    heavy, light = 2 * backend.LIGHT_STEP_FLOPS, 0.5 * backend.LIGHT_STEP_FLOPS
+    # where the hardware decides, what this host has: a heavy network's fit reports what ran
+    native = backend.cpu_has_native_bf16() and backend.onednn_bf16_available()
+    big = VAE(4, hidden=(512, 256), epochs=1, random_state=0).fit(small_digits[0])  # ~260 MFLOP a step
+    assert big.compute_["precision"] == ("bf16" if native else "32")
+    small = VAE(4, hidden=(32,), epochs=1, random_state=0).fit(small_digits[0])
+    assert small.compute_["precision"] == "32"
+    monkeypatch.setattr(backend, "cpu_has_native_bf16", lambda: True)
+    monkeypatch.setattr(backend, "onednn_bf16_available", lambda: True)
+    assert backend.resolve_precision("auto", heavy, "cpu") == "bf16"
+    assert backend.resolve_precision("auto", light, "cpu") == "32"  # per-call overhead: conversions add to it
+    assert backend.resolve_precision("auto", None, "cpu") == "32"  # convolutions: not measured
+    assert backend.resolve_precision("auto", heavy, "cuda") == "32"  # not measured on a GPU
+    assert backend.resolve_precision("32", heavy, "cpu") == "32" and backend.resolve_precision("bf16", light, "cpu") == "bf16"
+    monkeypatch.setattr(backend, "cpu_has_native_bf16", lambda: False)
+    assert backend.resolve_precision("auto", heavy, "cpu") == "32"
+
+
 @pytest.mark.skipif(NATIVE_BF16, reason="this CPU has native bf16: nothing to refuse")
 def test_bf16_without_native_support_is_refused_in_one_line(small_digits, tmp_path, cli):
     with pytest.raises(LatentspaceError, match="precision='bf16' refused: this CPU has no native bfloat16") as e:
@@ -72,7 +91,7 @@ def test_bf16_without_native_support_is_refused_in_one_line(small_digits, tmp_pa
 
 
 def test_unknown_precision_and_bad_threads_are_one_line_errors(small_digits):
-    with pytest.raises(LatentspaceError, match="precision must be one of '32', 'bf16', got '16'"):
+    with pytest.raises(LatentspaceError, match="precision must be one of 'auto', '32', 'bf16', got '16'"):
         AutoEncoder(2, epochs=1, precision="16").fit(small_digits[0])
     for bad in (0, -1, 1.5, True):
         with pytest.raises(LatentspaceError, match=r"threads must be an int in \[1, 4096\] or None"):
@@ -200,7 +219,7 @@ def test_default_threads_one_for_small_networks_and_pinned_by_a_command(small_di
 def test_kernel_choice_is_measured_and_recorded(small_digits, tmp_path, cli):
     # without a random_state nothing is to be reproduced: the faster kernel is measured (for a step above
     # LIGHT_STEP_FLOPS; a lighter one takes PyTorch's kernel untimed, tests/test_reproducible.py)
-    ae = AutoEncoder(2, hidden=(512, 256), epochs=1, random_state=None, threads=1).fit(small_digits[0])
+    ae = AutoEncoder(2, hidden=(512, 256), epochs=1, random_state=None, threads=1, precision="32").fit(small_digits[0])
     record = ae.compute_
     assert record["precision"] == "32" and record["kernel"] in ("onednn", "aten")
     if backend.onednn_available() and backend.get_linear_backend() == "auto":

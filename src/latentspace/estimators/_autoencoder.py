@@ -58,9 +58,11 @@ class AutoEncoder(BaseAutoEncoder):
     device : "auto" (CUDA when present, else the CPU), "cpu", "cuda", "cuda:N", ...
     threads : torch CPU threads while this estimator computes (restored afterwards). None: one for
         small networks, else the CPUs this process may use that other processes leave idle.
-    precision : "32" (float32) or "bf16": bfloat16 matrix products in training, with float32
+    precision : "auto", "32" (float32) or "bf16": bfloat16 matrix products in training, with float32
         weights, optimiser state, loss terms and checkpoints; refused where the hardware has no
-        native bfloat16 (CPUs without AVX512_BF16/AMX). Inference stays float32.
+        native bfloat16 (CPUs without AVX512_BF16/AMX). "auto": bf16 for a heavy step (at least
+        ``nn.backend.LIGHT_STEP_FLOPS``) on a CPU with native bfloat16, else float32
+        (``compute_["precision"]`` says which ran). Inference stays float32.
     verbose : show a progress bar (optimiser steps, with the last epoch's losses).
     callbacks : objects with ``on_train_begin`` / ``on_step`` / ``on_epoch_end`` / ``on_train_end``
         hooks (``latentspace.training.callbacks``), e.g. ``TensorBoardLogger``, ``MLflowLogger``.
@@ -106,7 +108,7 @@ class AutoEncoder(BaseAutoEncoder):
         scaling: str = "none",
         device: str = "auto",
         threads: int | None = None,
-        precision: str = "32",
+        precision: str = "auto",
         verbose: bool = False,
         callbacks: list | None = None,
         warm_start: bool = False,
@@ -206,7 +208,7 @@ class LinearAutoEncoder(BaseAutoEncoder):
         scaling: str = "center",
         device: str = "auto",
         threads: int | None = None,
-        precision: str = "32",
+        precision: str = "auto",
         verbose: bool = False,
         callbacks: list | None = None,
         warm_start: bool = False,

@@ -84,7 +84,7 @@ class ConditionalVAE(VAE):
         scaling: str = "none",
         device: str = "auto",
         threads: int | None = None,
-        precision: str = "32",
+        precision: str = "auto",
         verbose: bool = False,
         callbacks: list | None = None,
         warm_start: bool = False,

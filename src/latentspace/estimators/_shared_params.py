@@ -42,7 +42,8 @@ COMMON_PARAMS: dict[str, Param] = {
     "threads": Param("int", "torch CPU threads while the estimator computes (None: one for small networks, "
                      "else the CPUs other processes leave idle)", low=1, high=4096, optional=True),
     "precision": Param("str", "matrix products in float32 (32) or bfloat16 (bf16; float32 weights, optimiser "
-                       "state and checkpoints; needs native bf16 hardware)", choices=backend.PRECISIONS),
+                       "state and checkpoints; needs native bf16 hardware); auto: bf16 for heavy networks on "
+                       "a CPU with native bf16 (AMX, AVX512_BF16), else 32", choices=backend.PRECISIONS),
     "verbose": Param("level", "show a progress bar while training (optimiser steps, with the last epoch's "
                      "losses): True or any int > 0, as in scikit-learn"),
     "callbacks": Param("callbacks", "objects with on_train_begin / on_step / on_epoch_end / on_train_end hooks "

@@ -33,8 +33,8 @@ class TrainConfig:
     verbose: bool = False
     #: applied to every training batch, e.g. dynamic binarisation; gets the loop's noise generator
     batch_transform: BatchTransform | None = None
-    #: "32" or "bf16": the precision of the dense layers' matrix products (see nn.backend)
-    precision: str = "32"
+    #: "auto", "32" or "bf16": the precision of the dense layers' matrix products (nn.backend.resolve_precision)
+    precision: str = "auto"
     #: the dense layers use this build's default kernel, not the one a timing finds faster: the result
     #: then depends on the data, the parameters and the machine's build only, never on its load
     reproducible: bool = False
