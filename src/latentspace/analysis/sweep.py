@@ -85,12 +85,17 @@ def _sweep_task(job: _SweepJob, task: tuple[str, int]) -> dict:
     return row
 
 
-def sweep_workers(job: _SweepJob, tasks: Sequence[tuple[str, int]]) -> int:
-    """Processes for ``workers="auto"``: ``training.side_by_side.auto_workers`` of the networks' training,
-    each worker holding a copy of the data."""
+def sweep_costs(job: _SweepJob, tasks: Sequence[tuple[str, int]]) -> list[float]:
+    """Each row's training in light steps (``training.side_by_side.light_steps``)."""
+    n_train, n_features = len(job.dataset.X_train), job.dataset.n_features
+    return [light_steps(job.model(name, k), n_train, n_features) for name, k in tasks]
+
+
+def sweep_workers(job: _SweepJob, tasks: Sequence[tuple[str, int]], costs: Sequence[float] | None = None) -> int:
+    """Processes for ``workers="auto"``: ``training.side_by_side.auto_workers`` of the rows' training
+    (``costs``: ``sweep_costs``, computed here when not given), each worker holding a copy of the data."""
     data_bytes = np.asarray(job.dataset.X_train).nbytes + np.asarray(job.dataset.X_test).nbytes
-    return auto_workers([job.model(name, k) for name, k in tasks], len(job.dataset.X_train),
-                        job.dataset.n_features, data_bytes)
+    return auto_workers(sweep_costs(job, tasks) if costs is None else costs, data_bytes)
 
 
 def latent_sweep(
@@ -127,10 +132,11 @@ def latent_sweep(
         raise LatentspaceError(f"workers must be a positive integer or 'auto', got {workers!r}")
     job = _SweepJob(dataset, features or feature_space(dataset), epochs, linear_epochs, n_samples, random_state)
     tasks = [(name, k) for k in ks for name in models]
-    costs = [light_steps(job.model(name, k), len(dataset.X_train), dataset.n_features) for name, k in tasks]
+    costs = sweep_costs(job, tasks)
+    if workers == "auto":
+        workers = sweep_workers(job, tasks, costs)
     rows: list[dict] = [{} for _ in tasks]
-    for index, row in as_finished(_sweep_task, job, tasks, sweep_workers(job, tasks) if workers == "auto" else workers,
-                                  costs):
+    for index, row in as_finished(_sweep_task, job, tasks, workers, costs):
         rows[index] = row
         if progress is not None:
             progress(row)

@@ -208,13 +208,13 @@ def light_steps(model: Any, n_train: int, n_features: int) -> float:
     return model.training_steps(n_train) * weight
 
 
-def auto_workers(models: Sequence[Any], n_train: int, n_features: int, state_bytes: int) -> int:
-    """Processes for fitting ``models`` independently on ``n_train`` rows of ``n_features`` columns, each
-    worker holding a ``state_bytes`` state: one below ``SIDE_BY_SIDE_MIN_STEPS`` of ``light_steps`` in all,
-    else one per idle CPU (``training.threads.resolve_workers``; ``--threads 1`` or ``LATENTSPACE_THREADS=1``
-    keep one process) that half the available memory holds. Light and heavy steps alike: a light one
-    cannot use a second CPU, a heavy one gains little from it."""
-    if sum(light_steps(model, n_train, n_features) for model in models) < SIDE_BY_SIDE_MIN_STEPS:
+def auto_workers(costs: Sequence[float], state_bytes: int) -> int:
+    """Processes for independent fits of ``costs`` light steps each (``light_steps``), each worker holding a
+    ``state_bytes`` state: one below ``SIDE_BY_SIDE_MIN_STEPS`` in all, else one per idle CPU
+    (``training.threads.resolve_workers``; ``--threads 1`` or ``LATENTSPACE_THREADS=1`` keep one process)
+    that half the available memory holds. Light and heavy steps alike: a light one cannot use a second
+    CPU, a heavy one gains little from it."""
+    if sum(costs) < SIDE_BY_SIDE_MIN_STEPS:
         return 1
     return affordable_workers(resolve_workers(), state_bytes)
 
@@ -243,7 +243,7 @@ def fit_side_by_side(models: Sequence[Any], X: Any, labels: Sequence[Any] | None
     passed in. One at a time, each is fitted when its turn is asked for."""
     labels = [None] * len(models) if labels is None else list(labels)
     size = _rows_and_features(X)
-    if workers == "auto":
-        workers = 1 if size is None else auto_workers(models, *size, int(X.nbytes))
     costs = None if size is None else [light_steps(model, *size) for model in models]
+    if workers == "auto":
+        workers = 1 if costs is None else auto_workers(costs, int(X.nbytes))
     yield from side_by_side(_fit_one, X, list(zip(models, labels)), workers, costs)

@@ -125,14 +125,15 @@ def _cpu_ticks(cpus: set[int]) -> tuple[int, int] | None:
 
 
 def idle_cpus_now(seconds: float = NOW_SECONDS, ticks: Callable[[set[int]], tuple[int, int] | None] = _cpu_ticks,
-                  cpu: Callable[[], float] = _cpu_seconds, clock: Callable[[], float] = time.monotonic,
+                  cpu: Callable[[], float] = time.process_time, clock: Callable[[], float] = time.monotonic,
                   sleep: Callable[[float], None] = time.sleep) -> float | None:
     """Usable CPUs minus what other processes use of them over the next ``seconds`` (never below 0); None
     where /proc/stat cannot tell. Unlike the load average, which still holds most of a job that ended
     half a minute ago (a demo started right after another read 0.8-1.4 idle CPUs and fitted its first
     stage one model at a time), this reads what is busy now; a job that pauses for these few tenths of a
-    second reads as idle. ``ticks``, ``cpu``, ``clock`` and ``sleep``: as ``_cpu_ticks``, ``_cpu_seconds``,
-    time.monotonic and time.sleep."""
+    second reads as idle. ``ticks``, ``cpu``, ``clock`` and ``sleep``: as ``_cpu_ticks``, time.process_time
+    (this process's threads only: a worker reaped during the span did not run in it), time.monotonic and
+    time.sleep."""
     cpus = _usable_cpu_set()
     before, own_before, start = ticks(cpus), cpu(), clock()
     sleep(seconds)
