@@ -27,7 +27,7 @@ import torch
 
 from .._files import read_json
 from ..errors import Advice, CheckpointError, Setting, TrainingDivergedError, TrainingInterrupted
-from ..nn import backend
+from ..nn import backend, denormals
 from ..nn.models import LatentModel
 from . import budget, distributed
 from . import state as train_state
@@ -236,7 +236,8 @@ def train(
             "steps_per_epoch": steps_per_epoch}
     call_all(hooks, "on_train_begin", info)
     try:
-        with backend.using(choice.kernels), catch_interrupts(world, enabled=checkpoints.folder is not None) as loop.flag:
+        with backend.using(choice.kernels), denormals.flushing(device) as flushed, \
+                catch_interrupts(world, enabled=checkpoints.folder is not None) as loop.flag:
             while not state.finished and state.epoch < config.epochs:
                 call_all(hooks, "on_epoch_end", run_epoch(loop, state))
     finally:
@@ -244,7 +245,7 @@ def train(
     if state.best_state is not None:
         model.load_state_dict(state.best_state)
     model.eval()
-    return History(state.records, state.best_epoch, choice.record(),
+    return History(state.records, state.best_epoch, {**choice.record(), "denormals": "flushed" if flushed else "kept"},
                    optimizer_state=optimizer.state_dict())
 
 
