@@ -195,3 +195,25 @@ def test_samplers_draw_from_their_densities():
         draw_codes("prior", codes, 7, rng)
     with pytest.raises(LatentspaceError):
         draw_codes("nope", codes, 3, rng)
+
+
+def test_a_model_of_ours_is_sampled_from_the_one_density_it_keeps(digits, features):
+    """Its samples, its explorer and its regularity numbers draw from one density per sampler, fitted
+    once to the codes it kept at fit; a model without kept codes (PCA) gets one fitted to the codes given."""
+    from sklearn.decomposition import PCA
+
+    from latentspace import AutoEncoder
+    from latentspace.analysis.regularity import evaluate_regularity
+    from latentspace.report.explorer import generating_density
+
+    model = AutoEncoder(2, hidden=(32,), epochs=3, random_state=0).fit(digits.X_train)
+    far = model.training_codes_ + 100.0  # codes the model never made
+    box = draw_codes("box", far, 500, np.random.default_rng(0), model)
+    kept = model.training_codes_
+    assert np.all(box >= kept.min(0) - 1e-6) and np.all(box <= kept.max(0) + 1e-6)
+    evaluate_regularity(model, digits, n_samples=50, random_state=0, features=features)
+    gmm = model.code_sampler("gmm")
+    assert generating_density(model, far, seed=1) is gmm  # the explorer's, the same object
+    pca = PCA(2).fit(digits.X_train)
+    box = draw_codes("box", far, 500, np.random.default_rng(0), pca)
+    assert np.all(box >= far.min(0)) and np.all(box <= far.max(0))
