@@ -264,3 +264,22 @@ def test_the_explorer_draws_each_familys_own_density(small_digits):
     assert payload["vamp"]["sampler"]["kind"] == "its prior, a mixture of 3 Gaussians"
     assert payload["wae"]["sampler"]["kind"] == "prior N(0, I)"
     assert payload["rae"]["sampler"]["kind"].endswith("mixture fitted to its training codes")
+
+
+@pytest.mark.filterwarnings("ignore::latentspace.errors.PosteriorCollapseWarning")
+@pytest.mark.parametrize("name, coupled", [("wae", True), ("tcvae", True), ("vae", False), ("rae", False)])
+def test_a_loss_that_couples_a_batch_is_validated_in_batches_of_the_training_size(digits, name, coupled):
+    """An MMD or a minibatch estimate of q(z) depends on how many rows it sees, and costs their square:
+    validation scores it in training-size batches; a per-row loss is scored in big chunks."""
+    from latentspace.training.loop import SCORE_CHUNK
+
+    cls = ESTIMATORS[_families.BY_NAME[name].class_name]
+    rows_seen = []
+    model = cls(2, hidden=(16,), epochs=1, batch_size=32, random_state=0)
+    model.fit(digits.X_train[:400])  # builds the module; then watch a second fit's forward passes
+    module = model.model_
+    module.register_forward_hook(lambda mod, args, out: rows_seen.append((mod.training, args[0].shape[0])))
+    model.set_params(warm_start=True).fit(digits.X_train[:400])
+    scored = {rows for training, rows in rows_seen if not training}
+    assert module.batch_coupled is coupled
+    assert max(scored) == (32 if coupled else min(SCORE_CHUNK, 40))  # 10% of 400 rows held out

@@ -26,6 +26,9 @@ class LatentModel(nn.Module):
     n_latent: int
     #: numbers the encoder outputs per latent dimension (the code itself: 1)
     code_outputs = 1
+    #: whether the loss couples the rows of a batch (an MMD between a batch's codes and the prior's, a
+    #: minibatch estimate of the aggregate posterior): then it is scored in batches of the training size
+    batch_coupled = False
     # ``prior``: p(z), a Prior module for the models that have one (a VAE, a WAE); None for the others,
     # whose samples need a density fitted to their codes. (An instance attribute: nn.Module registers it.)
 

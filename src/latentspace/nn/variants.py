@@ -87,6 +87,8 @@ class TotalCorrelationVAE(VariationalAutoencoder):
     log q(z_i) ~= logsumexp_j log q(z_i|x_j) - log(N M), with N = ``dataset_size``.
     """
 
+    batch_coupled = True
+
     def __init__(self, *args, dataset_size: int = 1, **kwargs):
         super().__init__(*args, **kwargs)
         # a buffer, so that a saved model carries the N it was trained with
@@ -145,6 +147,7 @@ class RegularizedAutoencoder(Autoencoder):
         self.penalty, self.code_weight, self.decoder_l2 = penalty, float(code_weight), float(decoder_l2)
         if penalty == "mmd":
             self.prior = StandardNormal(self.n_latent)
+        self.batch_coupled = penalty == "mmd"  # the MMD compares the batch's codes with as many prior draws
 
     def code_penalty(self, z: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
         if self.penalty == "l2":

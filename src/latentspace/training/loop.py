@@ -126,9 +126,23 @@ def as_batches(X) -> TensorBatches | MemmapBatches:
     return X if isinstance(X, (TensorBatches, MemmapBatches)) or hasattr(X, "plan") else TensorBatches(X)
 
 
+#: rows per forward pass when a loss is scored on held-out data
+SCORE_CHUNK = 4096
+
+
+def score_chunk(model: LatentModel, batch_size: int) -> int:
+    """Rows per forward pass when scoring ``model``'s loss: ``SCORE_CHUNK``; the training ``batch_size`` for
+    a loss that couples a batch's rows (``batch_coupled``: a WAE's MMD, a beta-TCVAE's minibatch estimate
+    of q(z)). Its estimate depends on how many rows it sees, so it is scored as it was trained, and its
+    cost grows with their square: a WAE's validation at 4,096 rows took 5 s an epoch on Fashion-MNIST,
+    twice its 422 training steps."""
+    return int(batch_size) if getattr(model, "batch_coupled", False) else SCORE_CHUNK
+
+
 @torch.inference_mode()
-def evaluate_loss(model: LatentModel, X, generator: torch.Generator, chunk: int = 4096) -> dict[str, float]:
-    """Mean of every loss term over ``X`` (a tensor ``(n, n_features)`` or a batch source), in chunks."""
+def evaluate_loss(model: LatentModel, X, generator: torch.Generator, chunk: int = SCORE_CHUNK) -> dict[str, float]:
+    """Mean of every loss term over ``X`` (a tensor ``(n, n_features)`` or a batch source), in chunks of
+    ``chunk`` rows, each weighted by its rows."""
     source = as_batches(X)
     model.eval()
     sums: dict[str, torch.Tensor] = {}
@@ -358,7 +372,8 @@ def run_epoch(loop: Loop, state: TrainingState) -> dict[str, float]:
         stop_for_bad_outputs(loop, state, val, "validation loss")
         record.update({f"val_{k}": v for k, v in val.items()})
     elif last_look(loop, state):  # finite weights can still give NaN (1e30 * 1e30): score a few training rows
-        probe = evaluate_loss(loop.model, loop.data.head(PROBE_ROWS), torch.Generator(loop.device).manual_seed(0))
+        probe = evaluate_loss(loop.model, loop.data.head(PROBE_ROWS), torch.Generator(loop.device).manual_seed(0),
+                              score_chunk(loop.model, loop.config.batch_size))
         stop_for_bad_outputs(loop, state, probe, "loss")
     record["seconds"] = time.perf_counter() - started
     state.records.append(record)
@@ -413,7 +428,7 @@ def validation_loss(loop: Loop) -> dict[str, float]:
     validation never consumes the training noise.
     """
     noise = torch.Generator(device=loop.device).manual_seed(loop.seeds["noise_seed"] + VALIDATION_NOISE_OFFSET)
-    val = evaluate_loss(loop.model, loop.val, noise)
+    val = evaluate_loss(loop.model, loop.val, noise, score_chunk(loop.model, loop.config.batch_size))
     if not loop.world.distributed:
         return val
     mean = distributed.sum_across(torch.tensor(list(val.values()), dtype=torch.float64, device=loop.device), loop.world)
