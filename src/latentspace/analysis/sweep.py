@@ -63,7 +63,9 @@ class _SweepJob:
     linear_epochs: int | str
     n_samples: int
     random_state: int
-    judge: Judge | None = None  # built where the rows are measured, once per process
+    #: built once where the sweep starts (the demo's is already there: ``Judge.of`` keeps the last one)
+    #: and sent with the job, rather than in every worker (2.6 s each on Fashion-MNIST's 10,000 rows)
+    judge: Judge | None = None
 
     def model(self, name: str, k: int):
         own_epochs = self.epochs.get(name, "auto") if isinstance(self.epochs, Mapping) else self.epochs
@@ -130,7 +132,9 @@ def latent_sweep(
             raise LatentspaceError(f"unknown model {name!r}; choose from {', '.join(SWEEP_MODELS)}")
     if workers != "auto" and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise LatentspaceError(f"workers must be a positive integer or 'auto', got {workers!r}")
-    job = _SweepJob(dataset, features or feature_space(dataset), epochs, linear_epochs, n_samples, random_state)
+    features = features or feature_space(dataset)
+    job = _SweepJob(dataset, features, epochs, linear_epochs, n_samples, random_state,
+                    judge=Judge.of(features, dataset.X_test))
     tasks = [(name, k) for k in ks for name in models]
     costs = sweep_costs(job, tasks)
     if workers == "auto":
