@@ -11,7 +11,7 @@ from ..estimators._samplers import (
     fit_code_mixture,
     fit_sampler,
     keeps_codes,
-    kept_sampler,
+    sampler_density,
     samplers_for,
 )
 
@@ -20,4 +20,4 @@ from ..estimators._samplers import (
 EVALUATED_SAMPLERS = tuple(s for s in SAMPLERS if s != "two-stage")
 
 __all__ = ["EVALUATED_SAMPLERS", "SAMPLERS", "GaussianMixtureDensity", "draw_codes", "fit_code_mixture",
-           "fit_sampler", "keeps_codes", "kept_sampler", "samplers_for"]
+           "fit_sampler", "keeps_codes", "sampler_density", "samplers_for"]

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..analysis.protocol import encode
-from ..analysis.samplers import SAMPLERS, samplers_for
+from ..analysis.samplers import SAMPLERS, keeps_codes, samplers_for
 from ..errors import LatentspaceError
 from ..report.images import save_image_grid
 from ..workflows import runs
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
 def draw(estimator, sampler: str, args: argparse.Namespace, label=None) -> np.ndarray:
     """``model.sample``; with ``--data``, or for a model saved without its training codes (a run from
     before models kept them), the ex-post samplers are fitted to the codes of that data's training part."""
-    if sampler != "prior" and (args.data is not None or getattr(estimator, "training_codes_", None) is None):
+    if sampler != "prior" and (args.data is not None or not keeps_codes(estimator)):
         source = DataSource(args.data, args.data_dir) if args.data is not None else DataSource.of_run(args.run_dir)
         estimator.training_codes_ = encode(estimator, source.load().X_train).astype(np.float32)
         estimator._code_samplers = {}

@@ -168,27 +168,26 @@ def fit_sampler(sampler: str, codes: np.ndarray, seed: int, estimator=None):
     raise LatentspaceError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
 
 
-def kept_sampler(estimator, sampler: str):
-    """The density ``estimator`` keeps for ``sampler`` (its ``code_sampler``: fitted once to its training
-    codes, then shared by its samples, its explorer and its regularity numbers), or None for a model that
-    keeps no training codes (scikit-learn's PCA, a model saved by an older version)."""
-    return estimator.code_sampler(sampler) if keeps_codes(estimator) else None
-
-
 def keeps_codes(estimator) -> bool:
     """Whether ``estimator`` keeps its training codes and the samplers fitted to them (ours, fitted)."""
     return getattr(estimator, "training_codes_", None) is not None and hasattr(estimator, "code_sampler")
 
 
+def sampler_density(sampler: str, codes: np.ndarray, seed: int, estimator=None):
+    """The density ``sampler`` draws from: the one ``estimator`` keeps for it (its ``code_sampler``, fitted
+    once to its training codes and shared by its samples, its explorer and its regularity numbers), else,
+    for a model that keeps no training codes (scikit-learn's PCA, a model saved by an older version), one
+    fitted to ``codes`` with ``seed`` (:func:`fit_sampler`)."""
+    if keeps_codes(estimator):
+        return estimator.code_sampler(sampler)
+    return fit_sampler(sampler, codes, seed, estimator)
+
+
 def draw_codes(sampler: str, codes: np.ndarray, n: int, rng: np.random.Generator, estimator=None) -> np.ndarray:
-    """``n`` latent codes ``(n, k)`` from ``sampler``: from the density ``estimator`` keeps for it
-    (:func:`kept_sampler`) where it keeps one, else from one fitted to ``codes`` with a seed from ``rng``
-    (``fit_sampler``)."""
+    """``n`` latent codes ``(n, k)`` from ``sampler``'s density (:func:`sampler_density`), a fitted one
+    seeded from ``rng``."""
     seed = int(rng.integers(2**31 - 1))  # drawn either way, so that what follows from rng does not depend on it
-    density = kept_sampler(estimator, sampler) if estimator is not None else None
-    if density is None:
-        density = fit_sampler(sampler, codes, seed, estimator)
-    return density.sample(n, rng)
+    return sampler_density(sampler, codes, seed, estimator).sample(n, rng)
 
 
 def samplers_for(estimator) -> tuple[str, ...]:

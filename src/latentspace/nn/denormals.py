@@ -59,9 +59,8 @@ def _torch_openmp() -> ctypes.CDLL | None:
     return None
 
 
-def _set_everywhere(on: bool) -> None:
-    """Set the mode on the calling thread and on each thread of its OpenMP pool (as many as torch uses)."""
-    torch.set_flush_denormal(on)
+def _set_pool(on: bool) -> None:
+    """Set the mode on each thread of the calling thread's OpenMP pool (as many as torch uses)."""
     runtime = _torch_openmp()
     if runtime is not None and torch.get_num_threads() > 1:
         runtime.GOMP_parallel(_SET_ON if on else _SET_OFF, None, torch.get_num_threads(), 0)
@@ -79,14 +78,16 @@ def flushing(device: torch.device | str = "cpu") -> Iterator[bool]:
     Yields whether the mode is on in the block. A caller that already flushes keeps its mode, and
     a device other than the CPU, or a CPU without the mode, is left alone.
     """
-    if torch.device(device).type != "cpu" or flushed_here():
-        yield flushed_here()
+    already = flushed_here()
+    if torch.device(device).type != "cpu" or already:
+        yield already
         return
     if not torch.set_flush_denormal(True):  # the CPU has no such mode (pre-SSE3)
         yield False
         return
-    _set_everywhere(True)
+    _set_pool(True)
     try:
         yield True
     finally:
-        _set_everywhere(False)
+        torch.set_flush_denormal(False)
+        _set_pool(False)

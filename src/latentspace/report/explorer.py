@@ -30,7 +30,7 @@ from torch import nn
 
 from ..analysis.protocol import display_name, has_prior
 from ..analysis.protocol import model_kind as family_of
-from ..analysis.samplers import GaussianMixtureDensity, fit_code_mixture, kept_sampler
+from ..analysis.samplers import GaussianMixtureDensity, sampler_density
 from ..data import Dataset, Units
 from ..errors import LatentspaceError
 from ..nn.conv import ConvDecoder
@@ -267,10 +267,7 @@ def density_components(model, plane: MapPlane, codes: np.ndarray, seed: int) -> 
 def generating_density(model, codes: np.ndarray, seed: int) -> GaussianMixtureDensity:
     """The prior of a model with one, else the ``gmm`` mixture fitted to its training codes: the one the
     model keeps (the same its samples come from), or one fitted to ``codes`` for a model that keeps none."""
-    if has_prior(model):
-        return model.prior_density()
-    kept = kept_sampler(model, "gmm")
-    return fit_code_mixture(codes, seed) if kept is None else kept
+    return model.prior_density() if has_prior(model) else sampler_density("gmm", codes, seed, model)
 
 
 def is_standard_normal(density: GaussianMixtureDensity) -> bool:
