@@ -2,6 +2,10 @@
 
 import json
 import math
+import os
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -165,6 +169,25 @@ def test_idle_now_reads_what_others_use_now_not_this_process(monkeypatch):
         monkeypatch.undo()
         now = threads_mod.idle_cpus_now(0.05)
         assert now is not None and 0.0 <= now <= threads_mod.usable_cpus()
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="reads Linux's /proc")
+def test_a_running_childs_cpu_is_this_processs_own_use():
+    """A pool kept for a demo's stages (side_by_side.shared_workers) is never reaped between them: its
+    workers' CPU counts as this process's while they run, so the demo's next stage does not read its
+    own workers (importing torch as the first stage asks) as another job's load."""
+    busy_loop = "import time\nend = time.process_time() + 5\nwhile time.process_time() < end: pass"
+    child = subprocess.Popen([sys.executable, "-c", busy_loop])
+    try:
+        before = threads_mod._running_children_cpu_seconds()
+        time.sleep(0.6)
+        running = threads_mod._running_children_cpu_seconds()
+        assert running - before > 0.1  # it ran (on a shared machine: some)
+        assert threads_mod._running_cpu_seconds() >= time.process_time() + running - 0.01
+    finally:
+        child.kill()
+        child.wait()
+    assert threads_mod._running_children_cpu_seconds() < running - 0.1  # reaped: os.times() has it now
 
 
 def test_own_use_is_damped_as_the_load_average_damps_it():

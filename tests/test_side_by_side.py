@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import types
 import warnings
 
 import pytest
@@ -48,30 +47,48 @@ def test_results_and_warnings_come_back_in_order_from_single_threaded_workers():
 
 
 def test_the_costliest_items_go_to_the_workers_first_and_come_back_in_order(monkeypatch):
-    """Longest first: the pool's workers take items in the order they are handed over; what they hand
-    back, in whatever order they finish, ``side_by_side`` puts back in the order of the items."""
+    """Longest first: the pool's workers take items in the order they are handed over, at most ``workers``
+    at a time; what they hand back, in whatever order they finish, ``side_by_side`` puts back in the order
+    of the items."""
     handed: list[int] = []
+    in_flight: list[int] = []
 
-    class Pool:  # hands its items over as a spawned pool would, and finishes them in reverse order, here
-        def __init__(self, processes, initializer, initargs):
-            self.task, self.state = initargs
+    class Pool:  # runs what it is handed here, the newest item first, when the parent waits for one
+        def __init__(self, processes, initializer):
+            self.waiting: list = []
 
-        def imap_unordered(self, run, numbered):
-            numbered = list(numbered)
-            handed.extend(index for index, _ in numbered)
-            return iter([(index, self.task(self.state, item), []) for index, item in reversed(numbered)])
+        def apply_async(self, run, args, callback, error_callback):
+            handed.append(args[0][0])
+            self.waiting.append((run, args, callback))
+            in_flight.append(len(self.waiting))
 
         def close(self) -> None:
             pass
 
         join = terminate = close
 
+    pools: list[Pool] = []
+
+    class Context:
+        def Pool(self, processes, initializer):
+            pools.append(Pool(processes, initializer))
+            return pools[-1]
+
+    class Queue(sbs.queue.SimpleQueue):
+        def get(self):
+            run, args, callback = pools[-1].waiting.pop()
+            callback(run(*args))
+            return super().get()
+
     monkeypatch.setattr(sbs, "_unguarded_main", lambda: None)
-    monkeypatch.setattr(sbs.multiprocessing, "get_context", lambda method: types.SimpleNamespace(Pool=Pool))
+    monkeypatch.setattr(sbs, "_state", None)  # what this process reads, as a worker would, goes again after
+    monkeypatch.setattr(sbs.multiprocessing, "get_context", lambda method: Context())
+    monkeypatch.setattr(sbs.queue, "SimpleQueue", Queue)
     costs = [1.0, 5.0, 0.0, 5.0, 3.0]
     finished = list(sbs.as_finished(power_and_pid, {"power": 2}, range(5), workers=2, costs=costs))
     assert handed == [1, 3, 4, 0, 2]  # costliest first, ties in their own order
-    assert [index for index, _ in finished] == [2, 0, 4, 3, 1]  # as they finished
+    assert max(in_flight) == 2  # never more than two workers' worth at a time
+    assert [index for index, _ in finished] == [3, 4, 0, 2, 1]  # as they finished: the newest in flight first
     assert all(result[0] == index**2 for index, result in finished)
     handed.clear()
     assert [r[0] for r in side_by_side(power_and_pid, {"power": 2}, range(5), workers=2, costs=costs)] == [0, 1, 4, 9, 16]
@@ -98,6 +115,76 @@ def test_stopping_early_terminates_the_workers():
     assert next(results)[0] == 0
     results.close()
     assert multiprocessing.active_children() == []
+
+
+def test_a_kept_pool_serves_every_computation_of_its_block_and_its_cpu_counts_as_this_processs():
+    with sbs.shared_workers():
+        first = list(side_by_side(power_and_pid, {"power": 2}, range(6), workers=2))
+        own = os.times()
+        cpu = threads._cpu_seconds()
+        second = list(side_by_side(power_and_pid, {"power": 3}, range(6), workers=2))
+        pool_pids = {p.pid for p in multiprocessing.active_children()}
+        assert len(pool_pids) >= 2  # still running between computations
+    assert [r[0] for r in first] == [i**2 for i in range(6)] and [r[0] for r in second] == [i**3 for i in range(6)]
+    assert {r[1] for r in first} | {r[1] for r in second} <= pool_pids  # one pool for both
+    # running, its workers' CPU (two interpreters importing torch: seconds) counted as this process's own use
+    assert cpu - (own.user + own.system + own.children_user + own.children_system) > 0.5
+    assert multiprocessing.active_children() == [] and threads.busy_workers == 0
+
+
+def test_after_an_error_the_next_computation_of_the_block_still_gets_its_results():
+    with sbs.shared_workers():
+        with pytest.raises(LatentspaceError, match="no negative items"):
+            list(side_by_side(power_and_pid, {"power": 2}, [1, -1, 2], workers=2))
+        assert threads.busy_workers == 0
+        assert [r[0] for r in side_by_side(power_and_pid, {"power": 2}, [1, 2, 3], workers=2)] == [1, 4, 9]
+    assert multiprocessing.active_children() == []
+
+
+def test_a_caller_that_lets_go_after_the_last_result_keeps_the_pool():
+    """zip(names, fitted) never asks ``fitted`` again after its last name: the generator is closed with
+    nothing in flight, which must not end the pool the next stage uses (the demo's fit stage did)."""
+    with sbs.shared_workers():
+        for _ in zip("ab", side_by_side(power_and_pid, {"power": 2}, [1, 2], workers=2)):
+            pass
+        pids = {p.pid for p in multiprocessing.active_children()}
+        assert len(pids) >= 2 and sbs._warm_pool() is not None
+        again = list(side_by_side(power_and_pid, {"power": 2}, [3, 4], workers=2))
+        assert [r[0] for r in again] == [9, 16] and {r[1] for r in again} <= pids
+
+
+def test_a_kept_pool_takes_less_work_than_a_new_one_repays(monkeypatch):
+    monkeypatch.setattr(sbs, "resolve_workers", lambda: 2)
+    costs = [sbs.WARM_MIN_STEPS / 2] * 3  # well below a new pool's SIDE_BY_SIDE_MIN_STEPS
+    assert sbs.auto_workers(costs, 0) == 1
+    with sbs.shared_workers():
+        assert sbs.auto_workers(costs, 0) == 1  # no pool started yet: one would have to start
+    with sbs.shared_workers(start=True):
+        assert len(multiprocessing.active_children()) == 2  # started with the block
+        assert sbs.auto_workers(costs, 0) == 2
+        assert sbs.auto_workers(costs[:1], 0) == 1  # under WARM_MIN_STEPS
+        monkeypatch.setattr(sbs, "resolve_workers", lambda: 4)
+        assert sbs.auto_workers(costs, 0) == 2  # no more than the kept pool has
+    assert multiprocessing.active_children() == []
+
+
+def test_data_that_cannot_be_written_for_the_workers_is_computed_here_with_a_warning(monkeypatch):
+    def full_disk(self, state):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(sbs.WorkerPool, "hand_over", full_disk)
+    with pytest.warns(sbs.OneProcessWarning, match="No space left on device.*TMPDIR"):
+        results = list(side_by_side(power_and_pid, {"power": 2}, [1, 2, 3], workers=2))
+    assert results == [(1, os.getpid(), results[0][2]), (4, os.getpid(), results[0][2]), (9, os.getpid(), results[0][2])]
+    assert multiprocessing.active_children() == []
+
+
+def test_this_processs_threads_leave_the_cpus_its_busy_workers_hold(monkeypatch):
+    monkeypatch.setattr(threads, "idle_cpus", lambda: 2.0)
+    monkeypatch.setattr(threads, "usable_cpus", lambda: 2)
+    assert threads.default_threads(1e12) == 2
+    monkeypatch.setattr(threads, "busy_workers", 1)
+    assert threads.default_threads(1e12) == 1
 
 
 def test_training_step_flops_tells_light_networks_from_heavy_ones():

@@ -12,8 +12,10 @@ Workers are spawned, not forked (a fork copies torch's thread pools in whatever 
 SIGINT (the parent stops them: Ctrl-C, an error, or a caller that stops iterating terminates the pool),
 compute on one thread each (so their numbers can differ from a two-thread run's in the last digits,
 as numpy's BLAS rounds by its thread count). ``task(state, item)`` must be a module-level function;
-``state`` is sent to each worker once, each ``item`` and result once; results come back in the order of
-``items``. A worker costs ~4 s to start (importing torch and the package), which a sweep's fits repay.
+``state`` is pickled once to a private temporary file that each worker reads once, each ``item`` and result
+is sent once; results come back in the order of ``items``. A worker costs ~2-4 s to start (importing torch
+and the package), which a sweep's fits repay; within ``shared_workers()`` (the demo) one pool serves every
+computation, and is started once.
 A spawned worker imports the program's ``__main__`` again: a script that computes outside
 ``if __name__ == "__main__":`` would run again in every worker, so there the work runs in this process,
 with a ``OneProcessWarning`` that says how to have it side by side.
@@ -22,19 +24,28 @@ with a ``OneProcessWarning`` that says how to have it side by side.
 from __future__ import annotations
 
 import ast
+import collections
+import contextlib
 import functools
+import itertools
 import multiprocessing
+import pickle
+import queue
+import shutil
 import signal
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 
 from ..errors import LatentspaceWarning
 from ..nn.backend import LIGHT_STEP_FLOPS
+from . import threads
 from .loop import preload_optimizer
 from .threads import pin_process, resolve_workers
 
@@ -48,26 +59,162 @@ WORKER_BYTES = 600 * 2**20
 #: each, while a light step takes ~1 ms): digits' quick demo sweep (3,000 steps) stays in one process,
 #: its full one (29,500) and Fashion-MNIST's do not
 SIDE_BY_SIDE_MIN_STEPS = 10_000
+#: the same, where a pool kept by ``shared_workers`` already runs: a computation then costs its workers only
+#: its state (pickled once, read once by each) and its results, ~0.1 s for digits, while 1,000 light steps
+#: take ~1 s: the digits demo's fit stage (8,900) and three families (6,600) go side by side there
+WARM_MIN_STEPS = 1_000
 
-_job: tuple[Callable[[Any, Any], Any], Any] | None = None  # (task, state), in a worker
+_state: tuple[str, Any] | None = None  # (the file it was read from, the state), in a worker
 
 
-def _start_worker(task: Callable[[Any, Any], Any], state: Any) -> None:
-    global _job
+def _start_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     pin_process(1)
     preload_optimizer()  # torch._dynamo's import (~1 s), overlapping the first task's preparation
-    _job = (task, state)
 
 
-def _run(numbered: tuple[int, Any]) -> tuple[int, Any, list[tuple[Warning, str, int]]]:
+def _state_from(path: str) -> Any:
+    """The state pickled to ``path`` by this program's ``WorkerPool``, read once per worker and kept
+    until a task brings another (the last one is let go first: one state in memory at a time)."""
+    global _state
+    if _state is None or _state[0] != path:
+        _state = None
+        with open(path, "rb") as file:
+            _state = (path, pickle.load(file))  # written by the parent process of this worker, never a user's file
+    return _state[1]
+
+
+def _run(numbered: tuple[int, Callable[[Any, Any], Any], str, Any]) -> tuple[int, Any, list[tuple[Warning, str, int]]]:
     """The item's number, the task's result and the warnings it gave, which the parent gives again (to its
     own filters and printer: the command line's one-line warnings)."""
-    task, state = _job
-    index, item = numbered
+    index, task, path, item = numbered
+    state = _state_from(path)
     with warnings.catch_warnings(record=True) as caught:
         result = task(state, item)
     return index, result, [(w.message, w.filename, w.lineno) for w in caught]
+
+
+class WorkerPool:
+    """Spawned worker processes of one thread each, started once and given any number of side-by-side
+    computations (``run``); each computation's state is pickled once to a private file that every worker
+    reads once. ``close()`` ends them."""
+
+    def __init__(self, processes: int):
+        self.processes = int(processes)
+        self._pool = multiprocessing.get_context("spawn").Pool(self.processes, initializer=_start_worker)
+        self._folder = Path(tempfile.mkdtemp(prefix="latentspace-workers-"))
+        self._calls = itertools.count()
+
+    def hand_over(self, state: Any) -> Path:
+        """``state`` pickled to a new file of the pool's private folder (an OSError where it cannot be
+        written: a full disk), for ``run``."""
+        path = self._folder / f"state-{next(self._calls)}.pickle"
+        try:
+            with open(path, "wb") as file:
+                pickle.dump(state, file, protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        return path
+
+    def run(self, task: Callable[[Any, Item], Result], path: Path, items: Sequence[Item], order: Sequence[int],
+            workers: int) -> Iterator[tuple[int, Result]]:
+        """``(index, task(state, items[index]))`` as each finishes, for the state handed over to ``path``
+        (which is removed at the end), handed to the workers in ``order``, at most ``workers`` at a time.
+        Stopped early (an error, Ctrl-C, a caller that stops iterating) while a worker computes, the pool is
+        terminated."""
+        finished: queue.SimpleQueue = queue.SimpleQueue()
+        waiting = collections.deque(order)
+        running = 0
+        try:
+            while waiting or running:
+                while waiting and running < workers:
+                    index = waiting.popleft()
+                    self._pool.apply_async(_run, ((index, task, str(path), items[index]),),
+                                           callback=finished.put, error_callback=finished.put)
+                    running += 1
+                    threads.busy_workers += 1
+                outcome = finished.get()
+                running -= 1
+                threads.busy_workers -= 1
+                if isinstance(outcome, BaseException):
+                    raise outcome
+                index, result, given = outcome
+                for message, filename, lineno in given:
+                    warnings.warn_explicit(message, type(message), filename, lineno)
+                yield index, result
+        except BaseException:  # a task's error, Ctrl-C, or the caller stopped reading
+            if running:  # a worker still computes for a result no one will read: stop them all
+                self.terminate()
+            raise  # (a caller that lets go after the last result stops nothing: a zip() over two lists does)
+        finally:
+            threads.busy_workers -= running  # terminated, or never handed back
+            path.unlink(missing_ok=True)
+
+    @property
+    def alive(self) -> bool:
+        return self._pool is not None
+
+    def close(self) -> None:
+        """Let the workers finish and reap them (their CPU then counts as this process's: training.threads)."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool.join()
+            self._pool = None
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+    def terminate(self) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+
+_shared: list[WorkerPool | None] | None = None  # inside shared_workers(): the pool kept for the block
+
+
+@contextlib.contextmanager
+def shared_workers(start: bool = False) -> Iterator[None]:
+    """Within the block, every side-by-side computation uses one pool of worker processes, kept until the
+    block ends, instead of starting a pool each: the demo's four (its fits, the regularisers, the memorising
+    AE, the latent-size sweep) paid a start each, 2-5 s on a 2-core machine (importing torch, receiving the
+    data). ``start``: start it now where more than one worker is available (``resolve_workers``) and workers
+    can run (not an unguarded script: ``_unguarded_main``); its workers import torch while this process goes
+    on, and once it runs, computations of as little as ``WARM_MIN_STEPS`` use it (``auto_workers``). Else it
+    starts with the first computation that needs it. An inner block uses the enclosing block's pool."""
+    global _shared
+    if _shared is not None:
+        yield
+        return
+    _shared = [None]
+    try:
+        if start and _unguarded_main() is None and (workers := resolve_workers()) > 1:
+            _shared[0] = WorkerPool(workers)
+        yield
+    finally:
+        pool, _shared = _shared[0], None
+        if pool is not None:
+            pool.close()
+
+
+def _warm_pool() -> WorkerPool | None:
+    """The running pool of the enclosing ``shared_workers()`` block, if any."""
+    pool = None if _shared is None else _shared[0]
+    return pool if pool is not None and pool.alive else None
+
+
+def _pool_for(workers: int) -> tuple[WorkerPool, bool]:
+    """A pool of at least ``workers`` processes, and whether the caller owns it (closes it when done):
+    the block's shared pool (started or grown here) inside ``shared_workers()``, else a new one."""
+    if _shared is None:
+        return WorkerPool(workers), True
+    pool = _warm_pool()
+    if pool is None or pool.processes < workers:
+        if pool is not None:
+            pool.close()
+        pool = _shared[0] = WorkerPool(workers)
+    return pool, False
 
 
 def available_memory() -> int | None:
@@ -177,23 +324,29 @@ def as_finished(task: Callable[[Any, Item], Result], state: Any, items: Iterable
             yield index, task(state, item)
         return
     order = range(len(items)) if costs is None else sorted(range(len(items)), key=lambda i: -costs[i])
-    context = multiprocessing.get_context("spawn")
-    pool = context.Pool(min(workers, len(items)), initializer=_start_worker, initargs=(task, state))
+    workers = min(workers, len(items))
+    pool, owned = _pool_for(workers)
     try:
-        # chunks of one, taken in the order given: the costliest first
-        outcomes = pool.imap_unordered(_run, [(index, items[index]) for index in order])
-        for received, (index, result, given) in enumerate(outcomes, start=1):
-            for message, filename, lineno in given:
-                warnings.warn_explicit(message, type(message), filename, lineno)
-            if received == len(items):  # ended here, not when a caller that read its last result lets go:
-                pool.close()           # its workers are reaped (their CPU counts as this process's own use,
-                pool.join()            # training.threads) before the caller decides anything next
-            yield index, result
-    except BaseException:  # Ctrl-C, a worker's error, or the caller stopped iterating (GeneratorExit)
-        pool.terminate()
-        raise
+        path = pool.hand_over(state)
+    except OSError as error:  # the temporary folder is full or gone: the work is still done, here
+        if owned:
+            pool.close()
+        warnings.warn(OneProcessWarning(
+            f"fitting one at a time: the data for worker processes could not be written to {tempfile.gettempdir()} "
+            f"({error.strerror or error}); set TMPDIR to a folder with room to fit side by side"), stacklevel=3)
+        for index, item in enumerate(items):
+            yield index, task(state, item)
+        return
+    runs = pool.run(task, path, items, order, workers)
+    try:
+        for received, (index, result) in enumerate(runs, start=1):
+            if owned and received == len(items):  # ended here, not when a caller that read its last result
+                pool.close()  # lets go: its workers are reaped (their CPU counts as this process's own use,
+            yield index, result  # training.threads) before the caller decides anything next
     finally:
-        pool.join()
+        runs.close()  # a run stopped early (an error, Ctrl-C, a caller that stopped reading) ends its pool
+        if owned:
+            pool.close()
 
 
 def light_steps(model: Any, n_train: int, n_features: int) -> float:
@@ -210,13 +363,16 @@ def light_steps(model: Any, n_train: int, n_features: int) -> float:
 
 def auto_workers(costs: Sequence[float], state_bytes: int) -> int:
     """Processes for independent fits of ``costs`` light steps each (``light_steps``), each worker holding a
-    ``state_bytes`` state: one below ``SIDE_BY_SIDE_MIN_STEPS`` in all, else one per idle CPU
-    (``training.threads.resolve_workers``; ``--threads 1`` or ``LATENTSPACE_THREADS=1`` keep one process)
-    that half the available memory holds. Light and heavy steps alike: a light one cannot use a second
-    CPU, a heavy one gains little from it."""
-    if sum(costs) < SIDE_BY_SIDE_MIN_STEPS:
+    ``state_bytes`` state: one below ``SIDE_BY_SIDE_MIN_STEPS`` in all (``WARM_MIN_STEPS`` where a kept pool
+    runs: ``shared_workers``), else one per idle CPU (``training.threads.resolve_workers``; ``--threads 1``
+    or ``LATENTSPACE_THREADS=1`` keep one process) that half the available memory holds, and no more than
+    a kept pool has. Light and heavy steps alike: a light one cannot use a second CPU, a heavy one gains
+    little from it."""
+    warm = _warm_pool()
+    if sum(costs) < (SIDE_BY_SIDE_MIN_STEPS if warm is None else WARM_MIN_STEPS):
         return 1
-    return affordable_workers(resolve_workers(), state_bytes)
+    workers = affordable_workers(resolve_workers(), state_bytes)
+    return workers if warm is None else min(workers, warm.processes)
 
 
 def _fit_one(X: Any, item: tuple[Any, Any]) -> tuple[Any, float]:

@@ -44,9 +44,41 @@ def usable_cpus() -> int:
 
 
 def _cpu_seconds() -> float:
-    """CPU time of this process and of its finished children (``side_by_side``'s workers, once joined)."""
+    """CPU time of this process and of its children: the finished ones (``side_by_side``'s workers, once
+    joined) and the running ones (a pool kept by ``side_by_side.shared_workers``)."""
     t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
+    return t.user + t.system + t.children_user + t.children_system + _running_children_cpu_seconds()
+
+
+def _running_cpu_seconds() -> float:
+    """CPU time of this process's threads and of its running children: not of those reaped (a worker
+    reaped during a span of ``idle_cpus_now`` did not run in it)."""
+    return time.process_time() + _running_children_cpu_seconds()
+
+
+def _running_children_cpu_seconds() -> float:
+    """CPU time of this process's children that have not been reaped, from Linux's /proc (0 elsewhere)."""
+    children: set[str] = set()
+    try:
+        for thread in os.scandir("/proc/self/task"):
+            with open(os.path.join(thread.path, "children"), encoding="ascii") as listed:
+                children.update(listed.read().split())
+    except OSError:
+        return 0.0
+    ticks = 0
+    for pid in children:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+                fields = stat.read().rpartition(")")[2].split()  # the name in parentheses may hold spaces
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime: the stat's 14th and 15th fields
+        except (OSError, ValueError, IndexError):
+            continue  # it ended meanwhile
+    return ticks / _clock_ticks()
+
+
+@functools.cache
+def _clock_ticks() -> int:
+    return os.sysconf("SC_CLK_TCK")
 
 
 #: seconds over which the 1-minute load average damps what it saw (Linux: e^(-5/60) every 5 s)
@@ -91,14 +123,20 @@ def idle_cpus() -> float:
     return max(0.0, usable_cpus() - max(0.0, load - _own.recent()))
 
 
+#: this process's worker processes that compute now (``side_by_side`` counts them): their CPUs are not
+#: idle for this process's own threads, though their CPU time counts as its own use (``_cpu_seconds``)
+busy_workers = 0
+
+
 def default_threads(step_flops: float | None = None) -> int:
     """Threads for a computation whose step does ``step_flops`` matrix-product FLOPs (None: unknown).
 
-    One for small steps; otherwise the idle usable CPUs (rounded, at least one).
+    One for small steps; otherwise the idle usable CPUs (rounded, at least one), less those this
+    process's own workers compute on now.
     """
     if step_flops is not None and step_flops < SMALL_STEP_FLOPS:
         return 1
-    return max(1, min(usable_cpus(), int(idle_cpus() + 0.5)))
+    return max(1, min(usable_cpus(), int(idle_cpus() - busy_workers + 0.5)))
 
 
 #: seconds over which worker processes read what the CPUs do now (``idle_cpus_now``)
@@ -125,15 +163,16 @@ def _cpu_ticks(cpus: set[int]) -> tuple[int, int] | None:
 
 
 def idle_cpus_now(seconds: float = NOW_SECONDS, ticks: Callable[[set[int]], tuple[int, int] | None] = _cpu_ticks,
-                  cpu: Callable[[], float] = time.process_time, clock: Callable[[], float] = time.monotonic,
+                  cpu: Callable[[], float] = _running_cpu_seconds, clock: Callable[[], float] = time.monotonic,
                   sleep: Callable[[float], None] = time.sleep) -> float | None:
     """Usable CPUs minus what other processes use of them over the next ``seconds`` (never below 0); None
     where /proc/stat cannot tell. Unlike the load average, which still holds most of a job that ended
     half a minute ago (a demo started right after another read 0.8-1.4 idle CPUs and fitted its first
     stage one model at a time), this reads what is busy now; a job that pauses for these few tenths of a
-    second reads as idle. ``ticks``, ``cpu``, ``clock`` and ``sleep``: as ``_cpu_ticks``, time.process_time
-    (this process's threads only: a worker reaped during the span did not run in it), time.monotonic and
-    time.sleep."""
+    second reads as idle. This process's own use and its running workers' (a pool kept by
+    ``side_by_side.shared_workers``, still importing torch when the demo's first stage asks) is not
+    another's. ``ticks``, ``cpu``, ``clock`` and ``sleep``: as ``_cpu_ticks``, ``_running_cpu_seconds``,
+    time.monotonic and time.sleep."""
     cpus = _usable_cpu_set()
     before, own_before, start = ticks(cpus), cpu(), clock()
     sleep(seconds)
@@ -141,7 +180,7 @@ def idle_cpus_now(seconds: float = NOW_SECONDS, ticks: Callable[[set[int]], tupl
     if before is None or after is None or after[1] <= before[1] or end <= start:
         return None
     busy = (after[0] - before[0]) / (after[1] - before[1]) * len(cpus)  # CPUs' worth, this process's too
-    own = (own_after - own_before) / (end - start)
+    own = max(0.0, own_after - own_before) / (end - start)
     return max(0.0, len(cpus) - max(0.0, busy - own))
 
 

@@ -39,7 +39,7 @@ from ..report import (
     plot_traversals,
 )
 from ..report.samplers import model_samples
-from ..training.side_by_side import fit_side_by_side
+from ..training.side_by_side import fit_side_by_side, shared_workers
 from ..training.threads import pinned_threads
 from .demo_context import BUDGETS, DemoBudget, DemoContext, DemoResult, Stage
 from .demo_regularisers import regularisers_stage
@@ -266,7 +266,9 @@ def run_demo(
     unknown = [name for name in skip if name not in [s.name for s in stages]]
     if unknown:
         raise ValueError(f"no demo stage {unknown[0]!r}; stages: {', '.join(s.name for s in stages)}")
-    with pinned_threads(threads), output_folder(out) as folder:  # removed again if refused before writing
+    # one pool of worker processes for every stage that fits side by side, started now: its workers import
+    # torch while the first stage begins (training/side_by_side.py)
+    with pinned_threads(threads), output_folder(out) as folder, shared_workers(start=True):  # folder: removed again if refused before writing
         return run_stages(data, folder, budget, seed, k, [s for s in stages if s.name not in skip], echo,
                           show_progress)
 
