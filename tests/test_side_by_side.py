@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import subprocess
+import sys
 import warnings
 
 import pytest
@@ -81,7 +83,7 @@ def test_the_costliest_items_go_to_the_workers_first_and_come_back_in_order(monk
             return super().get()
 
     monkeypatch.setattr(sbs, "_unguarded_main", lambda: None)
-    monkeypatch.setattr(sbs, "_state", None)  # what this process reads, as a worker would, goes again after
+    monkeypatch.setattr(sbs, "_job", None)  # what this process reads, as a worker would, goes again after
     monkeypatch.setattr(sbs.multiprocessing, "get_context", lambda method: Context())
     monkeypatch.setattr(sbs.queue, "SimpleQueue", Queue)
     costs = [1.0, 5.0, 0.0, 5.0, 3.0]
@@ -169,7 +171,7 @@ def test_a_kept_pool_takes_less_work_than_a_new_one_repays(monkeypatch):
 
 
 def test_data_that_cannot_be_written_for_the_workers_is_computed_here_with_a_warning(monkeypatch):
-    def full_disk(self, state):
+    def full_disk(self, task, state):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(sbs.WorkerPool, "hand_over", full_disk)
@@ -185,6 +187,38 @@ def test_this_processs_threads_leave_the_cpus_its_busy_workers_hold(monkeypatch)
     assert threads.default_threads(1e12) == 2
     monkeypatch.setattr(threads, "busy_workers", 1)
     assert threads.default_threads(1e12) == 1
+
+
+def thread_settings(state: None, item: str) -> tuple[str | None, int]:
+    """A task: the worker's setting of an environment variable, and the threads of scikit-learn's OpenMP
+    pool (imported here, after the worker started: as a sweep row's mixture fit imports it)."""
+    import sklearn.cluster  # noqa: F401 (loads scikit-learn's OpenMP runtime)
+    from threadpoolctl import threadpool_info
+
+    return os.environ.get(item), max(p["num_threads"] for p in threadpool_info() if p["user_api"] == "openmp")
+
+
+def test_workers_start_with_one_thread_for_every_pool_they_load_later(monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    results = list(side_by_side(thread_settings, None, ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"], workers=2))
+    assert results == [("1", 1), ("1", 1)]
+    assert "OMP_NUM_THREADS" not in os.environ  # the parent's own environment is given back
+
+
+def test_a_task_the_workers_cannot_import_comes_back_as_an_error_not_a_hang(tmp_path):
+    """A task defined in a script's ``__main__`` run as ``python -m``: spawned workers cannot find it. In the
+    pool's own unpickling that error ended the worker and the parent waited for ever."""
+    package = tmp_path / "unimportable"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "__main__.py").write_text(
+        "from latentspace.training.side_by_side import side_by_side\n"
+        "def square(state, item):\n    return item * item\n"
+        "try:\n    print(list(side_by_side(square, None, [1, 2, 3], workers=2)))\n"
+        "except AttributeError as error:\n    print('error:', error)\n")
+    done = subprocess.run([sys.executable, "-m", "unimportable"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert "error: Can't get attribute 'square'" in done.stdout, done.stderr
 
 
 def test_training_step_flops_tells_light_networks_from_heavy_ones():

@@ -29,6 +29,7 @@ import contextlib
 import functools
 import itertools
 import multiprocessing
+import os
 import pickle
 import queue
 import shutil
@@ -64,7 +65,13 @@ SIDE_BY_SIDE_MIN_STEPS = 10_000
 #: take ~1 s: the digits demo's fit stage (8,900) and three families (6,600) go side by side there
 WARM_MIN_STEPS = 1_000
 
-_state: tuple[str, Any] | None = None  # (the file it was read from, the state), in a worker
+_job: tuple[str, Callable[[Any, Any], Any], Any] | None = None  # (its file, task, state), in a worker
+#: native thread pools that read their size from the environment when they start: set to one thread in
+#: the environment workers are started with, so that a pool loaded after ``_start_worker`` (scikit-learn's
+#: OpenMP, imported by a sweep row's mixture fit) has one thread too. Pinned only at the start, a row of
+#: the digits demo's sweep took 8-16 s instead of 5-6 (two OpenMP threads a worker, two workers, two CPUs)
+ONE_THREAD_ENVIRONMENT = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                                                 "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}
 
 
 def _start_worker() -> None:
@@ -73,25 +80,42 @@ def _start_worker() -> None:
     preload_optimizer()  # torch._dynamo's import (~1 s), overlapping the first task's preparation
 
 
-def _state_from(path: str) -> Any:
-    """The state pickled to ``path`` by this program's ``WorkerPool``, read once per worker and kept
-    until a task brings another (the last one is let go first: one state in memory at a time)."""
-    global _state
-    if _state is None or _state[0] != path:
-        _state = None
+def _job_from(path: str) -> tuple[Callable[[Any, Any], Any], Any]:
+    """The task and state pickled to ``path`` by this worker's parent (``WorkerPool.hand_over``), read once
+    per worker and kept until a task brings another (the last one is let go first: one in memory)."""
+    global _job
+    if _job is None or _job[0] != path:
+        _job = None
         with open(path, "rb") as file:
-            _state = (path, pickle.load(file))  # written by the parent process of this worker, never a user's file
-    return _state[1]
+            _job = (path, *pickle.load(file))  # written by this worker's parent process, never a user's file
+    return _job[1], _job[2]
 
 
-def _run(numbered: tuple[int, Callable[[Any, Any], Any], str, Any]) -> tuple[int, Any, list[tuple[Warning, str, int]]]:
+def _run(numbered: tuple[int, str, bytes]) -> tuple[int, Any, list[tuple[Warning, str, int]]]:
     """The item's number, the task's result and the warnings it gave, which the parent gives again (to its
-    own filters and printer: the command line's one-line warnings)."""
-    index, task, path, item = numbered
-    state = _state_from(path)
+    own filters and printer: the command line's one-line warnings). The job and the item are unpickled
+    here, where an error (a task the worker cannot import) comes back to the parent as itself: in the
+    pool's own unpickling it would end the worker and leave the parent waiting for ever."""
+    index, path, item = numbered
+    task, state = _job_from(path)
     with warnings.catch_warnings(record=True) as caught:
-        result = task(state, item)
+        result = task(state, pickle.loads(item))
     return index, result, [(w.message, w.filename, w.lineno) for w in caught]
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """``os.environ`` updated by ``values`` for the block (processes started in it inherit them), restored after."""
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 class WorkerPool:
@@ -101,25 +125,25 @@ class WorkerPool:
 
     def __init__(self, processes: int):
         self.processes = int(processes)
-        self._pool = multiprocessing.get_context("spawn").Pool(self.processes, initializer=_start_worker)
+        with _environment(ONE_THREAD_ENVIRONMENT):  # the workers are started here, and inherit it
+            self._pool = multiprocessing.get_context("spawn").Pool(self.processes, initializer=_start_worker)
         self._folder = Path(tempfile.mkdtemp(prefix="latentspace-workers-"))
         self._calls = itertools.count()
 
-    def hand_over(self, state: Any) -> Path:
-        """``state`` pickled to a new file of the pool's private folder (an OSError where it cannot be
-        written: a full disk), for ``run``."""
-        path = self._folder / f"state-{next(self._calls)}.pickle"
+    def hand_over(self, task: Callable[[Any, Any], Any], state: Any) -> Path:
+        """``task`` and ``state`` pickled to a new file of the pool's private folder (an OSError where it
+        cannot be written: a full disk), for ``run``."""
+        path = self._folder / f"job-{next(self._calls)}.pickle"
         try:
             with open(path, "wb") as file:
-                pickle.dump(state, file, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump((task, state), file, protocol=pickle.HIGHEST_PROTOCOL)
         except BaseException:
             path.unlink(missing_ok=True)
             raise
         return path
 
-    def run(self, task: Callable[[Any, Item], Result], path: Path, items: Sequence[Item], order: Sequence[int],
-            workers: int) -> Iterator[tuple[int, Result]]:
-        """``(index, task(state, items[index]))`` as each finishes, for the state handed over to ``path``
+    def run(self, path: Path, items: Sequence[Any], order: Sequence[int], workers: int) -> Iterator[tuple[int, Any]]:
+        """``(index, task(state, items[index]))`` as each finishes, for the task and state handed over to ``path``
         (which is removed at the end), handed to the workers in ``order``, at most ``workers`` at a time.
         Stopped early (an error, Ctrl-C, a caller that stops iterating) while a worker computes, the pool is
         terminated."""
@@ -130,7 +154,8 @@ class WorkerPool:
             while waiting or running:
                 while waiting and running < workers:
                     index = waiting.popleft()
-                    self._pool.apply_async(_run, ((index, task, str(path), items[index]),),
+                    item = pickle.dumps(items[index], protocol=pickle.HIGHEST_PROTOCOL)
+                    self._pool.apply_async(_run, ((index, str(path), item),),
                                            callback=finished.put, error_callback=finished.put)
                     running += 1
                     threads.busy_workers += 1
@@ -327,7 +352,7 @@ def as_finished(task: Callable[[Any, Item], Result], state: Any, items: Iterable
     workers = min(workers, len(items))
     pool, owned = _pool_for(workers)
     try:
-        path = pool.hand_over(state)
+        path = pool.hand_over(task, state)
     except OSError as error:  # the temporary folder is full or gone: the work is still done, here
         if owned:
             pool.close()
@@ -337,7 +362,7 @@ def as_finished(task: Callable[[Any, Item], Result], state: Any, items: Iterable
         for index, item in enumerate(items):
             yield index, task(state, item)
         return
-    runs = pool.run(task, path, items, order, workers)
+    runs = pool.run(path, items, order, workers)
     try:
         for received, (index, result) in enumerate(runs, start=1):
             if owned and received == len(items):  # ended here, not when a caller that read its last result
