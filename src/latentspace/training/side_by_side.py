@@ -182,15 +182,15 @@ class WorkerPool:
 
     def close(self) -> None:
         """Let the workers finish and reap them (their CPU then counts as this process's: training.threads)."""
-        if self._pool is not None:
-            self._pool.close()
-            self._pool.join()
-            self._pool = None
-        shutil.rmtree(self._folder, ignore_errors=True)
+        self._end(now=False)
 
     def terminate(self) -> None:
+        """Stop the workers where they are (a computation abandoned while they compute) and reap them."""
+        self._end(now=True)
+
+    def _end(self, now: bool) -> None:
         if self._pool is not None:
-            self._pool.terminate()
+            (self._pool.terminate if now else self._pool.close)()
             self._pool.join()
             self._pool = None
         shutil.rmtree(self._folder, ignore_errors=True)
