@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import subprocess
 import sys
+import time
 import warnings
 
 import pytest
@@ -49,9 +50,9 @@ def test_results_and_warnings_come_back_in_order_from_single_threaded_workers():
 
 
 def test_the_costliest_items_go_to_the_workers_first_and_come_back_in_order(monkeypatch):
-    """Longest first: the pool's workers take items in the order they are handed over, at most ``workers``
-    at a time; what they hand back, in whatever order they finish, ``side_by_side`` puts back in the order
-    of the items."""
+    """Longest first: the pool's workers take items in the order they are handed over: all at once where
+    the computation may use every worker of the pool, else at most ``workers`` at a time; what they hand
+    back, in whatever order they finish, ``side_by_side`` puts back in the order of the items."""
     handed: list[int] = []
     in_flight: list[int] = []
 
@@ -78,8 +79,9 @@ def test_the_costliest_items_go_to_the_workers_first_and_come_back_in_order(monk
 
     class Queue(sbs.queue.SimpleQueue):
         def get(self):
-            run, args, callback = pools[-1].waiting.pop()
-            callback(run(*args))
+            if self.empty():
+                run, args, callback = pools[-1].waiting.pop()
+                callback(run(*args))
             return super().get()
 
     monkeypatch.setattr(sbs, "_unguarded_main", lambda: None)
@@ -89,8 +91,8 @@ def test_the_costliest_items_go_to_the_workers_first_and_come_back_in_order(monk
     costs = [1.0, 5.0, 0.0, 5.0, 3.0]
     finished = list(sbs.as_finished(power_and_pid, {"power": 2}, range(5), workers=2, costs=costs))
     assert handed == [1, 3, 4, 0, 2]  # costliest first, ties in their own order
-    assert max(in_flight) == 2  # never more than two workers' worth at a time
-    assert [index for index, _ in finished] == [3, 4, 0, 2, 1]  # as they finished: the newest in flight first
+    assert max(in_flight) == 5  # a pool of two for a computation on two: everything handed over at once
+    assert [index for index, _ in finished] == [2, 0, 4, 3, 1]  # as they finished: the newest first here
     assert all(result[0] == index**2 for index, result in finished)
     handed.clear()
     assert [r[0] for r in side_by_side(power_and_pid, {"power": 2}, range(5), workers=2, costs=costs)] == [0, 1, 4, 9, 16]
@@ -99,6 +101,15 @@ def test_the_costliest_items_go_to_the_workers_first_and_come_back_in_order(monk
     assert handed == [0, 1, 2, 3, 4]  # no costs: in their order
     with pytest.raises(ValueError, match="2 costs for 5 items"):
         list(sbs.as_finished(power_and_pid, {"power": 2}, range(5), workers=2, costs=[1.0, 2.0]))
+    # a kept pool of three lent to a computation on two: never more than two workers' worth at a time
+    handed.clear()
+    in_flight.clear()
+    pool = sbs.WorkerPool(3)
+    path = pool.hand_over(power_and_pid, {"power": 2})
+    finished = list(pool.start(path, range(5), [1, 3, 4, 0, 2], workers=2))
+    pool.close()
+    assert handed == [1, 3, 4, 0, 2] and max(in_flight) == 2
+    assert sorted(index for index, _ in finished) == [0, 1, 2, 3, 4]
 
 
 def test_one_worker_or_one_item_stays_in_this_process():
@@ -131,14 +142,14 @@ def test_a_kept_pool_serves_every_computation_of_its_block_and_its_cpu_counts_as
     assert {r[1] for r in first} | {r[1] for r in second} <= pool_pids  # one pool for both
     # running, its workers' CPU (two interpreters importing torch: seconds) counted as this process's own use
     assert cpu - (own.user + own.system + own.children_user + own.children_system) > 0.5
-    assert multiprocessing.active_children() == [] and threads.busy_workers == 0
+    assert multiprocessing.active_children() == [] and int(threads.busy_workers) == 0
 
 
 def test_after_an_error_the_next_computation_of_the_block_still_gets_its_results():
     with sbs.shared_workers():
         with pytest.raises(LatentspaceError, match="no negative items"):
             list(side_by_side(power_and_pid, {"power": 2}, [1, -1, 2], workers=2))
-        assert threads.busy_workers == 0
+        assert int(threads.busy_workers) == 0
         assert [r[0] for r in side_by_side(power_and_pid, {"power": 2}, [1, 2, 3], workers=2)] == [1, 4, 9]
     assert multiprocessing.active_children() == []
 
@@ -153,6 +164,72 @@ def test_a_caller_that_lets_go_after_the_last_result_keeps_the_pool():
         assert len(pids) >= 2 and sbs._warm_pool() is not None
         again = list(side_by_side(power_and_pid, {"power": 2}, [3, 4], workers=2))
         assert [r[0] for r in again] == [9, 16] and {r[1] for r in again} <= pids
+
+
+def marked(folder: str, item: int) -> int:
+    """A task: leaves a file named ``item`` in ``folder`` (that it ran), then sleeps ``item`` / 10 s."""
+    import pathlib
+    import time
+
+    pathlib.Path(folder, str(item)).write_text("done")
+    time.sleep(item / 10)
+    return item
+
+
+def test_work_handed_to_a_kept_pool_is_computed_before_anyone_reads_it(tmp_path, monkeypatch):
+    """The demo begins its later stages' fits before its first stage: side by side, the work starts when
+    asked for, not when read; and the block's end stops what nobody read, rather than wait for it."""
+    monkeypatch.setattr(sbs, "resolve_workers", lambda: 2)
+    with sbs.shared_workers(start=True):
+        begun = side_by_side(marked, str(tmp_path), [1, 2, 3], workers=2)
+        for _ in range(600):  # the workers import torch first: seconds
+            if len(list(tmp_path.iterdir())) == 3:
+                break
+            time.sleep(0.2)
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["1", "2", "3"]  # all three ran, none read
+        assert list(begun) == [1, 2, 3]
+        assert int(threads.busy_workers) == 0
+        unread = side_by_side(marked, str(tmp_path), [600, 600], workers=2)  # ten minutes each
+        started = time.monotonic()
+    assert time.monotonic() - started < 60 and multiprocessing.active_children() == []
+    with pytest.raises(sbs.WorkersStopped):
+        list(unread)
+    assert int(threads.busy_workers) == 0
+
+
+def test_two_computations_run_at_once_and_one_abandoned_stops_the_other(tmp_path, monkeypatch):
+    monkeypatch.setattr(sbs, "resolve_workers", lambda: 2)
+    squares = {"power": 2}
+    with sbs.shared_workers(start=True):
+        pool = sbs._warm_pool()
+        first = side_by_side(power_and_pid, squares, range(4), workers=2)
+        second = side_by_side(power_and_pid, squares, range(4), workers=2)
+        assert len(pool._files) == 1  # the same task and state: one file for both
+        assert [r[0] for r in first] == [0, 1, 4, 9]
+        assert [r[0] for r in second] == [0, 1, 4, 9]
+        assert pool._files == {} and list(pool._folder.iterdir()) == []  # the last one removed it
+        failing = side_by_side(marked, str(tmp_path), [-1, 300], workers=2)  # an error, and 30 s of sleep
+        other = side_by_side(marked, str(tmp_path), [300, 300], workers=2)
+        with pytest.raises(ValueError, match="non-negative"):
+            list(failing)  # given up while its second item is in flight: the pool ends
+        with pytest.raises(sbs.WorkersStopped):
+            list(other)
+        assert int(threads.busy_workers) == 0
+        assert [r[0] for r in side_by_side(power_and_pid, {"power": 2}, [5, 6], workers=2)] == [25, 36]  # a new pool
+    assert multiprocessing.active_children() == []
+
+
+def test_this_process_keeps_one_native_thread_while_its_pool_holds_the_other_cpus(monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    monkeypatch.setattr(sbs, "resolve_workers", lambda: 2)
+    monkeypatch.setattr(threads, "usable_cpus", lambda: 2)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    torch_threads = __import__("torch").get_num_threads()
+    with sbs.shared_workers(start=True):
+        assert __import__("torch").get_num_threads() == 1 and os.environ["OMP_NUM_THREADS"] == "1"
+        assert {p["num_threads"] for p in threadpool_info()} == {1}
+    assert __import__("torch").get_num_threads() == torch_threads and "OMP_NUM_THREADS" not in os.environ
 
 
 def test_a_kept_pool_takes_less_work_than_a_new_one_repays(monkeypatch):

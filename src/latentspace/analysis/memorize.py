@@ -8,7 +8,9 @@ size, trained the same way, stands beside it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -118,6 +120,60 @@ def measure_line(name: str, estimator, X_small: np.ndarray, judge: Judge, X_refe
     )
 
 
+@dataclass
+class MemorizationFits:
+    """The training examples a memorisation measures, and its models' fits (``start_memorization``)."""
+
+    X_small: np.ndarray  # (n_train, n_features)
+    names: list[str]
+    fitted: Iterator[tuple[Any, float]]  # (fitted model, seconds) in the order of ``names``
+
+
+def start_memorization(
+    dataset: Dataset,
+    *,
+    n_train: int = 50,
+    hidden: tuple[int, ...] = (256, 256, 256),
+    epochs: int = 3000,
+    lr: float = 1e-3,
+    random_state: int = 0,
+    include_vae: bool = True,
+) -> MemorizationFits:
+    """``n_train`` seeded training examples and the fits of a 1-D-latent AE (and a same-size VAE) on them,
+    begun side by side (``training.side_by_side.fit_side_by_side``)."""
+    from ..estimators import VAE, AutoEncoder
+
+    available = dataset.X_train.shape[0]
+    if available < 3:
+        raise LatentspaceError(f"the data set has {available} training examples; memorisation needs at least 3")
+    if not 3 <= int(n_train) <= available:
+        raise LatentspaceError(f"n_train must be between 3 and {available} (the training examples), got {n_train}")
+    rng = np.random.default_rng(random_state)
+    X_small = dataset.X_train[np.sort(rng.choice(dataset.X_train.shape[0], int(n_train), replace=False))]
+    common = dict(
+        n_components=1, hidden=tuple(hidden), epochs=int(epochs), batch_size=int(n_train), lr=lr,
+        validation_fraction=0.0, lr_schedule="cosine", random_state=random_state,
+    )
+    models = {"ae": AutoEncoder(**common)}
+    if include_vae:
+        # Its likelihood follows the data (likelihood="auto"), as everywhere; no KL warm-up, so that it
+        # trains exactly as the AE beside it does.
+        models["vae"] = VAE(**common, warmup_epochs=0)
+    return MemorizationFits(X_small, list(models), fit_side_by_side(list(models.values()), X_small))
+
+
+def measure_memorization(fits: MemorizationFits, dataset: Dataset,
+                         features: FeatureExtractor | None = None) -> MemorizationResult:
+    """Each fitted model's line: midpoints and reconstructions judged against all of ``dataset.X_test``
+    (the data manifold), in the feature space of ``features`` (default: ``feature_space(dataset)``), and
+    by the distance in data space to the nearest held-out example."""
+    judge = Judge.of(features or feature_space(dataset), dataset.X_test)
+    result = MemorizationResult(len(fits.X_small), dataset.image_shape)
+    for name, (model, _) in zip(fits.names, fits.fitted):
+        result.lines[name] = measure_line(name, model, fits.X_small, judge, dataset.X_test)
+    return result
+
+
 def run_memorization(
     dataset: Dataset,
     *,
@@ -129,33 +185,8 @@ def run_memorization(
     features: FeatureExtractor | None = None,
     include_vae: bool = True,
 ) -> MemorizationResult:
-    """Train a 1-D-latent AE (and a same-size VAE) on ``n_train`` training examples; measure the line.
-
-    Midpoints and reconstructions are judged against all of ``dataset.X_test`` (the data manifold),
-    in the feature space of ``features`` (default: ``feature_space(dataset)``), and by the distance in
-    data space to the nearest held-out example.
-    """
-    from ..estimators import VAE, AutoEncoder
-
-    available = dataset.X_train.shape[0]
-    if available < 3:
-        raise LatentspaceError(f"the data set has {available} training examples; memorisation needs at least 3")
-    if not 3 <= int(n_train) <= available:
-        raise LatentspaceError(f"n_train must be between 3 and {available} (the training examples), got {n_train}")
-    rng = np.random.default_rng(random_state)
-    X_small = dataset.X_train[np.sort(rng.choice(dataset.X_train.shape[0], int(n_train), replace=False))]
-    features = features or feature_space(dataset)
-    judge = Judge.of(features, dataset.X_test)
-    common = dict(
-        n_components=1, hidden=tuple(hidden), epochs=int(epochs), batch_size=int(n_train), lr=lr,
-        validation_fraction=0.0, lr_schedule="cosine", random_state=random_state,
-    )
-    models = {"ae": AutoEncoder(**common)}
-    if include_vae:
-        # Its likelihood follows the data (likelihood="auto"), as everywhere; no KL warm-up, so that it
-        # trains exactly as the AE beside it does.
-        models["vae"] = VAE(**common, warmup_epochs=0)
-    result = MemorizationResult(int(n_train), dataset.image_shape)
-    for name, (model, _) in zip(models, fit_side_by_side(list(models.values()), X_small)):
-        result.lines[name] = measure_line(name, model, X_small, judge, dataset.X_test)
-    return result
+    """Train a 1-D-latent AE (and a same-size VAE) on ``n_train`` training examples; measure the line
+    (``start_memorization``, then ``measure_memorization``)."""
+    fits = start_memorization(dataset, n_train=n_train, hidden=hidden, epochs=epochs, lr=lr,
+                              random_state=random_state, include_vae=include_vae)
+    return measure_memorization(fits, dataset, features)

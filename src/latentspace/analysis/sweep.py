@@ -8,7 +8,7 @@ Gaussian mixture), all in one feature space so rows compare.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -124,6 +124,42 @@ def latent_sweep(
     its thread count), or "auto" (``sweep_workers``). More than one spawns processes; from a script that
     computes outside ``if __name__ == "__main__":`` the rows are made here instead (a ``OneProcessWarning``).
     """
+    return start_sweep(dataset, ks, models=models, epochs=epochs, linear_epochs=linear_epochs, n_samples=n_samples,
+                       random_state=random_state, features=features, workers=workers).rows(progress)
+
+
+@dataclass
+class SweepRun:
+    """A sweep begun (``start_sweep``): its rows in worker processes, or made here when they are read."""
+
+    tasks: list[tuple[str, int]]  # (model, k) of each row
+    finished: Iterator[tuple[int, dict]]  # (index into tasks, row) as each is done
+
+    def rows(self, progress: Callable[[dict], None] | None = None) -> list[dict]:
+        """Every row, in the order of ``tasks``; ``progress`` is called with each as it arrives."""
+        rows: list[dict] = [{} for _ in self.tasks]
+        for index, row in self.finished:
+            rows[index] = row
+            if progress is not None:
+                progress(row)
+        return rows
+
+
+def start_sweep(
+    dataset: Dataset,
+    ks: Sequence[int] = DEFAULT_KS,
+    *,
+    models: Sequence[str] = SWEEP_MODELS,
+    epochs: int | str | Mapping[str, int | str] = "auto",
+    linear_epochs: int | str = "auto",
+    n_samples: int = 1000,
+    random_state: int = 0,
+    features: FeatureExtractor | None = None,
+    workers: int | str = "auto",
+) -> SweepRun:
+    """``latent_sweep``'s rows, begun: handed to worker processes now where they go side by side (they
+    train while the caller does other work: the demo begins its sweep before its first stage); made here,
+    one by one, when ``SweepRun.rows`` reads them otherwise. Bad arguments are refused here."""
     ks = [int(k) for k in ks]
     if not ks or min(ks) < 1 or max(ks) > dataset.n_features:
         raise LatentspaceError(f"every k must be in 1..{dataset.n_features}, got {ks}")
@@ -139,9 +175,4 @@ def latent_sweep(
     costs = sweep_costs(job, tasks)
     if workers == "auto":
         workers = sweep_workers(job, tasks, costs)
-    rows: list[dict] = [{} for _ in tasks]
-    for index, row in as_finished(_sweep_task, job, tasks, workers, costs):
-        rows[index] = row
-        if progress is not None:
-            progress(row)
-    return rows
+    return SweepRun(tasks, as_finished(_sweep_task, job, tasks, workers, costs))

@@ -26,16 +26,17 @@ from __future__ import annotations
 import ast
 import collections
 import contextlib
+import dataclasses
 import functools
 import itertools
 import multiprocessing
-import os
 import pickle
 import queue
 import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -44,7 +45,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from ..errors import LatentspaceWarning
+from ..errors import LatentspaceError, LatentspaceWarning
 from ..nn.backend import LIGHT_STEP_FLOPS
 from . import threads
 from .loop import preload_optimizer
@@ -66,14 +67,6 @@ SIDE_BY_SIDE_MIN_STEPS = 10_000
 WARM_MIN_STEPS = 1_000
 
 _job: tuple[str, Callable[[Any, Any], Any], Any] | None = None  # (its file, task, state), in a worker
-#: native thread pools that read their size from the environment when they start: set to one thread in
-#: the environment workers are started with, so that a pool loaded after ``_start_worker`` (scikit-learn's
-#: OpenMP, imported by a sweep row's mixture fit) has one thread too. Pinned only at the start, a row of
-#: the digits demo's sweep took 8-16 s instead of 5-6 (two OpenMP threads a worker, two workers, two CPUs)
-ONE_THREAD_ENVIRONMENT = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                                                 "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}
-
-
 def _start_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     pin_process(1)
@@ -103,36 +96,33 @@ def _run(numbered: tuple[int, str, bytes]) -> tuple[int, Any, list[tuple[Warning
     return index, result, [(w.message, w.filename, w.lineno) for w in caught]
 
 
-@contextlib.contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    """``os.environ`` updated by ``values`` for the block (processes started in it inherit them), restored after."""
-    before = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in before.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 class WorkerPool:
     """Spawned worker processes of one thread each, started once and given any number of side-by-side
-    computations (``run``); each computation's state is pickled once to a private file that every worker
-    reads once. ``close()`` ends them."""
+    computations (``start``), several at a time if need be; each computation's task and state are pickled
+    once to a private file that every worker reads once. ``close()`` ends them."""
 
     def __init__(self, processes: int):
         self.processes = int(processes)
-        with _environment(ONE_THREAD_ENVIRONMENT):  # the workers are started here, and inherit it
+        # started with one thread for every pool they load later too: a kept pool receives its state after
+        # its start, so scikit-learn's OpenMP (loaded by a sweep row's mixture fit) took the machine's size,
+        # and a row of the digits demo's sweep took 8-16 s instead of 5-6 (two threads, two workers, two CPUs)
+        with threads.environment(threads.thread_environment(1)):  # the workers are started here, and inherit it
             self._pool = multiprocessing.get_context("spawn").Pool(self.processes, initializer=_start_worker)
         self._folder = Path(tempfile.mkdtemp(prefix="latentspace-workers-"))
         self._calls = itertools.count()
+        self._lock = threading.Lock()  # the pool's result thread hands items over and counts them too
+        self._outstanding = 0  # items handed to the workers and not finished, of every computation
+        self._running: set[Computation] = set()  # computations with items not yet finished
+        self._files: dict[tuple[int, int], _JobFile] = {}  # by the ids of (task, state)
 
     def hand_over(self, task: Callable[[Any, Any], Any], state: Any) -> Path:
-        """``task`` and ``state`` pickled to a new file of the pool's private folder (an OSError where it
-        cannot be written: a full disk), for ``run``."""
+        """``task`` and ``state`` pickled to a file of the pool's private folder (an OSError where it cannot be
+        written: a full disk), for ``start``. The same task and state handed over again (the demo's fits and
+        its families' fits: one training set) share the file, which the workers then do not read again."""
+        key = (id(task), id(state))
+        if key in self._files:
+            self._files[key].users += 1
+            return self._files[key].path
         path = self._folder / f"job-{next(self._calls)}.pickle"
         try:
             with open(path, "wb") as file:
@@ -140,52 +130,43 @@ class WorkerPool:
         except BaseException:
             path.unlink(missing_ok=True)
             raise
+        self._files[key] = _JobFile(path, (task, state))  # kept: their ids stay theirs while the file lives
         return path
 
-    def run(self, path: Path, items: Sequence[Any], order: Sequence[int], workers: int) -> Iterator[tuple[int, Any]]:
-        """``(index, task(state, items[index]))`` as each finishes, for the task and state handed over to ``path``
-        (which is removed at the end), handed to the workers in ``order``, at most ``workers`` at a time.
-        Stopped early (an error, Ctrl-C, a caller that stops iterating) while a worker computes, the pool is
-        terminated."""
-        finished: queue.SimpleQueue = queue.SimpleQueue()
-        waiting = collections.deque(order)
-        running = 0
-        try:
-            while waiting or running:
-                while waiting and running < workers:
-                    index = waiting.popleft()
-                    item = pickle.dumps(items[index], protocol=pickle.HIGHEST_PROTOCOL)
-                    self._pool.apply_async(_run, ((index, str(path), item),),
-                                           callback=finished.put, error_callback=finished.put)
-                    running += 1
-                    threads.busy_workers += 1
-                outcome = finished.get()
-                running -= 1
-                threads.busy_workers -= 1
-                if isinstance(outcome, BaseException):
-                    raise outcome
-                index, result, given = outcome
-                for message, filename, lineno in given:
-                    warnings.warn_explicit(message, type(message), filename, lineno)
-                yield index, result
-        except BaseException:  # a task's error, Ctrl-C, or the caller stopped reading
-            if running:  # a worker still computes for a result no one will read: stop them all
-                self.terminate()
-            raise  # (a caller that lets go after the last result stops nothing: a zip() over two lists does)
-        finally:
-            threads.busy_workers -= running  # terminated, or never handed back
-            path.unlink(missing_ok=True)
+    def let_go(self, path: Path) -> None:
+        """One computation is done with the file ``hand_over`` gave it; the last one removes it."""
+        for key, job in list(self._files.items()):
+            if job.path == path:
+                job.users -= 1
+                if job.users == 0:
+                    del self._files[key]
+                    path.unlink(missing_ok=True)
+
+    def start(self, path: Path, items: Sequence[Any], order: Sequence[int], workers: int) -> Computation:
+        """The items handed to the workers in ``order`` for the task and state handed over to ``path``: all at
+        once where the computation may use every worker (the pool's queue is first in, first out, so a
+        computation started earlier is served first: the demo starts its later stages' fits before its
+        first stage needs its own), else ``workers`` at a time. They run whether or not anyone reads them."""
+        return Computation(self, path, items, order, workers)
+
+    def _count(self, change: int) -> None:
+        """Items outstanding changed by ``change`` (call with ``_lock`` held); so many workers compute now."""
+        busy = min(self._outstanding, self.processes)
+        self._outstanding += change
+        threads.busy_workers.add(min(self._outstanding, self.processes) - busy)
 
     @property
     def alive(self) -> bool:
         return self._pool is not None
 
     def close(self) -> None:
-        """Let the workers finish and reap them (their CPU then counts as this process's: training.threads)."""
-        self._end(now=False)
+        """Let the workers finish and reap them (their CPU then counts as this process's: training.threads);
+        work that no one has read yet (a computation begun ahead and never read) is stopped instead."""
+        self._end(now=self._outstanding > 0)
 
     def terminate(self) -> None:
-        """Stop the workers where they are (a computation abandoned while they compute) and reap them."""
+        """Stop the workers where they are (a computation abandoned while they compute) and reap them; every
+        computation still running gets a ``WorkersStopped`` error instead of its remaining results."""
         self._end(now=True)
 
     def _end(self, now: bool) -> None:
@@ -193,10 +174,104 @@ class WorkerPool:
             (self._pool.terminate if now else self._pool.close)()
             self._pool.join()
             self._pool = None
+        with self._lock:
+            self._count(-self._outstanding)
+            for computation in list(self._running):
+                computation.stopped()
+        self._files.clear()
         shutil.rmtree(self._folder, ignore_errors=True)
 
 
-_shared: list[WorkerPool | None] | None = None  # inside shared_workers(): the pool kept for the block
+class WorkersStopped(LatentspaceError):
+    """The worker processes were stopped before a computation finished (another computation of the same
+    pool was abandoned while they computed, or the pool's block ended)."""
+
+
+@dataclasses.dataclass
+class _JobFile:
+    path: Path
+    job: tuple[Any, Any]  # held, so that no other object takes its ids while the file is shared
+    users: int = 1
+
+
+class Computation:
+    """One computation's items on a ``WorkerPool``: iterate for ``(index, result)`` as each finishes. Items
+    are handed over as the pool allows (``WorkerPool.start``), from this thread and, as results arrive,
+    from the pool's result thread. Stopped early (an error, Ctrl-C, a caller that stops iterating) while a
+    worker still computes for it, the pool is terminated."""
+
+    def __init__(self, pool: WorkerPool, path: Path, items: Sequence[Any], order: Sequence[int], workers: int):
+        self._pool, self._path, self._items = pool, path, items
+        self._waiting = collections.deque(order)
+        self._limit = len(self._waiting) if workers >= pool.processes else max(1, workers)
+        self._in_flight = 0  # handed to the workers, not finished
+        self._unread = len(self._waiting)
+        self._finished: queue.SimpleQueue = queue.SimpleQueue()
+        with pool._lock:
+            pool._running.add(self)
+            self._hand_over_more()
+
+    def _hand_over_more(self) -> None:  # with the pool's lock held
+        while self._waiting and self._in_flight < self._limit:
+            index = self._waiting.popleft()
+            item = pickle.dumps(self._items[index], protocol=pickle.HIGHEST_PROTOCOL)
+            self._pool._pool.apply_async(_run, ((index, str(self._path), item),),
+                                         callback=self._done, error_callback=self._done)
+            self._in_flight += 1
+            self._pool._count(1)
+
+    def _done(self, outcome: Any) -> None:
+        """An item's outcome (its result or its error), in the pool's result thread."""
+        self._finished.put(outcome)
+        with self._pool._lock:
+            self._in_flight -= 1
+            self._pool._count(-1)
+            try:
+                if not isinstance(outcome, BaseException):
+                    self._hand_over_more()
+            except Exception as error:  # noqa: BLE001 (the pool was stopped meanwhile: never raise in its thread)
+                self._waiting.clear()
+                self._finished.put(error)
+            if not self._in_flight and not self._waiting:
+                self._pool._running.discard(self)
+
+    def stopped(self) -> None:
+        """The pool ended under it (with its lock held): what it still waits for will not come."""
+        self._pool._running.discard(self)
+        self._waiting.clear()
+        self._in_flight = 0
+        self._finished.put(WorkersStopped("the worker processes were stopped before this computation finished"))
+
+    def __iter__(self) -> Iterator[tuple[int, Any]]:
+        try:
+            while self._unread:
+                outcome = self._finished.get()
+                self._unread -= 1
+                if isinstance(outcome, BaseException):
+                    raise outcome
+                index, result, given = outcome
+                for message, filename, lineno in given:
+                    warnings.warn_explicit(message, type(message), filename, lineno)
+                yield index, result
+        except BaseException:  # a task's error, Ctrl-C, or the caller stopped reading
+            if self._in_flight:  # a worker still computes for a result no one will read: stop them all
+                self._pool.terminate()
+            raise  # (a caller that lets go after the last result stops nothing: a zip() over two lists does)
+        finally:
+            with self._pool._lock:
+                self._waiting.clear()  # not handed over: never will be
+                if not self._in_flight:
+                    self._pool._running.discard(self)
+            self._pool.let_go(self._path)
+
+
+class _Block:
+    """What a ``shared_workers()`` block keeps: its pool, once started."""
+
+    pool: WorkerPool | None = None
+
+
+_block: _Block | None = None  # inside shared_workers()
 
 
 @contextlib.contextmanager
@@ -207,38 +282,42 @@ def shared_workers(start: bool = False) -> Iterator[None]:
     data). ``start``: start it now where more than one worker is available (``resolve_workers``) and workers
     can run (not an unguarded script: ``_unguarded_main``); its workers import torch while this process goes
     on, and once it runs, computations of as little as ``WARM_MIN_STEPS`` use it (``auto_workers``). Else it
-    starts with the first computation that needs it. An inner block uses the enclosing block's pool."""
-    global _shared
-    if _shared is not None:
+    starts with the first computation that needs it. An inner block uses the enclosing block's pool. At the
+    block's end, work begun and never read is stopped, not waited for."""
+    global _block
+    if _block is not None:
         yield
         return
-    _shared = [None]
+    _block = _Block()
     try:
-        if start and _unguarded_main() is None and (workers := resolve_workers()) > 1:
-            _shared[0] = WorkerPool(workers)
-        yield
+        with contextlib.ExitStack() as pinned:
+            if start and _unguarded_main() is None and (workers := resolve_workers()) > 1:
+                _block.pool = WorkerPool(workers)
+                # its workers hold the other CPUs all through the block (the demo hands them its stages'
+                # fits at once): this process's idle native threads must not spin-wait on them
+                pinned.enter_context(threads.native_threads(max(1, threads.usable_cpus() - workers)))
+            yield
     finally:
-        pool, _shared = _shared[0], None
+        pool, _block = _block.pool, None
         if pool is not None:
             pool.close()
 
 
 def _warm_pool() -> WorkerPool | None:
     """The running pool of the enclosing ``shared_workers()`` block, if any."""
-    pool = None if _shared is None else _shared[0]
+    pool = None if _block is None else _block.pool
     return pool if pool is not None and pool.alive else None
 
 
 def _pool_for(workers: int) -> tuple[WorkerPool, bool]:
-    """A pool of at least ``workers`` processes, and whether the caller owns it (closes it when done):
-    the block's shared pool (started or grown here) inside ``shared_workers()``, else a new one."""
-    if _shared is None:
+    """A pool for ``workers`` processes, and whether the caller owns it (closes it when done): inside
+    ``shared_workers()`` the block's pool (started here if it is not running; a running one serves with the
+    processes it has, rather than be ended under the work begun on it), else a new one."""
+    if _block is None:
         return WorkerPool(workers), True
     pool = _warm_pool()
-    if pool is None or pool.processes < workers:
-        if pool is not None:
-            pool.close()
-        pool = _shared[0] = WorkerPool(workers)
+    if pool is None:
+        pool = _block.pool = WorkerPool(workers)
     return pool, False
 
 
@@ -319,20 +398,26 @@ def _unguarded_main() -> str | None:
 def side_by_side(task: Callable[[Any, Item], Result], state: Any, items: Iterable[Item], workers: int,
                  costs: Sequence[float] | None = None) -> Iterator[Result]:
     """``task(state, item)`` for each of ``items``, in the order of ``items``, each as soon as it and those
-    before it are done: ``as_finished`` put back in order."""
-    finished: dict[int, Result] = {}
+    before it are done: ``as_finished`` put back in order (and, like it, begun at once in worker processes)."""
+    return _in_order(as_finished(task, state, items, workers, costs))
+
+
+def _in_order(finished: Iterator[tuple[int, Result]]) -> Iterator[Result]:
+    waiting: dict[int, Result] = {}
     next_index = 0
-    for index, result in as_finished(task, state, items, workers, costs):
-        finished[index] = result
-        while next_index in finished:
-            yield finished.pop(next_index)
+    for index, result in finished:
+        waiting[index] = result
+        while next_index in waiting:
+            yield waiting.pop(next_index)
             next_index += 1
 
 
 def as_finished(task: Callable[[Any, Item], Result], state: Any, items: Iterable[Item], workers: int,
                 costs: Sequence[float] | None = None) -> Iterator[tuple[int, Result]]:
     """``(index, task(state, item))`` for each of ``items`` as it finishes: in this process, in order, when
-    ``workers`` <= 1 (or there is one item), else in ``workers`` spawned processes (at most one per item).
+    ``workers`` <= 1 (or there is one item), each computed when it is asked for; else in ``workers`` spawned
+    processes (at most one per item), handed to them now: they compute while the caller does other work
+    until it reads them (the demo begins its later stages' fits before its first stage).
     ``costs``: each item's expected cost, in any unit; the workers take the costliest first (longest
     processing time first), so the items that start last are short and no worker waits long on another's
     last one (a Fashion-MNIST sweep in the order of k ended on two deep fits of k = 32)."""
@@ -345,9 +430,7 @@ def as_finished(task: Callable[[Any, Item], Result], state: Any, items: Iterable
             "worker process would run it again; guard it to fit independent models side by side"), stacklevel=3)
         workers = 1
     if workers <= 1 or len(items) <= 1:
-        for index, item in enumerate(items):
-            yield index, task(state, item)
-        return
+        return _here(task, state, items)
     order = range(len(items)) if costs is None else sorted(range(len(items)), key=lambda i: -costs[i])
     workers = min(workers, len(items))
     pool, owned = _pool_for(workers)
@@ -359,19 +442,34 @@ def as_finished(task: Callable[[Any, Item], Result], state: Any, items: Iterable
         warnings.warn(OneProcessWarning(
             f"fitting one at a time: the data for worker processes could not be written to {tempfile.gettempdir()} "
             f"({error.strerror or error}); set TMPDIR to a folder with room to fit side by side"), stacklevel=3)
-        for index, item in enumerate(items):
-            yield index, task(state, item)
-        return
-    runs = pool.run(path, items, order, workers)
+        return _here(task, state, items)
+    try:
+        computation = pool.start(path, items, order, workers)
+    except BaseException:
+        pool.let_go(path)
+        if owned:
+            pool.terminate()
+        raise
+    return _read(computation, pool if owned else None, len(items))
+
+
+def _here(task: Callable[[Any, Item], Result], state: Any, items: list[Item]) -> Iterator[tuple[int, Result]]:
+    for index, item in enumerate(items):
+        yield index, task(state, item)
+
+
+def _read(computation: Computation, owned: WorkerPool | None, count: int) -> Iterator[tuple[int, Any]]:
+    """The computation's results; a pool it ``owned`` is closed after the last one, or when reading stops."""
+    runs = iter(computation)
     try:
         for received, (index, result) in enumerate(runs, start=1):
-            if owned and received == len(items):  # ended here, not when a caller that read its last result
-                pool.close()  # lets go: its workers are reaped (their CPU counts as this process's own use,
-            yield index, result  # training.threads) before the caller decides anything next
+            if owned is not None and received == count:  # ended here, not when a caller that read its last
+                owned.close()  # result lets go: its workers are reaped (their CPU counts as this process's own
+            yield index, result  # use, training.threads) before the caller decides anything next
     finally:
         runs.close()  # a run stopped early (an error, Ctrl-C, a caller that stopped reading) ends its pool
-        if owned:
-            pool.close()
+        if owned is not None:
+            owned.close()
 
 
 def light_steps(model: Any, n_train: int, n_features: int) -> float:
@@ -419,12 +517,12 @@ def fit_side_by_side(models: Sequence[Any], X: Any, labels: Sequence[Any] | None
                      workers: int | str = "auto") -> Iterator[tuple[Any, float]]:
     """Each of ``models`` fitted on ``X`` (and its entry of ``labels``; None: no labels), in order: the
     fitted model and its fit seconds. ``workers``: as ``side_by_side``, or "auto" (``auto_workers``; data
-    that is not an array is fitted here). Side by side, the longest fits (``light_steps``) start first,
-    and each fitted model comes back from its worker as a copy: use the ones this yields, not the ones
-    passed in. One at a time, each is fitted when its turn is asked for."""
+    that is not an array is fitted here). Side by side, the fits begin now, the longest first
+    (``light_steps``), and each fitted model comes back from its worker as a copy: use the ones this yields,
+    not the ones passed in. One at a time, each is fitted when its turn is asked for."""
     labels = [None] * len(models) if labels is None else list(labels)
     size = _rows_and_features(X)
     costs = None if size is None else [light_steps(model, *size) for model in models]
     if workers == "auto":
         workers = 1 if costs is None else auto_workers(costs, int(X.nbytes))
-    yield from side_by_side(_fit_one, X, list(zip(models, labels)), workers, costs)
+    return side_by_side(_fit_one, X, list(zip(models, labels)), workers, costs)

@@ -16,6 +16,7 @@ import contextlib
 import functools
 import math
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -123,9 +124,24 @@ def idle_cpus() -> float:
     return max(0.0, usable_cpus() - max(0.0, load - _own.recent()))
 
 
-#: this process's worker processes that compute now (``side_by_side`` counts them): their CPUs are not
-#: idle for this process's own threads, though their CPU time counts as its own use (``_cpu_seconds``)
-busy_workers = 0
+class WorkerCount:
+    """How many of this process's worker processes compute now (``side_by_side``'s pools count them, from
+    this thread and from a pool's result thread): their CPUs are not idle for this process's own threads,
+    though their CPU time counts as its own use (``_cpu_seconds``)."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def add(self, change: int) -> None:
+        with self._lock:
+            self._count += change
+
+    def __int__(self) -> int:
+        return self._count
+
+
+busy_workers = WorkerCount()
 
 
 def default_threads(step_flops: float | None = None) -> int:
@@ -136,7 +152,7 @@ def default_threads(step_flops: float | None = None) -> int:
     """
     if step_flops is not None and step_flops < SMALL_STEP_FLOPS:
         return 1
-    return max(1, min(usable_cpus(), int(idle_cpus() - busy_workers + 0.5)))
+    return max(1, min(usable_cpus(), int(idle_cpus() - int(busy_workers) + 0.5)))
 
 
 #: seconds over which worker processes read what the CPUs do now (``idle_cpus_now``)
@@ -289,6 +305,52 @@ def single_blas_thread() -> Iterator[None]:
     5,000 codes of 16 dimensions: 0.34 s on one thread against 1.28 s on two; docs/speed.md)."""
     with _blas_pools().limit(limits=1, user_api="blas"):
         yield
+
+
+#: environment variables that native thread pools read their size from when they load (OpenMP's, the BLAS
+#: libraries', numexpr's): a pool loaded after its process pinned its threads (scikit-learn's OpenMP, loaded
+#: by its first k-means) takes its size from them, not from the pin
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
+                    "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
+def thread_environment(threads: int) -> dict[str, str]:
+    """``THREAD_VARIABLES``, each set to ``threads``."""
+    return {name: str(int(threads)) for name in THREAD_VARIABLES}
+
+
+@contextlib.contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """``os.environ`` updated by ``values`` for the block (processes started in it inherit them), restored after."""
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextlib.contextmanager
+def native_threads(threads: int) -> Iterator[None]:
+    """This process's native threads limited to ``threads`` for the block: torch's, every BLAS and OpenMP
+    pool loaded now, and those that load in the block (``THREAD_VARIABLES``; those keep the size after it);
+    the others are restored. Not what ``threads=None`` means to an estimator (``pinned_threads``): for a
+    process whose own worker processes hold the other CPUs (``side_by_side.shared_workers``). Its idle
+    OpenMP and OpenBLAS threads spin-wait for work on the CPUs the workers need: in a full digits demo they
+    took ~15 s of CPU (user time 154 s against 135 s with one thread; wall 80.3 s against 70.1 s)."""
+    from threadpoolctl import threadpool_limits
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with environment(thread_environment(threads)), threadpool_limits(limits=threads):
+            yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 @contextlib.contextmanager

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -53,9 +54,9 @@ def fit_families(names: Sequence[str], data: Dataset, *, n_components: int, step
                  stage: Callable[[str], None] = lambda _: None) -> Iterator[tuple[str, tuple[object, float]]]:
     """Each family's estimator with its defaults, ``steps`` optimiser steps and no early stopping
     (every model gets the same budget), fitted on ``data.X_train``, side by side where the work repays
-    worker processes (``training.side_by_side.fit_side_by_side``): (name, (model, fit seconds)) in the
-    order of ``names``, each as soon as it is fitted. Labels a family needs and the data lack are refused
-    before any fit."""
+    worker processes (``training.side_by_side.fit_side_by_side``: begun there at once): (name, (model, fit
+    seconds)) in the order of ``names``, each as soon as it is fitted. Labels a family needs and the data
+    lack are refused before any fit."""
     from ..estimators import ESTIMATORS
 
     models = {}
@@ -64,7 +65,11 @@ def fit_families(names: Sequence[str], data: Dataset, *, n_components: int, step
         epochs = max(1, -(-steps // steps_per_epoch(int(0.9 * len(data.X_train)), cls().batch_size)))
         models[name] = cls(int(n_components), epochs=epochs, patience=None, random_state=seed)
     labels = [training_labels(model, data) for model in models.values()]
-    fitted = fit_side_by_side(list(models.values()), data.X_train, labels)
+    return _named(models, fit_side_by_side(list(models.values()), data.X_train, labels), stage)
+
+
+def _named(models: dict[str, Any], fitted: Iterator[tuple[Any, float]],
+           stage: Callable[[str], None]) -> Iterator[tuple[str, tuple[object, float]]]:
     for name, model in models.items():
         stage(f"fitting {name} ({model.epochs} epochs)")
         yield name, next(fitted)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +42,16 @@ from ..report.samplers import model_samples
 from ..training.side_by_side import fit_side_by_side, shared_workers
 from ..training.threads import pinned_threads
 from .demo_context import BUDGETS, DemoBudget, DemoContext, DemoResult, Stage
-from .demo_regularisers import regularisers_stage
-from .demo_stages import explorer_stage, memorize_stage, pca_stage, regularity_stage, sweep_stage
+from .demo_regularisers import family_fits, regularisers_stage
+from .demo_stages import (
+    explorer_stage,
+    memorize_fits,
+    memorize_stage,
+    pca_stage,
+    regularity_stage,
+    sweep_rows,
+    sweep_stage,
+)
 
 REPORT_FILE = "report.html"
 
@@ -88,11 +96,16 @@ def demo_models(k: int, seed: int, epochs: int | str = "auto", n_features: int |
 
 
 # ---- the stages ------------------------------------------------------------------------------------
+def demo_fits(ctx: DemoContext) -> tuple[list[str], Iterator[tuple[Any, float]]]:
+    """The names of the demo's models (``demo_models``) and their fits, begun side by side (independent fits)."""
+    specs = demo_models(ctx.k, ctx.seed, ctx.epochs_for(ctx.budget.steps), ctx.data.n_features)
+    return list(specs), fit_side_by_side(list(specs.values()), ctx.data.X_train)
+
+
 def fit_stage(ctx: DemoContext) -> None:
     """Fit every model on the training part; save the estimators under ``models/``."""
-    specs = demo_models(ctx.k, ctx.seed, ctx.epochs_for(ctx.budget.steps), ctx.data.n_features)
-    fitted = fit_side_by_side(list(specs.values()), ctx.data.X_train)  # independent fits: side by side
-    for name, (model, seconds) in ctx.steps(zip(specs, fitted), total=len(specs)):
+    names, fitted = ctx.work(demo_fits)
+    for name, (model, seconds) in ctx.steps(zip(names, fitted), total=len(names)):
         ctx.fit_seconds[name] = seconds
         ctx.models[name] = model
         if hasattr(model, "save"):
@@ -210,7 +223,7 @@ def interpolation_stage(ctx: DemoContext) -> None:
 
 
 STAGES: list[Stage] = [
-    Stage("fit", fit_stage),
+    Stage("fit", fit_stage, ahead=demo_fits),
     Stage("reconstruction", reconstruction_stage),
     Stage("linear AE vs PCA", pca_stage),
     Stage("training curves", curves_stage),
@@ -219,10 +232,10 @@ STAGES: list[Stage] = [
     Stage("latent explorer", explorer_stage),
     Stage("samples", samples_stage),
     Stage("regularity", regularity_stage),
-    Stage("regularisers", regularisers_stage),
+    Stage("regularisers", regularisers_stage, ahead=family_fits),
     Stage("interpolation", interpolation_stage),
-    Stage("memorising AE", memorize_stage),
-    Stage("latent size", sweep_stage),
+    Stage("memorising AE", memorize_stage, ahead=memorize_fits),
+    Stage("latent size", sweep_stage, ahead=sweep_rows),
 ]
 
 
@@ -297,6 +310,10 @@ def run_stages(data: Dataset, out: Path, budget: DemoBudget, seed: int, k: int, 
     ctx = DemoContext(data, out, budget, seed, k, report, echo=echo, show_progress=show_progress)
     result = DemoResult(tables=ctx.tables, out=out)
     try:
+        for stage in stages:  # the stages' fits begin now, in the order the stages need them
+            if stage.ahead is not None:
+                ctx.stage_name = stage.name
+                ctx.begin(stage.ahead)
         for stage in stages:
             ctx.stage_name = stage.name
             started = time.perf_counter()

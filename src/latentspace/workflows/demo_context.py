@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 
 from ..analysis.protocol import KINDS
@@ -16,6 +16,8 @@ from ..report.rows import RowView
 from ..report.wording import DataWords
 from ..training.budget import steps_per_epoch
 from ..training.progress import progress_bar
+
+Work = TypeVar("Work")
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,25 @@ class DemoContext:
     echo: Callable[[str], None] = print
     show_progress: bool = True
     stage_name: str = ""
+    #: work begun before the first stage (``Stage.ahead``), by the function that began it: what it returned,
+    #: or the error it raised (raised again by ``work``, in the stage that owns it)
+    begun: dict[Callable[[DemoContext], Any], tuple[Any, BaseException | None]] = field(default_factory=dict)
+
+    def begin(self, start: Callable[[DemoContext], Any]) -> None:
+        """Begin ``start(self)`` now, for ``work`` to hand to its stage later."""
+        try:
+            self.begun[start] = (start(self), None)
+        except Exception as error:  # noqa: BLE001 (its stage raises it, where it would have arisen)
+            self.begun[start] = (None, error)
+
+    def work(self, start: Callable[[DemoContext], Work]) -> Work:
+        """What ``start(self)`` returns: the one begun before the first stage (``begin``), else begun now."""
+        if start not in self.begun:
+            return start(self)
+        result, error = self.begun.pop(start)
+        if error is not None:
+            raise error
+        return result
 
     @property
     def autoencoders(self) -> dict[str, Any]:
@@ -162,8 +183,13 @@ class DemoContext:
 
 @dataclass
 class Stage:
+    """A step of the demo: ``run(ctx)``; ``ahead(ctx)``, if given, begins its fits before the first stage
+    (its ``run`` takes them with ``ctx.work(ahead)``): where worker processes take them, they train while
+    this process measures the stages before it (training/side_by_side.py)."""
+
     name: str
     run: Callable[[DemoContext], None]
+    ahead: Callable[[DemoContext], Any] | None = None
 
 
 @dataclass

@@ -11,6 +11,9 @@ verdict is ``analysis.claims.regulariser_fills_the_holes``.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
+
 from .._families import BY_NAME
 from ..analysis.families import leaderboard
 from ..analysis.protocol import model_kind
@@ -37,15 +40,24 @@ def samplers_of(model) -> tuple[str, ...]:
     return ("gaussian", model.default_sampler) if regulariser_of(model) == "none" else (model.default_sampler,)
 
 
+def family_fits(ctx: DemoContext) -> Iterator[tuple[str, tuple[object, float]]]:
+    """The budget's families (not the demo's own deep AE and VAE), ``family_steps`` steps each with their
+    defaults: their fits begun side by side (``fit_families``)."""
+    return fit_families(list(ctx.budget.families), ctx.data, n_components=ctx.k, steps=ctx.budget.family_steps,
+                        seed=ctx.seed)
+
+
 def stage_models(ctx: DemoContext) -> tuple[dict[str, tuple[object, float]], list[str]]:
     """Display name -> (fitted model, fit seconds): the demo's deep AE and VAE where the fit stage made
-    them (else trained here), then the budget's families, each ``family_steps`` steps with its defaults;
-    and the names of the demo's own models among them."""
+    them (else trained here), then the budget's families (``family_fits``); and the names of the demo's own
+    models among them."""
     reused = [BY_NAME[n].display for n in DEMO_FAMILIES if BY_NAME[n].display in ctx.models]
     models = {name: (ctx.models[name], ctx.fit_seconds.get(name, float("nan"))) for name in reused}
-    names = [n for n in DEMO_FAMILIES if BY_NAME[n].display not in reused] + list(ctx.budget.families)
-    fitted = fit_families(names, ctx.data, n_components=ctx.k, steps=ctx.budget.family_steps, seed=ctx.seed)
-    for name, (model, seconds) in ctx.steps(fitted, total=len(names)):
+    missing = [n for n in DEMO_FAMILIES if BY_NAME[n].display not in reused]
+    fitted = itertools.chain(
+        fit_families(missing, ctx.data, n_components=ctx.k, steps=ctx.budget.family_steps, seed=ctx.seed)
+        if missing else (), ctx.work(family_fits))
+    for name, (model, seconds) in ctx.steps(fitted, total=len(missing) + len(ctx.budget.families)):
         models[BY_NAME[name].display] = (model, seconds)
         model.save(ctx.out / "models" / BY_NAME[name].display.replace(" ", "-"))
     return models, reused

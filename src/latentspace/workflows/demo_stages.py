@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..analysis import SAMPLERS, evaluate_regularity, feature_space
-from ..analysis.memorize import run_memorization
+from ..analysis.memorize import MemorizationFits, measure_memorization, start_memorization
 from ..analysis.pca import compare_with_pca, pca_reference
 from ..analysis.protocol import HELDOUT_MSE
-from ..analysis.sweep import latent_sweep
+from ..analysis.sweep import SweepRun, start_sweep
 from ..report import plot_latent_sweep, plot_memorising_lines
 from ..report.explorer import EXPLORER_INTRO, add_explorer
 from ..report.pca_plot import pca_figure
@@ -104,12 +104,16 @@ def regularity_stage(ctx: DemoContext) -> None:
                       "(Hoffman & Johnson 2016): a large marginal KL means the prior has holes")
 
 
+def memorize_fits(ctx: DemoContext) -> MemorizationFits:
+    """The memorising pair's 50 examples and their fits, begun (``start_memorization``)."""
+    return start_memorization(ctx.data, n_train=50, epochs=ctx.budget.memorize_epochs, random_state=ctx.seed)
+
+
 def memorize_stage(ctx: DemoContext) -> None:
     """The memorising AE: a 1-D AE that memorises 50 examples, and a same-size VAE beside it."""
     result = None
     for _ in ctx.steps([0]):
-        result = run_memorization(ctx.data, n_train=50, epochs=ctx.budget.memorize_epochs,
-                                  random_state=ctx.seed, features=demo_features(ctx))
+        result = measure_memorization(ctx.work(memorize_fits), ctx.data, features=demo_features(ctx))
     section = ctx.section(
         "The memorising autoencoder",
         "An AE with a 1-D code trained on 50 examples until it reconstructs them: its codes spread on a line. "
@@ -128,15 +132,20 @@ def memorize_stage(ctx: DemoContext) -> None:
         )
 
 
+def sweep_rows(ctx: DemoContext) -> SweepRun:
+    """The latent-size sweep's rows, begun (``start_sweep``)."""
+    ks = [k for k in ctx.budget.sweep_ks if k <= ctx.data.n_features]
+    return start_sweep(ctx.data, ks=ks, models=ctx.budget.sweep_models,
+                       epochs=ctx.sweep_epochs_for(ctx.budget.sweep_steps),
+                       linear_epochs=ctx.linear_epochs_for(ctx.budget.sweep_steps),
+                       n_samples=ctx.budget.sweep_samples, random_state=ctx.seed, features=demo_features(ctx))
+
+
 def sweep_stage(ctx: DemoContext) -> None:
     """The latent size trade-off: reconstruction and sample quality against k for every model."""
-    ks = [k for k in ctx.budget.sweep_ks if k <= ctx.data.n_features]
-    with ctx.bar(len(ks) * len(ctx.budget.sweep_models)) as bar:
-        rows = latent_sweep(ctx.data, ks=ks, models=ctx.budget.sweep_models,
-                            epochs=ctx.sweep_epochs_for(ctx.budget.sweep_steps),
-                            linear_epochs=ctx.linear_epochs_for(ctx.budget.sweep_steps),
-                            n_samples=ctx.budget.sweep_samples, random_state=ctx.seed,
-                            features=demo_features(ctx), progress=lambda row: bar.update(1))
+    run = ctx.work(sweep_rows)
+    with ctx.bar(len(run.tasks)) as bar:
+        rows = run.rows(progress=lambda row: bar.update(1))
     section = ctx.section(
         "Latent size",
         "How large should the code be? Reconstruction error falls with k for every model, while "
