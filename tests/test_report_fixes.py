@@ -73,3 +73,23 @@ def test_report_shows_evaluation_json(tmp_path, capsys):
 
     stored = json.loads((run / "evaluation.json").read_text())
     assert f"{stored['iw_nll']:.4g}" in out.read_text()
+
+
+def test_pages_about_one_run_go_into_its_folder_and_about_several_into_the_current_one(tmp_path, monkeypatch, capsys):
+    """`latentspace report RUN` wrote report.html wherever the user stood; a page about one run belongs
+    beside it. One comparing several runs belongs to none of them: the current folder, as before."""
+    first, second = tmp_path / "ae", tmp_path / "vae"
+    for model, run in (("ae", first), ("vae", second)):
+        assert main(["train", model, "--data", "iris", "--n-components", "2", "--epochs", "2", "--hidden", "8",
+                     "--out", str(run), "--quiet"]) == 0
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    capsys.readouterr()
+    for command, page in (("report", "report.html"), ("explore", "explorer.html")):
+        assert main([command, str(second)]) == 0
+        assert (second / page).is_file() and capsys.readouterr().out.strip() == str(second / page)
+        assert main([command, str(first), str(second)]) == 0
+        assert (here / page).is_file() and not (first / page).exists()
+        assert capsys.readouterr().out.strip() == page
+    assert sorted(p.name for p in here.iterdir()) == ["explorer.html", "report.html"]

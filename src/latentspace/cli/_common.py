@@ -306,3 +306,9 @@ class Stages:
 def wrote(*paths) -> None:
     """The last line of a command: the files it wrote."""
     print("wrote " + ", ".join(str(p) for p in paths))
+
+
+def page_for(run_dirs: list[str], name: str) -> str:
+    """Where a page about run folders goes without ``--out``: ``name`` in the one run folder it shows (a user
+    looks for it beside the run), or in the current folder when it compares several."""
+    return str(Path(run_dirs[0]) / name) if len(run_dirs) == 1 else name

@@ -6,7 +6,7 @@ import argparse
 
 from ..report.explorer import MAX_POINTS, MAX_REFERENCES
 from ..workflows.explore import build_explorer_report
-from ._common import add_allow_import_argument, add_data_arguments, load_data
+from ._common import add_allow_import_argument, add_data_arguments, load_data, page_for
 from .commands import summary
 
 
@@ -19,7 +19,8 @@ def register(subparsers) -> None:
         "example beside every decoded image.",
     )
     p.add_argument("run_dirs", nargs="+", metavar="RUN", help="run folder(s) written by `latentspace train`")
-    p.add_argument("--out", default="explorer.html", metavar="FILE.html", help="where to write (default: explorer.html)")
+    p.add_argument("--out", default=None, metavar="FILE.html",
+                   help="where to write (default: RUN/explorer.html for one run, explorer.html here for several)")
     p.add_argument("--float32", dest="precision", action="store_const", const="float32", default="float16",
                    help="embed the weights as float32 (exact; twice the size) instead of float16")
     p.add_argument("--points", type=int, default=MAX_POINTS, metavar="N",
@@ -32,6 +33,8 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.out is None:
+        args.out = page_for(args.run_dirs, "explorer.html")
     if not args.out.endswith((".html", ".htm")):
         raise ValueError(f"{args.out}: the explorer is HTML; give an --out ending in .html")
     for flag in ("points", "references"):

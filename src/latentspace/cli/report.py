@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..workflows.run_report import build_runs_report
-from ._common import add_allow_import_argument, add_threads_argument
+from ._common import add_allow_import_argument, add_threads_argument, page_for
 from .commands import summary
 
 
@@ -16,7 +16,8 @@ def register(subparsers) -> None:
         "readable offline) comparing them: metrics, training curves, reconstructions, latent spaces, samples.",
     )
     p.add_argument("run_dirs", nargs="+", metavar="RUN", help="run folder(s) written by `latentspace train`")
-    p.add_argument("--out", default="report.html", metavar="FILE.html", help="where to write (default: report.html)")
+    p.add_argument("--out", default=None, metavar="FILE.html",
+                   help="where to write (default: RUN/report.html for one run, report.html here for several)")
     p.add_argument("--examples", type=int, default=10, metavar="N", help="held-out examples per figure (default: 10)")
     add_threads_argument(p)
     add_allow_import_argument(p)
@@ -24,6 +25,8 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.out is None:
+        args.out = page_for(args.run_dirs, "report.html")
     if not args.out.endswith((".html", ".htm")):
         raise ValueError(f"{args.out}: the report is HTML; give an --out ending in .html")
     if args.examples < 1:
