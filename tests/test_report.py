@@ -313,6 +313,36 @@ def test_a_stopped_demo_writes_the_report_of_the_stages_it_finished(digits, tmp_
     assert "reconstruction" in json.loads((tmp_path / "metrics.json").read_text())
 
 
+def test_a_stages_fits_begin_before_the_first_stage_and_its_errors_arise_in_it(digits, tmp_path):
+    """``Stage.ahead`` begins every stage's fits, in stage order, before any stage runs (where workers take
+    them, they train while earlier stages measure); ``ctx.work`` hands them over, and an error in beginning
+    is raised in the stage that owns it, after the stages before it ran."""
+    from latentspace.training.side_by_side import fit_side_by_side
+
+    calls: list = []
+
+    def begin_a(ctx):
+        calls.append("begin a")
+        return fit_side_by_side([PCA(2), PCA(3)], ctx.data.X_train)
+
+    def begin_b(ctx):
+        calls.append("begin b")
+        raise LatentspaceError("b cannot begin")
+
+    def run_a(ctx):
+        calls.append(("run a", [model.n_components for model, _ in ctx.work(begin_a)]))
+
+    def run_b(ctx):
+        calls.append("run b")
+        ctx.work(begin_b)
+
+    small = type(digits)("digits", digits.X_train[:300], digits.X_test[:100], None, None, digits.image_shape)
+    stages = [Stage("a", run_a, ahead=begin_a), Stage("b", run_b, ahead=begin_b)]
+    with pytest.raises(LatentspaceError, match="b cannot begin"):
+        run_demo(small, tmp_path, stages=stages, echo=lambda s: None, show_progress=False)
+    assert calls == ["begin a", "begin b", ("run a", [2, 3]), "run b"]
+
+
 def test_the_demo_s_copies_of_the_data_keep_its_class_names(digits):
     from latentspace.workflows.demo import standardised, subsampled
 

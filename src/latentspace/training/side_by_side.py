@@ -117,8 +117,9 @@ class WorkerPool:
 
     def hand_over(self, task: Callable[[Any, Any], Any], state: Any) -> Path:
         """``task`` and ``state`` pickled to a file of the pool's private folder (an OSError where it cannot be
-        written: a full disk), for ``start``. The same task and state handed over again (the demo's fits and
-        its families' fits: one training set) share the file, which the workers then do not read again."""
+        written: a full disk), for ``start``. The same task and state handed over again while a computation
+        still holds their file (the demo's fits and its families' fits, begun together: one training set)
+        share it, and the workers do not read it again."""
         key = (id(task), id(state))
         if key in self._files:
             self._files[key].users += 1
