@@ -78,7 +78,7 @@ def test_the_costliest_items_go_to_the_workers_first_and_come_back_in_order(monk
             return pools[-1]
 
     class Queue(sbs.queue.SimpleQueue):
-        def get(self):
+        def get(self, block=True, timeout=None):
             if self.empty():
                 run, args, callback = pools[-1].waiting.pop()
                 callback(run(*args))
@@ -296,6 +296,32 @@ def test_a_task_the_workers_cannot_import_comes_back_as_an_error_not_a_hang(tmp_
     done = subprocess.run([sys.executable, "-m", "unimportable"], cwd=tmp_path, capture_output=True, text=True,
                           timeout=120, check=False)
     assert "error: Can't get attribute 'square'" in done.stdout, done.stderr
+
+
+def test_a_worker_killed_mid_task_is_an_error_not_a_hang(tmp_path):
+    """The out-of-memory killer ends a worker with SIGKILL: multiprocessing.Pool starts another and the task
+    it was computing is lost, so the parent waited for ever. Now the computation ends with one clear error
+    naming the signal and what to do (in a subprocess, so that a hang fails the test instead of the run)."""
+    script = tmp_path / "killed.py"
+    script.write_text(
+        "import os, signal, time\n"
+        "from latentspace.training.side_by_side import side_by_side, WorkerDied\n"
+        "def task(state, item):\n"
+        "    if item == 'die':\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n"
+        "    time.sleep(item)\n"
+        "    return item\n"
+        "if __name__ == '__main__':\n"
+        "    started = time.monotonic()\n"
+        "    try:\n"
+        "        print(list(side_by_side(task, None, [1, 'die', 2, 3], workers=2)))\n"
+        "    except WorkerDied as error:\n"
+        "        print('error:', error)\n"
+        "    print('children:', len(__import__('multiprocessing').active_children()))\n")
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=180,
+                          check=False)
+    assert "error: a worker process killed by signal 9 (SIGKILL: out of memory?" in done.stdout, done.stderr
+    assert "--threads 1" in done.stdout and "children: 0" in done.stdout
 
 
 def test_training_step_flops_tells_light_networks_from_heavy_ones():

@@ -108,6 +108,11 @@ class WorkerPool:
         # and a row of the digits demo's sweep took 8-16 s instead of 5-6 (two threads, two workers, two CPUs)
         with threads.environment(threads.thread_environment(1)):  # the workers are started here, and inherit it
             self._pool = multiprocessing.get_context("spawn").Pool(self.processes, initializer=_start_worker)
+        # its workers, watched (``ended_worker``): multiprocessing.Pool replaces a worker that dies (the
+        # out-of-memory killer) without a word, and the task it computed is lost for good. (One killed while
+        # it waited for a task can take the pool's task lock with it: then every worker, and even the pool's
+        # terminate, waits for ever; only concurrent.futures' ProcessPoolExecutor survives that.)
+        self._workers = list(getattr(self._pool, "_pool", ()))
         self._folder = Path(tempfile.mkdtemp(prefix="latentspace-workers-"))
         self._calls = itertools.count()
         self._lock = threading.Lock()  # the pool's result thread hands items over and counts them too
@@ -160,17 +165,31 @@ class WorkerPool:
     def alive(self) -> bool:
         return self._pool is not None
 
+    def ended_worker(self) -> str | None:
+        """How a worker of this pool ended while it should be running (killed by a signal, or an exit
+        code), or None while all run (or once the pool has ended)."""
+        if self._pool is None:
+            return None
+        for worker in self._workers:
+            code = worker.exitcode
+            if code is not None:
+                if code < 0:
+                    return f"killed by signal {-code} ({signal.Signals(-code).name}{OOM_HINT if -code == signal.SIGKILL else ''})"
+                return f"ended with exit code {code}"
+        return None
+
     def close(self) -> None:
         """Let the workers finish and reap them (their CPU then counts as this process's: training.threads);
         work that no one has read yet (a computation begun ahead and never read) is stopped instead."""
         self._end(now=self._outstanding > 0)
 
-    def terminate(self) -> None:
+    def terminate(self, error: LatentspaceError | None = None) -> None:
         """Stop the workers where they are (a computation abandoned while they compute) and reap them; every
-        computation still running gets a ``WorkersStopped`` error instead of its remaining results."""
-        self._end(now=True)
+        computation still running gets ``error`` (default: a ``WorkersStopped``) instead of its remaining
+        results."""
+        self._end(now=True, error=error)
 
-    def _end(self, now: bool) -> None:
+    def _end(self, now: bool, error: LatentspaceError | None = None) -> None:
         if self._pool is not None:
             (self._pool.terminate if now else self._pool.close)()
             self._pool.join()
@@ -178,7 +197,8 @@ class WorkerPool:
         with self._lock:
             self._count(-self._outstanding)
             for computation in list(self._running):
-                computation.stopped()
+                computation.stopped(error or WorkersStopped("the worker processes were stopped before this "
+                                                            "computation finished"))
         self._files.clear()
         shutil.rmtree(self._folder, ignore_errors=True)
 
@@ -186,6 +206,18 @@ class WorkerPool:
 class WorkersStopped(LatentspaceError):
     """The worker processes were stopped before a computation finished (another computation of the same
     pool was abandoned while they computed, or the pool's block ended)."""
+
+
+class WorkerDied(WorkersStopped):
+    """A worker process ended while the pool's computations still waited for it (killed by the
+    out-of-memory killer, most often): what it computed is lost, so every computation of the pool stops."""
+
+
+#: said of a worker killed by SIGKILL, which is what Linux's out-of-memory killer sends
+OOM_HINT = (": out of memory? each worker holds its own copy of the data; --threads 1 or LATENTSPACE_THREADS=1 "
+            "fit in one process")
+#: seconds between looks at the workers while a computation waits for a result
+WATCH_SECONDS = 1.0
 
 
 @dataclasses.dataclass
@@ -236,17 +268,28 @@ class Computation:
             if not self._in_flight and not self._waiting:
                 self._pool._running.discard(self)
 
-    def stopped(self) -> None:
-        """The pool ended under it (with its lock held): what it still waits for will not come."""
+    def stopped(self, error: WorkersStopped) -> None:
+        """The pool ended under it (with its lock held): what it still waits for will not come; ``error`` will."""
         self._pool._running.discard(self)
         self._waiting.clear()
         self._in_flight = 0
-        self._finished.put(WorkersStopped("the worker processes were stopped before this computation finished"))
+        self._finished.put(error)
+
+    def _next_outcome(self) -> Any:
+        """The next result or error to arrive; a worker that ended meanwhile ends the pool (its task is lost:
+        multiprocessing.Pool would start another worker and never say), which sends a ``WorkerDied``."""
+        while True:
+            try:
+                return self._finished.get(timeout=WATCH_SECONDS)
+            except queue.Empty:
+                how = self._pool.ended_worker()
+                if how is not None:
+                    self._pool.terminate(WorkerDied(f"a worker process {how} while fitting side by side"))
 
     def __iter__(self) -> Iterator[tuple[int, Any]]:
         try:
             while self._unread:
-                outcome = self._finished.get()
+                outcome = self._next_outcome()
                 self._unread -= 1
                 if isinstance(outcome, BaseException):
                     raise outcome
