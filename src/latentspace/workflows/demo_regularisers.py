@@ -54,9 +54,9 @@ def stage_models(ctx: DemoContext) -> tuple[dict[str, tuple[object, float]], lis
     reused = [BY_NAME[n].display for n in DEMO_FAMILIES if BY_NAME[n].display in ctx.models]
     models = {name: (ctx.models[name], ctx.fit_seconds.get(name, float("nan"))) for name in reused}
     missing = [n for n in DEMO_FAMILIES if BY_NAME[n].display not in reused]
-    fitted = itertools.chain(
-        fit_families(missing, ctx.data, n_components=ctx.k, steps=ctx.budget.family_steps, seed=ctx.seed)
-        if missing else (), ctx.work(family_fits))
+    fitted = itertools.chain(  # no families missing: fit_families([]) yields nothing
+        fit_families(missing, ctx.data, n_components=ctx.k, steps=ctx.budget.family_steps, seed=ctx.seed),
+        ctx.work(family_fits))
     for name, (model, seconds) in ctx.steps(fitted, total=len(missing) + len(ctx.budget.families)):
         models[BY_NAME[name].display] = (model, seconds)
         model.save(ctx.out / "models" / BY_NAME[name].display.replace(" ", "-"))
